@@ -1,0 +1,46 @@
+/**
+ * `secrets-conformance <command>`: the one entry point. Each command lives in its own module and
+ * returns an exit code; user mistakes are printed as one line, never as a stack trace.
+ */
+import { SecretsError } from '../backends/errors';
+import { UsageError } from './usage-error';
+
+type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  connection: {
+    summary: 'parse a connection URI/JSON or build a URI, exactly as Airflow does',
+    load: async () => (await import('./connection-command')).connectionCommand,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return ['usage: secrets-conformance <command> [options]', '', 'commands:', ...lines].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`UsageError: unknown command "${name}"; known: ${Object.keys(commands).join(', ')}\n`);
+    return 2;
+  }
+  try {
+    return await (await command.load())(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`UsageError: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof SecretsError) {
+      process.stderr.write(`${error.oneLine()}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * A suite is a list of conformance cases for one capability (retrieval, formats, caching, ...).
+ * Cases are plain data plus an async `run`: the vitest entry (`conformance.test.ts`) turns them into
+ * tests for every selected target, and the mutant test runs the same cases in-process against
+ * deliberately broken targets. Nothing here knows about a particular backend.
+ */
+import type { SecretsBackend } from '../backends/contract';
+import type { FakeClock } from '../backends/clock';
+import type { SecretCache } from '../backends/secret-cache';
+import type { SearchPath, SearchPathOptions } from '../backends/search-path';
+import type { Capability, FixtureStore, TargetDefinition, TargetSession } from '../targets/target';
+import type { IdFactory, SecretValues } from './case-context';
+
+/** Certificate levels (issue 5): each suite contributes to one. */
+export type CertificationLevel = 'core' | 'lookup-and-caching' | 'rotation' | 'resilience' | 'security';
+
+export interface ConformanceCase {
+  /** Unique within its suite; reads as a sentence in reports. */
+  readonly name: string;
+  /** The Airflow rule the case checks, starting with its spec section: `§4 ...`. */
+  readonly rule: string;
+  /** Capabilities the target must declare; otherwise the case is skipped with the target's reason. */
+  readonly needs?: readonly Capability[];
+  readonly timeoutMs?: number;
+  run(ctx: CaseContext): Promise<void>;
+}
+
+export interface Suite {
+  /** File-name id: `retrieval` lives in `retrieval.suite.ts`. */
+  readonly id: string;
+  readonly title: string;
+  readonly level: CertificationLevel;
+  /** The cases for one target; most suites return the same list for every target. */
+  cases(target: TargetDefinition): readonly ConformanceCase[];
+}
+
+export interface CaseContext {
+  readonly target: TargetDefinition;
+  readonly session: TargetSession;
+  /** `session.backend()` with the target's default kwargs. */
+  readonly backend: SecretsBackend;
+  readonly fixtures: FixtureStore;
+  /** Ids unique to this case, valid in every store's naming rules. */
+  readonly ids: IdFactory;
+  /** Secret values carrying the run's canary marker, so a leak anywhere is detectable. */
+  readonly secrets: SecretValues;
+  /** A fresh fake clock for this case. */
+  readonly clock: FakeClock;
+  /** A search path built by the target's components (real ones unless the target is a mutant). */
+  searchPath(backends: SecretsBackend[], options?: SearchPathOptions): SearchPath;
+  /** A cache built by the target's components, on this case's clock. */
+  cache(options?: { enabled?: boolean; ttlSeconds?: number }): SecretCache;
+}
+
+export function defineSuite(suite: Suite): Suite {
+  const seen = new Set<string>();
+  return {
+    ...suite,
+    cases(target) {
+      const cases = suite.cases(target);
+      seen.clear();
+      for (const c of cases) {
+        if (seen.has(c.name)) throw new Error(`suite ${suite.id}: duplicate case name "${c.name}"`);
+        if (!/^§\d/.test(c.rule)) throw new Error(`suite ${suite.id}: case "${c.name}" must cite a spec section in its rule`);
+        seen.add(c.name);
+      }
+      return cases;
+    },
+  };
+}

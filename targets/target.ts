@@ -1,0 +1,95 @@
+/**
+ * A target is what gets certified: a backend under test, a fixture store that writes secrets in
+ * that backend's own layout, the servers it needs, and the capabilities it declares.
+ * Suites never guess what a target can do: a case whose capability is not declared is skipped
+ * with the target's stated reason (go-cloud's drivertest `Mutable()`, generalised).
+ */
+import type { SecretsBackend } from '../backends/contract';
+import type { SecretCache } from '../backends/secret-cache';
+import type { SearchPath, SearchPathOptions } from '../backends/search-path';
+import type { Clock } from '../backends/clock';
+import type { ServerEndpoints, ServerName } from '../containers/contract';
+
+export type Capability =
+  /** get_conn_value / get_connection are served. */
+  | 'connections'
+  /** get_variable is served. */
+  | 'variables'
+  /** get_config is served. */
+  | 'config'
+  /** A connection can be stored as JSON text / fields, not only as a URI. */
+  | 'json-connections'
+  /** A variable can hold the empty string (and a connection can be stored empty). */
+  | 'empty-values'
+  /** Values may contain newlines. */
+  | 'multiline-values'
+  /** Values of 8 KB and more. */
+  | 'large-values'
+  /** The fixture store can change a seeded secret in place (caching and rotation cases). */
+  | 'mutable'
+  /** The fixture store can write raw, possibly malformed, files (local filesystem parse errors). */
+  | 'raw-files';
+
+export type ConnectionFixture =
+  /** Stored as a URI string (env var value, `conn_uri` key, file string, ...). */
+  | { uri: string }
+  /** Stored as connection fields (JSON text, a KV dict, a YAML/JSON object): Airflow's field names. */
+  | { fields: Record<string, unknown> }
+  /** Stored exactly as given, even if malformed: the raw value the backend will read. */
+  | { raw: string };
+
+/** Writes secrets where and how the backend under test reads them. Ids are the Airflow ids. */
+export interface FixtureStore {
+  putConnection(connId: string, fixture: ConnectionFixture): Promise<void>;
+  putVariable(key: string, value: string): Promise<void>;
+  putConfig?(key: string, value: string): Promise<void>;
+  deleteConnection?(connId: string): Promise<void>;
+  deleteVariable?(key: string): Promise<void>;
+  /** For `raw-files` targets: write a whole secrets file of one kind and format. */
+  putRawFile?(kind: 'connections' | 'variables' | 'config', extension: string, content: string): Promise<void>;
+}
+
+/** One case's view of a target: fresh fixtures, a backend configured to read them. */
+export interface TargetSession {
+  /** A backend instance reading this session's fixtures; kwargs override the target's defaults. */
+  backend(kwargs?: Record<string, unknown>): SecretsBackend;
+  readonly fixtures: FixtureStore;
+  /** Removes everything this session seeded and closes the backends it made. */
+  close(): Promise<void>;
+}
+
+export interface TargetEnvironment {
+  /** Unique per run; fixture stores put it in names, paths or mounts so runs never collide. */
+  readonly runId: string;
+  /** A scratch folder owned by this run. */
+  readonly scratchDir: string;
+  readonly servers: ServerEndpoints;
+}
+
+/** Replaceable harness components, so a mutant can break the chain or cache instead of a backend. */
+export interface TargetComponents {
+  searchPath?: (backends: SecretsBackend[], options: SearchPathOptions) => SearchPath;
+  cache?: (options: { enabled: boolean; ttlSeconds?: number; clock: Clock }) => SecretCache;
+}
+
+export interface TargetDefinition {
+  /** Selection name: `env`, `local`, `vault-kv2`, `mutant:env-lowercase-names`. */
+  readonly name: string;
+  /** Family selected as a group: `vault` selects every Vault target. */
+  readonly family: string;
+  /** One line for reports. */
+  readonly summary: string;
+  /** The backend class certified, as reports name it. */
+  readonly backendKind: string;
+  readonly capabilities: readonly Capability[];
+  /** Why each missing capability is missing; shown as the skip reason. */
+  readonly missingCapabilityReasons?: Partial<Record<Capability, string>>;
+  readonly servers: readonly ServerName[];
+  readonly components?: TargetComponents;
+  /** Opens one case's session. Called once per case; must be cheap. */
+  open(environment: TargetEnvironment): Promise<TargetSession>;
+}
+
+export function hasCapability(target: TargetDefinition, capability: Capability): boolean {
+  return target.capabilities.includes(capability);
+}
