@@ -8,7 +8,7 @@ import type { SecretsBackend } from '../backends/contract';
 import { SecretCache } from '../backends/secret-cache';
 import { SearchPath, type SearchPathOptions } from '../backends/search-path';
 import type { TargetDefinition, TargetEnvironment } from '../targets/target';
-import type { CaseContext, ConformanceCase } from './suite';
+import type { CaseContext, CaseMetric, ConformanceCase } from './suite';
 
 export interface IdFactory {
   /** A fresh id: lower-case letters, digits and `_`, valid in every store we certify. */
@@ -72,6 +72,7 @@ export function createCaseContext(
   session: CaseContext['session'],
   environment: TargetEnvironment,
   caseKey: string,
+  onMetric: (metric: CaseMetric) => void = () => {},
 ): CaseContext {
   const clock = new FakeClock();
   const makeCache: NonNullable<NonNullable<TargetDefinition['components']>['cache']> =
@@ -92,6 +93,9 @@ export function createCaseContext(
     cache(options = {}) {
       return makeCache({ enabled: options.enabled ?? true, ttlSeconds: options.ttlSeconds, clock });
     },
+    record(metric, value, unit) {
+      onMetric({ metric, value, unit });
+    },
   };
 }
 
@@ -101,10 +105,11 @@ export async function runCase(
   kase: ConformanceCase,
   environment: TargetEnvironment,
   caseKey: string,
+  onMetric?: (metric: CaseMetric) => void,
 ): Promise<void> {
   const session = await target.open(environment);
   try {
-    await kase.run(createCaseContext(target, session, environment, caseKey));
+    await kase.run(createCaseContext(target, session, environment, caseKey, onMetric));
   } finally {
     await session.close();
   }

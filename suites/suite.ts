@@ -50,6 +50,16 @@ export interface CaseContext {
   searchPath(backends: SecretsBackend[], options?: SearchPathOptions): SearchPath;
   /** A cache built by the target's components, on this case's clock. */
   cache(options?: { enabled?: boolean; ttlSeconds?: number }): SecretCache;
+  /** Records a measured figure (latency, recovery time, upstream requests) for the reports. */
+  record(metric: string, value: number, unit: MetricUnit): void;
+}
+
+export type MetricUnit = 'ms' | 'requests' | 'count' | 'bytes';
+
+export interface CaseMetric {
+  readonly metric: string;
+  readonly value: number;
+  readonly unit: MetricUnit;
 }
 
 export function defineSuite(suite: Suite): Suite {
