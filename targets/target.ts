@@ -8,17 +8,24 @@ import type { SecretsBackend } from '../backends/contract';
 import type { SecretCache } from '../backends/secret-cache';
 import type { SearchPath, SearchPathOptions } from '../backends/search-path';
 import type { Clock } from '../backends/clock';
+import type { ParserFlavour } from '../backends/connection/connection';
 import type { ServerEndpoints, ServerName } from '../containers/contract';
 
 export type Capability =
   /** get_conn_value / get_connection are served. */
   | 'connections'
+  /** get_conn_value answers with the stored text (LocalFilesystemBackend only overrides get_connection). */
+  | 'conn-value'
   /** get_variable is served. */
   | 'variables'
   /** get_config is served. */
   | 'config'
-  /** A connection can be stored as JSON text / fields, not only as a URI. */
+  /** A connection can be stored as JSON text read with `Connection.from_json` (spec §6.4). */
   | 'json-connections'
+  /** A connection can be stored as an object built with `Connection(**fields)`: no normalisation (spec §5.2). */
+  | 'field-connections'
+  /** Ids become `AIRFLOW_CONN_` / `AIRFLOW_VAR_` + the upper-cased id in the process environment (spec §4). */
+  | 'env-var-names'
   /** A variable can hold the empty string (and a connection can be stored empty). */
   | 'empty-values'
   /** Values may contain newlines. */
@@ -82,6 +89,8 @@ export interface TargetDefinition {
   /** The backend class certified, as reports name it. */
   readonly backendKind: string;
   readonly capabilities: readonly Capability[];
+  /** Which Airflow connection class reads this target's URIs: `sdk` unless declared (spec §6). */
+  readonly parser?: ParserFlavour;
   /** Why each missing capability is missing; shown as the skip reason. */
   readonly missingCapabilityReasons?: Partial<Record<Capability, string>>;
   readonly servers: readonly ServerName[];
