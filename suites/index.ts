@@ -1,4 +1,19 @@
 /** Every conformance suite, in the order reports list them. */
+import { cachingSuite } from './caching.suite';
+import { formatErrorsSuite } from './format-errors.suite';
+import { formatsSuite } from './formats.suite';
+import { lookupOrderSuite } from './lookup-order.suite';
+import { namingSuite } from './naming.suite';
+import { notFoundSuite } from './not-found.suite';
+import { retrievalSuite } from './retrieval.suite';
 import type { Suite } from './suite';
 
-export const suites: readonly Suite[] = [];
+export const suites: readonly Suite[] = [
+  retrievalSuite,
+  notFoundSuite,
+  namingSuite,
+  formatsSuite,
+  formatErrorsSuite,
+  lookupOrderSuite,
+  cachingSuite,
+];

@@ -94,6 +94,8 @@ export interface TargetDefinition {
   /** Why each missing capability is missing; shown as the skip reason. */
   readonly missingCapabilityReasons?: Partial<Record<Capability, string>>;
   readonly servers: readonly ServerName[];
+  /** For file-backed targets: the format its fixture store writes (`raw-files` cases use it). */
+  readonly fileFormat?: 'env' | 'json' | 'yaml';
   readonly components?: TargetComponents;
   /** Opens one case's session. Called once per case; must be cheap. */
   open(environment: TargetEnvironment): Promise<TargetSession>;
