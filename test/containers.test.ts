@@ -1,0 +1,333 @@
+/**
+ * The real servers, started as local processes: each answers a real request, Toxiproxy sits in
+ * front of Vault and cuts it off on demand, a stop leaves no process and no open port, and Ctrl-C
+ * on a process that started them leaves nothing behind. Servers not installed are skipped with the
+ * `not run:` note, except under CI=true where that is a failure.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+  type SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { ConfigurationError, UnavailableError } from '../backends/errors';
+import type { ServerName } from '../containers/contract';
+import { dockerAvailability } from '../containers/docker';
+import { MotoServer, nativeMotoExecutable, type StartedMotoServer } from '../containers/moto';
+import { displayPath, runningServerProcesses, type ServerProcess } from '../containers/native-process';
+import { startServers } from '../containers/servers';
+import {
+  createProxy,
+  nativeToxiproxyExecutable,
+  ToxiproxyServer,
+  type StartedToxiproxyServer,
+} from '../containers/toxiproxy';
+import { nativeVaultExecutable, VaultServer, type StartedVaultServer } from '../containers/vault';
+
+const logDir = mkdtempSync(join(tmpdir(), 'containers-test-'));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+const executables = {
+  bao: nativeVaultExecutable,
+  moto_server: nativeMotoExecutable,
+  'toxiproxy-server': nativeToxiproxyExecutable,
+} as const;
+type Executable = keyof typeof executables;
+
+function notInstalledNote(what: Executable): string | undefined {
+  if (existsSync(executables[what])) return undefined;
+  return `not run: ${what} not installed at ${displayPath(executables[what])}; run npm run servers:install`;
+}
+
+/** Skips with the `not run:` note when a server is missing; under CI a missing server fails. */
+function requireInstalled(context: TestContext, ...what: Executable[]): void {
+  const note = what.map(notInstalledNote).find((found) => found !== undefined);
+  if (note === undefined) return;
+  if (process.env.CI === 'true') throw new Error(note);
+  context.skip(note);
+}
+
+describe('servers started as local processes', () => {
+  let vault: StartedVaultServer | undefined;
+  let moto: StartedMotoServer | undefined;
+  let motoIam: StartedMotoServer | undefined;
+  let toxiproxy: StartedToxiproxyServer | undefined;
+
+  beforeAll(async () => {
+    // Started once for the file, side by side; each test checks what it needs.
+    [vault, moto, motoIam, toxiproxy] = await Promise.all([
+      notInstalledNote('bao') ? undefined : new VaultServer().withLogDir(logDir).start(),
+      notInstalledNote('moto_server') ? undefined : new MotoServer().withLogDir(logDir).start(),
+      notInstalledNote('moto_server') ? undefined : new MotoServer().withIamEnforced().withLogDir(logDir).start(),
+      notInstalledNote('toxiproxy-server') ? undefined : new ToxiproxyServer().withLogDir(logDir).start(),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([vault?.stop(), moto?.stop(), motoIam?.stop(), toxiproxy?.stop()]);
+  });
+
+  it('Vault stores and returns a KV v2 secret, and refuses a wrong token', async (context) => {
+    requireInstalled(context, 'bao');
+    const started = vault as StartedVaultServer;
+    expect(started.endpoint).toMatchObject({ provisioning: 'native', version: '2.7.2' });
+    const value = randomBytes(8).toString('hex');
+    await writeKv(started.getAddress(), started.getRootToken(), 'conformance/smoke', value);
+    expect(await readKv(started.getAddress(), started.getRootToken(), 'conformance/smoke')).toBe(value);
+
+    const denied = await fetch(`${started.getAddress()}/v1/secret/data/conformance/smoke`, {
+      headers: { 'x-vault-token': 'not-the-root-token' },
+    });
+    await denied.body?.cancel();
+    expect(denied.status).toBe(403);
+  });
+
+  it('moto creates a secret and returns it, and names a missing one ResourceNotFoundException', async (context) => {
+    requireInstalled(context, 'moto_server');
+    const started = moto as StartedMotoServer;
+    expect(started.endpoint).toMatchObject({ provisioning: 'native', version: '5.2.5' });
+    const client = secretsManager(started);
+    const value = randomBytes(8).toString('hex');
+    await client.send(new CreateSecretCommand({ Name: 'conformance/smoke', SecretString: value }));
+    const read = await client.send(new GetSecretValueCommand({ SecretId: 'conformance/smoke' }));
+    expect(read.SecretString).toBe(value);
+
+    const missing = await client.send(new GetSecretValueCommand({ SecretId: 'conformance/absent' })).catch((error: unknown) => error);
+    expect((missing as SecretsManagerServiceException).name).toBe('ResourceNotFoundException');
+  });
+
+  it('moto-iam serves its admin user and rejects unknown keys and bad signatures', async (context) => {
+    requireInstalled(context, 'moto_server');
+    const started = motoIam as StartedMotoServer;
+    expect(started.endpoint).toMatchObject({ adminUserName: 'conformance-admin', accountId: '123456789012' });
+    const admin = secretsManager(started);
+    const value = randomBytes(8).toString('hex');
+    await admin.send(new CreateSecretCommand({ Name: 'conformance/iam-smoke', SecretString: value }));
+    expect((await admin.send(new GetSecretValueCommand({ SecretId: 'conformance/iam-smoke' }))).SecretString).toBe(value);
+
+    const { accessKeyId } = started.getCredentials();
+    for (const credentials of [
+      { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'unknown' },
+      { accessKeyId, secretAccessKey: 'not-the-secret-key' },
+    ]) {
+      const outsider = secretsManager(started, credentials);
+      const refused = await outsider
+        .send(new GetSecretValueCommand({ SecretId: 'conformance/iam-smoke' }))
+        .catch((error: unknown) => error);
+      // moto answers these in XML where AWS answers JSON, so the SDK names the error badly; the
+      // status is what is reliable here.
+      expect((refused as SecretsManagerServiceException).$metadata?.httpStatusCode).toBe(403);
+    }
+  });
+
+  it('Toxiproxy carries Vault traffic, and cuts it off when the proxy is disabled', async (context) => {
+    requireInstalled(context, 'bao', 'toxiproxy-server');
+    const upstream = vault as StartedVaultServer;
+    const proxyServer = toxiproxy as StartedToxiproxyServer;
+    expect(proxyServer.endpoint).toMatchObject({ provisioning: 'native', version: '2.12.0' });
+    const value = randomBytes(8).toString('hex');
+    await writeKv(upstream.getAddress(), upstream.getRootToken(), 'conformance/proxied', value);
+
+    // As a worker would: from the serialisable endpoints alone.
+    const endpoints = JSON.parse(JSON.stringify({ toxiproxy: proxyServer.endpoint, vault: upstream.endpoint }));
+    await using proxy = await createProxy(endpoints.toxiproxy, { name: 'vault-smoke', upstream: endpoints.vault });
+    expect(proxy.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const viaProxy = `http://${proxy.address}`;
+    expect(await readKv(viaProxy, upstream.getRootToken(), 'conformance/proxied')).toBe(value);
+
+    await proxy.setEnabled(false);
+    const cutOff = await readKv(viaProxy, upstream.getRootToken(), 'conformance/proxied').catch((error: unknown) => error);
+    expect(cutOff).toBeInstanceOf(Error);
+    expect(errorCode(cutOff)).toBe('ECONNREFUSED');
+
+    await proxy.setEnabled(true);
+    expect(await readKv(viaProxy, upstream.getRootToken(), 'conformance/proxied')).toBe(value);
+  });
+
+  it('a stop ends every process and closes every port', async (context) => {
+    requireInstalled(context, 'bao', 'moto_server', 'toxiproxy-server');
+    const servers = [vault, moto, motoIam, toxiproxy] as const;
+    const listening = servers.map((server) => {
+      const address = 'address' in server!.endpoint ? server!.endpoint.address : 'endpoint' in server!.endpoint ? server!.endpoint.endpoint : server!.endpoint.apiAddress;
+      return Number(new URL(address).port);
+    });
+    // Vault's dev server also listens on port+1 (its cluster port).
+    listening.push(listening[0]! + 1);
+    const processes = servers.map((server) => server!.process as ServerProcess);
+    for (const port of listening) expect(await portAnswers(port)).toBe(true);
+
+    await Promise.all(servers.map((server) => server!.stop()));
+
+    for (const server of processes) {
+      expect(server.running).toBe(false);
+      expect(isAlive(server.pid)).toBe(false);
+      expect(processGroupMembers([server.pid])).toEqual([]);
+    }
+    for (const port of listening) expect(await portAnswers(port)).toBe(false);
+  });
+});
+
+describe('Ctrl-C on a process that started servers', () => {
+  it('leaves none of their processes alive', async (context) => {
+    requireInstalled(context, 'bao', 'moto_server', 'toxiproxy-server');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'test/fixtures/start-servers-until-signalled.ts'), join(logDir, 'ctrl-c')],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      const firstLine = await Promise.race([
+        new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
+        exited.then((status) => `exited early: ${JSON.stringify(status)}`),
+      ]);
+      const report = JSON.parse(firstLine.startsWith('{') ? firstLine : '{}') as { pids?: Record<ServerName, number> };
+      expect(report.pids, firstLine).toBeDefined();
+      const pids = Object.values(report.pids ?? {});
+      expect(pids).toHaveLength(4);
+      const everyProcess = [...new Set([...pids, ...processGroupMembers(pids)])];
+      expect(everyProcess.every(isAlive)).toBe(true);
+
+      child.kill('SIGINT');
+      const status = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(resolve, 20_000, 'still running'))]);
+
+      // Re-raised, so a shell sees the conventional 130.
+      expect(status).toEqual({ code: null, signal: 'SIGINT' });
+      expect(everyProcess.filter(isAlive)).toEqual([]);
+      expect(processGroupMembers(pids)).toEqual([]);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+});
+
+describe('a server that cannot start', () => {
+  it('names the missing executable and the install command, in one line', async () => {
+    const missing = join(logDir, 'no-such-dir', 'bao');
+    const failure = await new VaultServer().withExecutable(missing).withLogDir(logDir, 'vault-missing').start().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ConfigurationError);
+    expect((failure as ConfigurationError).oneLine()).toBe(
+      `ConfigurationError: bao not installed at ${missing}; hint: run npm run servers:install`,
+    );
+  });
+
+  it('is reported as exited, pointing at its log, once its bounded retries are spent', async () => {
+    // `false` exits at once, as a server that lost its port to another process would.
+    const failure = await new ToxiproxyServer().withExecutable('/bin/false').withLogDir(logDir, 'toxiproxy-exits').start().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UnavailableError);
+    expect((failure as UnavailableError).message).toMatch(/^toxiproxy-exits exited \(code 1\) before http:\/\/127\.0\.0\.1:\d+\/version answered$/);
+    expect((failure as UnavailableError).hint).toBe(`read ${join(logDir, 'toxiproxy-exits.log')}`);
+    expect(runningServerProcesses().filter((server) => server.name === 'toxiproxy-exits')).toEqual([]);
+  });
+});
+
+describe('forced Docker provisioning', () => {
+  it('marks every server unavailable, saying why, when no Docker engine answers', async (context) => {
+    const docker = await dockerAvailability();
+    if (docker.available) context.skip(`a Docker engine answers here (${docker.serverVersion})`);
+    const names: ServerName[] = ['vault', 'moto', 'moto-iam', 'toxiproxy'];
+    const servers = await startServers(names, { provisioning: 'docker', logDir });
+    try {
+      expect(servers.endpoints).toEqual({});
+      expect(Object.keys(servers.unavailable).sort()).toEqual([...names].sort());
+      for (const reason of Object.values(servers.unavailable)) {
+        expect(reason).toMatch(/^not run: no Docker engine answers .*; start a Docker engine, or use native provisioning/);
+      }
+    } finally {
+      await servers.stop();
+    }
+  });
+});
+
+function secretsManager(
+  server: StartedMotoServer,
+  credentials = server.getCredentials(),
+): SecretsManagerClient {
+  return new SecretsManagerClient({ endpoint: server.getEndpoint(), region: server.getRegion(), credentials, maxAttempts: 1 });
+}
+
+async function writeKv(address: string, token: string, path: string, value: string): Promise<void> {
+  const response = await fetch(`${address}/v1/secret/data/${path}`, {
+    method: 'POST',
+    headers: { 'x-vault-token': token, 'content-type': 'application/json' },
+    body: JSON.stringify({ data: { value } }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  await response.body?.cancel();
+  expect(response.status).toBe(200);
+}
+
+async function readKv(address: string, token: string, path: string): Promise<unknown> {
+  const response = await fetch(`${address}/v1/secret/data/${path}`, {
+    headers: { 'x-vault-token': token },
+    signal: AbortSignal.timeout(5_000),
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { data: { data: { value: unknown } } };
+  return body.data.data.value;
+}
+
+function errorCode(error: unknown): string | undefined {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause && typeof cause === 'object' && 'code' in cause ? String(cause.code) : undefined;
+}
+
+/** Does anything accept a TCP connection on 127.0.0.1:port? */
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, timeout: 2_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+interface ProcStat {
+  readonly pid: number;
+  readonly state: string;
+  readonly pgid: number;
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (2nd field) may hold spaces and parentheses: split after its closing one.
+    const [state, , pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pid, state: state ?? '?', pgid: Number(pgid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive: present and not a zombie (a zombie holds no port and runs no code; only its exit status is left). */
+function isAlive(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+/** Live processes in the process groups the given servers lead: everything they forked. */
+function processGroupMembers(leaders: readonly number[]): number[] {
+  const groups = new Set(leaders);
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map((entry) => readStat(Number(entry)))
+    .filter((stat): stat is ProcStat => stat !== undefined && groups.has(stat.pgid) && stat.state !== 'Z')
+    .map((stat) => stat.pid);
+}
