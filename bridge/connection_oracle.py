@@ -1,0 +1,139 @@
+"""Airflow's own connection parsers, driven over stdin/stdout for the differential test.
+
+One JSON object per input line:
+    {"id": ..., "op": "parse" | "uri", "input": "...",
+     "format": "uri" | "json" | "value", "parser": "sdk" | "core"}
+One JSON line back per input, in order:
+    {"id": ..., "view": {conn_type, host, login, password, schema, port, extra}, "extra_text": ...,
+     "uri": "..." | null, "uri_error": {"type", "message"} | null}
+or  {"id": ..., "error": {"type": "<Python exception class>", "message": "..."}}
+
+"uri" format is `from_uri` (SDK) / `Connection(uri=...)` (core ORM); "json" is `from_json`;
+"value" is `BaseSecretsBackend` dispatch (strip, `{` means JSON), the path every backend takes.
+"parse" and "uri" differ only in what the caller reads: both report the view and `get_uri()`.
+
+Run it with the Airflow venv's python. It isolates itself (temporary AIRFLOW_HOME, SQLite in
+there) before importing Airflow, so no real configuration or database is read or written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import warnings
+
+
+def _claim_stdout():
+    """Keep fd 1 for the protocol: Airflow's structlog writes warnings to stdout, so everything
+    else that writes there (by name or by file descriptor) is sent to stderr."""
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return protocol
+
+
+PROTOCOL_OUT = _claim_stdout()
+
+
+def _isolate_airflow() -> None:
+    home = tempfile.mkdtemp(prefix="asc-airflow-home-")
+    os.environ["AIRFLOW_HOME"] = home
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{os.path.abspath(home)}/airflow.db"
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+    # An empty key keeps the core model's password/extra setters on the no-encryption path, which
+    # stores the text as given: the same bytes the secrets backends hand over.
+    os.environ["AIRFLOW__CORE__FERNET_KEY"] = ""
+    os.environ.pop("AIRFLOW_CONFIG", None)
+    warnings.simplefilter("ignore")
+    logging.disable(logging.CRITICAL)
+
+
+_isolate_airflow()
+
+from airflow.models.connection import Connection as CoreConnection  # noqa: E402
+from airflow.sdk.definitions.connection import Connection as SdkConnection  # noqa: E402
+
+try:  # 3.2+: the dispatch every backend runs (strip, then JSON or URI)
+    from airflow._shared.secrets_backend.base import BaseSecretsBackend as _DispatchBase  # noqa: E402
+except ImportError:  # pragma: no cover - older layouts
+    from airflow.secrets.base_secrets import BaseSecretsBackend as _DispatchBase  # noqa: E402
+
+logging.disable(logging.CRITICAL)
+
+CONN_ID = "conformance_conn"
+
+
+def _describe(error: BaseException) -> dict:
+    return {"type": type(error).__name__, "message": str(error)}
+
+
+def _parse(connection_class, fmt: str, text: str):
+    if fmt == "json":
+        return connection_class.from_json(text, conn_id=CONN_ID)
+    if fmt == "value":
+        return _DispatchBase._deserialize_connection_value(connection_class, CONN_ID, text)
+    if connection_class is SdkConnection:
+        return SdkConnection.from_uri(text, conn_id=CONN_ID)
+    return CoreConnection(conn_id=CONN_ID, uri=text)
+
+
+def _view(conn) -> dict:
+    extra_text = conn.extra
+    return {
+        "conn_type": conn.conn_type,
+        "host": conn.host,
+        "login": conn.login,
+        "password": conn.password,
+        "schema": conn.schema,
+        "port": conn.port,
+        "extra": conn.extra_dejson if extra_text else None,
+    }
+
+
+def answer(request: dict) -> dict:
+    reply: dict = {"id": request.get("id")}
+    connection_class = CoreConnection if request.get("parser") == "core" else SdkConnection
+    try:
+        conn = _parse(connection_class, request.get("format", "uri"), request["input"])
+        reply["view"] = _view(conn)
+        reply["extra_text"] = conn.extra
+    except Exception as error:  # every failure is data for the comparison
+        reply["error"] = _describe(error)
+        return reply
+    try:
+        reply["uri"] = conn.get_uri()
+        reply["uri_error"] = None
+    except Exception as error:
+        reply["uri"] = None
+        reply["uri_error"] = _describe(error)
+    return reply
+
+
+def _encode(reply: dict) -> str:
+    try:
+        return json.dumps(reply)
+    except (TypeError, ValueError) as error:  # a value json cannot write: report it, keep going
+        return json.dumps({"id": reply.get("id"), "error": {"type": "OracleEncodingError", "message": str(error)}})
+
+
+def main() -> int:
+    out = PROTOCOL_OUT
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+        except ValueError as error:
+            out.write(json.dumps({"id": None, "error": {"type": "OracleProtocolError", "message": str(error)}}) + "\n")
+            continue
+        out.write(_encode(answer(request)) + "\n")
+        out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
