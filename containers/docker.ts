@@ -8,7 +8,7 @@ export type DockerAvailability =
   | { readonly available: true; readonly serverVersion: string }
   | { readonly available: false; readonly reason: string };
 
-const probeTimeoutMs = 10_000;
+const probeTimeoutMs = 5_000;
 
 let cached: Promise<DockerAvailability> | undefined;
 

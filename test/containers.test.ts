@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -268,19 +269,37 @@ async function writeKv(address: string, token: string, path: string, value: stri
   expect(response.status).toBe(200);
 }
 
-async function readKv(address: string, token: string, path: string): Promise<unknown> {
-  const response = await fetch(`${address}/v1/secret/data/${path}`, {
-    headers: { 'x-vault-token': token },
-    signal: AbortSignal.timeout(5_000),
+/**
+ * A fresh TCP connection per read (no keep-alive pool): a disabled proxy then shows as a refused
+ * connection, not as a reset of a pooled one, and the test can tell the two apart.
+ */
+function readKv(address: string, token: string, path: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(
+      `${address}/v1/secret/data/${path}`,
+      { agent: false, headers: { 'x-vault-token': token }, timeout: 5_000 },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          try {
+            expect(response.statusCode).toBe(200);
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { data: { value: unknown } } };
+            resolve(body.data.data.value);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`no answer from ${address} within 5 s`)));
+    request.on('error', reject);
   });
-  expect(response.status).toBe(200);
-  const body = (await response.json()) as { data: { data: { value: unknown } } };
-  return body.data.data.value;
 }
 
 function errorCode(error: unknown): string | undefined {
-  const cause = error instanceof Error ? error.cause : undefined;
-  return cause && typeof cause === 'object' && 'code' in cause ? String(cause.code) : undefined;
+  return error && typeof error === 'object' && 'code' in error ? String(error.code) : undefined;
 }
 
 /** Does anything accept a TCP connection on 127.0.0.1:port? */
