@@ -4,7 +4,7 @@
  * on a process that started them leaves nothing behind. Servers not installed are skipped with the
  * `not run:` note, except under CI=true where that is a failure.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -177,41 +177,67 @@ describe('servers started as local processes', () => {
   });
 });
 
-describe('Ctrl-C on a process that started servers', () => {
-  it('leaves none of their processes alive', async (context) => {
+describe('a process that started servers and then ends', () => {
+  it('on Ctrl-C stops them all, then dies of SIGINT itself', async (context) => {
     requireInstalled(context, 'bao', 'moto_server', 'toxiproxy-server');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'test/fixtures/start-servers-until-signalled.ts'), join(logDir, 'ctrl-c')],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    try {
-      const firstLine = await Promise.race([
-        new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
-        exited.then((status) => `exited early: ${JSON.stringify(status)}`),
-      ]);
-      const report = JSON.parse(firstLine.startsWith('{') ? firstLine : '{}') as { pids?: Record<ServerName, number> };
-      expect(report.pids, firstLine).toBeDefined();
-      const pids = Object.values(report.pids ?? {});
-      expect(pids).toHaveLength(4);
-      const everyProcess = [...new Set([...pids, ...processGroupMembers(pids)])];
-      expect(everyProcess.every(isAlive)).toBe(true);
+    const outcome = await runServersFixture('ctrl-c', (child) => child.kill('SIGINT'));
+    // Re-raised, so a shell sees the conventional 130.
+    expect(outcome.status).toEqual({ code: null, signal: 'SIGINT' });
+    expect(outcome.serverProcesses.filter(isAlive)).toEqual([]);
+    expect(processGroupMembers(outcome.serverPids)).toEqual([]);
+  }, 60_000);
 
-      child.kill('SIGINT');
-      const status = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(resolve, 20_000, 'still running'))]);
-
-      // Re-raised, so a shell sees the conventional 130.
-      expect(status).toEqual({ code: null, signal: 'SIGINT' });
-      expect(everyProcess.filter(isAlive)).toEqual([]);
-      expect(processGroupMembers(pids)).toEqual([]);
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+  it('on an uncaught exception leaves none of them alive', async (context) => {
+    requireInstalled(context, 'bao', 'moto_server', 'toxiproxy-server');
+    const outcome = await runServersFixture('crash', (child) => child.stdin?.end('crash\n'));
+    expect(outcome.status).toEqual({ code: 1, signal: null });
+    expect(outcome.serverProcesses.filter(isAlive)).toEqual([]);
+    expect(processGroupMembers(outcome.serverPids)).toEqual([]);
   }, 60_000);
 });
+
+interface FixtureOutcome {
+  readonly status: { code: number | null; signal: NodeJS.Signals | null } | 'still running';
+  readonly serverPids: readonly number[];
+  /** The servers and everything in their process groups, seen alive before `end` was called. */
+  readonly serverProcesses: readonly number[];
+}
+
+/** Runs the fixture that starts every server, waits for its pids, calls `end`, waits (bounded) for it to exit. */
+async function runServersFixture(name: string, end: (child: ChildProcess) => void): Promise<FixtureOutcome> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'test/fixtures/start-servers-until-signalled.ts'), join(logDir, name)],
+    { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  // Kept for failure messages only: the crash case prints its deliberate stack trace here.
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  try {
+    const firstLine = await Promise.race([
+      new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
+      exited.then((status) => `exited early: ${JSON.stringify(status)}`),
+    ]);
+    const report = JSON.parse(firstLine.startsWith('{') ? firstLine : '{}') as { pids?: Record<ServerName, number> };
+    expect(report.pids, `${firstLine}\n${stderr}`).toBeDefined();
+    const serverPids = Object.values(report.pids ?? {});
+    expect(serverPids).toHaveLength(4);
+    const serverProcesses = [...new Set([...serverPids, ...processGroupMembers(serverPids)])];
+    expect(serverProcesses.every(isAlive)).toBe(true);
+
+    end(child);
+    const status = await Promise.race([
+      exited,
+      new Promise<'still running'>((resolve) => setTimeout(resolve, 20_000, 'still running')),
+    ]);
+    return { status, serverPids, serverProcesses };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
 
 describe('a server that cannot start', () => {
   it('names the missing executable and the install command, in one line', async () => {
