@@ -47,6 +47,14 @@ class EnvironmentFixtures implements FixtureStore {
   }
 
   private set(name: string, value: string): void {
+    if (name.includes('\0') || value.includes('\0')) {
+      // Node would silently cut the value at the NUL; a real environment cannot hold one either.
+      throw new ConfigurationError(`cannot set ${name.split('\0')[0]}: an environment entry cannot hold a NUL character`, {
+        what: 'fixture',
+        where: 'env target',
+        hint: 'use a value without U+0000',
+      });
+    }
     this.remember(name);
     process.env[name] = value;
   }

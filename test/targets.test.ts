@@ -96,9 +96,11 @@ describe('env target', () => {
     }
   });
 
-  it('refuses backend kwargs, which the environment backend does not take', async () => {
+  it('refuses backend kwargs, which the environment backend does not take, and values a real environment cannot hold', async () => {
     const session = await envTarget.open(environment);
     expect(() => session.backend({ prefix: 'x' })).toThrow(ConfigurationError);
+    await expect(session.fixtures.putVariable('asc_nul', 'a\0b')).rejects.toBeInstanceOf(ConfigurationError);
+    expect(process.env.AIRFLOW_VAR_ASC_NUL).toBeUndefined();
     await session.close();
   });
 });
