@@ -1,0 +1,50 @@
+/** The matrix printed at the end of every run, with a `not run:` line for each target that did not run. */
+import { failingCases, formatDuration, matrixRows } from './matrix';
+import type { RunReport } from './model';
+
+function pad(text: string, width: number): string {
+  // Code points, not UTF-16 units, so ✓/✗ columns stay aligned.
+  return text + ' '.repeat(Math.max(0, width - [...text].length));
+}
+
+export function renderConsoleMatrix(report: RunReport, reportDir: string): string {
+  const lines: string[] = [];
+  const rows = matrixRows(report);
+  const header = ['target', ...report.suites.map((s) => s.id)];
+  const grid = [header, ...rows.flatMap((row) => ('cells' in row ? [[row.target, ...row.cells]] : []))];
+  const widths = header.map((_, column) =>
+    Math.max(...grid.map((cells) => [...(cells[column] ?? '')].length), ...rows.map((row) => (column === 0 ? [...row.target].length : 0))),
+  );
+  lines.push('', `Conformance matrix: run ${report.runId}, ${formatDuration(report.durationMs)}`);
+  if (rows.length === 0) lines.push('  (no target selected)');
+  else lines.push(`  ${header.map((h, i) => pad(h, widths[i] ?? 0)).join('  ')}`.trimEnd());
+  for (const row of rows) {
+    const targetCell = pad(row.target, widths[0] ?? 0);
+    if ('notRun' in row) lines.push(`  ${targetCell}  ${row.notRun}`);
+    else lines.push(`  ${[targetCell, ...row.cells.map((c, i) => pad(c, widths[i + 1] ?? 0))].join('  ')}`.trimEnd());
+  }
+  if (report.suites.length === 0 && rows.length > 0) lines.push('  (no suite selected or registered)');
+  if (report.unitTests) {
+    const u = report.unitTests;
+    lines.push(`  unit tests: ${u.passed} passed, ${u.failed} failed, ${u.skipped} skipped (${u.files} files)`);
+  }
+  const failing = failingCases(report);
+  if (failing.length > 0) {
+    lines.push('', `Failing cases (${failing.length}):`);
+    for (const c of failing) lines.push(`  ✗ ${c.target} › ${c.suite} › ${c.case}`, `      rule: ${c.rule}`, `      ${c.error ?? ''}`);
+  }
+  if (report.unitTests && report.unitTests.failures.length > 0) {
+    lines.push('', `Failing unit tests (${report.unitTests.failures.length}):`);
+    for (const f of report.unitTests.failures) lines.push(`  ✗ ${f.name}`, `      ${f.error}`);
+  }
+  for (const error of report.errors) lines.push(`  error: ${error}`);
+  lines.push('', `Reports: ${reportDir}`);
+  const verdict = report.verdict;
+  lines.push(
+    verdict.passed
+      ? `Result: PASS (${verdict.executedCases} conformance cases executed)`
+      : `Result: FAIL (${verdict.executedCases} conformance cases executed): ${verdict.problems.join('; ')}`,
+    '',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,72 @@
+/**
+ * `junit.xml`: one `<testsuite>` per target × suite (named `target › suite`) so CI systems show the
+ * matrix, plus the failing unit tests. Skipped cases carry their reason as the message.
+ */
+import type { CaseReport, RunReport } from './model';
+
+// XML 1.0 forbids most C0 controls even when escaped.
+const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
+export function escapeXml(text: string): string {
+  return text
+    .replace(INVALID_XML_CHARS, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+function testcase(classname: string, c: CaseReport): string {
+  const head = `    <testcase classname="${escapeXml(classname)}" name="${escapeXml(c.case)}" time="${seconds(c.durationMs)}">`;
+  const rule = `      <properties><property name="rule" value="${escapeXml(c.rule)}"/></properties>`;
+  if (c.status === 'fail') {
+    const message = escapeXml(c.error ?? 'failed');
+    return [head, rule, `      <failure message="${message}" type="conformance">${message}</failure>`, '    </testcase>'].join('\n');
+  }
+  if (c.status === 'skip') return [head, rule, `      <skipped message="${escapeXml(c.skipReason ?? 'skipped')}"/>`, '    </testcase>'].join('\n');
+  return [head, rule, '    </testcase>'].join('\n');
+}
+
+export function renderJunitXml(report: RunReport): string {
+  const blocks: string[] = [];
+  let tests = 0;
+  let failures = 0;
+  let skipped = 0;
+  for (const cell of report.totals) {
+    const cases = report.cases.filter((c) => c.target === cell.target && c.suite === cell.suite);
+    const count = cell.passed + cell.failed + cell.skipped;
+    tests += count;
+    failures += cell.failed;
+    skipped += cell.skipped;
+    blocks.push(
+      `  <testsuite name="${escapeXml(`${cell.target} › ${cell.suite}`)}" tests="${count}" failures="${cell.failed}" errors="0" skipped="${cell.skipped}" time="${seconds(cell.durationMs)}">`,
+      ...cases.map((c) => testcase(`${cell.target}.${cell.suite}`, c)),
+      '  </testsuite>',
+    );
+  }
+  // Unit tests are vitest's business; only their failures are listed here, so a CI page shows them.
+  const unitFailures = report.unitTests?.failures ?? [];
+  if (unitFailures.length > 0) {
+    tests += unitFailures.length;
+    failures += unitFailures.length;
+    blocks.push(`  <testsuite name="unit tests (failures only)" tests="${unitFailures.length}" failures="${unitFailures.length}" errors="0" skipped="0">`);
+    for (const f of unitFailures) {
+      const message = escapeXml(f.error);
+      blocks.push(`    <testcase classname="unit" name="${escapeXml(f.name)}">`, `      <failure message="${message}">${message}</failure>`, '    </testcase>');
+    }
+    blocks.push('  </testsuite>');
+  }
+  const errors = report.errors.length;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="airflow-secrets-conformance ${escapeXml(report.runId)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${seconds(report.durationMs)}">`,
+    ...blocks,
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,36 @@
+/**
+ * The target × suite matrix shared by the console and summary.md: one row per target, one cell
+ * per suite, read at a glance (`12/12 ✓`, `3 ✗`, `–` when no case applies).
+ */
+import type { CaseReport, CellTotals, RunReport } from './model';
+
+export type MatrixRow =
+  | { readonly target: string; readonly cells: readonly string[] }
+  | { readonly target: string; readonly notRun: string };
+
+export function cellText(totals: CellTotals | undefined): string {
+  if (!totals) return '–';
+  const executed = totals.passed + totals.failed;
+  const outcome = totals.failed > 0 ? `${totals.failed} ✗` : executed > 0 ? `${totals.passed}/${executed} ✓` : '–';
+  return totals.skipped > 0 ? `${outcome} (${totals.skipped} skip)` : outcome;
+}
+
+export function matrixRows(report: RunReport): MatrixRow[] {
+  return report.targets.map((target) => {
+    if (target.status === 'not-run') return { target: target.name, notRun: target.notRunReason ?? 'not run' };
+    const cells = report.suites.map((suite) =>
+      cellText(report.totals.find((t) => t.target === target.name && t.suite === suite.id)),
+    );
+    return { target: target.name, cells };
+  });
+}
+
+/** Failing conformance cases of targets that ran; not-run targets are listed with their reason instead. */
+export function failingCases(report: RunReport): CaseReport[] {
+  const ran = new Set(report.targets.filter((t) => t.status === 'ran').map((t) => t.name));
+  return report.cases.filter((c) => c.status === 'fail' && ran.has(c.target));
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,155 @@
+/**
+ * The report model: one `RunReport` per run, built by the reporter from vitest's results and
+ * rendered by every writer (results.json, junit.xml, summary.md, the console matrix). Writers read
+ * this model only, so a new figure (latency percentiles, recovery times, a certificate level) is a
+ * field added here plus the lines that show it.
+ *
+ * Nothing in the model holds a secret value: errors are one line, skip reasons are the targets'
+ * own sentences, and the canary is counted, never stored.
+ */
+import type { Provisioning, ServerName } from '../containers/contract';
+import type { ProvisioningChoice } from '../containers/servers';
+import type { CaseMetric, CertificationLevel } from '../suites/suite';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+declare module 'vitest' {
+  // Conformance tests carry their coordinates in vitest's meta; unit tests carry none.
+  interface TaskMeta extends Partial<ConformanceMeta> {}
+}
+
+export type CaseStatus = 'pass' | 'fail' | 'skip';
+
+/** What a conformance test carries in vitest's `meta`, from the worker to the reporter. */
+export interface ConformanceMeta {
+  target: string;
+  family: string;
+  backendKind: string;
+  suite: string;
+  suiteTitle: string;
+  level: CertificationLevel;
+  /** The case's rule, starting with its spec section; `§0 servers` for a not-run placeholder. */
+  rule: string;
+  /** Set on the one placeholder per suite of a target whose servers could not start. */
+  notRun?: string;
+  metrics?: CaseMetric[];
+  /** How many values carrying the run's canary the case seeded. */
+  canarySeeds?: number;
+}
+
+export interface CaseReport {
+  target: string;
+  family: string;
+  backendKind: string;
+  suite: string;
+  level: CertificationLevel;
+  case: string;
+  rule: string;
+  status: CaseStatus;
+  /** `not run: ...`, for skipped cases. */
+  skipReason?: string;
+  durationMs: number;
+  /** `ErrorName: first line of the message`, for failed cases. */
+  error?: string;
+  metrics: CaseMetric[];
+}
+
+export type TargetProvisioning = Provisioning | 'embedded' | 'mixed';
+
+export interface TargetReport {
+  name: string;
+  family: string;
+  backendKind: string;
+  status: 'ran' | 'not-run';
+  notRunReason?: string;
+  servers: ServerName[];
+  /** `embedded` for targets that need no server. */
+  provisioning: TargetProvisioning | null;
+}
+
+export interface SuiteInfo {
+  id: string;
+  title: string;
+  level: CertificationLevel;
+}
+
+export interface Totals {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface CellTotals extends Totals {
+  target: string;
+  suite: string;
+  durationMs: number;
+}
+
+export interface UnitTestFailure {
+  /** `file > describe > test`. */
+  name: string;
+  error: string;
+}
+
+export interface UnitTestTotals extends Totals {
+  files: number;
+  failures: UnitTestFailure[];
+}
+
+export interface ServerReport {
+  name: string;
+  status: 'started' | 'unavailable';
+  provisioning?: Provisioning;
+  version?: string;
+  /** Where clients reach it; never a credential. */
+  address?: string;
+  startMs?: number;
+  /** `not run: <why>; <fix>`, when unavailable. */
+  reason?: string;
+}
+
+/** What `servers.json` holds: written by the global setup, read back by the reporter. */
+export interface ServersFile {
+  provisioning: ProvisioningChoice;
+  servers: ServerReport[];
+}
+
+export interface RunVerdict {
+  passed: boolean;
+  /** Conformance cases that ran (passed or failed); zero is a failure, not a pass. */
+  executedCases: number;
+  /** One line each: why the run failed. Empty when it passed. */
+  problems: string[];
+}
+
+export interface RunReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  /** vitest's own end reason: `passed`, `failed` or `interrupted`. */
+  endReason: string;
+  selection: {
+    targets: string[];
+    suites: string[];
+    unitTests: boolean;
+    provisioning: ProvisioningChoice;
+    ci: boolean;
+  };
+  targets: TargetReport[];
+  suites: SuiteInfo[];
+  cases: CaseReport[];
+  /** One entry per target × suite that has cases, in target then suite order. */
+  totals: CellTotals[];
+  /** `null` when the run did not include the unit tests. */
+  unitTests: UnitTestTotals | null;
+  servers: ServerReport[];
+  canary: {
+    /** Values carrying the canary that the cases seeded; zero makes a clean canary scan meaningless. */
+    seededValues: number;
+  };
+  /** Errors outside any test (a file that failed to load, an unhandled rejection), one line each. */
+  errors: string[];
+  verdict: RunVerdict;
+}
