@@ -8,6 +8,14 @@ import { UsageError } from './usage-error';
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: {
+    summary: 'run the conformance suites on the embedded backends (env, local) or --backend=...',
+    load: async () => (await import('./test-command')).runCommand,
+  },
+  test: {
+    summary: 'what npm test runs: the unit tests and every suite for every target, or --backend=...',
+    load: async () => (await import('./test-command')).testCommand,
+  },
   connection: {
     summary: 'parse a connection URI/JSON or build a URI, exactly as Airflow does',
     load: async () => (await import('./connection-command')).connectionCommand,

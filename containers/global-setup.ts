@@ -1,0 +1,99 @@
+/**
+ * vitest global setup of the conformance project: starts the servers the selected targets need,
+ * once per run, hands their endpoints to the test workers and stops them at the end.
+ *
+ * Workers only receive serialisable values (`provide`/`inject`), so the endpoints travel as
+ * plain objects; `servers.json` records the same servers without their credentials.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { ensureRunEnvironment, readRunEnvironment } from '../cli/run-environment';
+import type { ServerReport, ServersFile, SuiteInfo } from '../reports/model';
+import { REPORT_FILES } from '../reports/publish';
+import { selectSuites, selectTargets } from '../suites/run-selection';
+import type { ServerEndpoints, ServerName } from './contract';
+import { startServers } from './servers';
+
+export interface SelectedTargetInfo {
+  name: string;
+  family: string;
+  backendKind: string;
+  servers: ServerName[];
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    servers: ServerEndpoints;
+    /** `not run: <why>; <fix>` per server that could not start. */
+    unavailableServers: Partial<Record<ServerName, string>>;
+    serverReports: ServerReport[];
+    selectedTargets: SelectedTargetInfo[];
+    selectedSuites: SuiteInfo[];
+  }
+}
+
+/** Only these endpoint fields say where a server is; everything else may be a credential. */
+const ADDRESS_FIELDS = ['address', 'endpoint', 'apiAddress'] as const;
+
+function describeServer(name: ServerName, endpoint: object | undefined, unavailable: string | undefined, startMs: number | undefined): ServerReport {
+  if (!endpoint) return { name, status: 'unavailable', reason: unavailable ?? 'not run: the server did not start; see the run output' };
+  const fields = endpoint as Record<string, unknown>;
+  const report: ServerReport = { name, status: 'started' };
+  if (fields.provisioning === 'docker' || fields.provisioning === 'native') report.provisioning = fields.provisioning;
+  if (typeof fields.version === 'string') report.version = fields.version;
+  const address = ADDRESS_FIELDS.map((field) => fields[field]).find((value) => typeof value === 'string');
+  if (typeof address === 'string') report.address = address;
+  if (startMs !== undefined) report.startMs = startMs;
+  return report;
+}
+
+/** Start durations, where the server module reports them (`startTimesMs`, or `startMs` on an endpoint). */
+function startTimes(started: object): Partial<Record<string, number>> {
+  const times = (started as { startTimesMs?: unknown }).startTimesMs;
+  return times && typeof times === 'object' ? (times as Partial<Record<string, number>>) : {};
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // vitest builds the workers' environment after global setup, so they inherit the run id and
+  // canary settled here, as does the reporter (same process).
+  ensureRunEnvironment();
+  const run = readRunEnvironment();
+  const targets = selectTargets(run.targets);
+  const suites = selectSuites(run.suites);
+  const needed = [...new Set(targets.flatMap((target) => target.servers))];
+
+  await mkdir(run.runDir, { recursive: true });
+  await mkdir(run.scratchDir, { recursive: true });
+  const started = await startServers(needed, { provisioning: run.provisioning, logDir: join(run.runDir, 'servers') });
+  const times = startTimes(started);
+  const endpoints = started.endpoints as Partial<Record<ServerName, object>>;
+  const serverReports = needed.map((name) => {
+    const endpointStart = (endpoints[name] as { startMs?: unknown } | undefined)?.startMs;
+    const startMs = times[name] ?? (typeof endpointStart === 'number' ? endpointStart : undefined);
+    return describeServer(name, endpoints[name], started.unavailable[name], startMs);
+  });
+
+  const serversFile: ServersFile = { provisioning: run.provisioning, servers: serverReports };
+  await writeFile(join(run.runDir, REPORT_FILES.servers), `${JSON.stringify(serversFile, null, 2)}\n`);
+
+  project.provide('servers', started.endpoints);
+  project.provide('unavailableServers', { ...started.unavailable });
+  project.provide('serverReports', serverReports);
+  project.provide(
+    'selectedTargets',
+    targets.map((t) => ({ name: t.name, family: t.family, backendKind: t.backendKind, servers: [...t.servers] })),
+  );
+  project.provide(
+    'selectedSuites',
+    suites.map((s) => ({ id: s.id, title: s.title, level: s.level })),
+  );
+
+  return async () => {
+    try {
+      await started.stop();
+    } finally {
+      await rm(run.scratchDir, { recursive: true, force: true });
+    }
+  };
+}

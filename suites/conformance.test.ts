@@ -1,0 +1,157 @@
+/**
+ * The vitest entry of the conformance suites: every selected case, for every selected target,
+ * as `target > suite > case`. The run's selection comes from the `ASC_*` variables and the global
+ * setup's `provide`; reporters read each test's `meta`.
+ */
+import { describe, inject, it, type TestContext } from 'vitest';
+import { readRunEnvironment } from '../cli/run-environment';
+import type { ConformanceMeta } from '../reports/model';
+import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
+import { hasCapability } from '../targets/target';
+import { runCase } from './case-context';
+import { selectSuites, selectTargets } from './run-selection';
+import type { CaseMetric, ConformanceCase, Suite } from './suite';
+
+const DEFAULT_CASE_TIMEOUT_MS = 30_000;
+
+const run = readRunEnvironment();
+const environment: TargetEnvironment = { runId: run.runId, scratchDir: run.scratchDir, servers: inject('servers') };
+const unavailableServers = inject('unavailableServers');
+
+function baseMeta(target: TargetDefinition, suite: Suite, rule: string): ConformanceMeta {
+  return {
+    target: target.name,
+    family: target.family,
+    backendKind: target.backendKind,
+    suite: suite.id,
+    suiteTitle: suite.title,
+    level: suite.level,
+    rule,
+  };
+}
+
+/** Why a target cannot run here: one `not run: <why>; <fix>` per missing server, or null. */
+function notRunReason(target: TargetDefinition): string | null {
+  const reasons = target.servers.flatMap((server) => {
+    const reason = unavailableServers[server];
+    return reason === undefined ? [] : [reason.replace(/^not run:\s*/, '')];
+  });
+  return reasons.length === 0 ? null : `not run: ${reasons.join(' / ')}`;
+}
+
+function missingCapabilityNote(target: TargetDefinition, needs: readonly Capability[]): string | null {
+  const missing = needs.filter((capability) => !hasCapability(target, capability));
+  if (missing.length === 0) return null;
+  const reasons = missing.map((c) => `${c}: ${target.missingCapabilityReasons?.[c] ?? 'no reason given'}`);
+  return `not run: ${target.name} does not declare ${reasons.join('; ')}`;
+}
+
+/**
+ * The same target, with fixture writes counted when they carry the canary: a clean canary scan
+ * only means something if secrets were actually seeded.
+ */
+function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: () => void): TargetDefinition {
+  const carries = (value: unknown) => JSON.stringify(value).includes(canary);
+  const wrap = (fixtures: FixtureStore): FixtureStore => {
+    const counted: FixtureStore = {
+      async putConnection(connId, fixture) {
+        await fixtures.putConnection(connId, fixture);
+        if (carries(fixture)) onSeed();
+      },
+      async putVariable(key, value) {
+        await fixtures.putVariable(key, value);
+        if (carries(value)) onSeed();
+      },
+    };
+    if (fixtures.putConfig) {
+      counted.putConfig = async (key, value) => {
+        await fixtures.putConfig?.(key, value);
+        if (carries(value)) onSeed();
+      };
+    }
+    if (fixtures.putRawFile) {
+      counted.putRawFile = async (kind, extension, content) => {
+        await fixtures.putRawFile?.(kind, extension, content);
+        if (carries(content)) onSeed();
+      };
+    }
+    if (fixtures.deleteConnection) counted.deleteConnection = (connId) => fixtures.deleteConnection!(connId);
+    if (fixtures.deleteVariable) counted.deleteVariable = (key) => fixtures.deleteVariable!(key);
+    return counted;
+  };
+  return {
+    ...target,
+    async open(env): Promise<TargetSession> {
+      const session = await target.open(env);
+      const fixtures = wrap(session.fixtures);
+      return { backend: (kwargs) => session.backend(kwargs), fixtures, close: () => session.close() };
+    },
+  };
+}
+
+async function runConformanceCase(ctx: TestContext, target: TargetDefinition, suite: Suite, kase: ConformanceCase): Promise<void> {
+  const note = missingCapabilityNote(target, kase.needs ?? []);
+  if (note) ctx.skip(note);
+  const metrics: CaseMetric[] = [];
+  let seeds = 0;
+  const counted = countingCanarySeeds(target, run.canary, () => {
+    seeds += 1;
+  });
+  try {
+    await runCase(counted, kase, environment, `${target.name}/${suite.id}/${kase.name}`, (metric) => metrics.push(metric));
+  } finally {
+    ctx.task.meta.metrics = metrics;
+    ctx.task.meta.canarySeeds = seeds;
+  }
+}
+
+function caseSelected(target: TargetDefinition, suite: Suite, kase: ConformanceCase): boolean {
+  if (run.caseFilter === null) return true;
+  return `${target.name} › ${suite.id} › ${kase.name}`.toLowerCase().includes(run.caseFilter.toLowerCase());
+}
+
+interface PlannedCell {
+  suite: Suite;
+  /** Empty when the target is blocked: it gets one not-run placeholder instead. */
+  cases: ConformanceCase[];
+}
+
+// Planned before any `describe`: vitest runs describe bodies later, and an empty file must be
+// known now.
+const suites = selectSuites(run.suites);
+const plan = selectTargets(run.targets).map((target) => {
+  const blocked = notRunReason(target);
+  const cells: PlannedCell[] = suites
+    .map((suite) => ({ suite, cases: blocked ? [] : suite.cases(target).filter((kase) => caseSelected(target, suite, kase)) }))
+    .filter((cell) => blocked !== null || cell.cases.length > 0);
+  return { target, blocked, cells };
+});
+
+for (const { target, blocked, cells } of plan) {
+  if (cells.length === 0) continue;
+  describe(target.name, () => {
+    for (const { suite, cases } of cells) {
+      describe(suite.id, () => {
+        if (blocked) {
+          const meta: ConformanceMeta = { ...baseMeta(target, suite, 'runner: every selected target runs'), notRun: blocked };
+          it('target not run', { meta }, (ctx) => {
+            // Under CI a target that cannot run must not pass quietly as "skipped".
+            if (run.ci) throw new Error(`${blocked} (CI=true: every selected target must run)`);
+            ctx.skip(blocked);
+          });
+          return;
+        }
+        for (const kase of cases) {
+          const options = { meta: baseMeta(target, suite, kase.rule), timeout: kase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS };
+          it(kase.name, options, (ctx) => runConformanceCase(ctx, target, suite, kase));
+        }
+      });
+    }
+  });
+}
+
+// vitest fails a file without tests as "no test suite found"; the runner's verdict ("zero cases
+// executed") is the clearer message, so the file gets one test that says what happened.
+if (plan.every(({ cells }) => cells.length === 0)) {
+  it.skip('no conformance case selected (check --backend, --suite and --case)', () => {});
+}
