@@ -152,7 +152,8 @@ export function redactConnectionText(value: string): string {
   const at = rest.lastIndexOf('@');
   if (at >= 0) rest = `***${rest.slice(at)}`;
   const fragmentAt = rest.indexOf('#');
-  if (fragmentAt >= 0) rest = `${rest.slice(0, fragmentAt)}#***`;
+  const fragment = fragmentAt >= 0 ? '#***' : '';
+  if (fragmentAt >= 0) rest = rest.slice(0, fragmentAt);
   const queryAt = rest.indexOf('?');
   let query = '';
   if (queryAt >= 0) {
@@ -165,11 +166,14 @@ export function redactConnectionText(value: string): string {
   }
   // With no "@", text after a ":" that is not a port may be a password typed without its user.
   rest = rest.replace(/:([^/:@]*)/g, (whole, after: string) => (/^[0-9]*$/.test(after) ? whole : ':***'));
-  return `${head}${rest}${query}`;
+  return `${head}${rest}${query}${fragment}`;
 }
 
-function formatError(message: string, hint?: string): ConnectionFormatError {
-  return new ConnectionFormatError(message, hint === undefined ? {} : { hint });
+function formatError(message: string, hint?: string, where?: string): ConnectionFormatError {
+  return new ConnectionFormatError(message, {
+    ...(hint === undefined ? {} : { hint }),
+    ...(where === undefined ? {} : { where }),
+  });
 }
 
 function invalidConnectionString(uri: string, why: string): ConnectionFormatError {
@@ -328,22 +332,12 @@ export class Connection {
   /** Core validates on every write: JSON, and an object. The SDK stores any text. */
   set extra(value: string | null) {
     if (this.parser === 'core' && value) {
+      const where = this.connId === null ? undefined : `connection ${JSON.stringify(this.connId)}`;
+      const hint = 'extra must be a JSON object, e.g. {"key": "value"}';
       const parsed = parseJsonOrNull(value);
-      if (parsed === undefined) {
-        throw formatError(
-          `extra of connection ${JSON.stringify(this.connId)} is not valid JSON`,
-          'extra must be a JSON object, e.g. {"key": "value"}',
-        );
-      }
-      if (!(parsed instanceof Map)) {
-        throw formatError(
-          `extra of connection ${JSON.stringify(this.connId)} is JSON but not an object (got ${pyTypeName(parsed)})`,
-          'extra must be a JSON object, e.g. {"key": "value"}',
-        );
-      }
-      if (hasLoneSurrogate(value)) {
-        throw formatError('extra contains a lone UTF-16 surrogate, which UTF-8 cannot encode');
-      }
+      if (parsed === undefined) throw formatError('extra is not valid JSON', hint, where);
+      if (!(parsed instanceof Map)) throw formatError(`extra is JSON but not an object (got ${pyTypeName(parsed)})`, hint, where);
+      if (hasLoneSurrogate(value)) throw formatError('extra contains a lone UTF-16 surrogate, which UTF-8 cannot encode', undefined, where);
     }
     this.storedExtra = value;
   }
@@ -598,10 +592,13 @@ export class Connection {
  * A blank value is an IndexError in Airflow (a failed backend); here a ConnectionFormatError.
  */
 export function deserializeConnection(connId: string, value: string, parser: ParserFlavour): Connection {
+  return parseConnectionValue(value, { connId, parser });
+}
+
+/** `deserializeConnection` without a conn_id (the CLI's `connection parse`). */
+export function parseConnectionValue(value: string, options: ParseOptions = {}): Connection {
   const text = pythonStrip(value);
-  if (!text) {
-    throw formatError(`the stored value of connection ${JSON.stringify(connId)} is blank`, 'store a URI or a JSON object');
-  }
-  const options = { connId, parser };
+  const where = options.connId === undefined ? undefined : `connection ${JSON.stringify(options.connId)}`;
+  if (!text) throw formatError('the connection value is blank', 'store a URI or a JSON object', where);
   return text.startsWith('{') ? Connection.fromJson(text, options) : Connection.fromUri(text, options);
 }
