@@ -18,7 +18,7 @@ export interface SecretCacheOptions {
 
 export type CachedVariable = { hit: true; value: string | null } | { hit: false };
 
-interface CacheEntry {
+export interface CacheEntry {
   readonly value: string | null;
   readonly storedAt: number;
 }
@@ -83,9 +83,13 @@ export class SecretCache {
     if (!this.enabled) return undefined;
     const entry = this.entries.get(storageKey);
     if (entry === undefined) return undefined;
-    // Expired entries stay stored (Airflow only overwrites them); strictly greater than the TTL.
-    const expired = this.clock.now() - entry.storedAt > this.ttlSeconds * 1000;
-    return expired ? undefined : entry;
+    // Expired entries stay stored (Airflow only overwrites them).
+    return this.isExpired(entry, this.clock.now()) ? undefined : entry;
+  }
+
+  /** Airflow's `_is_expired`: strictly older than the TTL. */
+  protected isExpired(entry: CacheEntry, now: number): boolean {
+    return now - entry.storedAt > this.ttlSeconds * 1000;
   }
 
   private save(storageKey: string, value: string | null): void {

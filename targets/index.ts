@@ -1,14 +1,15 @@
 /**
- * The target registry: a plain list, looked up by target name or by family. Networked targets and
- * mutants add themselves with `registerTargets` (a mutants module calls it with its
- * `mutant:<name>` targets when it is loaded).
+ * The target registry: a plain list, looked up by target name or by family. Mutants (family
+ * `mutant`, names `mutant:<name>`) are registered too, so they can be selected by name, but they
+ * are never part of the default selection.
  */
 import { ConfigurationError } from '../backends/errors';
+import { mutantTargets } from '../mutants/index';
 import { envTarget } from './env.target';
 import { localTargets } from './local.target';
 import type { TargetDefinition } from './target';
 
-const registry: TargetDefinition[] = [envTarget, ...localTargets];
+const registry: TargetDefinition[] = [envTarget, ...localTargets, ...mutantTargets];
 
 /** Every registered target, in registration order (the order reports list them). */
 export const targets: readonly TargetDefinition[] = registry;
@@ -28,6 +29,13 @@ export function registerTargets(extra: readonly TargetDefinition[]): void {
     registry.push(target);
   }
 }
+
+/** What a run covers when no target is named: every registered target except the mutants. */
+export function defaultTargets(): TargetDefinition[] {
+  return registry.filter((target) => target.family !== MUTANT_FAMILY);
+}
+
+export const MUTANT_FAMILY = 'mutant';
 
 export function knownTargetNames(): string[] {
   return registry.map((target) => target.name);

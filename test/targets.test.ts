@@ -55,10 +55,10 @@ describe('target registry', () => {
   });
 
   it('registers extra targets, reachable by name and family, and refuses a taken name', () => {
-    const mutant: TargetDefinition = { ...envTarget, name: 'mutant:unit-test', family: 'mutant' };
-    registerTargets([mutant]);
-    expect(resolveTargets(['mutant:unit-test'])).toEqual([mutant]);
-    expect(resolveTargets(['mutant'])).toEqual([mutant]);
+    const extra: TargetDefinition = { ...envTarget, name: 'extra:unit-test', family: 'extra-unit' };
+    registerTargets([extra]);
+    expect(resolveTargets(['extra:unit-test'])).toEqual([extra]);
+    expect(resolveTargets(['extra-unit'])).toEqual([extra]);
     expect(() => registerTargets([{ ...envTarget }])).toThrow(ConfigurationError);
     expect(() => registerTargets([{ ...envTarget, name: 'local', family: 'other' }])).toThrow(ConfigurationError);
   });

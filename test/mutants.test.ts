@@ -1,0 +1,112 @@
+/**
+ * Proves the suites catch what they claim: every mutant must fail at least one case, and every
+ * case that fails it must pass on the mutant's unbroken base target (so the kill is the mutant's
+ * bug, not a flaky or broken case). Writes the kill table to the run's report folder.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mutantTargets } from '../mutants/index';
+import type { MutantTarget } from '../mutants/mutant';
+import { runCase } from '../suites/case-context';
+import { suites } from '../suites/index';
+import type { ConformanceCase } from '../suites/suite';
+import { targets } from '../targets/index';
+import { hasCapability, type TargetDefinition, type TargetEnvironment } from '../targets/target';
+
+const scratchDir = mkdtempSync(join(tmpdir(), 'asc-mutants-'));
+const environment: TargetEnvironment = { runId: `mutants-${process.pid}`, scratchDir, servers: {} };
+
+interface Kill {
+  readonly mutant: string;
+  readonly base: string;
+  readonly breaks: string;
+  readonly casesRun: number;
+  readonly killedBy: string[];
+}
+
+const kills: Kill[] = [];
+
+function applicable(target: TargetDefinition): Array<{ key: string; kase: ConformanceCase }> {
+  return suites.flatMap((suite) =>
+    suite
+      .cases(target)
+      .filter((kase) => (kase.needs ?? []).every((capability) => hasCapability(target, capability)))
+      .map((kase) => ({ key: `${suite.id} › ${kase.name}`, kase })),
+  );
+}
+
+async function failingCases(target: TargetDefinition, cases: Array<{ key: string; kase: ConformanceCase }>): Promise<string[]> {
+  const failed: string[] = [];
+  for (const { key, kase } of cases) {
+    try {
+      await runCase(target, kase, environment, key);
+    } catch {
+      failed.push(key);
+    }
+  }
+  return failed;
+}
+
+function baseOf(mutant: MutantTarget): TargetDefinition {
+  const base = targets.find((target) => target.name === mutant.mutantOf);
+  if (!base) throw new Error(`${mutant.name} is built on unknown target ${mutant.mutantOf}`);
+  return base;
+}
+
+/** Cases of the embedded targets (those that need no server) that no mutant fails. */
+function unprovenCases(): string[] {
+  const proven = new Set(kills.flatMap((k) => k.killedBy));
+  const embedded = targets.filter((target) => target.family !== 'mutant' && target.servers.length === 0);
+  return [...new Set(embedded.flatMap((target) => applicable(target).map((c) => c.key)))].filter((key) => !proven.has(key));
+}
+
+afterAll(() => {
+  rmSync(scratchDir, { recursive: true, force: true });
+  const reportDir = process.env.ASC_REPORT_DIR;
+  if (!reportDir || kills.length === 0) return;
+  const rows = kills.map(
+    (k) => `| \`${k.mutant}\` | ${k.breaks} | ${k.killedBy.length} of ${k.casesRun} | ${k.killedBy.slice(0, 3).join('<br>')}${k.killedBy.length > 3 ? '<br>…' : ''} |`,
+  );
+  const unproven = unprovenCases();
+  const table = [
+    '# Mutants',
+    '',
+    `${kills.length} mutants, all killed; ${unproven.length} case(s) of the embedded targets killed by no mutant${unproven.length ? `: ${unproven.join('; ')}` : ''}.`,
+    '',
+    '| mutant | what it breaks | cases failing | caught by |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+  writeFileSync(join(reportDir, 'mutants.md'), table);
+  writeFileSync(join(reportDir, 'mutants.json'), `${JSON.stringify(kills, null, 2)}\n`);
+});
+
+describe('every mutant is killed by a named case', () => {
+  it('there are at least 10 mutants, each with a unique name', () => {
+    expect(mutantTargets.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(mutantTargets.map((m) => m.name)).size).toBe(mutantTargets.length);
+  });
+
+  for (const mutant of mutantTargets) {
+    it(`${mutant.name} (${mutant.breaks})`, async ({ task }) => {
+      const cases = applicable(mutant);
+      const killedBy = await failingCases(mutant, cases);
+      expect(killedBy, `${mutant.name}: no case failed out of ${cases.length}`).not.toEqual([]);
+
+      const base = baseOf(mutant);
+      const falseKills = await failingCases(base, cases.filter((c) => killedBy.includes(c.key)));
+      expect(falseKills, `these cases also fail on the unbroken ${base.name}, so they prove nothing`).toEqual([]);
+
+      kills.push({ mutant: mutant.name, base: base.name, breaks: mutant.breaks, casesRun: cases.length, killedBy });
+      (task.meta as Record<string, unknown>).killedBy = killedBy;
+    });
+  }
+
+  it('every case of the embedded targets is killed by at least one mutant', () => {
+    expect(kills.length, 'the mutant cases above must run first').toBe(mutantTargets.length);
+    expect(unprovenCases(), 'a case no mutant fails is unproven: add a mutant it kills').toEqual([]);
+  });
+});
