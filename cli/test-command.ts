@@ -14,7 +14,7 @@ import type { ProvisioningChoice } from '../containers/servers';
 import { scanFolderForCanary, scanTextForCanary, type CanaryFinding } from '../reports/canary-scan';
 import type { RunReport } from '../reports/model';
 import { publishLatest, REPORT_FILES } from '../reports/publish';
-import { defaultTargetNames, selectSuites, selectTargets } from '../suites/run-selection';
+import { defaultTargetNames, isMutantTarget, selectSuites, selectTargets } from '../suites/run-selection';
 import { targets as registeredTargets } from '../targets/index';
 import {
   isCi,
@@ -97,6 +97,16 @@ export function parseFlags(mode: RunMode, args: readonly string[]): ParsedFlags 
   return parsed;
 }
 
+/** One line naming what exists; the many mutants are listed only when a mutant name was mistyped. */
+function unknownBackendMessage(item: string): string {
+  const mutants = registeredTargets.filter(isMutantTarget).map((target) => target.name);
+  if (item.startsWith('mutant:')) return `unknown backend "${item}"; known mutants: ${mutants.join(', ') || '(none registered)'}`;
+  const known = registeredTargets.filter((target) => !isMutantTarget(target)).map((target) => target.name);
+  const families = [...new Set(registeredTargets.filter((target) => !isMutantTarget(target)).map((target) => target.family))];
+  const mutantHint = mutants.length > 0 ? `; and ${mutants.length} mutants (mutant:<name>, listed by --backend=mutant:?)` : '';
+  return `unknown backend "${item}"; known targets: ${known.join(', ')}; families: ${families.join(', ')}${mutantHint}`;
+}
+
 /** Names and families in, target names out; an unknown name is a usage error listing what exists. */
 export function resolveBackendSelection(selection: readonly string[]): string[] {
   const names: string[] = [];
@@ -105,9 +115,7 @@ export function resolveBackendSelection(selection: readonly string[]): string[] 
       for (const target of selectTargets([item])) if (!names.includes(target.name)) names.push(target.name);
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      const known = registeredTargets.map((target) => target.name).join(', ');
-      const families = [...new Set(registeredTargets.map((target) => target.family))].join(', ');
-      throw new UsageError(`unknown backend "${item}"; known targets: ${known}; families: ${families}`);
+      throw new UsageError(unknownBackendMessage(item));
     }
   }
   return names;

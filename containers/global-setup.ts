@@ -12,8 +12,8 @@ import { ensureRunEnvironment, readRunEnvironment } from '../cli/run-environment
 import type { ServerReport, ServersFile, SuiteInfo } from '../reports/model';
 import { REPORT_FILES } from '../reports/publish';
 import { selectSuites, selectTargets } from '../suites/run-selection';
-import type { ServerEndpoints, ServerName } from './contract';
-import { startServers } from './servers';
+import type { ServerEndpoints, ServerInfo, ServerName } from './contract';
+import { startServers, type StartedServers } from './servers';
 
 export interface SelectedTargetInfo {
   name: string;
@@ -36,22 +36,18 @@ declare module 'vitest' {
 /** Only these endpoint fields say where a server is; everything else may be a credential. */
 const ADDRESS_FIELDS = ['address', 'endpoint', 'apiAddress'] as const;
 
-function describeServer(name: ServerName, endpoint: object | undefined, unavailable: string | undefined, startMs: number | undefined): ServerReport {
-  if (!endpoint) return { name, status: 'unavailable', reason: unavailable ?? 'not run: the server did not start; see the run output' };
-  const fields = endpoint as Record<string, unknown>;
-  const report: ServerReport = { name, status: 'started' };
-  if (fields.provisioning === 'docker' || fields.provisioning === 'native') report.provisioning = fields.provisioning;
-  if (typeof fields.version === 'string') report.version = fields.version;
+export function describeServer(name: ServerName, started: StartedServers): ServerReport {
+  const endpoint: ServerInfo | undefined = started.endpoints[name];
+  if (!endpoint) {
+    return { name, status: 'unavailable', reason: started.unavailable[name] ?? 'not run: the server did not start; see the run output' };
+  }
+  const report: ServerReport = { name, status: 'started', provisioning: endpoint.provisioning, version: endpoint.version };
+  const fields = endpoint as unknown as Record<string, unknown>;
   const address = ADDRESS_FIELDS.map((field) => fields[field]).find((value) => typeof value === 'string');
   if (typeof address === 'string') report.address = address;
+  const startMs = started.startTimesMs[name] ?? endpoint.startMs;
   if (startMs !== undefined) report.startMs = startMs;
   return report;
-}
-
-/** Start durations, where the server module reports them (`startTimesMs`, or `startMs` on an endpoint). */
-function startTimes(started: object): Partial<Record<string, number>> {
-  const times = (started as { startTimesMs?: unknown }).startTimesMs;
-  return times && typeof times === 'object' ? (times as Partial<Record<string, number>>) : {};
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -66,13 +62,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await mkdir(run.runDir, { recursive: true });
   await mkdir(run.scratchDir, { recursive: true });
   const started = await startServers(needed, { provisioning: run.provisioning, logDir: join(run.runDir, 'servers') });
-  const times = startTimes(started);
-  const endpoints = started.endpoints as Partial<Record<ServerName, object>>;
-  const serverReports = needed.map((name) => {
-    const endpointStart = (endpoints[name] as { startMs?: unknown } | undefined)?.startMs;
-    const startMs = times[name] ?? (typeof endpointStart === 'number' ? endpointStart : undefined);
-    return describeServer(name, endpoints[name], started.unavailable[name], startMs);
-  });
+  const serverReports = needed.map((name) => describeServer(name, started));
 
   const serversFile: ServersFile = { provisioning: run.provisioning, servers: serverReports };
   await writeFile(join(run.runDir, REPORT_FILES.servers), `${JSON.stringify(serversFile, null, 2)}\n`);

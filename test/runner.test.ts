@@ -26,10 +26,20 @@ describe('secrets-conformance test: usage errors', () => {
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^UsageError: unknown backend "no-such-backend"/);
-    for (const target of targets) expect(lines[0]).toContain(target.name);
-    for (const family of new Set(targets.map((t) => t.family))) expect(lines[0]).toContain(family);
+    expect(lines[0]).toMatch(/^UsageError: unknown backend "no-such-backend"; known targets: /);
+    const realTargets = targets.filter((t) => !isMutantTarget(t));
+    for (const target of realTargets) expect(lines[0]).toContain(target.name);
+    expect(lines[0]).toContain(`families: ${[...new Set(realTargets.map((t) => t.family))].join(', ')}`);
     expect(result.stdout).not.toContain('RUN');
+  });
+
+  it('lists the mutants when a mutant name is mistyped', async () => {
+    const result = await runCli(['run', '--backend=mutant:no-such-mutant']);
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^UsageError: unknown backend "mutant:no-such-mutant"; known mutants: /);
+    for (const mutant of targets.filter(isMutantTarget)) expect(lines[0]).toContain(mutant.name);
   });
 
   it('exits 2 on an unknown option instead of passing it to vitest', async () => {
