@@ -81,6 +81,7 @@ export function createCaseContext(
     target.components?.searchPath ?? ((backends, options) => new SearchPath(backends, options));
   return {
     target,
+    environment,
     session,
     backend: session.backend(),
     fixtures: session.fixtures,

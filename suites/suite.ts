@@ -8,7 +8,7 @@ import type { SecretsBackend } from '../backends/contract';
 import type { FakeClock } from '../backends/clock';
 import type { SecretCache } from '../backends/secret-cache';
 import type { SearchPath, SearchPathOptions } from '../backends/search-path';
-import type { Capability, FixtureStore, TargetDefinition, TargetSession } from '../targets/target';
+import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
 import type { IdFactory, SecretValues } from './case-context';
 
 /** Certificate levels (issue 5): each suite contributes to one. */
@@ -36,6 +36,8 @@ export interface Suite {
 
 export interface CaseContext {
   readonly target: TargetDefinition;
+  /** The run's environment, for cases that open sessions of their own. */
+  readonly environment: TargetEnvironment;
   readonly session: TargetSession;
   /** `session.backend()` with the target's default kwargs. */
   readonly backend: SecretsBackend;

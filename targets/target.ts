@@ -35,7 +35,15 @@ export type Capability =
   /** The fixture store can change a seeded secret in place (caching and rotation cases). */
   | 'mutable'
   /** The fixture store can write raw, possibly malformed, files (local filesystem parse errors). */
-  | 'raw-files';
+  | 'raw-files'
+  /** The session's `auth.wrongCredentials` gives a backend with wrong credentials. */
+  | 'auth-wrong-credentials'
+  /** The session's `auth.expiredCredentials` gives a backend whose credentials have expired. */
+  | 'auth-expired-credentials'
+  /** The session's `auth.deniedRead` gives a backend whose policy forbids reading seeded secrets. */
+  | 'auth-policy'
+  /** The target can count what a run left in its store (`residue`). */
+  | 'residue';
 
 export type ConnectionFixture =
   /** Stored as a URI string (env var value, `conn_uri` key, file string, ...). */
@@ -56,11 +64,35 @@ export interface FixtureStore {
   putRawFile?(kind: 'connections' | 'variables' | 'config', extension: string, content: string): Promise<void>;
 }
 
+/**
+ * Backends of one session set up to fail authentication or authorisation on purpose, for the
+ * auth suite. Each returns a backend aimed at the same store as `session.backend()`.
+ */
+export interface AuthScenarios {
+  /** Wrong credentials: a bad token, a wrong AppRole secret-id, unknown access keys. */
+  wrongCredentials?(): Promise<AuthScenario>;
+  /** Credentials that were valid and have expired (a token past its TTL). */
+  expiredCredentials?(): Promise<AuthScenario>;
+  /**
+   * Valid credentials whose policy does not allow reading `connId` / `key`, which the scenario
+   * has seeded (so "not found" would be a lie).
+   */
+  deniedRead?(ids: { connId: string; key: string }): Promise<AuthScenario>;
+}
+
+export interface AuthScenario {
+  readonly backend: SecretsBackend;
+  /** Every credential involved (wrong and right), none of which may appear in an error message. */
+  readonly credentials: readonly string[];
+}
+
 /** One case's view of a target: fresh fixtures, a backend configured to read them. */
 export interface TargetSession {
   /** A backend instance reading this session's fixtures; kwargs override the target's defaults. */
   backend(kwargs?: Record<string, unknown>): SecretsBackend;
   readonly fixtures: FixtureStore;
+  /** Present when the target declares any `auth-*` capability. */
+  readonly auth?: AuthScenarios;
   /** Removes everything this session seeded and closes the backends it made. */
   close(): Promise<void>;
 }
@@ -99,6 +131,11 @@ export interface TargetDefinition {
   readonly components?: TargetComponents;
   /** Opens one case's session. Called once per case; must be cheap. */
   open(environment: TargetEnvironment): Promise<TargetSession>;
+  /**
+   * How many secrets this run has left in the store (under its run prefix, mount or folder).
+   * Every session closes what it seeded, so after the run, and between cases, this is 0.
+   */
+  residue?(environment: TargetEnvironment): Promise<number>;
 }
 
 export function hasCapability(target: TargetDefinition, capability: Capability): boolean {
