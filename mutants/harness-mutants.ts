@@ -108,6 +108,11 @@ class WriteOnlyCache extends SecretCache {
 
 export const harnessMutants: readonly MutantSpec[] = [
   {
+    name: 'session-leaves-secrets-behind',
+    breaks: 'Isolation: closing a session does not remove what it seeded',
+    session: (real) => ({ ...real, backend: (kwargs) => real.backend(kwargs), close: async () => {} }),
+  },
+  {
     name: 'cache-never-read',
     breaks: '§3.4 fills the cache but never serves from it',
     components: { cache: (options) => new WriteOnlyCache(options) },

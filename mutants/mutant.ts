@@ -15,6 +15,8 @@ export interface MutantSpec {
   readonly backend?: (real: SecretsBackend) => SecretsBackend;
   /** Broken harness components (search path, cache) replacing the real ones. */
   readonly components?: TargetComponents;
+  /** A broken session: the fixture side of a target (cleanup, isolation). */
+  readonly session?: (real: TargetSession) => TargetSession;
 }
 
 export interface MutantTarget extends TargetDefinition {
@@ -33,12 +35,14 @@ export function mutantOf(base: TargetDefinition, spec: MutantSpec): MutantTarget
     breaks: spec.breaks,
     components: { ...base.components, ...spec.components },
     async open(environment) {
-      const session = await base.open(environment);
+      const opened = await base.open(environment);
+      const session = spec.session ? spec.session(opened) : opened;
       if (!wrap) return session;
       const mutated: TargetSession = {
         fixtures: session.fixtures,
         backend: (kwargs) => wrap(session.backend(kwargs)),
         close: () => session.close(),
+        ...(session.auth ? { auth: session.auth } : {}),
       };
       return mutated;
     },

@@ -7,7 +7,7 @@ import { FakeClock } from '../backends/clock';
 import type { SecretsBackend } from '../backends/contract';
 import { SecretCache } from '../backends/secret-cache';
 import { SearchPath, type SearchPathOptions } from '../backends/search-path';
-import type { TargetDefinition, TargetEnvironment } from '../targets/target';
+import { runTag, type TargetDefinition, type TargetEnvironment } from '../targets/target';
 import type { CaseContext, CaseMetric, ConformanceCase } from './suite';
 
 export interface IdFactory {
@@ -43,7 +43,7 @@ function safeHint(hint: string | undefined): string {
 }
 
 export function createIdFactory(runId: string, caseKey: string): IdFactory {
-  const prefix = `asc_${shortHash(runId, 6)}_${shortHash(caseKey, 6)}`;
+  const prefix = `asc_${runTag(runId)}_${shortHash(caseKey, 6)}`;
   let counter = 0;
   return {
     next(hint) {

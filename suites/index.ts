@@ -1,7 +1,9 @@
 /** Every conformance suite, in the order reports list them. */
+import { authSuite } from './auth.suite';
 import { cachingSuite } from './caching.suite';
 import { formatErrorsSuite } from './format-errors.suite';
 import { formatsSuite } from './formats.suite';
+import { isolationSuite } from './isolation.suite';
 import { lookupOrderSuite } from './lookup-order.suite';
 import { namingSuite } from './naming.suite';
 import { notFoundSuite } from './not-found.suite';
@@ -16,4 +18,6 @@ export const suites: readonly Suite[] = [
   formatErrorsSuite,
   lookupOrderSuite,
   cachingSuite,
+  authSuite,
+  isolationSuite,
 ];

@@ -4,8 +4,14 @@
  * it changed when it closes.
  */
 import { ConfigurationError } from '../backends/errors';
-import { connectionEnvName, EnvironmentVariablesBackend, variableEnvName } from '../backends/environment-variables';
-import type { ConnectionFixture, FixtureStore, TargetDefinition, TargetSession } from './target';
+import {
+  CONNECTION_ENV_PREFIX,
+  connectionEnvName,
+  EnvironmentVariablesBackend,
+  VARIABLE_ENV_PREFIX,
+  variableEnvName,
+} from '../backends/environment-variables';
+import { runTag, type ConnectionFixture, type FixtureStore, type TargetDefinition, type TargetSession } from './target';
 
 function connectionText(fixture: ConnectionFixture): string {
   if ('uri' in fixture) return fixture.uri;
@@ -80,6 +86,7 @@ export const envTarget: TargetDefinition = {
     'multiline-values',
     'large-values',
     'mutable',
+    'residue',
   ],
   missingCapabilityReasons: {
     config: 'EnvironmentVariablesBackend has no get_config; Airflow reads AIRFLOW__SECTION__KEY itself, never through a secrets backend',
@@ -107,5 +114,11 @@ export const envTarget: TargetDefinition = {
         fixtures.restore();
       },
     };
+  },
+  async residue(environment) {
+    const marker = `_ASC_${runTag(environment.runId).toUpperCase()}_`;
+    return Object.keys(process.env).filter(
+      (name) => (name.startsWith(CONNECTION_ENV_PREFIX) || name.startsWith(VARIABLE_ENV_PREFIX)) && name.includes(marker),
+    ).length;
   },
 };

@@ -4,11 +4,11 @@
  * what was seeded in memory and rewrites the whole file of that kind on every put, as a person
  * editing the file would.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigurationError } from '../backends/errors';
 import { isEnvCommentLine, LocalFilesystemBackend, pythonSplitLines, type SecretFileKind } from '../backends/local-filesystem';
-import type { Capability, ConnectionFixture, FixtureStore, TargetDefinition, TargetSession } from './target';
+import { runTag, type Capability, type ConnectionFixture, type FixtureStore, type TargetDefinition, type TargetSession } from './target';
 
 export type LocalFileFormat = 'json' | 'yaml' | 'env';
 
@@ -202,7 +202,22 @@ class SessionLocalBackend extends LocalFilesystemBackend {
 // ---------------------------------------------------------------------------------------------
 // The three targets.
 
-const COMMON_CAPABILITIES: readonly Capability[] = ['connections', 'variables', 'config', 'large-values', 'mutable', 'raw-files'];
+const COMMON_CAPABILITIES: readonly Capability[] = ['connections', 'variables', 'config', 'large-values', 'mutable', 'raw-files', 'residue'];
+
+/** Distinct ids of this run still written in any session folder of this target. */
+async function idsLeftOnDisk(parent: string, targetName: string, runId: string): Promise<number> {
+  const marker = new RegExp(`asc_${runTag(runId)}_[a-z0-9_]+`, 'g');
+  const ids = new Set<string>();
+  const folders = await readdir(parent).catch(() => [] as string[]);
+  for (const folder of folders.filter((name) => name.startsWith(`${targetName}-`))) {
+    const files = await readdir(join(parent, folder)).catch(() => [] as string[]);
+    for (const file of files) {
+      const text = await readFile(join(parent, folder, file), 'utf8').catch(() => '');
+      for (const id of text.match(marker) ?? []) ids.add(id);
+    }
+  }
+  return ids.size;
+}
 
 const COMMON_MISSING: Partial<Record<Capability, string>> = {
   'conn-value': 'LocalFilesystemBackend overrides get_connection only; its get_conn_value raises NotImplementedError',
@@ -235,6 +250,7 @@ function localTarget(format: LocalFileFormat, summary: string, extra: readonly C
         },
       };
     },
+    residue: (environment) => idsLeftOnDisk(join(environment.scratchDir, 'local'), name, environment.runId),
   };
 }
 

@@ -4,6 +4,7 @@
  * Suites never guess what a target can do: a case whose capability is not declared is skipped
  * with the target's stated reason (go-cloud's drivertest `Mutable()`, generalised).
  */
+import { createHash } from 'node:crypto';
 import type { SecretsBackend } from '../backends/contract';
 import type { SecretCache } from '../backends/secret-cache';
 import type { SearchPath, SearchPathOptions } from '../backends/search-path';
@@ -136,6 +137,14 @@ export interface TargetDefinition {
    * Every session closes what it seeded, so after the run, and between cases, this is 0.
    */
   residue?(environment: TargetEnvironment): Promise<number>;
+}
+
+/**
+ * The tag that makes a run's secrets recognisable in a store: case ids start `asc_<tag>_`
+ * (see `suites/case-context.ts`), so residue counts look for it.
+ */
+export function runTag(runId: string): string {
+  return createHash('sha256').update(runId).digest('hex').slice(0, 6);
 }
 
 export function hasCapability(target: TargetDefinition, capability: Capability): boolean {

@@ -16,7 +16,11 @@ import { targets } from '../targets/index';
 import { hasCapability, type TargetDefinition, type TargetEnvironment } from '../targets/target';
 
 const scratchDir = mkdtempSync(join(tmpdir(), 'asc-mutants-'));
-const environment: TargetEnvironment = { runId: `mutants-${process.pid}`, scratchDir, servers: {} };
+
+/** A run of its own for each mutant and base check, so a leaking mutant cannot taint the next. */
+function environmentFor(label: string): TargetEnvironment {
+  return { runId: `mutants-${process.pid}-${label}`, scratchDir: join(scratchDir, label.replace(/[^a-z0-9-]/gi, '_')), servers: {} };
+}
 
 interface Kill {
   readonly mutant: string;
@@ -37,7 +41,8 @@ function applicable(target: TargetDefinition): Array<{ key: string; kase: Confor
   );
 }
 
-async function failingCases(target: TargetDefinition, cases: Array<{ key: string; kase: ConformanceCase }>): Promise<string[]> {
+async function failingCases(target: TargetDefinition, cases: Array<{ key: string; kase: ConformanceCase }>, label: string): Promise<string[]> {
+  const environment = environmentFor(label);
   const failed: string[] = [];
   for (const { key, kase } of cases) {
     try {
@@ -93,11 +98,11 @@ describe('every mutant is killed by a named case', () => {
   for (const mutant of mutantTargets) {
     it(`${mutant.name} (${mutant.breaks})`, async ({ task }) => {
       const cases = applicable(mutant);
-      const killedBy = await failingCases(mutant, cases);
+      const killedBy = await failingCases(mutant, cases, mutant.name);
       expect(killedBy, `${mutant.name}: no case failed out of ${cases.length}`).not.toEqual([]);
 
       const base = baseOf(mutant);
-      const falseKills = await failingCases(base, cases.filter((c) => killedBy.includes(c.key)));
+      const falseKills = await failingCases(base, cases.filter((c) => killedBy.includes(c.key)), `${mutant.name}-base`);
       expect(falseKills, `these cases also fail on the unbroken ${base.name}, so they prove nothing`).toEqual([]);
 
       kills.push({ mutant: mutant.name, base: base.name, breaks: mutant.breaks, casesRun: cases.length, killedBy });
