@@ -48,43 +48,37 @@ function missingCapabilityNote(target: TargetDefinition, needs: readonly Capabil
 
 /**
  * The same target, with fixture writes counted when they carry the canary: a clean canary scan
- * only means something if secrets were actually seeded.
+ * only means something if secrets were actually seeded. Proxies, so members added to sessions or
+ * fixture stores later pass through untouched.
  */
 function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: () => void): TargetDefinition {
-  const carries = (value: unknown) => JSON.stringify(value).includes(canary);
-  const wrap = (fixtures: FixtureStore): FixtureStore => {
-    const counted: FixtureStore = {
-      async putConnection(connId, fixture) {
-        await fixtures.putConnection(connId, fixture);
-        if (carries(fixture)) onSeed();
+  const carries = (value: unknown) =>
+    (typeof value === 'string' ? value : JSON.stringify(value ?? null)).includes(canary);
+  const countingFixtures = (fixtures: FixtureStore): FixtureStore =>
+    new Proxy(fixtures, {
+      get(store, property) {
+        const member: unknown = Reflect.get(store, property, store);
+        if (typeof member !== 'function') return member;
+        if (!String(property).startsWith('put')) return member.bind(store);
+        return async (...args: unknown[]) => {
+          const result: unknown = await member.apply(store, args);
+          if (args.some(carries)) onSeed();
+          return result;
+        };
       },
-      async putVariable(key, value) {
-        await fixtures.putVariable(key, value);
-        if (carries(value)) onSeed();
-      },
-    };
-    if (fixtures.putConfig) {
-      counted.putConfig = async (key, value) => {
-        await fixtures.putConfig?.(key, value);
-        if (carries(value)) onSeed();
-      };
-    }
-    if (fixtures.putRawFile) {
-      counted.putRawFile = async (kind, extension, content) => {
-        await fixtures.putRawFile?.(kind, extension, content);
-        if (carries(content)) onSeed();
-      };
-    }
-    if (fixtures.deleteConnection) counted.deleteConnection = (connId) => fixtures.deleteConnection!(connId);
-    if (fixtures.deleteVariable) counted.deleteVariable = (key) => fixtures.deleteVariable!(key);
-    return counted;
-  };
+    });
   return {
     ...target,
-    async open(env): Promise<TargetSession> {
-      const session = await target.open(env);
-      const fixtures = wrap(session.fixtures);
-      return { backend: (kwargs) => session.backend(kwargs), fixtures, close: () => session.close() };
+    async open(environment): Promise<TargetSession> {
+      const session = await target.open(environment);
+      const fixtures = countingFixtures(session.fixtures);
+      return new Proxy(session, {
+        get(real, property) {
+          if (property === 'fixtures') return fixtures;
+          const member: unknown = Reflect.get(real, property, real);
+          return typeof member === 'function' ? member.bind(real) : member;
+        },
+      });
     },
   };
 }
