@@ -97,6 +97,8 @@ class InputGrammar {
       () => encodeURIComponent(this.localFaker().location.city().toLowerCase()),
       () => this.localFaker().location.city(),
       () => this.pick(['', 'localhost', 'HOST', 'h%41st', 'a%2fb', 'münchen.de', 'xn--mnchen-3ya.de', '\u2100evil', 'ho st', 'host%']),
+      // Case mappings and NFKC forms where Python and JavaScript could disagree.
+      () => this.pick(['İSTANBUL.tr', 'ΟΔΟΣ.gr', 'STRAẞE.de', '\u212Aelvin', 'ǅungla', 'Ⅻ.example', '𝐀𝐁.math', 'a\uFF0Fb', 'x\uFE6By', '\u2474host', 'ＦＵＬＬ.jp', 'h\u0130%2F', 'h\ud800st']),
       () => this.word(),
     ])();
   }
