@@ -262,13 +262,17 @@ function parseUri(uri: string, parser: ParserFlavour): ParsedFields {
   return { connType: normalizeConnType(rawConnType), host, schema, login, password, port, extra };
 }
 
-function textField(name: TextField, value: PyValue | undefined): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return value;
-  throw formatError(
+function notTextError(name: TextField, value: PyValue): ConnectionFormatError {
+  return formatError(
     `${name} must be a string or null, got ${pyTypeName(value)}`,
     `quote the value; Airflow would keep the ${pyTypeName(value)} and fail later when it builds the URI`,
   );
+}
+
+function textField(name: TextField, value: PyValue | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value;
+  throw notTextError(name, value);
 }
 
 function portFromJson(value: PyValue): number {
@@ -373,8 +377,8 @@ export class Connection {
     if (extra !== undefined && pyTruthy(extra)) fields.set('extra', typeof extra === 'string' ? extra : pyJsonDumps(extra));
     const connType = take('conn_type');
     if (connType !== undefined && pyTruthy(connType)) {
-      if (typeof connType !== 'string') textField('conn_type', connType);
-      fields.set('conn_type', normalizeConnType(connType as string));
+      if (typeof connType !== 'string') throw notTextError('conn_type', connType);
+      fields.set('conn_type', normalizeConnType(connType));
     }
     const port = take('port');
     if (port !== undefined && pyTruthy(port)) fields.set('port', BigInt(portFromJson(port)));
@@ -600,5 +604,11 @@ export function parseConnectionValue(value: string, options: ParseOptions = {}):
   const text = pythonStrip(value);
   const where = options.connId === undefined ? undefined : `connection ${JSON.stringify(options.connId)}`;
   if (!text) throw formatError('the connection value is blank', 'store a URI or a JSON object', where);
-  return text.startsWith('{') ? Connection.fromJson(text, options) : Connection.fromUri(text, options);
+  try {
+    return text.startsWith('{') ? Connection.fromJson(text, options) : Connection.fromUri(text, options);
+  } catch (error) {
+    // Name the connection in the message, so a user with many secrets knows which one to fix.
+    if (!(error instanceof ConnectionFormatError) || error.where !== undefined || where === undefined) throw error;
+    throw new ConnectionFormatError(error.message, { where, ...(error.hint === undefined ? {} : { hint: error.hint }), cause: error });
+  }
 }

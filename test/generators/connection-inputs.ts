@@ -117,8 +117,8 @@ class InputGrammar {
       ':00080',
       ':1e3',
       ': 80',
-      `:${this.int(1, 65535)}`,
-      `:${this.int(1, 65535)}`,
+      // Valid ports weigh more, so that most URIs get past the port and exercise the rest.
+      ...Array.from({ length: 8 }, () => `:${this.int(1, 65535)}`),
     ]);
   }
 
@@ -303,7 +303,7 @@ class InputGrammar {
   }
 
   private textJson(kind: 'conn_type' | 'host' | 'login' | 'password' | 'schema' | 'description'): string {
-    const typeOdd = this.chance(0.06);
+    const typeOdd = this.chance(0.02);
     if (typeOdd) return this.pick(['5', '0', 'true', 'false', '[]', '{}', '["x"]', '1.5']);
     if (this.chance(0.08)) return this.pick(['null', '""']);
     switch (kind) {
