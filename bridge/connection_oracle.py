@@ -18,9 +18,11 @@ there) before importing Airflow, so no real configuration or database is read or
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import warnings
@@ -40,6 +42,7 @@ PROTOCOL_OUT = _claim_stdout()
 
 def _isolate_airflow() -> None:
     home = tempfile.mkdtemp(prefix="asc-airflow-home-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
     os.environ["AIRFLOW_HOME"] = home
     os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{os.path.abspath(home)}/airflow.db"
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
