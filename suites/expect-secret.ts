@@ -55,10 +55,19 @@ export function expectConnection(actual: Connection | null, expected: ExpectedCo
   const differing: string[] = [];
   for (const [field, want] of Object.entries(expected)) {
     const got = field === 'extra' ? actual.extraDejson : (actual as unknown as Record<string, unknown>)[field];
-    const same = field === 'extra' ? JSON.stringify(got) === JSON.stringify(want ?? {}) : got === want;
+    const same = field === 'extra' ? canonicalJson(got) === canonicalJson(want ?? {}) : got === want;
     if (!same) differing.push(`${field} (got ${fingerprint(got)}, expected ${fingerprint(want)})`);
   }
   if (differing.length > 0) throw new SecretAssertionError(`${what}: fields differ: ${differing.join('; ')}`);
+}
+
+/** JSON with object keys sorted: Python compares dicts regardless of order, and stores (Vault) may reorder keys. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, member: unknown) =>
+    member !== null && typeof member === 'object' && !Array.isArray(member)
+      ? Object.fromEntries(Object.entries(member as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : member,
+  );
 }
 
 type ErrorClass = abstract new (...args: never[]) => Error;

@@ -8,8 +8,9 @@ import { mutantTargets } from '../mutants/index';
 import { envTarget } from './env.target';
 import { localTargets } from './local.target';
 import type { TargetDefinition } from './target';
+import { vaultTargets } from './vault.target';
 
-const registry: TargetDefinition[] = [envTarget, ...localTargets, ...mutantTargets];
+const registry: TargetDefinition[] = [envTarget, ...localTargets, ...vaultTargets, ...mutantTargets];
 
 /** Every registered target, in registration order (the order reports list them). */
 export const targets: readonly TargetDefinition[] = registry;

@@ -44,7 +44,9 @@ export type Capability =
   /** The session's `auth.deniedRead` gives a backend whose policy forbids reading seeded secrets. */
   | 'auth-policy'
   /** The target can count what a run left in its store (`residue`). */
-  | 'residue';
+  | 'residue'
+  /** Airflow's VaultBackend path rules (mount_point=None, *_path None or "", conn_uri vs fields). */
+  | 'vault-paths';
 
 export type ConnectionFixture =
   /** Stored as a URI string (env var value, `conn_uri` key, file string, ...). */
