@@ -9,6 +9,7 @@ import { namingSuite } from './naming.suite';
 import { notFoundSuite } from './not-found.suite';
 import { retrievalSuite } from './retrieval.suite';
 import type { Suite } from './suite';
+import { vaultPathsSuite } from './vault-paths.suite';
 
 export const suites: readonly Suite[] = [
   retrievalSuite,
@@ -20,4 +21,5 @@ export const suites: readonly Suite[] = [
   cachingSuite,
   authSuite,
   isolationSuite,
+  vaultPathsSuite,
 ];
