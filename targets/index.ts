@@ -5,12 +5,13 @@
  */
 import { ConfigurationError } from '../backends/errors';
 import { mutantTargets } from '../mutants/index';
+import { awsTargets } from './aws.target';
 import { envTarget } from './env.target';
 import { localTargets } from './local.target';
 import type { TargetDefinition } from './target';
 import { vaultTargets } from './vault.target';
 
-const registry: TargetDefinition[] = [envTarget, ...localTargets, ...vaultTargets, ...mutantTargets];
+const registry: TargetDefinition[] = [envTarget, ...localTargets, ...vaultTargets, ...awsTargets, ...mutantTargets];
 
 /** Every registered target, in registration order (the order reports list them). */
 export const targets: readonly TargetDefinition[] = registry;

@@ -46,7 +46,9 @@ export type Capability =
   /** The target can count what a run left in its store (`residue`). */
   | 'residue'
   /** Airflow's VaultBackend path rules (mount_point=None, *_path None or "", conn_uri vs fields). */
-  | 'vault-paths';
+  | 'vault-paths'
+  /** AWS provider naming rules (prefix + sep, null prefix, lookup patterns, JSON re-keying); fixtures offer `storeNames`. */
+  | 'aws-naming';
 
 export type ConnectionFixture =
   /** Stored as a URI string (env var value, `conn_uri` key, file string, ...). */
@@ -55,6 +57,16 @@ export type ConnectionFixture =
   | { fields: Record<string, unknown> }
   /** Stored exactly as given, even if malformed: the raw value the backend will read. */
   | { raw: string };
+
+/** The store's own secret names, for cases that check how a backend builds them from ids. */
+export interface StoreNames {
+  /** A name prefix this run owns (`asc/1a2b3c`, `/asc/1a2b3c`); every name written must start with it. */
+  readonly root: string;
+  /** Writes `value` under exactly `name`; removed when the session closes. */
+  put(name: string, value: string): Promise<void>;
+  /** Writes a binary-only secret, where the store has such a thing (Secrets Manager's SecretBinary). */
+  putBinary?(name: string, value: Uint8Array): Promise<void>;
+}
 
 /** Writes secrets where and how the backend under test reads them. Ids are the Airflow ids. */
 export interface FixtureStore {
@@ -65,6 +77,8 @@ export interface FixtureStore {
   deleteVariable?(key: string): Promise<void>;
   /** For `raw-files` targets: write a whole secrets file of one kind and format. */
   putRawFile?(kind: 'connections' | 'variables' | 'config', extension: string, content: string): Promise<void>;
+  /** For `aws-naming` targets: write under the store's own names, outside Airflow's naming. */
+  readonly storeNames?: StoreNames;
 }
 
 /**
