@@ -1,5 +1,6 @@
 /** Every conformance suite, in the order reports list them. */
 import { authSuite } from './auth.suite';
+import { awsNamingSuite } from './aws-naming.suite';
 import { cachingSuite } from './caching.suite';
 import { formatErrorsSuite } from './format-errors.suite';
 import { formatsSuite } from './formats.suite';
@@ -22,4 +23,5 @@ export const suites: readonly Suite[] = [
   authSuite,
   isolationSuite,
   vaultPathsSuite,
+  awsNamingSuite,
 ];
