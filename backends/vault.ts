@@ -452,26 +452,15 @@ export class VaultBackend extends BaseSecretsBackend {
 
   async getConnValue(connId: string): Promise<string | null> {
     const data = await this.readFirst('connections', connId);
-    if (data === null) return null;
-    const uri = data.conn_uri;
-    if (uri !== undefined && pyTruthy(plainToPy(uri))) {
-      if (typeof uri === 'string') return uri;
-      throw new ConnectionFormatError('conn_uri is set but is not text', {
-        what: `connection "${connId}"`,
-        where: this.address,
-        hint: 'store the URI as a string under conn_uri, or the fields without conn_uri',
-      });
-    }
-    // The whole secret as JSON, read by the base class with Connection.from_json.
-    return pyJsonDumps(plainToPy(data));
+    return data === null ? null : this.connectionText(data, connId);
   }
 
   async getVariable(key: string): Promise<string | null> {
-    return this.storedValue(await this.readFirst('variables', key));
+    return this.valueText(await this.readFirst('variables', key));
   }
 
   override async getConfig(key: string): Promise<string | null> {
-    return this.storedValue(await this.readFirst('config', key));
+    return this.valueText(await this.readFirst('config', key));
   }
 
   async close(): Promise<void> {
@@ -499,8 +488,22 @@ export class VaultBackend extends BaseSecretsBackend {
     return null;
   }
 
+  /** A truthy `conn_uri`, else the whole secret as JSON, which the base class reads with from_json. */
+  protected connectionText(data: Record<string, unknown>, connId: string): string | null {
+    const uri = data.conn_uri;
+    if (uri !== undefined && pyTruthy(plainToPy(uri))) {
+      if (typeof uri === 'string') return uri;
+      throw new ConnectionFormatError('conn_uri is set but is not text', {
+        what: `connection "${connId}"`,
+        where: this.address,
+        hint: 'store the URI as a string under conn_uri, or the fields without conn_uri',
+      });
+    }
+    return pyJsonDumps(plainToPy(data));
+  }
+
   /** `response["value"]`; a secret without it (or an empty one) is None, as Airflow logs and returns. */
-  private storedValue(data: Record<string, unknown> | null): string | null {
+  protected valueText(data: Record<string, unknown> | null): string | null {
     if (data === null || Object.keys(data).length === 0 || !('value' in data)) return null;
     const value = data.value;
     if (value === null || value === undefined || typeof value === 'string') return value ?? null;

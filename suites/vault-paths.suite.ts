@@ -25,7 +25,7 @@ function mountOf(ctx: CaseContext): string {
   return layout(ctx).mount(ctx.environment);
 }
 
-interface CountingProxy {
+export interface CountingProxy {
   /** The proxy's address, for the backend's `url` kwarg. */
   readonly url: string;
   /** HTTP requests that reached it so far. */
@@ -34,7 +34,7 @@ interface CountingProxy {
 }
 
 /** A pass-through HTTP proxy on 127.0.0.1 that counts the requests a backend sends to Vault. */
-async function startCountingProxy(upstream: string): Promise<CountingProxy> {
+export async function startCountingProxy(upstream: string): Promise<CountingProxy> {
   const target = new URL(upstream);
   let requests = 0;
   const server: Server = createServer((incoming, outgoing) => {

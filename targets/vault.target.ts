@@ -336,6 +336,11 @@ function vaultTarget(variant: VaultVariant): VaultTargetDefinition {
     }
     const authMount = `asc-${runTag(environment.runId)}-approle`;
     await admin.ensureMount('auth', authMount, 'approle');
+    // Vault locks a role-id out after a few refused logins; the wrong- and expired-credential
+    // scenarios refuse logins on purpose, and must not lock out the reader for the rest of the run.
+    await admin.write('the AppRole lockout setting', `sys/auth/${quoteVaultPath(authMount)}/tune`, {
+      user_lockout_config: { lockout_disable: true },
+    });
     const roleId = await ensureRole(admin, authMount, 'reader', readPolicy);
     const secretId = await createSecretId(admin, authMount, 'reader');
     return {
