@@ -103,7 +103,7 @@ export class SecretsManagerBackend extends AwsProviderBackend<SecretsManagerClie
 
   constructor(kwargs: Readonly<Record<string, unknown>> = {}, options: AwsBackendOptions = {}) {
     super(kwargs, KIND, options);
-    const sep = kwargs.sep ?? '/';
+    const sep = kwargs.sep === undefined ? '/' : kwargs.sep;
     if (typeof sep !== 'string') {
       throw new ConfigurationError('sep must be a string', { what: 'backend_kwargs', where: KIND, hint: 'leave sep out for "/"' });
     }
@@ -170,7 +170,7 @@ export class SecretsManagerBackend extends AwsProviderBackend<SecretsManagerClie
       parsed = pyJsonLoads(secret);
     } catch (error) {
       if (!(error instanceof PythonJsonError)) throw error;
-      throw new ConnectionFormatError(`the secret starts with "{" but is not valid JSON: ${error.message}`, {
+      throw new ConnectionFormatError(`connection "${connId}": the secret starts with "{" but is not valid JSON: ${error.message}`, {
         what: `connection "${connId}"`,
         where: KIND,
         hint: 'store a JSON object or a connection URI',
