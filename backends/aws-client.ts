@@ -278,6 +278,13 @@ export function classifyAwsFailure(error: unknown, context: LookupContext, notFo
   if (networkCode !== undefined && UNREACHABLE_CODES.has(networkCode)) {
     return new UnavailableError(`${subject} could not reach the server (${networkCode})`, details('check endpoint_url and that the server is running'));
   }
+  // An unreadable refusal: only the status is left to go by.
+  if (httpStatus === 401) {
+    return new UnauthorizedError(`${subject} was refused as unauthenticated (${answered})`, details('check the AWS credentials'));
+  }
+  if (httpStatus === 403) {
+    return new ForbiddenError(`${subject} was refused (${answered})`, details('check the credentials and the IAM policy for this name'));
+  }
   if (httpStatus !== undefined && httpStatus >= 500) {
     return new UnavailableError(`${subject} failed on the server side (${answered})`, details('retry later; see the service health'));
   }

@@ -128,7 +128,7 @@ class SecretsManagerStore implements ServiceStore {
       const response = await this.client.send(
         new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [`${root}/`] }], MaxResults: 100, NextToken: nextToken }),
       );
-      // The name filter is a prefix match in AWS; moto's is looser, so filter again.
+      // AWS's name filter is a case-insensitive prefix match (moto's is case-sensitive): keep exact prefixes only.
       for (const secret of response.SecretList ?? []) if (secret.Name?.startsWith(`${root}/`)) names.push(secret.Name);
       nextToken = response.NextToken;
       if (!nextToken) return names;

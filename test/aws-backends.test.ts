@@ -208,6 +208,9 @@ describe('failure classes', () => {
     expect(classify(Object.assign(new Error('socket'), { name: 'TimeoutError', code: 'ETIMEDOUT' }))).toBeInstanceOf(TimeoutError);
     expect(classify(Object.assign(new Error('aborted'), { name: 'AbortError' }), SECRETS_MANAGER_NOT_FOUND_CODES, { timedOut: true })).toBeInstanceOf(TimeoutError);
     expect(classify(new Error('Region is missing'))).toBeInstanceOf(ConfigurationError);
+    // The SDK's bare SyntaxError for a body it could not parse: the status decides.
+    expect(classify(sdkError('SyntaxError', 403))).toBeInstanceOf(ForbiddenError);
+    expect(classify(sdkError('SyntaxError', 401))).toBeInstanceOf(UnauthorizedError);
   });
 
   it('never repeats the server\'s message, which can name users and keys', () => {
