@@ -11,7 +11,7 @@ import {
   VARIABLE_ENV_PREFIX,
   variableEnvName,
 } from '../backends/environment-variables';
-import { runTag, type ConnectionFixture, type FixtureStore, type TargetDefinition, type TargetSession } from './target';
+import { runTag, type Capability, type ConnectionFixture, type FixtureStore, type TargetDefinition, type TargetSession } from './target';
 
 function connectionText(fixture: ConnectionFixture): string {
   if ('uri' in fixture) return fixture.uri;
@@ -71,6 +71,13 @@ class EnvironmentFixtures implements FixtureStore {
   }
 }
 
+/** A store read without credentials cannot fail authentication or authorisation. */
+const NO_CREDENTIALS: Partial<Record<Capability, string>> = {
+  'auth-wrong-credentials': 'the process environment is read without credentials',
+  'auth-expired-credentials': 'the process environment is read without credentials',
+  'auth-policy': 'the process environment has no access policy',
+};
+
 export const envTarget: TargetDefinition = {
   name: 'env',
   family: 'env',
@@ -92,6 +99,8 @@ export const envTarget: TargetDefinition = {
     config: 'EnvironmentVariablesBackend has no get_config; Airflow reads AIRFLOW__SECTION__KEY itself, never through a secrets backend',
     'field-connections': 'an environment variable holds text only; structured connections are stored as JSON text (json-connections)',
     'raw-files': 'the environment backend reads no files',
+    ...NO_CREDENTIALS,
+    'vault-paths': 'not a Vault backend',
   },
   servers: [],
   parser: 'sdk',

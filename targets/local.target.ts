@@ -223,6 +223,10 @@ const COMMON_MISSING: Partial<Record<Capability, string>> = {
   'conn-value': 'LocalFilesystemBackend overrides get_connection only; its get_conn_value raises NotImplementedError',
   'json-connections': 'a string in a connections file is always parsed as a URI, never as JSON text (spec §6.5)',
   'env-var-names': 'the backend reads files, not environment variables',
+  'auth-wrong-credentials': 'local files are read without credentials',
+  'auth-expired-credentials': 'local files are read without credentials',
+  'auth-policy': 'file permissions are the only policy; the suites do not change them',
+  'vault-paths': 'not a Vault backend',
 };
 
 function localTarget(format: LocalFileFormat, summary: string, extra: readonly Capability[], missing: Partial<Record<Capability, string>>): TargetDefinition {
