@@ -502,6 +502,7 @@ const VAULT_MISSING: Partial<Record<Capability, string>> = {
   'field-connections': 'a secret without conn_uri is read with Connection.from_json (conn_type normalised), i.e. json-connections',
   'env-var-names': 'Vault ids are paths in a KV mount, not environment variable names',
   'raw-files': 'VaultBackend reads no files',
+  'aws-naming': 'not an AWS backend: Vault ids are read by the vault-paths rules',
 };
 
 export const vaultKv2Target = vaultTarget({
