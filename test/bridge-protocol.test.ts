@@ -1,0 +1,405 @@
+/**
+ * The backend command protocol (bridge/PROTOCOL.md) against the real Airflow bridge and Airflow
+ * 3.3.2: every op, not found, each error kind (from real servers where this machine can produce
+ * the failure: a Vault with a wrong token or a rate-limit quota, a closed port, a server that never
+ * answers), secret-free messages, a malformed request line, and commands that die, hang or break
+ * the protocol.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import {
+  CommandBackend,
+  commandProcess,
+  errorFromAnswer,
+  redactLogText,
+  stopCommandProcesses,
+  type CommandProcess,
+  type ProtocolErrorBody,
+} from '../backends/command-backend';
+import {
+  ConfigurationError,
+  ConnectionFormatError,
+  FileParseError,
+  ForbiddenError,
+  InvalidNameError,
+  MalformedSecretError,
+  NotUniqueError,
+  SecretsError,
+  ThrottledError,
+  TimeoutError,
+  UnauthorizedError,
+  UnavailableError,
+} from '../backends/errors';
+import { freeLoopbackPort } from '../containers/native-process';
+import { nativeVaultExecutable, VaultServer, type StartedVaultServer } from '../containers/vault';
+import { expectNoSecretIn, expectRejects } from '../suites/expect-secret';
+import { airflowBridgeCommand, airflowPython, ENVIRONMENT_VARIABLES_BACKEND, LOCAL_FILESYSTEM_BACKEND } from '../targets/airflow.target';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'bridge-protocol-'));
+const VAULT_BACKEND = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
+const secret = (hint: string) => `${hint}${randomBytes(6).toString('hex')}`;
+
+function requireAirflow(context: TestContext): void {
+  if (existsSync(airflowPython())) return;
+  const note = `not run: the Airflow venv is missing at ${airflowPython()}; run bash install/airflow.sh`;
+  if (process.env.CI === 'true') throw new Error(note);
+  context.skip(note);
+}
+
+/** The bridge, mirroring this process's AIRFLOW_CONN_/AIRFLOW_VAR_ entries, with extra arguments. */
+function bridge(extraArgs: string[] = [], mirror = false): CommandProcess {
+  return commandProcess(airflowBridgeCommand(extraArgs), {
+    cwd: repoRoot,
+    keepWarm: true,
+    logFile: join(scratch, 'bridge.log'),
+    ...(mirror ? { mirrorPrefixes: ['AIRFLOW_CONN_', 'AIRFLOW_VAR_'] } : {}),
+  });
+}
+
+function airflowBackend(backend: string, kwargs: Record<string, unknown> = {}, parser: 'sdk' | 'core' = 'sdk', mirror = false) {
+  return new CommandBackend({ command: bridge([], mirror), backend, kwargs, parser });
+}
+
+function writeScratch(name: string, content: string): string {
+  const path = join(scratch, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+afterAll(async () => {
+  await stopCommandProcesses();
+});
+
+describe('the Airflow bridge answers every op', () => {
+  it('hello names the protocol, the implementation and the pinned versions', async (context) => {
+    requireAirflow(context);
+    const hello = await bridge().hello();
+    expect(hello.protocol).toBe(1);
+    expect(hello.implementation).toBe('airflow-bridge');
+    expect(hello.versions?.airflow).toBe('3.3.2');
+    expect(hello.versions?.['apache-airflow-providers-hashicorp']).toBe('4.8.4');
+    expect(hello.ops).toEqual(expect.arrayContaining(['open', 'get_conn_value', 'get_connection', 'get_variable', 'get_config', 'close', 'env']));
+  });
+
+  it('serves EnvironmentVariablesBackend: values, connection fields, null for missing, the env op', async (context) => {
+    requireAirflow(context);
+    const password = secret('pw');
+    const names = { conn: 'AIRFLOW_CONN_BRIDGE_TEST_DB', variable: 'AIRFLOW_VAR_BRIDGE_TEST_VAR', empty: 'AIRFLOW_VAR_BRIDGE_TEST_EMPTY' };
+    process.env[names.conn] = `postgresql://svc:${encodeURIComponent(password)}@DB.example.com:5432/main?sslmode=require`;
+    process.env[names.variable] = 'line one\nline two';
+    process.env[names.empty] = '';
+    try {
+      const backend = airflowBackend(ENVIRONMENT_VARIABLES_BACKEND, {}, 'sdk', true);
+      expect(await backend.getVariable('bridge_test_var')).toBe('line one\nline two');
+      expect(await backend.getVariable('bridge_test_empty')).toBe('');
+      expect(await backend.getVariable('bridge_test_missing')).toBeNull();
+      expect(await backend.getConnValue('bridge_test_db')).toBe(process.env[names.conn]);
+      const connection = await backend.getConnection('bridge_test_db');
+      expect(connection?.toView()).toEqual({
+        conn_type: 'postgres',
+        host: 'db.example.com',
+        login: 'svc',
+        password,
+        schema: 'main',
+        port: 5432,
+        extra: { sslmode: 'require' },
+      });
+      expect(await backend.getConnection('bridge_test_missing')).toBeNull();
+      expect(await backend.getConfig('anything')).toBeNull();
+      // A change in this process is seen by the bridge at the next lookup.
+      delete process.env[names.variable];
+      expect(await backend.getVariable('bridge_test_var')).toBeNull();
+      expect(backend.lastRoundTrip?.op).toBe('get_variable');
+      expect(backend.lastRoundTrip?.backendMs).not.toBeNull();
+      expect(backend.stats.requests).toBeGreaterThan(5);
+      await backend.close();
+      await expectRejects(backend.getVariable('bridge_test_var'), ConfigurationError, 'a closed backend');
+    } finally {
+      for (const name of Object.values(names)) delete process.env[name];
+    }
+  });
+
+  it('serves LocalFilesystemBackend with the core Connection: get_connection, get_variable, get_config', async (context) => {
+    requireAirflow(context);
+    const password = secret('pw');
+    const kwargs = {
+      connections_file_path: writeScratch(
+        'conns.json',
+        JSON.stringify({ fields: { conn_type: 'postgresql', host: 'h', password, port: 5432, extra: { a: 1 } }, uri: 'mysql://u@h/s?x=1' }),
+      ),
+      variables_file_path: writeScratch('vars.json', JSON.stringify({ key: 'value' })),
+      configs_file_path: writeScratch('configs.json', JSON.stringify({ sql_alchemy_conn: 'sqlite://' })),
+    };
+    const backend = airflowBackend(LOCAL_FILESYSTEM_BACKEND, kwargs, 'core');
+    const fields = await backend.getConnection('fields');
+    expect(fields?.toView()).toMatchObject({ conn_type: 'postgresql', host: 'h', password, port: 5432, extra: { a: 1 } });
+    // The core model types query values as JSON: "1" becomes 1.
+    expect((await backend.getConnection('uri'))?.extraDejson).toEqual({ x: 1 });
+    expect(await backend.getVariable('key')).toBe('value');
+    expect(await backend.getConfig('sql_alchemy_conn')).toBe('sqlite://');
+    expect(await backend.getConfig('missing')).toBeNull();
+    // LocalFilesystemBackend has no get_conn_value: Airflow raises NotImplementedError.
+    await expectRejects(backend.getConnValue('uri'), ConfigurationError, 'get_conn_value of LocalFilesystemBackend');
+  });
+
+  it('one process serves many backends, each with its own kwargs and handle', async (context) => {
+    requireAirflow(context);
+    const first = airflowBackend(LOCAL_FILESYSTEM_BACKEND, { variables_file_path: writeScratch('one.json', '{"k": "one"}') }, 'core');
+    const second = airflowBackend(LOCAL_FILESYSTEM_BACKEND, { variables_file_path: writeScratch('two.json', '{"k": "two"}') }, 'core');
+    expect(await first.getVariable('k')).toBe('one');
+    expect(await second.getVariable('k')).toBe('two');
+    const answer = await bridge().request('close', { handle: 'h999' });
+    expect(answer.error?.kind).toBe('configuration');
+  });
+});
+
+describe('errors come back typed and secret-free', () => {
+  it('malformed: a connection Airflow cannot parse is a ConnectionFormatError without the value', async (context) => {
+    requireAirflow(context);
+    const password = secret('pw');
+    process.env.AIRFLOW_CONN_BRIDGE_BAD = `postgres://svc:${password}@db.example.com://a://b`;
+    process.env.AIRFLOW_CONN_BRIDGE_BADPORT = JSON.stringify({ conn_type: 'http', password, port: `80${password}` });
+    try {
+      const backend = airflowBackend(ENVIRONMENT_VARIABLES_BACKEND, {}, 'sdk', true);
+      const error = await expectRejects(backend.getConnection('bridge_bad'), ConnectionFormatError, 'invalid URI', [password]);
+      expect(error.message).toMatch(/Invalid connection string/);
+      expect(error.message).toContain('airflow.sdk.exceptions.AirflowException');
+      const portError = await expectRejects(backend.getConnection('bridge_badport'), ConnectionFormatError, 'bad JSON port', [password]);
+      expect(portError.message).toMatch(/port/);
+    } finally {
+      delete process.env.AIRFLOW_CONN_BRIDGE_BAD;
+      delete process.env.AIRFLOW_CONN_BRIDGE_BADPORT;
+    }
+  });
+
+  it('malformed: file parse errors keep their lines; duplicates are NotUniqueError', async (context) => {
+    requireAirflow(context);
+    const password = secret('pw');
+    const json = airflowBackend(LOCAL_FILESYSTEM_BACKEND, { variables_file_path: writeScratch('bad.json', `{\n  "a": "${password}",\n  oops\n}\n`) }, 'core');
+    const parse = await expectRejects(json.getVariable('a'), FileParseError, 'bad JSON file', [password]);
+    expect(parse.errors).toEqual([{ line: 3, message: 'Expecting property name enclosed in double quotes' }]);
+    const yaml = airflowBackend(LOCAL_FILESYSTEM_BACKEND, { variables_file_path: writeScratch('bad.yaml', `a: "${password}"\nb: : ${password}\n`) }, 'core');
+    const yamlError = await expectRejects(yaml.getVariable('a'), FileParseError, 'bad YAML file', [password]);
+    expect(yamlError.errors[0]?.line).toBe(1);
+    const env = airflowBackend(LOCAL_FILESYSTEM_BACKEND, { variables_file_path: writeScratch('dup.env', `a=${password}\na=${password}x\n`) }, 'core');
+    await expectRejects(env.getVariable('a'), NotUniqueError, 'duplicate key', [password]);
+  });
+
+  it('configuration: an unknown class, wrong kwargs, an unsupported file type', async (context) => {
+    requireAirflow(context);
+    const unknown = airflowBackend('no_such_module.NoBackend');
+    expect((await expectRejects(unknown.getVariable('x'), ConfigurationError, 'unknown class')).message).toMatch(/cannot import backend/);
+    const kwargs = airflowBackend(ENVIRONMENT_VARIABLES_BACKEND, { connections_prefix: 'x' });
+    expect((await expectRejects(kwargs.getVariable('x'), ConfigurationError, 'bad kwargs')).message).toMatch(/takes no arguments/);
+    const fileType = airflowBackend(LOCAL_FILESYSTEM_BACKEND, { variables_file_path: writeScratch('vars.txt', 'a=b') }, 'core');
+    await expectRejects(fileType.getVariable('a'), ConfigurationError, 'unsupported extension');
+  });
+
+  it('classifies client-library failures by type and code, and withholds credential kwargs', async (context) => {
+    requireAirflow(context);
+    const password = secret('pw');
+    const command = bridge(['--sys-path', join(repoRoot, 'test', 'fixtures')]);
+    const backend = new CommandBackend({ command, backend: 'raising_backends.RaisingBackend', kwargs: { password } });
+    const expected: Array<[string, abstract new (...args: never[]) => SecretsError]> = [
+      ['hvac-forbidden', ForbiddenError],
+      ['aws-access-denied', ForbiddenError],
+      ['aws-bad-keys', UnauthorizedError],
+      ['aws-plain-403', ForbiddenError],
+      ['aws-throttled', ThrottledError],
+      ['aws-5xx', UnavailableError],
+    ];
+    for (const [key, errorClass] of expected) await expectRejects(backend.getVariable(key), errorClass, key, [password]);
+    const crash = await expectRejects(backend.getVariable('crash'), UnavailableError, 'an unclassified crash', [password]);
+    expect(crash.message).toMatch(/unclassified: unknown/);
+    expect(crash.message).toContain('RuntimeError');
+    // An unclassified failure that quotes a URI with a credential kwarg in it: withheld, host kept.
+    const uri = await expectRejects(backend.getConnValue('x'), UnavailableError, 'a crash quoting a URI', [password]);
+    expect(uri.message).toContain('@db.example.com/main');
+  });
+});
+
+describe('errors from real servers', () => {
+  let vault: StartedVaultServer | undefined;
+  let hanging: Server | undefined;
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    if (!existsSync(nativeVaultExecutable) || !existsSync(airflowPython())) return;
+    vault = await new VaultServer().withProvisioning('native').withLogDir(join(scratch, 'vault')).start();
+    const headers = { 'X-Vault-Token': vault.getRootToken(), 'content-type': 'application/json' };
+    const admin = async (path: string, body: unknown) => {
+      const response = await fetch(`${vault!.getAddress()}/v1/${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      if (!response.ok) throw new Error(`vault ${path}: HTTP ${response.status}`);
+    };
+    await admin('sys/mounts/throttled', { type: 'kv', options: { version: '2' } });
+    // One read a minute on that mount: the second read is refused with HTTP 429, whatever the timing.
+    await admin('sys/quotas/rate-limit/asc-bridge-test', { rate: 1, interval: '60s', path: 'throttled/' });
+    hanging = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => hanging!.listen(0, '127.0.0.1', resolve));
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => (hanging ? hanging.close(() => resolve()) : resolve()));
+    await vault?.stop();
+  });
+
+  function requireVault(context: TestContext): StartedVaultServer {
+    requireAirflow(context);
+    if (vault) return vault;
+    const note = `not run: bao is not installed at ${nativeVaultExecutable}; run npm run servers:install`;
+    if (process.env.CI === 'true') throw new Error(note);
+    return context.skip(note);
+  }
+
+  it('unauthorized: VaultBackend with a wrong token (Airflow re-authenticates once, then gives up)', async (context) => {
+    const server = requireVault(context);
+    const token = secret('token');
+    const backend = airflowBackend(VAULT_BACKEND, { url: server.getAddress(), token });
+    const error = await expectRejects(backend.getVariable('anything'), UnauthorizedError, 'wrong token', [token]);
+    expect(error.message).toContain('hvac.exceptions.VaultError');
+  });
+
+  it('throttled: VaultBackend past a rate-limit quota', async (context) => {
+    const server = requireVault(context);
+    const backend = airflowBackend(VAULT_BACKEND, { url: server.getAddress(), token: server.getRootToken(), mount_point: 'throttled' });
+    expect(await backend.getVariable('first')).toBeNull();
+    await expectRejects(backend.getVariable('second'), ThrottledError, 'a read past the quota', [server.getRootToken()]);
+  });
+
+  it('unavailable: VaultBackend aimed at a closed port', async (context) => {
+    requireVault(context);
+    const port = await freeLoopbackPort();
+    const backend = airflowBackend(VAULT_BACKEND, { url: `http://127.0.0.1:${port}`, token: secret('token') });
+    await expectRejects(backend.getVariable('x'), UnavailableError, 'a closed port');
+  });
+
+  it('timeout: VaultBackend against a server that never answers, with hvac timeout=0.3', async (context) => {
+    requireVault(context);
+    const address = hanging!.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const backend = airflowBackend(VAULT_BACKEND, { url: `http://127.0.0.1:${port}`, token: secret('token'), timeout: 0.3 });
+    await expectRejects(backend.getVariable('x'), TimeoutError, 'a server that never answers');
+  });
+});
+
+describe('the protocol itself', () => {
+  it('answers a malformed line, a non-object and an unknown op with a protocol error, and keeps serving', async (context) => {
+    requireAirflow(context);
+    const command = airflowBridgeCommand();
+    const child = spawn('file' in command ? command.file : '', 'file' in command ? [...command.args] : [], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const ask = async (line: string) => {
+      child.stdin.write(`${line}\n`);
+      const next = await lines.next();
+      return JSON.parse(String(next.value)) as { id: unknown; value?: unknown; error?: { kind: string; message: string } };
+    };
+    try {
+      const garbage = await ask('this is not json {');
+      expect(garbage).toMatchObject({ id: null, error: { kind: 'protocol' } });
+      expect((await ask('[1, 2]')).error?.kind).toBe('protocol');
+      expect(await ask('{"id": "x", "op": "explode"}')).toMatchObject({ id: 'x', error: { kind: 'protocol', message: expect.stringMatching(/unknown op/) } });
+      expect(await ask('{"id": 4, "op": "get_variable", "key": "k"}')).toMatchObject({ id: 4, error: { kind: 'protocol' } });
+      expect(await ask('{"id": 5, "op": "hello"}')).toMatchObject({ id: 5, value: { protocol: 1 } });
+    } finally {
+      child.stdin.end();
+      await new Promise((resolve) => child.once('close', resolve));
+    }
+  });
+
+  it('maps every kind to the closed error set', () => {
+    const context = { op: 'get_variable', subject: 'variable "k"', where: 'test' };
+    const cases: Array<[ProtocolErrorBody, abstract new (...args: never[]) => SecretsError]> = [
+      [{ kind: 'unauthorized' }, UnauthorizedError],
+      [{ kind: 'forbidden' }, ForbiddenError],
+      [{ kind: 'unavailable' }, UnavailableError],
+      [{ kind: 'timeout' }, TimeoutError],
+      [{ kind: 'throttled' }, ThrottledError],
+      [{ kind: 'invalid-name' }, InvalidNameError],
+      [{ kind: 'malformed' }, MalformedSecretError],
+      [{ kind: 'malformed', detail: 'not-unique' }, NotUniqueError],
+      [{ kind: 'malformed', detail: 'file-parse', errors: [{ line: 2, message: 'bad' }] }, FileParseError],
+      [{ kind: 'configuration' }, ConfigurationError],
+      [{ kind: 'protocol' }, ConfigurationError],
+      [{ kind: 'something-new' }, UnavailableError],
+    ];
+    for (const [body, errorClass] of cases) {
+      const error = errorFromAnswer({ message: 'm', ...body }, context);
+      expect(error, String(body.kind)).toBeInstanceOf(errorClass);
+    }
+    expect(errorFromAnswer({ kind: 'malformed' }, { ...context, op: 'get_connection' })).toBeInstanceOf(ConnectionFormatError);
+  });
+
+  it('masks URI userinfo and credential fields in a log tail', () => {
+    const text = 'Invalid connection string: postgres://u:p4ss@h/db\nfailed at http://user:pw@host/x with "password": "s3cret"';
+    const redacted = redactLogText(text);
+    for (const value of ['p4ss', ':pw@', 's3cret']) expect(redacted).not.toContain(value);
+  });
+});
+
+describe('a command that dies, hangs or breaks the protocol', () => {
+  const hello = `{"id":1,"value":{"protocol":1,"implementation":"test-command"}}`;
+
+  it('a command that exits is UnavailableError with its stderr tail, and is started again on the next request', async () => {
+    const marker = writeScratch('starts.txt', '');
+    const command = commandProcess({ shell: `echo start >> ${marker}; read line; echo '${hello}'; read line; echo 'giving up now' >&2; exit 3` }, { cwd: scratch });
+    const backend = new CommandBackend({ command, backend: 'x' });
+    const error = await expectRejects(backend.getVariable('k'), UnavailableError, 'a dying command');
+    expect(error.message).toMatch(/exited with code 3/);
+    expect(error.message).toContain('giving up now');
+    await expectRejects(backend.getVariable('k'), UnavailableError, 'the restarted command dies again');
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(marker, 'utf8').trim().split('\n')).toHaveLength(2);
+    await backend.close();
+  });
+
+  it('a command that cannot be started names the reason', async () => {
+    const command = commandProcess({ file: join(scratch, 'no-such-program'), args: [] });
+    const backend = new CommandBackend({ command, backend: 'x' });
+    const error = await expectRejects(backend.getVariable('k'), UnavailableError, 'a missing program');
+    expect(error.message).toMatch(/could not be started \(ENOENT\)/);
+    await backend.close();
+  });
+
+  it('a command that does not answer within the request timeout is TimeoutError and is replaced', async () => {
+    const command = commandProcess({ shell: `read line; echo '${hello}'; read line; read line` }, { cwd: scratch });
+    const backend = new CommandBackend({ command, backend: 'x', requestTimeoutMs: 300 });
+    await expectRejects(backend.getVariable('k'), TimeoutError, 'a hanging command');
+    await backend.close();
+  });
+
+  it('a command that writes anything but answers on stdout is stopped for breaking the protocol', async () => {
+    const command = commandProcess({ shell: `read line; echo 'Starting up...'; read line` }, { cwd: scratch });
+    const backend = new CommandBackend({ command, backend: 'x' });
+    const error = await expectRejects(backend.getVariable('k'), UnavailableError, 'a chatty command');
+    expect(error.message).toMatch(/broke the protocol/);
+    await backend.close();
+  });
+
+  it('a hello without the protocol version is refused', async () => {
+    const command = commandProcess({ shell: `read line; echo '{"id":1,"value":{"protocol":99}}'; read line` }, { cwd: scratch });
+    const backend = new CommandBackend({ command, backend: 'x' });
+    await expectRejects(backend.getVariable('k'), ConfigurationError, 'a foreign protocol');
+    await backend.close();
+  });
+
+  it('an error answer of the secret-free kind keeps its type and hint', async () => {
+    const error = errorFromAnswer(
+      { kind: 'forbidden', type: 'hvac.exceptions.Forbidden', message: 'permission denied', hint: 'grant read' },
+      { op: 'get_variable', subject: 'variable "k"', where: 'vault' },
+    );
+    expect(error.oneLine()).toBe('ForbiddenError: variable "k": permission denied [hvac.exceptions.Forbidden] (vault); hint: grant read');
+    expectNoSecretIn(error, ['s3cret'], 'an error built from an answer');
+  });
+});
