@@ -6,12 +6,16 @@
 import { ConfigurationError } from '../backends/errors';
 import { mutantTargets } from '../mutants/index';
 import { awsTargets } from './aws.target';
+import { airflowTargets } from './airflow.target';
+import { customTargetsFromEnvironment } from './custom.target';
 import { envTarget } from './env.target';
 import { localTargets } from './local.target';
 import type { TargetDefinition } from './target';
 import { vaultTargets } from './vault.target';
 
-const registry: TargetDefinition[] = [envTarget, ...localTargets, ...vaultTargets, ...awsTargets, ...mutantTargets];
+const registry: TargetDefinition[] = [envTarget, ...localTargets, ...vaultTargets, ...awsTargets, ...airflowTargets, ...mutantTargets];
+// Backends given on the runner's command line (modules, commands, an airflow.cfg), resolved by the runner.
+registry.push(...customTargetsFromEnvironment(registry));
 
 /** Every registered target, in registration order (the order reports list them). */
 export const targets: readonly TargetDefinition[] = registry;

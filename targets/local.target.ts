@@ -95,7 +95,7 @@ const RENDERERS: Readonly<Record<LocalFileFormat, (entries: ReadonlyMap<string, 
 // ---------------------------------------------------------------------------------------------
 // Sessions.
 
-class LocalFiles implements FixtureStore {
+export class LocalFiles implements FixtureStore {
   private readonly entries: Record<SecretFileKind, Map<string, StoredEntry>> = {
     connections: new Map(),
     variables: new Map(),

@@ -1,0 +1,213 @@
+/**
+ * The `airflow` family: Airflow's own backend classes, run by Airflow 3.3.2 itself through the
+ * bridge (`bridge/airflow_bridge.py`), against the same fixture stores and cases as our
+ * TypeScript reference targets. A bridged target is its reference twin with the backend swapped:
+ * same fixtures, same capabilities, same servers. Where real Airflow breaks a rule, its case runs
+ * and fails; that failure is a finding about Airflow.
+ *
+ * `commandTarget` is the general form (any command speaking bridge/PROTOCOL.md, reading the store
+ * of a base target); `bridgedTarget` fixes the command to the Airflow bridge. A new Airflow target
+ * is a few lines: `bridgedTarget(vaultKv2Target, { name, backendClass, kwargs: ... })`.
+ */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CommandBackend, commandProcess, type CommandLine, type CommandProcess, type RoundTrip } from '../backends/command-backend';
+import type { ParserFlavour } from '../backends/connection/connection';
+import type { SecretsBackend } from '../backends/contract';
+import { ConfigurationError } from '../backends/errors';
+import { readRunEnvironment } from '../cli/run-environment';
+import { envTarget } from './env.target';
+import { LocalFiles, localJsonTarget } from './local.target';
+import type { Capability, TargetDefinition, TargetEnvironment, TargetSession } from './target';
+
+export const AIRFLOW_FAMILY = 'airflow';
+
+const PACKAGE_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const BRIDGE_SCRIPT = join(PACKAGE_ROOT, 'bridge', 'airflow_bridge.py');
+/** The environment entries the `env` layout owns, mirrored into a command before each lookup. */
+export const MIRRORED_ENV_PREFIXES = ['AIRFLOW_CONN_', 'AIRFLOW_VAR_'] as const;
+
+/** The pinned Airflow venv's python (`bash install/airflow.sh`), or `ASC_AIRFLOW_PYTHON`. */
+export function airflowPython(): string {
+  return process.env.ASC_AIRFLOW_PYTHON || join(PACKAGE_ROOT, '.cache', 'airflow-venv', 'bin', 'python');
+}
+
+export function airflowBridgeCommand(extraArgs: readonly string[] = []): CommandLine {
+  return { file: airflowPython(), args: [BRIDGE_SCRIPT, ...extraArgs] };
+}
+
+/**
+ * Bridge and command logs go next to the run's reports, where the canary scan reads them too;
+ * outside a run (unit tests) into the temp folder.
+ */
+export function commandLogFile(label: string): string {
+  const folder = process.env.ASC_RUN_ID ? join(readRunEnvironment().runDir, 'commands') : join(tmpdir(), 'secrets-conformance-commands');
+  return join(folder, `${label}-${process.pid}.log`);
+}
+
+/** The shared Airflow bridge process of this worker. */
+export function airflowBridge(options: { mirrorEnvironment?: boolean } = {}): CommandProcess {
+  if (!existsSync(airflowPython())) {
+    throw new ConfigurationError(`the Airflow 3.3.2 venv is missing (${airflowPython()})`, {
+      what: 'Airflow bridge',
+      where: 'install/airflow.sh',
+      hint: 'run `bash install/airflow.sh` (or `npm run servers:install`), or set ASC_AIRFLOW_PYTHON',
+    });
+  }
+  const mirror = options.mirrorEnvironment ?? false;
+  return commandProcess(airflowBridgeCommand(), {
+    cwd: PACKAGE_ROOT,
+    logFile: commandLogFile(mirror ? 'airflow-bridge-env' : 'airflow-bridge'),
+    keepWarm: true,
+    ...(mirror ? { mirrorPrefixes: MIRRORED_ENV_PREFIXES } : {}),
+  });
+}
+
+export interface SessionContext {
+  readonly environment: TargetEnvironment;
+  /** The base target's session: its fixture store is the one the backend must read. */
+  readonly session: TargetSession;
+}
+
+export interface CommandTargetOptions {
+  readonly name: string;
+  readonly family: string;
+  readonly summary: string;
+  /** What reports call the backend: the class (`airflow.secrets....EnvironmentVariablesBackend`). */
+  readonly backendKind: string;
+  /** The process serving the backend; called when a backend is first made. */
+  readonly command: () => CommandProcess;
+  /** The class `open` builds; omitted when the command serves one backend of its own. */
+  readonly backendClass?: string;
+  /** The backend's kwargs that aim it at this session's store (file paths, server, credentials). */
+  readonly kwargs?: (context: SessionContext) => Record<string, unknown>;
+  /** Which Connection class Airflow deserialises with here: the task SDK's or the core ORM model. */
+  readonly parser: ParserFlavour;
+  /** The base target's capabilities unless given. */
+  readonly capabilities?: readonly Capability[];
+  readonly missingCapabilityReasons?: Partial<Record<Capability, string>>;
+  /** Auth scenarios, built from bridged backends; without them the `auth-*` capabilities are dropped. */
+  readonly auth?: (context: SessionContext, backend: (kwargs: Record<string, unknown>) => SecretsBackend) => TargetSession['auth'];
+  readonly onRoundTrip?: (roundTrip: RoundTrip) => void;
+}
+
+const AUTH_CAPABILITIES: readonly Capability[] = ['auth-wrong-credentials', 'auth-expired-credentials', 'auth-policy'];
+
+/** A target whose backend is served by a command, reading the fixture store of `base`. */
+export function commandTarget(base: TargetDefinition, options: CommandTargetOptions): TargetDefinition {
+  const inherited = options.capabilities ?? base.capabilities;
+  const capabilities = options.auth ? inherited : inherited.filter((capability) => !AUTH_CAPABILITIES.includes(capability));
+  const missing: Partial<Record<Capability, string>> = { ...base.missingCapabilityReasons, ...options.missingCapabilityReasons };
+  for (const capability of AUTH_CAPABILITIES) {
+    if (inherited.includes(capability) && !options.auth) missing[capability] ??= `${options.name} has no auth scenarios wired for the bridged backend yet`;
+  }
+  const target: TargetDefinition = {
+    name: options.name,
+    family: options.family,
+    summary: options.summary,
+    backendKind: options.backendKind,
+    capabilities,
+    missingCapabilityReasons: missing,
+    parser: options.parser,
+    servers: base.servers,
+    ...(base.fileFormat ? { fileFormat: base.fileFormat } : {}),
+    async open(environment): Promise<TargetSession> {
+      const session = await base.open(environment);
+      const context: SessionContext = { environment, session };
+      const made: SecretsBackend[] = [];
+      const backend = (kwargs: Record<string, unknown> = {}): SecretsBackend => {
+        const made1 = new CommandBackend({
+          command: options.command(),
+          ...(options.backendClass ? { backend: options.backendClass } : {}),
+          kwargs: { ...options.kwargs?.(context), ...kwargs },
+          parser: options.parser,
+          kind: options.backendKind,
+          ...(options.onRoundTrip ? { onRoundTrip: options.onRoundTrip } : {}),
+        });
+        made.push(made1);
+        return made1;
+      };
+      const auth = options.auth?.(context, backend);
+      return {
+        fixtures: session.fixtures,
+        backend,
+        ...(auth ? { auth } : {}),
+        async close() {
+          try {
+            await Promise.all(made.splice(0).map((one) => one.close?.()));
+          } finally {
+            await session.close();
+          }
+        },
+      };
+    },
+  };
+  if (base.residue) {
+    const residue = base.residue.bind(base);
+    return { ...target, residue };
+  }
+  return target;
+}
+
+export interface BridgedTargetOptions extends Omit<CommandTargetOptions, 'command' | 'family' | 'backendKind' | 'backendClass'> {
+  /** What reports call the backend; the class unless a flag must travel with it. */
+  readonly backendKind?: string;
+  /** The Airflow class by dotted path, as `[secrets] backend` names it. */
+  readonly backendClass: string;
+  /** Mirror this process's `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*` into the bridge (the `env` layout). */
+  readonly mirrorEnvironment?: boolean;
+  readonly family?: string;
+}
+
+/** `base` with its backend replaced by the Airflow class `backendClass`, run by Airflow 3.3.2. */
+export function bridgedTarget(base: TargetDefinition, options: BridgedTargetOptions): TargetDefinition {
+  const { mirrorEnvironment, ...rest } = options;
+  return commandTarget(base, {
+    ...rest,
+    family: options.family ?? AIRFLOW_FAMILY,
+    backendKind: options.backendKind ?? options.backendClass,
+    command: () => airflowBridge({ mirrorEnvironment: mirrorEnvironment ?? false }),
+  });
+}
+
+/** The file kwargs of LocalFilesystemBackend that aim it at a local session's current files. */
+export function localFileKwargs({ session }: SessionContext): Record<string, string> {
+  const files = session.fixtures;
+  if (!(files instanceof LocalFiles)) {
+    throw new ConfigurationError('the local layout needs a session of a local target (its fixtures are LocalFiles)', {
+      where: 'targets/airflow.target.ts',
+      hint: 'build the target on one of targets/local.target.ts',
+    });
+  }
+  // Read at backend creation: a raw file written earlier in the case is the one Airflow reads.
+  return {
+    connections_file_path: files.currentPath('connections'),
+    variables_file_path: files.currentPath('variables'),
+    configs_file_path: files.currentPath('configs'),
+  };
+}
+
+export const ENVIRONMENT_VARIABLES_BACKEND = 'airflow.secrets.environment_variables.EnvironmentVariablesBackend';
+export const LOCAL_FILESYSTEM_BACKEND = 'airflow.secrets.local_filesystem.LocalFilesystemBackend';
+
+export const airflowEnvTarget = bridgedTarget(envTarget, {
+  name: 'airflow:env',
+  summary: "Airflow 3.3.2's EnvironmentVariablesBackend through the bridge; the env fixtures are mirrored into the bridge process",
+  backendClass: ENVIRONMENT_VARIABLES_BACKEND,
+  // Tasks read connections through the task SDK, which sets its Connection class on every backend.
+  parser: 'sdk',
+  mirrorEnvironment: true,
+});
+
+export const airflowLocalTarget = bridgedTarget(localJsonTarget, {
+  name: 'airflow:local',
+  summary: "Airflow 3.3.2's LocalFilesystemBackend through the bridge, reading the local-json fixture files",
+  backendClass: LOCAL_FILESYSTEM_BACKEND,
+  // LocalFilesystemBackend builds airflow.models.connection.Connection itself, whatever class is set.
+  parser: 'core',
+  kwargs: localFileKwargs,
+});
+
+export const airflowTargets: readonly TargetDefinition[] = [airflowEnvTarget, airflowLocalTarget];
