@@ -15,6 +15,7 @@ import { scanFolderForCanary, scanTextForCanary, type CanaryFinding } from '../r
 import type { RunReport } from '../reports/model';
 import { publishLatest, REPORT_FILES } from '../reports/publish';
 import { defaultTargetNames, isMutantTarget, selectSuites, selectTargets } from '../suites/run-selection';
+import { withCustomTargets } from '../targets/custom.target';
 import { targets as registeredTargets } from '../targets/index';
 import {
   isCi,
@@ -39,13 +40,16 @@ const RUN_DEADLINE_MS = 80 * 60_000;
 const STOP_GRACE_MS = 30_000;
 
 const USAGE = {
-  test: 'secrets-conformance test [--backend=a,b] [--suite=x,y] [--case=TEXT] [--provision=auto|docker|native] [--reports-dir=DIR]',
-  run: 'secrets-conformance run [--backend=a,b] [--suite=x,y] [--case=TEXT] [--provision=auto|docker|native] [--reports-dir=DIR]',
+  test: 'secrets-conformance test [--backend=a,b|./module.ts] [--backend-command=CMD] [--airflow-config=FILE] [--suite=x,y] [--case=TEXT] [--provision=auto|docker|native] [--reports-dir=DIR]',
+  run: 'secrets-conformance run [--backend=a,b|./module.ts] [--backend-command=CMD] [--airflow-config=FILE] [--suite=x,y] [--case=TEXT] [--provision=auto|docker|native] [--reports-dir=DIR]',
 };
 
 const HELP = `
   --backend=a,b      targets or families to certify (default: test = every target but the mutants,
-                     plus the unit tests; run = ${EMBEDDED_DEFAULT.join(',')})
+                     plus the unit tests; run = ${EMBEDDED_DEFAULT.join(',')}); a path (./my-backend.ts) is
+                     your own backend module
+  --backend-command=CMD  certify a command speaking bridge/PROTOCOL.md (repeatable)
+  --airflow-config=FILE  certify the [secrets] backend of an airflow.cfg, on the suite's test stores
   --suite=x,y        suites to run (default: all)
   --case=TEXT        only cases whose "target › suite › case" name contains TEXT
   --provision=MODE   how servers start: auto (Docker if it answers, else local processes), docker, native
@@ -55,6 +59,8 @@ a selected target that did not run; 2 a usage error.`;
 
 interface ParsedFlags {
   backend: string[] | null;
+  backendCommand: string[] | null;
+  airflowConfig: string | null;
   suite: string[] | null;
   caseFilter: string | null;
   provision: ProvisioningChoice;
@@ -72,7 +78,7 @@ function splitList(flag: string, value: string): string[] {
 }
 
 export function parseFlags(mode: RunMode, args: readonly string[]): ParsedFlags {
-  const parsed: ParsedFlags = { backend: null, suite: null, caseFilter: null, provision: 'auto', reportsDir: 'reports', help: false };
+  const parsed: ParsedFlags = { backend: null, backendCommand: null, airflowConfig: null, suite: null, caseFilter: null, provision: 'auto', reportsDir: 'reports', help: false };
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index] ?? '';
     if (arg === '--help' || arg === '-h') {
@@ -83,12 +89,14 @@ export function parseFlags(mode: RunMode, args: readonly string[]): ParsedFlags 
     if (!match) throw new UsageError(`unexpected argument "${arg}"; usage: ${USAGE[mode]}`);
     const [, flag = '', inline] = match;
     const value = inline ?? args[++index];
-    if (!['backend', 'suite', 'case', 'provision', 'reports-dir'].includes(flag)) {
+    if (!['backend', 'backend-command', 'airflow-config', 'suite', 'case', 'provision', 'reports-dir'].includes(flag)) {
       throw new UsageError(`unknown option --${flag}; usage: ${USAGE[mode]}`);
     }
     if (value === undefined || value.startsWith('--')) throw new UsageError(`--${flag} needs a value; usage: ${USAGE[mode]}`);
     if (flag === 'backend') parsed.backend = [...(parsed.backend ?? []), ...splitList(flag, value)];
     else if (flag === 'suite') parsed.suite = [...(parsed.suite ?? []), ...splitList(flag, value)];
+    else if (flag === 'backend-command') parsed.backendCommand = [...(parsed.backendCommand ?? []), value];
+    else if (flag === 'airflow-config') parsed.airflowConfig = value;
     else if (flag === 'case') parsed.caseFilter = value;
     else if (flag === 'reports-dir') parsed.reportsDir = value;
     else if (isProvisioningChoice(value)) parsed.provision = value;
@@ -259,7 +267,7 @@ export async function runConformance(mode: RunMode, args: readonly string[]): Pr
     process.stdout.write(`usage: ${USAGE[mode]}\n${HELP}\n`);
     return 0;
   }
-  const plan = planRun(mode, flags);
+  const plan = planRun(mode, await withCustomTargets(flags));
   const outcome = await runVitest(plan);
   const report = await readReport(plan.run.runDir);
   const canary = await checkCanary(plan, outcome, report);
