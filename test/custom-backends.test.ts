@@ -1,0 +1,94 @@
+/**
+ * Certifying your own backend, as a user does it: `secrets-conformance test` in a child process
+ * with its own reports folder. The two worked examples pass every case they can run; the broken
+ * example fails, naming the cases and why; an airflow.cfg with malformed kwargs runs as Airflow
+ * would run it and is flagged; a wrong module path is one line, no stack trace.
+ */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, type TestContext } from 'vitest';
+import { airflowPython, ENVIRONMENT_VARIABLES_BACKEND } from '../targets/airflow.target';
+import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
+
+const RUN_TIMEOUT_MS = 240_000;
+const PYTHON_EXAMPLE_COMMAND = [
+  '.cache/airflow-venv/bin/python bridge/airflow_bridge.py',
+  '--sys-path examples/custom-python-backend --backend prefixed_env_backend.PrefixedEnvironmentBackend',
+  '--kwarg connections_prefix=AIRFLOW_CONN_ --kwarg variables_prefix=AIRFLOW_VAR_ --layout env',
+].join(' ');
+
+function reportsDir(): string {
+  return mkdtempSync(join(tmpdir(), 'custom-backends-reports-'));
+}
+
+function requireAirflow(context: TestContext): void {
+  if (existsSync(airflowPython())) return;
+  const note = `not run: the Airflow venv is missing at ${airflowPython()}; run bash install/airflow.sh`;
+  if (process.env.CI === 'true') throw new Error(note);
+  context.skip(note);
+}
+
+async function certify(args: string[]) {
+  const reports = reportsDir();
+  const result = await runCli(['test', ...args, `--reports-dir=${reports}`], {}, RUN_TIMEOUT_MS);
+  const report = existsSync(join(reports, 'latest')) ? await readRunReport(await onlyRunDir(reports)) : null;
+  return { ...result, report };
+}
+
+describe('certifying custom backends through the runner', () => {
+  it('the TypeScript example module passes', { timeout: RUN_TIMEOUT_MS }, async () => {
+    const run = await certify(['--backend=./examples/custom-typescript-backend/json-file-backend.ts']);
+    expect(run.code, run.stderr).toBe(0);
+    const cases = run.report!.cases.filter((c) => c.target === 'custom:json-file-backend');
+    expect(cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(150);
+    expect(cases.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(run.report!.targets.map((t) => t.name)).toEqual(['custom:json-file-backend']);
+  });
+
+  it('the Python example, a BaseSecretsBackend subclass run through the bridge, passes', { timeout: RUN_TIMEOUT_MS }, async (context) => {
+    requireAirflow(context);
+    const run = await certify([`--backend-command=${PYTHON_EXAMPLE_COMMAND}`]);
+    expect(run.code, run.stderr).toBe(0);
+    const cases = run.report!.cases.filter((c) => c.target === 'custom:PrefixedEnvironmentBackend');
+    expect(cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(150);
+    // The naming cases change this process's environment directly: the bridge must see it mirrored.
+    expect(cases.filter((c) => c.suite === 'naming' && c.status === 'pass')).toHaveLength(4);
+    expect(cases.filter((c) => c.status === 'fail')).toEqual([]);
+  });
+
+  it('the broken example fails, naming each broken rule and why', { timeout: RUN_TIMEOUT_MS }, async () => {
+    const run = await certify(['--backend=./examples/broken-custom-backend/broken-env-backend.ts']);
+    expect(run.code).toBe(1);
+    const failed = run.report!.cases.filter((c) => c.status === 'fail');
+    expect(failed.map((c) => `${c.suite} › ${c.case}`).sort()).toEqual([
+      'formats › a variable holding empty string round-trips',
+      'lookup-order › an empty variable in the target stops the search',
+      'naming › upper-casing is Unicode-aware like Python (ß becomes SS)',
+      'retrieval › an empty variable is found as the empty string',
+    ]);
+    for (const kase of failed) expect(kase.error, kase.case).toMatch(/value differs/);
+    expect(run.stdout).toContain('✗ custom:broken-env-backend › naming › upper-casing is Unicode-aware like Python (ß becomes SS)');
+    expect(run.stdout).toContain('rule: §4 str.upper() is Unicode-aware');
+    expect(run.stderr).toMatch(/FAIL: 4 conformance cases failed/);
+  });
+
+  it('an airflow.cfg with malformed backend_kwargs runs without kwargs, as Airflow does, and is flagged', { timeout: RUN_TIMEOUT_MS }, async (context) => {
+    requireAirflow(context);
+    const folder = mkdtempSync(join(tmpdir(), 'custom-backends-cfg-'));
+    const cfg = join(folder, 'airflow.cfg');
+    writeFileSync(cfg, `[secrets]\nbackend = ${ENVIRONMENT_VARIABLES_BACKEND}\nbackend_kwargs = {"connections_prefix": "x",\n`);
+    const run = await certify([`--airflow-config=${cfg}`, '--suite=retrieval,naming']);
+    expect(run.code, run.stderr).toBe(0);
+    const target = run.report!.targets.find((t) => t.name === 'airflow-cfg:EnvironmentVariablesBackend');
+    expect(target?.backendKind).toBe(`${ENVIRONMENT_VARIABLES_BACKEND} [backend_kwargs ignored: not a JSON object]`);
+    expect(run.report!.cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(10);
+  });
+
+  it('a module path that does not exist is one line with a hint, no stack trace', { timeout: RUN_TIMEOUT_MS }, async () => {
+    const run = await certify(['--backend=./examples/no-such-backend.ts']);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^ConfigurationError: backend module \.\/examples\/no-such-backend\.ts: file not found .*; hint: /);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
