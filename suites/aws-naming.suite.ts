@@ -353,5 +353,6 @@ export const awsNamingSuite = defineSuite({
   id: 'aws-naming',
   title: 'AWS naming',
   level: 'core',
+  requires: 'aws-naming',
   cases: (target) => [...commonCases(target), ...(isSecretsManager(target) ? secretsManagerCases : parameterStoreCases)],
 });

@@ -30,6 +30,11 @@ export interface Suite {
   readonly id: string;
   readonly title: string;
   readonly level: CertificationLevel;
+  /**
+   * For a suite of one backend family's own rules (Vault paths, AWS naming): the capability only
+   * that family declares. Other targets get no cases from it at all, rather than a skip each.
+   */
+  readonly requires?: Capability;
   /** The cases for one target; most suites return the same list for every target. */
   cases(target: TargetDefinition): readonly ConformanceCase[];
 }
@@ -69,6 +74,7 @@ export function defineSuite(suite: Suite): Suite {
   return {
     ...suite,
     cases(target) {
+      if (suite.requires && !target.capabilities.includes(suite.requires)) return [];
       const cases = suite.cases(target);
       seen.clear();
       for (const c of cases) {

@@ -124,6 +124,7 @@ export const vaultPathsSuite = defineSuite({
   id: 'vault-paths',
   title: 'Vault paths',
   level: 'core',
+  requires: 'vault-paths',
   cases: (target) => [
     {
       name: 'mount_point=None reads the first id segment as the mount',
