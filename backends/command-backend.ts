@@ -93,8 +93,8 @@ interface Answer {
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 90_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
-/** A command that keeps dying is not restarted forever. */
-const MAX_STARTS = 5;
+/** A command that keeps dying before it answers `hello` is not restarted forever. */
+const MAX_FAILED_STARTS = 5;
 const STDERR_TAIL_BYTES = 2048;
 const STOP_GRACE_MS = 2_000;
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
@@ -331,6 +331,8 @@ export class CommandProcess {
   private instance: CommandInstance | null = null;
   private helloAnswer: Promise<HelloAnswer> | null = null;
   private starts = 0;
+  /** Starts since the last one that answered `hello`. */
+  private failedStarts = 0;
   private users = 0;
   /** What the mirrored environment entries are inside the current instance. */
   private mirrored = new Map<string, string>();
@@ -396,10 +398,10 @@ export class CommandProcess {
   }
 
   private start(): void {
-    if (this.starts >= MAX_STARTS) {
+    if (this.failedStarts >= MAX_FAILED_STARTS) {
       const reason = this.instance?.reason ?? 'did not start';
       this.helloAnswer = Promise.reject(
-        new UnavailableError(`the backend command was started ${MAX_STARTS} times and ${reason}; not starting it again`, {
+        new UnavailableError(`the backend command failed ${MAX_FAILED_STARTS} starts in a row (last: ${reason}); not starting it again`, {
           where: this.label,
           hint: 'fix the command (its log has the details), then run again',
         }),
@@ -408,13 +410,16 @@ export class CommandProcess {
       return;
     }
     this.starts += 1;
+    this.failedStarts += 1;
     const instance = new CommandInstance(this.starts, this.command, this.options);
     this.instance = instance;
     this.mirrored = new Map();
     const startupTimeout = this.options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS;
     this.helloAnswer = instance.request('hello', {}, startupTimeout).then((answer) => {
       if (answer.error) throw errorFromAnswer(answer.error, { op: 'hello', subject: 'hello', where: this.label });
-      return checkHello(answer.value, this.label);
+      const hello = checkHello(answer.value, this.label);
+      this.failedStarts = 0;
+      return hello;
     });
     this.helloAnswer.catch(() => {});
   }

@@ -364,6 +364,18 @@ describe('a command that dies, hangs or breaks the protocol', () => {
     await backend.close();
   });
 
+  it('a command that dies before hello is started at most five times in a row', async () => {
+    const command = commandProcess({ shell: 'echo "no config found" >&2; exit 2' }, { cwd: scratch });
+    const backend = new CommandBackend({ command, backend: 'x' });
+    const messages: string[] = [];
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      messages.push((await expectRejects(backend.getVariable('k'), UnavailableError, `attempt ${attempt + 1}`)).message);
+    }
+    expect(messages[0]).toMatch(/exited with code 2; stderr ends: no config found/);
+    expect(messages[5]).toMatch(/failed 5 starts in a row \(last: exited with code 2\); not starting it again/);
+    await backend.close();
+  });
+
   it('a command that cannot be started names the reason', async () => {
     const command = commandProcess({ file: join(scratch, 'no-such-program'), args: [] });
     const backend = new CommandBackend({ command, backend: 'x' });
