@@ -26,7 +26,7 @@ beforeAll(async () => {
   reportsRoot = await mkdtemp(join(tmpdir(), 'asc-canary-test-'));
   result = await runCli(['test', `--backend=${backends.join(',')}`, `--reports-dir=${reportsRoot}`], { ASC_CANARY: canary, CI: 'false' });
   report = await readRunReport(await onlyRunDir(reportsRoot));
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   if (reportsRoot) await rm(reportsRoot, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_DEFAULT, parseFlags, planRun } from '../cli/test-command';
 import { UsageError } from '../cli/usage-error';
+import { suites } from '../suites/index';
 import { isMutantTarget } from '../suites/run-selection';
 import { targets } from '../targets/index';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
@@ -19,9 +20,13 @@ afterAll(async () => {
 });
 
 const familyMembers = (family: string) => targets.filter((t) => t.family === family).map((t) => t.name);
+/** Runs spawn vitest; on a loaded 2-core machine (the full `npm test`) they take far longer than alone. */
+const SUB_RUN = { timeout: 240_000 };
+/** One suite is enough to prove selection and verdicts, and keeps each sub-run short. */
+const oneSuite = `--suite=${suites[0]?.id ?? 'retrieval'}`;
 
 describe('secrets-conformance test: usage errors', () => {
-  it('exits 2 on an unknown backend, with one line naming it and every known target and family', async () => {
+  it('exits 2 on an unknown backend, with one line naming it and every known target and family', SUB_RUN, async () => {
     const result = await runCli(['test', '--backend=env,no-such-backend']);
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split('\n');
@@ -33,7 +38,7 @@ describe('secrets-conformance test: usage errors', () => {
     expect(result.stdout).not.toContain('RUN');
   });
 
-  it('lists the mutants when a mutant name is mistyped', async () => {
+  it('lists the mutants when a mutant name is mistyped', SUB_RUN, async () => {
     const result = await runCli(['run', '--backend=mutant:no-such-mutant']);
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split('\n');
@@ -42,7 +47,7 @@ describe('secrets-conformance test: usage errors', () => {
     for (const mutant of targets.filter(isMutantTarget)) expect(lines[0]).toContain(mutant.name);
   });
 
-  it('exits 2 on an unknown option instead of passing it to vitest', async () => {
+  it('exits 2 on an unknown option instead of passing it to vitest', SUB_RUN, async () => {
     const result = await runCli(['run', '--bakend=env']);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^UsageError: unknown option --bakend/)]);
@@ -85,11 +90,13 @@ describe('secrets-conformance test: selection', () => {
     expect(run.includesUnitTests).toBe(false);
   });
 
-  it('a real run of one target reports that target only', async () => {
+  it('a real run of one target reports that target only', SUB_RUN, async () => {
     const reports = await freshReportsDir();
-    const result = await runCli(['test', '--backend=local-yaml', `--reports-dir=${reports}`]);
+    const result = await runCli(['test', '--backend=local-yaml', oneSuite, `--reports-dir=${reports}`]);
     const report = await readRunReport(await onlyRunDir(reports));
     expect(report.selection.targets).toEqual(['local-yaml']);
+    expect(report.selection.suites).toEqual([oneSuite.slice('--suite='.length)]);
+    expect(new Set(report.cases.map((c) => c.suite))).toEqual(new Set(report.selection.suites));
     expect(report.targets.map((t) => t.name)).toEqual(['local-yaml']);
     expect(new Set(report.cases.map((c) => c.target))).toEqual(new Set(['local-yaml']));
     expect(report.unitTests).toBeNull();
@@ -99,7 +106,7 @@ describe('secrets-conformance test: selection', () => {
 });
 
 describe('secrets-conformance test: verdicts', () => {
-  it('zero executed cases is a failure, not a pass', async () => {
+  it('zero executed cases is a failure, not a pass', SUB_RUN, async () => {
     const reports = await freshReportsDir();
     const result = await runCli(['run', '--case=no case is called this 7c1f', `--reports-dir=${reports}`]);
     expect(result.code).toBe(1);
@@ -110,9 +117,9 @@ describe('secrets-conformance test: verdicts', () => {
 
   const serverTarget = targets.find((t) => t.servers.length > 0 && !isMutantTarget(t));
 
-  it('a target whose servers cannot start prints "not run:" and fails the run only under CI=true', async (ctx) => {
+  it('a target whose servers cannot start prints "not run:" and fails the run only under CI=true', SUB_RUN, async (ctx) => {
     if (!serverTarget) return ctx.skip('not run: no registered target needs a server yet');
-    const args = (reports: string) => ['test', `--backend=env,${serverTarget.name}`, '--provision=docker', `--reports-dir=${reports}`];
+    const args = (reports: string) => ['test', `--backend=env,${serverTarget.name}`, oneSuite, '--provision=docker', `--reports-dir=${reports}`];
     const [localReports, ciReports] = [await freshReportsDir(), await freshReportsDir()];
     const [local, ci] = await Promise.all([runCli(args(localReports), { CI: 'false' }), runCli(args(ciReports), { CI: 'true' })]);
 

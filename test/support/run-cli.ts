@@ -26,7 +26,7 @@ function cleanEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, NO_COLOR: '1', ...extra };
 }
 
-export function runCli(args: readonly string[], extraEnv: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+export function runCli(args: readonly string[], extraEnv: Record<string, string> = {}, timeoutMs = 220_000): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin/secrets-conformance.js'), ...args], {
       cwd: PACKAGE_ROOT,
