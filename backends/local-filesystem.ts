@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { CST, Parser, parseDocument, visit, type Document, type ScalarTag, type Tags } from 'yaml';
 import { Connection } from './connection/connection';
+import { pyClassName, pyJsonDumps, pyJsonLoads, PythonJsonError, pyTruthy } from './connection/python-json';
 import { BaseSecretsBackend } from './contract';
 import {
   ConfigurationError,
@@ -196,7 +197,7 @@ function variableNotUnique(path: string, keys: readonly unknown[]): NotUniqueErr
 function createConnection(key: unknown, value: unknown, path: string): Connection {
   if (typeof key !== 'string') {
     // Airflow passes the key on to the conn_id sanitiser, which raises TypeError for a non-string.
-    throw new ConnectionFormatError(`A connection id must be a string, got ${pythonTypeName(key)}.`, {
+    throw new ConnectionFormatError(`A connection id must be a string, got ${pyClassName(key)}.`, {
       what: 'connection id',
       where: path,
       hint: 'quote the key so the file defines it as a string',
@@ -222,7 +223,7 @@ function createConnection(key: unknown, value: unknown, path: string): Connectio
       );
     }
     if (fields.has('extra_dejson')) {
-      fields.set('extra', pythonJsonDumps(fields.get('extra_dejson'), details));
+      fields.set('extra', pyJsonDumps(fields.get('extra_dejson'), details));
       fields.delete('extra_dejson');
     }
     if (fields.has('conn_id') && fields.get('conn_id') !== key) {
@@ -235,11 +236,11 @@ function createConnection(key: unknown, value: unknown, path: string): Connectio
     fields.set('conn_id', key);
     const extra = fields.get('extra');
     // Connection.__init__ json.dumps a truthy non-string extra; done here so the text is Python's.
-    if (pythonTruthy(extra) && typeof extra !== 'string') fields.set('extra', pythonJsonDumps(extra, details));
-    return buildConnection(key, Object.fromEntries([...fields].map(([name, field]) => [name, toPlain(field)])));
+    if (pyTruthy(extra) && typeof extra !== 'string') fields.set('extra', pyJsonDumps(extra, details));
+    return buildConnection(key, Object.fromEntries(fields));
   }
   throw new ConnectionFormatError(
-    `Unexpected value type: <class '${pythonTypeName(value)}'>. The connection can only be defined using a string or object.`,
+    `Unexpected value type: <class '${pyClassName(value)}'>. The connection can only be defined using a string or object.`,
     { ...details, hint: 'give a URI string or an object of connection fields' },
   );
 }
@@ -248,10 +249,13 @@ function buildConnection(connId: string, fields: Record<string, unknown>): Conne
   return Connection.fromFields(fields, { connId, parser: 'core' });
 }
 
+/** The file loader's `json.dumps`, under the name the file-backend tests know it by. */
+export { pyJsonDumps as pythonJsonDumps };
+
 function asSecretText(value: unknown, what: string, path: string | null): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
-  return pythonJsonDumps(value, { what, where: path ?? undefined });
+  return pyJsonDumps(value, { what, where: path ?? undefined });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,7 +275,7 @@ async function parseSecretFile(
   }
   const format = extension as SupportedExtension;
   const text = await readSecretFile(path, kind);
-  const { secrets, errors } = format === 'env' ? parseEnvText(text) : format === 'json' ? parseJsonText(text) : parseYamlText(text);
+  const { secrets, errors } = parseSecretText(format, text, { what: `${kind} file`, where: path });
   if (errors.length > 0) {
     const listed = errors.map((error) => `line ${error.line}: ${error.message}`).join('; ');
     throw new FileParseError(`Failed to load the secret file. ${listed}`, errors, {
@@ -281,6 +285,16 @@ async function parseSecretFile(
     });
   }
   return { extension: format, secrets };
+}
+
+function parseSecretText(format: SupportedExtension, text: string, details: { what: string; where: string }): ParseResult {
+  try {
+    return format === 'env' ? parseEnvText(text) : format === 'json' ? parseJsonText(text) : parseYamlText(text);
+  } catch (error) {
+    if (!(error instanceof PythonJsonError)) throw error;
+    // Not a syntax error Airflow lists by line: the whole lookup fails, so say which file.
+    throw new MalformedSecretError(error.message, { ...details, hint: error.hint, cause: error });
+  }
 }
 
 /**
@@ -372,15 +386,16 @@ export function parseEnvText(text: string): ParseResult {
   return { secrets, errors };
 }
 
-/** `_parse_json_file`, with Python's `json.loads` messages and line numbers (see `parsePythonJson`). */
+/** `_parse_json_file`: Python's `json.loads`, a JSONDecodeError reported as its `msg` at its `lineno`. */
 export function parseJsonText(text: string): ParseResult {
   if (text === '') return { secrets: new Map(), errors: [{ line: 1, message: 'The file is empty.' }] };
   let parsed: unknown;
   try {
-    parsed = parsePythonJson(text);
+    parsed = pyJsonLoads(text);
   } catch (error) {
-    if (!(error instanceof PythonJsonError)) throw error;
-    return { secrets: new Map(), errors: [{ line: lineOfOffset(text, error.position, '\n'), message: error.message }] };
+    // The ValueError of an over-long integer and a RecursionError escape Airflow's handler too.
+    if (!(error instanceof PythonJsonError) || !error.decodeError) throw error;
+    return { secrets: new Map(), errors: [{ line: error.lineno, message: error.msg }] };
   }
   if (!(parsed instanceof Map)) return { secrets: new Map(), errors: [{ line: 1, message: 'The file should contain the object.' }] };
   return { secrets: parsed, errors: [] };
@@ -484,228 +499,7 @@ function lineOfOffset(text: string, offset: number, breaks: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Python's json.loads: what it accepts, and its error messages and positions (C scanner, 3.11).
-
-export class PythonJsonError extends Error {
-  constructor(
-    message: string,
-    readonly position: number,
-  ) {
-    super(message);
-  }
-}
-
-/** The C scanner raises StopIteration(idx) when no value starts at idx; callers turn it into a message. */
-class NoValueAt {
-  constructor(readonly position: number) {}
-}
-
-/** `sys.get_int_max_str_digits()` default. */
-const PYTHON_INT_MAX_STR_DIGITS = 4300;
-
-/** Python's C scanner gives up (RecursionError) around this depth. */
-const MAX_JSON_DEPTH = 1000;
-
-/**
- * `json.loads(text)` as CPython 3.11 does it: objects become `Map`s (duplicate keys keep the
- * last value, at the first key's position), NaN/Infinity are accepted, and errors carry Python's
- * `JSONDecodeError.msg` and `pos`. An `int` becomes a `bigint` and a `float` a `number`, so
- * `1` and `1.0` stay apart as they do in Python.
- */
-export function parsePythonJson(text: string): unknown {
-  if (text.startsWith('\ufeff')) throw new PythonJsonError('Unexpected UTF-8 BOM (decode using utf-8-sig)', 0);
-  const scanner = new PythonJsonScanner(text);
-  const start = scanner.skipWhitespace(0);
-  let result: [unknown, number];
-  try {
-    result = scanner.scanValue(start, 0);
-  } catch (error) {
-    if (error instanceof NoValueAt) throw new PythonJsonError('Expecting value', error.position);
-    throw error;
-  }
-  const end = scanner.skipWhitespace(result[1]);
-  if (end !== text.length) throw new PythonJsonError('Extra data', end);
-  return result[0];
-}
-
-const JSON_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-
-class PythonJsonScanner {
-  constructor(private readonly text: string) {}
-
-  skipWhitespace(index: number): number {
-    let position = index;
-    while (position < this.text.length && ' \t\n\r'.includes(this.text[position] as string)) position += 1;
-    return position;
-  }
-
-  scanValue(index: number, depth: number): [unknown, number] {
-    const text = this.text;
-    if (index >= text.length) throw new NoValueAt(index);
-    const character = text[index];
-    if (character === '"') return this.scanString(index + 1);
-    if (character === '{' || character === '[') {
-      if (depth >= MAX_JSON_DEPTH) {
-        throw new MalformedSecretError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`, {
-          hint: "Python's json module stops with RecursionError at this depth",
-        });
-      }
-      return character === '{' ? this.scanObject(index + 1, depth + 1) : this.scanArray(index + 1, depth + 1);
-    }
-    for (const [word, value] of [
-      ['null', null],
-      ['true', true],
-      ['false', false],
-      ['NaN', Number.NaN],
-      ['Infinity', Number.POSITIVE_INFINITY],
-      ['-Infinity', Number.NEGATIVE_INFINITY],
-    ] as const) {
-      if (text.startsWith(word, index)) return [value, index + word.length];
-    }
-    return this.scanNumber(index);
-  }
-
-  private scanNumber(start: number): [number | bigint, number] {
-    const text = this.text;
-    const isDigit = (position: number) => position < text.length && text[position]! >= '0' && text[position]! <= '9';
-    let index = start;
-    let isFloat = false;
-    if (text[index] === '-') index += 1;
-    if (isDigit(index) && text[index] !== '0') {
-      while (isDigit(index)) index += 1;
-    } else if (text[index] === '0') {
-      index += 1;
-    } else {
-      throw new NoValueAt(start);
-    }
-    if (text[index] === '.' && isDigit(index + 1)) {
-      isFloat = true;
-      index += 2;
-      while (isDigit(index)) index += 1;
-    }
-    if (text[index] === 'e' || text[index] === 'E') {
-      const exponentStart = index;
-      index += 1;
-      if (text[index] === '-' || text[index] === '+') index += 1;
-      const digitsStart = index;
-      while (isDigit(index)) index += 1;
-      if (index === digitsStart) index = exponentStart;
-      else isFloat = true;
-    }
-    const literal = text.slice(start, index);
-    if (isFloat) return [Number(literal), index];
-    if (literal.replace('-', '').length > PYTHON_INT_MAX_STR_DIGITS) {
-      // Python raises ValueError here, not JSONDecodeError, so Airflow does not report a line.
-      throw new MalformedSecretError(`an integer of more than ${PYTHON_INT_MAX_STR_DIGITS} digits`, {
-        hint: "Python's int() refuses such long digit strings (sys.get_int_max_str_digits)",
-      });
-    }
-    return [BigInt(literal), index];
-  }
-
-  private scanString(afterQuote: number): [string, number] {
-    const text = this.text;
-    const begin = afterQuote - 1;
-    let value = '';
-    let index = afterQuote;
-    for (;;) {
-      let chunkEnd = index;
-      while (chunkEnd < text.length) {
-        const code = text.charCodeAt(chunkEnd);
-        if (code === 0x22 || code === 0x5c || code < 0x20) break;
-        chunkEnd += 1;
-      }
-      if (chunkEnd >= text.length) throw new PythonJsonError('Unterminated string starting at', begin);
-      value += text.slice(index, chunkEnd);
-      const terminator = text[chunkEnd];
-      if (terminator === '"') return [value, chunkEnd + 1];
-      if (terminator !== '\\') throw new PythonJsonError('Invalid control character at', chunkEnd);
-      const escapeAt = chunkEnd + 1;
-      if (escapeAt >= text.length) throw new PythonJsonError('Unterminated string starting at', begin);
-      const escape = text[escapeAt] as string;
-      if (escape !== 'u') {
-        const replacement = JSON_ESCAPES[escape];
-        if (replacement === undefined) throw new PythonJsonError('Invalid \\escape', chunkEnd);
-        value += replacement;
-        index = escapeAt + 1;
-        continue;
-      }
-      let [unit, next] = this.scanHex4(escapeAt + 1);
-      if (unit >= 0xd800 && unit <= 0xdbff && next + 6 < text.length && text[next] === '\\' && text[next + 1] === 'u') {
-        const [low, afterLow] = this.scanHex4(next + 2);
-        if (low >= 0xdc00 && low <= 0xdfff) {
-          value += String.fromCharCode(unit, low);
-          index = afterLow;
-          continue;
-        }
-      }
-      value += String.fromCharCode(unit);
-      index = next;
-    }
-  }
-
-  /** Four hex digits at `start`; errors point at the `u`, like CPython's. */
-  private scanHex4(start: number): [number, number] {
-    const text = this.text;
-    if (start + 4 >= text.length) throw new PythonJsonError('Invalid \\uXXXX escape', start - 1);
-    const digits = text.slice(start, start + 4);
-    if (!/^[0-9a-fA-F]{4}$/.test(digits)) throw new PythonJsonError('Invalid \\uXXXX escape', start - 1);
-    return [Number.parseInt(digits, 16), start + 4];
-  }
-
-  private scanObject(afterBrace: number, depth: number): [Map<string, unknown>, number] {
-    const text = this.text;
-    const object = new Map<string, unknown>();
-    let index = this.skipWhitespace(afterBrace);
-    if (text[index] === '}') return [object, index + 1];
-    for (;;) {
-      if (text[index] !== '"') throw new PythonJsonError('Expecting property name enclosed in double quotes', index);
-      const [key, afterKey] = this.scanString(index + 1);
-      index = this.skipWhitespace(afterKey);
-      if (text[index] !== ':') throw new PythonJsonError("Expecting ':' delimiter", index);
-      index = this.skipWhitespace(index + 1);
-      const [value, afterValue] = this.scanValue(index, depth);
-      object.set(key, value);
-      index = this.skipWhitespace(afterValue);
-      if (text[index] === '}') return [object, index + 1];
-      if (text[index] !== ',') throw new PythonJsonError("Expecting ',' delimiter", index);
-      index = this.skipWhitespace(index + 1);
-    }
-  }
-
-  private scanArray(afterBracket: number, depth: number): [unknown[], number] {
-    const text = this.text;
-    const array: unknown[] = [];
-    let index = this.skipWhitespace(afterBracket);
-    if (text[index] === ']') return [array, index + 1];
-    for (;;) {
-      const [value, afterValue] = this.scanValue(index, depth);
-      array.push(value);
-      index = this.skipWhitespace(afterValue);
-      if (text[index] === ']') return [array, index + 1];
-      if (text[index] !== ',') throw new PythonJsonError("Expecting ',' delimiter", index);
-      index = this.skipWhitespace(index + 1);
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Python renderings used in Airflow's messages and in `json.dumps`.
-
-/** `type(value).__name__` for what JSON and YAML produce. */
-function pythonTypeName(value: unknown): string {
-  if (value === null || value === undefined) return 'NoneType';
-  if (typeof value === 'boolean') return 'bool';
-  if (typeof value === 'number') return 'float';
-  if (typeof value === 'bigint') return 'int';
-  if (typeof value === 'string') return 'str';
-  if (Array.isArray(value)) return 'list';
-  if (value instanceof Map) return 'dict';
-  if (value instanceof Set) return 'set';
-  if (value instanceof Date) return 'datetime.datetime';
-  if (value instanceof Uint8Array) return 'bytes';
-  return 'object';
-}
+// Python reprs used in Airflow's messages.
 
 /** `repr(str)`: single quotes unless the text has `'` and no `"`. */
 export function pythonStrRepr(text: string): string {
@@ -741,91 +535,4 @@ function pythonListRepr(items: readonly unknown[]): string {
 
 function pythonSetRepr(items: readonly string[]): string {
   return `{${items.map(pythonStrRepr).join(', ')}}`;
-}
-
-/**
- * `json.dumps(value)` with Python's defaults: `", "` and `": "` separators, non-ASCII as `\uXXXX`,
- * NaN/Infinity written bare, a `bigint` as an `int`, a `number` as Python's `repr(float)`.
- */
-export function pythonJsonDumps(value: unknown, details: { what?: string; where?: string | undefined } = {}): string {
-  const dump = (item: unknown, depth: number): string => {
-    if (depth > MAX_JSON_DEPTH) throw new MalformedSecretError('value nested too deeply to serialise', details);
-    if (item === null || item === undefined) return 'null';
-    if (item === true) return 'true';
-    if (item === false) return 'false';
-    if (typeof item === 'number') {
-      if (Number.isNaN(item)) return 'NaN';
-      if (!Number.isFinite(item)) return item > 0 ? 'Infinity' : '-Infinity';
-      return pythonFloatRepr(item);
-    }
-    if (typeof item === 'bigint') return item.toString();
-    if (typeof item === 'string') return asciiJsonString(item);
-    if (Array.isArray(item)) return `[${item.map((element) => dump(element, depth + 1)).join(', ')}]`;
-    if (item instanceof Map || isPlainObject(item)) {
-      const entries = item instanceof Map ? [...item] : Object.entries(item);
-      return `{${entries.map(([key, element]) => `${asciiJsonString(jsonKey(key))}: ${dump(element, depth + 1)}`).join(', ')}}`;
-    }
-    throw new MalformedSecretError(`Object of type ${pythonTypeName(item)} is not JSON serializable`, {
-      ...details,
-      hint: 'use strings, numbers, booleans, lists and mappings only',
-    });
-  };
-  const jsonKey = (key: unknown): string => {
-    if (typeof key === 'string') return key;
-    if (typeof key === 'number' || typeof key === 'boolean' || key === null) return dump(key, 0);
-    throw new MalformedSecretError(`keys must be str, int, float, bool or None, not ${pythonTypeName(key)}`, details);
-  };
-  return dump(value, 0);
-}
-
-/** `repr(float)`: shortest round-trip digits, exponent form below 1e-4 and from 1e16 on. */
-export function pythonFloatRepr(value: number): string {
-  if (Number.isNaN(value)) return 'nan';
-  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
-  if (Object.is(value, -0)) return '-0.0';
-  if (value === 0) return '0.0';
-  const [mantissa = '0', exponentText = '0'] = Math.abs(value).toExponential().split('e');
-  const digits = mantissa.replace('.', '');
-  const exponent = Number(exponentText);
-  const sign = value < 0 ? '-' : '';
-  if (exponent < -4 || exponent >= 16) {
-    const fraction = digits.length > 1 ? `.${digits.slice(1)}` : '';
-    return `${sign}${digits[0]}${fraction}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
-  }
-  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
-  const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
-  const fraction = digits.slice(exponent + 1);
-  return `${sign}${whole}.${fraction || '0'}`;
-}
-
-/** Python's truth value of a parsed JSON/YAML value. */
-function pythonTruthy(value: unknown): boolean {
-  if (value === null || value === undefined || value === false) return false;
-  if (typeof value === 'number') return value !== 0;
-  if (typeof value === 'bigint') return value !== 0n;
-  if (typeof value === 'string' || Array.isArray(value)) return value.length > 0;
-  if (value instanceof Map || value instanceof Set) return value.size > 0;
-  return true;
-}
-
-function asciiJsonString(text: string): string {
-  return JSON.stringify(text).replace(/[^\x20-\x7e]/g, (character) => `\\u${hex(character.charCodeAt(0), 4)}`);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
-/** Maps (from JSON/YAML objects) become plain objects, so connection fields read like Python kwargs. */
-function toPlain(value: unknown): unknown {
-  if (value instanceof Map) {
-    const object: Record<string, unknown> = Object.create(null);
-    for (const [key, element] of value) object[String(key)] = toPlain(element);
-    return object;
-  }
-  if (Array.isArray(value)) return value.map(toPlain);
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value;
-  return value;
 }

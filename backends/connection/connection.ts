@@ -214,8 +214,10 @@ function parseJsonOrNull(text: string): PyValue | undefined {
   try {
     return pyJsonLoads(text);
   } catch (error) {
-    if (error instanceof PythonJsonError && error.decodeError) return undefined;
-    throw formatError('a JSON value in the connection has an integer longer than 4300 digits');
+    if (!(error instanceof PythonJsonError)) throw error;
+    if (error.decodeError) return undefined;
+    // Airflow catches only JSONDecodeError here: an over-long integer or a too-deep document raises.
+    throw formatError(`a JSON value in the connection cannot be read: ${error.message}`, error.hint);
   }
 }
 

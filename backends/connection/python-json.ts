@@ -1,9 +1,13 @@
 /**
- * Python's `json.loads` / `json.dumps` (3.11, C scanner, default arguments) where Airflow relies
- * on them. A connection's `extra` is stored as JSON *text* that Python wrote, and that text is
- * re-emitted in URIs (`__extra__`), so the exact bytes matter: `1` and `1.0` differ, big integers
- * stay exact, `NaN`/`Infinity` are accepted, the last duplicate key wins but keeps the first key's
- * position, and key order is the document's.
+ * Python's `json.loads` / `json.dumps` (3.11, default arguments) where Airflow relies on them: a
+ * connection's `extra` and a local secrets file are read by `json.loads`, and `extra` is stored as
+ * JSON *text* that Python wrote and re-emitted in URIs (`__extra__`), so the exact bytes matter.
+ * `1` and `1.0` differ, big integers stay exact, `NaN`/`Infinity` are accepted, the last duplicate
+ * key wins but keeps the first key's position, and key order is the document's.
+ *
+ * Errors are those of CPython's C scanner (`_json.c`), which `json.loads` uses when the extension
+ * is built, as it is under Airflow: its messages carry no text from the document, only a position,
+ * so a secret never reaches a message through them.
  *
  * Values are modelled so that nothing is lost: an `int` is a `bigint`, a `float` is a `number`, a
  * `dict` is a `Map` (a plain object would move integer-like keys to the front).
@@ -17,88 +21,108 @@ export type PyValue = null | boolean | bigint | number | string | PyValue[] | Py
 const INT_MAX_STR_DIGITS = 4300;
 
 /**
- * json.loads failed. `decodeError` is true for Python's JSONDecodeError (the case Airflow catches
- * in `extra_dejson`); false for the ValueError an over-long integer raises, which it does not.
+ * CPython 3.11 counts the C scanner's and encoder's nesting against the interpreter's recursion
+ * limit (1000), less the Python frames already on the stack, so Airflow gives up a few dozen
+ * levels earlier, by an amount that depends on the caller. This is the bound it cannot exceed.
+ */
+const MAX_NESTING = 1000;
+
+/**
+ * json.loads failed. `decodeError` is true for Python's JSONDecodeError (the one Airflow catches in
+ * `extra_dejson` and in the file loader); false for the ValueError an over-long integer raises and
+ * the RecursionError of a too-deep document, which propagate. `msg`, `position`, `lineno` and
+ * `colno` are the JSONDecodeError attributes; `message` is its `str()`. Positions count code points,
+ * as Python's do, so an emoji before the error moves them by one, not two.
  */
 export class PythonJsonError extends MalformedSecretError {
   readonly decodeError: boolean;
+  readonly msg: string;
   readonly position: number;
+  readonly lineno: number;
+  readonly colno: number;
 
-  constructor(message: string, position: number, decodeError = true) {
-    super(message);
+  private constructor(msg: string, text: string, index: number, decodeError: boolean, hint: string) {
+    const before = text.slice(0, index);
+    const position = codePointCount(before);
+    const lineno = countNewlines(before) + 1;
+    const colno = codePointCount(before.slice(before.lastIndexOf('\n') + 1)) + 1;
+    super(decodeError ? `${msg}: line ${lineno} column ${colno} (char ${position})` : msg, { hint });
     this.decodeError = decodeError;
+    this.msg = msg;
     this.position = position;
+    this.lineno = lineno;
+    this.colno = colno;
+  }
+
+  /** `index` is a JavaScript (UTF-16) index into `text`. */
+  static decode(msg: string, text: string, index: number): PythonJsonError {
+    return new PythonJsonError(msg, text, index, true, 'write valid JSON: double-quoted keys and strings, no trailing commas');
+  }
+
+  static refused(msg: string, text: string, index: number, hint: string): PythonJsonError {
+    return new PythonJsonError(msg, text, index, false, hint);
   }
 }
 
-const JSON_WHITESPACE = new Set([' ', '\t', '\n', '\r']);
-const SIMPLE_ESCAPES: Record<string, string> = {
-  '"': '"',
-  '\\': '\\',
-  '/': '/',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-};
+function countNewlines(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count += 1;
+  return count;
+}
+
+/** Python's `len()`: a surrogate pair is one character, a lone surrogate is one too. */
+function codePointCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+}
+
+const JSON_WHITESPACE = ' \t\n\r';
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const LITERALS: ReadonlyArray<readonly [string, PyValue]> = [
+  ['null', null],
+  ['true', true],
+  ['false', false],
+  ['NaN', Number.NaN],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['-Infinity', Number.NEGATIVE_INFINITY],
+];
 
 function isAsciiDigit(ch: string | undefined): boolean {
   return ch !== undefined && ch >= '0' && ch <= '9';
 }
 
-function lineAndColumn(text: string, position: number): string {
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  const column = position - before.lastIndexOf('\n');
-  return `line ${line} column ${column} (char ${position})`;
-}
-
+/** The C scanner (`scan_once_unicode` and its helpers), position for position. */
 class Scanner {
-  private readonly text: string;
+  constructor(private readonly text: string) {}
 
-  constructor(text: string) {
-    this.text = text;
-  }
-
-  fail(message: string, position: number): never {
-    throw new PythonJsonError(`${message}: ${lineAndColumn(this.text, position)}`, position);
+  fail(msg: string, position: number): never {
+    throw PythonJsonError.decode(msg, this.text, position);
   }
 
   skipWhitespace(index: number): number {
     let i = index;
-    while (i < this.text.length && JSON_WHITESPACE.has(this.text[i] as string)) i += 1;
+    while (i < this.text.length && JSON_WHITESPACE.includes(this.text[i] as string)) i += 1;
     return i;
   }
 
-  /** Returns [value, indexAfter]; `null` when no value starts here (Python's StopIteration). */
-  scanValue(index: number): [PyValue, number] | null {
+  /** [value, indexAfter], or `null` when no value starts here (the C scanner's StopIteration). */
+  scanValue(index: number, depth: number): [PyValue, number] | null {
     const text = this.text;
     const ch = text[index];
     if (ch === undefined) return null;
-    switch (ch) {
-      case '"':
-        return this.scanString(index + 1);
-      case '{':
-        return this.scanObject(index + 1);
-      case '[':
-        return this.scanArray(index + 1);
-      case 'n':
-        return text.startsWith('null', index) ? [null, index + 4] : null;
-      case 't':
-        return text.startsWith('true', index) ? [true, index + 4] : null;
-      case 'f':
-        return text.startsWith('false', index) ? [false, index + 5] : null;
-      case 'N':
-        return text.startsWith('NaN', index) ? [Number.NaN, index + 3] : null;
-      case 'I':
-        return text.startsWith('Infinity', index) ? [Number.POSITIVE_INFINITY, index + 8] : null;
-      case '-':
-        if (text.startsWith('-Infinity', index)) return [Number.NEGATIVE_INFINITY, index + 9];
-        return this.scanNumber(index);
-      default:
-        return this.scanNumber(index);
+    if (ch === '"') return this.scanString(index + 1);
+    if (ch === '{' || ch === '[') {
+      const kind = ch === '{' ? 'object' : 'array';
+      if (depth >= MAX_NESTING) {
+        throw PythonJsonError.refused(`maximum recursion depth exceeded while decoding a JSON ${kind} from a unicode string`, text, index, `Python's json module stops with RecursionError before ${MAX_NESTING} nested levels; flatten the document`);
+      }
+      return kind === 'object' ? this.scanObject(index + 1, depth + 1) : this.scanArray(index + 1, depth + 1);
     }
+    for (const [word, value] of LITERALS) {
+      if (text.startsWith(word, index)) return [value, index + word.length];
+    }
+    return this.scanNumber(index);
   }
 
   private scanNumber(start: number): [PyValue, number] | null {
@@ -120,31 +144,28 @@ class Scanner {
       i += 2;
       while (isAsciiDigit(text[i])) i += 1;
     }
-    if ((text[i] === 'e' || text[i] === 'E') && i < text.length - 1) {
+    if (text[i] === 'e' || text[i] === 'E') {
+      // An exponent without digits is not part of the number: the scanner backs up to the `e`.
       const exponentStart = i;
       i += 1;
-      if ((text[i] === '-' || text[i] === '+') && i < text.length - 1) i += 1;
+      if (text[i] === '-' || text[i] === '+') i += 1;
+      const digitsStart = i;
       while (isAsciiDigit(text[i])) i += 1;
-      if (isAsciiDigit(text[i - 1])) isFloat = true;
-      else i = exponentStart;
+      if (i === digitsStart) i = exponentStart;
+      else isFloat = true;
     }
     const literal = text.slice(start, i);
     if (isFloat) return [Number(literal), i];
     const digits = literal.startsWith('-') ? literal.length - 1 : literal.length;
     if (digits > INT_MAX_STR_DIGITS) {
-      throw new PythonJsonError(
+      throw PythonJsonError.refused(
         `Exceeds the limit (${INT_MAX_STR_DIGITS} digits) for integer string conversion: value has ${digits} digits`,
+        text,
         start,
-        false,
+        "Python's int() refuses longer digit strings (sys.set_int_max_str_digits() raises the limit)",
       );
     }
     return [BigInt(literal), i];
-  }
-
-  private readHex4(at: number, errorAt: number): number {
-    const hex = this.text.slice(at, at + 4);
-    if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('Invalid \\uXXXX escape', errorAt);
-    return Number.parseInt(hex, 16);
   }
 
   private scanString(afterQuote: number): [string, number] {
@@ -153,39 +174,52 @@ class Scanner {
     let out = '';
     let i = afterQuote;
     for (;;) {
-      const ch = text[i];
-      if (ch === undefined) this.fail('Unterminated string starting at', begin);
-      if (ch === '"') return [out, i + 1];
-      if (ch === '\\') {
-        const escape = text[i + 1];
-        if (escape === undefined) this.fail('Unterminated string starting at', begin);
-        if (escape !== 'u') {
-          const replacement = SIMPLE_ESCAPES[escape];
-          if (replacement === undefined) this.fail(`Invalid \\escape: ${JSON.stringify(escape)}`, i + 1);
-          out += replacement;
-          i += 2;
-          continue;
-        }
-        const unit = this.readHex4(i + 2, i + 1);
-        i += 6;
-        if (unit >= 0xd800 && unit <= 0xdbff && text[i] === '\\' && text[i + 1] === 'u') {
-          const low = this.readHex4(i + 2, i + 1);
-          if (low >= 0xdc00 && low <= 0xdfff) {
-            out += String.fromCharCode(unit, low);
-            i += 6;
-            continue;
-          }
-        }
-        out += String.fromCharCode(unit);
+      let chunkEnd = i;
+      while (chunkEnd < text.length) {
+        const code = text.charCodeAt(chunkEnd);
+        if (code === 0x22 || code === 0x5c || code < 0x20) break;
+        chunkEnd += 1;
+      }
+      if (chunkEnd >= text.length) this.fail('Unterminated string starting at', begin);
+      out += text.slice(i, chunkEnd);
+      const terminator = text[chunkEnd];
+      if (terminator === '"') return [out, chunkEnd + 1];
+      if (terminator !== '\\') this.fail('Invalid control character at', chunkEnd);
+      const escapeAt = chunkEnd + 1;
+      const escape = text[escapeAt];
+      if (escape === undefined) this.fail('Unterminated string starting at', begin);
+      if (escape !== 'u') {
+        const replacement = SIMPLE_ESCAPES[escape];
+        if (replacement === undefined) this.fail('Invalid \\escape', chunkEnd);
+        out += replacement;
+        i = escapeAt + 1;
         continue;
       }
-      if (ch < ' ') this.fail(`Invalid control character ${JSON.stringify(ch)} at`, i);
-      out += ch;
-      i += 1;
+      const unit = this.readHex4(escapeAt + 1);
+      i = escapeAt + 5;
+      if (unit >= 0xd800 && unit <= 0xdbff && i + 6 < text.length && text[i] === '\\' && text[i + 1] === 'u') {
+        const low = this.readHex4(i + 2);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          out += String.fromCharCode(unit, low);
+          i += 6;
+          continue;
+        }
+      }
+      out += String.fromCharCode(unit);
     }
   }
 
-  private scanObject(afterBrace: number): [PyDict, number] {
+  /**
+   * Four hex digits at `start`. The C scanner wants at least one character after them (the
+   * closing quote), and points its error at the `u`.
+   */
+  private readHex4(start: number): number {
+    const hex = this.text.slice(start, start + 4);
+    if (start + 4 >= this.text.length || !/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('Invalid \\uXXXX escape', start - 1);
+    return Number.parseInt(hex, 16);
+  }
+
+  private scanObject(afterBrace: number, depth: number): [PyDict, number] {
     const text = this.text;
     const result: PyDict = new Map();
     let i = this.skipWhitespace(afterBrace);
@@ -196,7 +230,7 @@ class Scanner {
       i = this.skipWhitespace(afterKey);
       if (text[i] !== ':') this.fail("Expecting ':' delimiter", i);
       i = this.skipWhitespace(i + 1);
-      const scanned = this.scanValue(i);
+      const scanned = this.scanValue(i, depth);
       if (scanned === null) this.fail('Expecting value', i);
       // Map.set keeps the first position of a repeated key and the last value: dict(pairs).
       result.set(key, scanned[0]);
@@ -207,13 +241,13 @@ class Scanner {
     }
   }
 
-  private scanArray(afterBracket: number): [PyValue[], number] {
+  private scanArray(afterBracket: number, depth: number): [PyValue[], number] {
     const text = this.text;
     const result: PyValue[] = [];
     let i = this.skipWhitespace(afterBracket);
     if (text[i] === ']') return [result, i + 1];
     for (;;) {
-      const scanned = this.scanValue(i);
+      const scanned = this.scanValue(i, depth);
       if (scanned === null) this.fail('Expecting value', i);
       result.push(scanned[0]);
       i = this.skipWhitespace(scanned[1]);
@@ -226,10 +260,10 @@ class Scanner {
 
 /** Python `json.loads(text)` with default arguments. Throws `PythonJsonError`. */
 export function pyJsonLoads(text: string): PyValue {
-  if (text.startsWith('\ufeff')) throw new PythonJsonError('Unexpected UTF-8 BOM (decode using utf-8-sig)', 0);
-  const scanner: Scanner = new Scanner(text);
+  const scanner = new Scanner(text);
+  if (text.startsWith('\ufeff')) scanner.fail('Unexpected UTF-8 BOM (decode using utf-8-sig)', 0);
   const start = scanner.skipWhitespace(0);
-  const scanned = scanner.scanValue(start);
+  const scanned = scanner.scanValue(start, 0);
   if (scanned === null) return scanner.fail('Expecting value', start);
   const end = scanner.skipWhitespace(scanned[1]);
   if (end !== text.length) scanner.fail('Extra data', end);
@@ -276,42 +310,96 @@ function escapeAscii(text: string): string {
   return `${out}"`;
 }
 
-/** Python `json.dumps(value)` with default arguments (ensure_ascii, `", "` and `": "`). */
-export function pyJsonDumps(value: PyValue): string {
-  if (value === null) return 'null';
-  if (value === true) return 'true';
-  if (value === false) return 'false';
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number') {
-    if (Number.isNaN(value)) return 'NaN';
-    if (value === Number.POSITIVE_INFINITY) return 'Infinity';
-    if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
-    return pyFloatRepr(value);
-  }
-  if (typeof value === 'string') return escapeAscii(value);
-  if (Array.isArray(value)) return `[${value.map(pyJsonDumps).join(', ')}]`;
-  const members = [...value].map(([key, member]) => `${escapeAscii(key)}: ${pyJsonDumps(member)}`);
-  return `{${members.join(', ')}}`;
+function dumpFloat(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return 'Infinity';
+  if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
+  return pyFloatRepr(value);
 }
 
-/** Python's truth value of a JSON-born object. */
-export function pyTruthy(value: PyValue): boolean {
-  if (value === null || value === false) return false;
-  if (value === true) return true;
+/** Where a value came from, for the errors of `pyJsonDumps`; never the value itself. */
+export interface DumpsContext {
+  what?: string;
+  where?: string | undefined;
+}
+
+/**
+ * Python `json.dumps(value)` with default arguments (ensure_ascii, `", "` and `": "`). Takes a
+ * `PyValue` or what a YAML or JavaScript caller holds: a `Map` with non-string keys, a plain object,
+ * `undefined` as None. Anything else fails as Python does ("is not JSON serializable").
+ */
+export function pyJsonDumps(value: unknown, context: DumpsContext = {}): string {
+  const dump = (item: unknown, depth: number): string => {
+    if (item === null || item === undefined) return 'null';
+    if (item === true) return 'true';
+    if (item === false) return 'false';
+    if (typeof item === 'bigint') return item.toString();
+    if (typeof item === 'number') return dumpFloat(item);
+    if (typeof item === 'string') return escapeAscii(item);
+    const isArray = Array.isArray(item);
+    if (!isArray && !(item instanceof Map) && !isPlainObject(item)) {
+      throw new MalformedSecretError(`Object of type ${pyTypeName(item)} is not JSON serializable`, {
+        ...context,
+        hint: 'use strings, numbers, booleans, lists and mappings only',
+      });
+    }
+    if (depth >= MAX_NESTING) {
+      throw new MalformedSecretError('maximum recursion depth exceeded while encoding a JSON object', {
+        ...context,
+        hint: `Python's json module stops with RecursionError before ${MAX_NESTING} nested levels; flatten the value`,
+      });
+    }
+    if (isArray) return `[${(item as unknown[]).map((element) => dump(element, depth + 1)).join(', ')}]`;
+    const entries = item instanceof Map ? [...item] : Object.entries(item as Record<string, unknown>);
+    return `{${entries.map(([key, element]) => `${escapeAscii(dictKey(key))}: ${dump(element, depth + 1)}`).join(', ')}}`;
+  };
+  const dictKey = (key: unknown): string => {
+    if (typeof key === 'string') return key;
+    if (typeof key === 'bigint') return key.toString();
+    if (typeof key === 'number') return dumpFloat(key);
+    if (typeof key === 'boolean' || key === null) return String(key);
+    throw new MalformedSecretError(`keys must be str, int, float, bool or None, not ${pyClassName(key)}`, {
+      ...context,
+      hint: 'use text or numbers as mapping keys',
+    });
+  };
+  return dump(value, 0);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** Python's truth value of a JSON- or YAML-born object. */
+export function pyTruthy(value: unknown): boolean {
+  if (value === null || value === undefined || value === false) return false;
   if (typeof value === 'bigint') return value !== 0n;
   if (typeof value === 'number') return value !== 0; // NaN is truthy in Python too
   if (typeof value === 'string' || Array.isArray(value)) return value.length > 0;
-  return value.size > 0;
+  if (value instanceof Map || value instanceof Set) return value.size > 0;
+  return true;
 }
 
-/** Python's `type(value).__name__`, for messages. */
-export function pyTypeName(value: PyValue): string {
-  if (value === null) return 'NoneType';
+/** Python's `type(value).__name__`, for messages. A YAML timestamp is a `Date` here. */
+export function pyTypeName(value: unknown): string {
+  return pyClassName(value).replace(/^.*\./, '');
+}
+
+/** The class's `tp_name`, as `<class '...'>` and the C encoder print it: module-qualified outside builtins. */
+export function pyClassName(value: unknown): string {
+  if (value === null || value === undefined) return 'NoneType';
   if (typeof value === 'boolean') return 'bool';
   if (typeof value === 'bigint') return 'int';
   if (typeof value === 'number') return 'float';
   if (typeof value === 'string') return 'str';
-  return Array.isArray(value) ? 'list' : 'dict';
+  if (Array.isArray(value)) return 'list';
+  if (value instanceof Map) return 'dict';
+  if (value instanceof Set) return 'set';
+  if (value instanceof Date) return 'datetime.datetime';
+  if (value instanceof Uint8Array) return 'bytes';
+  return 'object';
 }
 
 /** Python `a == b` for JSON-born values (`1 == 1.0 == True`, NaN unequal to itself). */
