@@ -9,9 +9,9 @@
  * of a base target); `bridgedTarget` fixes the command to the Airflow bridge. A new Airflow target
  * is a few lines: `bridgedTarget(vaultKv2Target, { name, backendClass, kwargs: ... })`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommandBackend, commandProcess, type CommandLine, type CommandProcess, type RoundTrip } from '../backends/command-backend';
 import type { ParserFlavour } from '../backends/connection/connection';
@@ -32,6 +32,28 @@ export const MIRRORED_ENV_PREFIXES = ['AIRFLOW_CONN_', 'AIRFLOW_VAR_'] as const;
 /** The pinned Airflow venv's python (`bash install/airflow.sh`), or `ASC_AIRFLOW_PYTHON`. */
 export function airflowPython(): string {
   return process.env.ASC_AIRFLOW_PYTHON || join(PACKAGE_ROOT, '.cache', 'airflow-venv', 'bin', 'python');
+}
+
+const VERSIONED_DISTRIBUTIONS = /^(apache[_-]airflow[\w.-]*|hvac|boto3|botocore)-(\d[^-]*)\.dist-info$/;
+
+/**
+ * Versions of Airflow, its providers and their clients in the venv, read from the dist-info folder
+ * names without starting Python (for a certificate's `describe`, which must be cheap). `{}` when
+ * the venv is missing.
+ */
+export function installedAirflowVersions(python = airflowPython()): Record<string, string> {
+  const lib = join(dirname(dirname(python)), 'lib');
+  const versions: Record<string, string> = {};
+  if (!existsSync(lib)) return versions;
+  for (const pythonDir of readdirSync(lib).filter((name) => name.startsWith('python'))) {
+    const sitePackages = join(lib, pythonDir, 'site-packages');
+    if (!existsSync(sitePackages)) continue;
+    for (const entry of readdirSync(sitePackages)) {
+      const match = VERSIONED_DISTRIBUTIONS.exec(entry);
+      if (match) versions[match[1]!.replace(/_/g, '-').toLowerCase()] = match[2]!;
+    }
+  }
+  return versions;
 }
 
 export function airflowBridgeCommand(extraArgs: readonly string[] = []): CommandLine {

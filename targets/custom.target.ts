@@ -70,8 +70,10 @@ export interface CustomTargetSpec {
   readonly capabilities?: readonly Capability[];
   readonly missingCapabilityReasons?: Partial<Record<Capability, string>>;
   readonly parser: ParserFlavour;
-  /** What a certificate must show about how the target was configured (kwargs Airflow ignored, ...). */
+  /** Facts a certificate shows about how the target was configured (replaced kwargs, env overrides). */
   readonly notes: readonly string[];
+  /** Problems with the configuration itself (kwargs Airflow ignored), which a certificate must flag. */
+  readonly flags: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,14 +217,15 @@ function moduleTarget(spec: CustomTargetSpec & { source: { kind: 'module' } }, b
   };
 }
 
-/** A custom target keeps its configuration notes, for the certificate. */
+/** A custom target keeps its configuration notes and flags, for the certificate. */
 export interface CustomTargetDefinition extends TargetDefinition {
   readonly notes: readonly string[];
+  readonly flags: readonly string[];
 }
 
 /** A spec as a target, on the reference targets in `known`. */
 export function targetFromSpec(spec: CustomTargetSpec, known: readonly TargetDefinition[]): CustomTargetDefinition {
-  return { ...targetOfSource(spec, known), notes: spec.notes };
+  return { ...targetOfSource(spec, known), notes: spec.notes, flags: spec.flags };
 }
 
 function targetOfSource(spec: CustomTargetSpec, known: readonly TargetDefinition[]): TargetDefinition {
@@ -348,6 +351,7 @@ function specFromDeclaration(
     ...(declaration.missingCapabilityReasons ? { missingCapabilityReasons: { ...declaration.missingCapabilityReasons } } : {}),
     parser: declaration.parser ?? (layout === 'local' ? 'core' : 'sdk'),
     notes: [],
+    flags: [],
   };
 }
 
@@ -454,7 +458,7 @@ export function deploymentSpec(path: string, reading: AirflowConfigReading, take
   const kwargs = Object.fromEntries(Object.entries(reading.kwargs).filter(([name]) => !replaced.includes(name)));
   const notes: string[] = [];
   const kwargsIgnored = reading.warnings.find((warning) => /backend_kwargs/.test(warning));
-  if (kwargsIgnored) notes.push(`Airflow ignored backend_kwargs: ${kwargsIgnored}`);
+  const flags = reading.warnings.map((warning) => `Airflow: ${warning}`);
   const replacedHere = replaced.filter((name) => name in reading.kwargs);
   if (replacedHere.length > 0) notes.push(`replaced by the test store's: ${replacedHere.join(', ')}`);
   if (reading.backend_from_environment) notes.push('backend from AIRFLOW__SECRETS__BACKEND');
@@ -472,6 +476,7 @@ export function deploymentSpec(path: string, reading: AirflowConfigReading, take
     kwargs,
     parser: layout === 'local' ? 'core' : 'sdk',
     notes,
+    flags,
   };
 }
 

@@ -109,11 +109,11 @@ describe('[secrets] as Airflow 3.3.2 reads it', () => {
 describe('the deployment as a target', () => {
   const path = 'deploy/airflow.cfg';
 
-  it('malformed kwargs are flagged in the backend kind and the notes', () => {
+  it('malformed kwargs are flagged in the backend kind and the flags', () => {
     const warning = 'Failed to parse [secrets] backend_kwargs as JSON, defaulting to no kwargs.';
     const spec = deploymentSpec(path, reading({ warnings: [warning] }), new Set());
     expect(spec.backendKind).toBe(`${ENVIRONMENT_VARIABLES_BACKEND} [backend_kwargs ignored: not a JSON object]`);
-    expect(spec.notes).toContain(`Airflow ignored backend_kwargs: ${warning}`);
+    expect(spec.flags).toEqual([`Airflow: ${warning}`]);
     expect(spec).toMatchObject({ name: 'airflow-cfg:EnvironmentVariablesBackend', layout: 'env', parser: 'sdk', kwargs: {} });
   });
 

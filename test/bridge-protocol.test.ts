@@ -40,7 +40,13 @@ import {
 import { freeLoopbackPort } from '../containers/native-process';
 import { nativeVaultExecutable, VaultServer, type StartedVaultServer } from '../containers/vault';
 import { expectNoSecretIn, expectRejects } from '../suites/expect-secret';
-import { airflowBridgeCommand, airflowPython, ENVIRONMENT_VARIABLES_BACKEND, LOCAL_FILESYSTEM_BACKEND } from '../targets/airflow.target';
+import {
+  airflowBridgeCommand,
+  airflowPython,
+  ENVIRONMENT_VARIABLES_BACKEND,
+  installedAirflowVersions,
+  LOCAL_FILESYSTEM_BACKEND,
+} from '../targets/airflow.target';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'bridge-protocol-'));
@@ -87,6 +93,10 @@ describe('the Airflow bridge answers every op', () => {
     expect(hello.versions?.airflow).toBe('3.3.2');
     expect(hello.versions?.['apache-airflow-providers-hashicorp']).toBe('4.8.4');
     expect(hello.ops).toEqual(expect.arrayContaining(['open', 'get_conn_value', 'get_connection', 'get_variable', 'get_config', 'close', 'env']));
+    // Read without Python from the venv's dist-info folders: the same versions the bridge reports.
+    const installed = installedAirflowVersions();
+    expect(installed['apache-airflow']).toBe(hello.versions?.airflow);
+    expect(installed['apache-airflow-providers-amazon']).toBe(hello.versions?.['apache-airflow-providers-amazon']);
   });
 
   it('serves EnvironmentVariablesBackend: values, connection fields, null for missing, the env op', async (context) => {
