@@ -2,6 +2,9 @@
 import { failingCases, formatDuration, matrixRows } from './matrix';
 import type { RunReport } from './model';
 
+/** A mutant run fails hundreds of cases; the console shows the first ones, summary.md has them all. */
+const MAX_LISTED_FAILURES = 30;
+
 function pad(text: string, width: number): string {
   // Code points, not UTF-16 units, so ✓/✗ columns stay aligned.
   return text + ' '.repeat(Math.max(0, width - [...text].length));
@@ -31,7 +34,10 @@ export function renderConsoleMatrix(report: RunReport, reportDir: string): strin
   const failing = failingCases(report);
   if (failing.length > 0) {
     lines.push('', `Failing cases (${failing.length}):`);
-    for (const c of failing) lines.push(`  ✗ ${c.target} › ${c.suite} › ${c.case}`, `      rule: ${c.rule}`, `      ${c.error ?? ''}`);
+    for (const c of failing.slice(0, MAX_LISTED_FAILURES)) {
+      lines.push(`  ✗ ${c.target} › ${c.suite} › ${c.case}`, `      rule: ${c.rule}`, `      ${c.error ?? ''}`);
+    }
+    if (failing.length > MAX_LISTED_FAILURES) lines.push(`  ... and ${failing.length - MAX_LISTED_FAILURES} more in summary.md`);
   }
   if (report.unitTests && report.unitTests.failures.length > 0) {
     lines.push('', `Failing unit tests (${report.unitTests.failures.length}):`);

@@ -112,6 +112,16 @@ describe('writers', () => {
     expect(text).toContain('Result: FAIL (3 conformance cases executed): 1 conformance case failed');
   });
 
+  it('the console lists at most 30 failing cases and points to summary.md for the rest', () => {
+    const many = Array.from({ length: 32 }, (_, i) => conformanceTest(`case ${i}`, meta('env', 'retrieval'), 'failed', { errors: [{ message: `boom ${i}` }] }));
+    const text = renderConsoleMatrix(buildRunReport(input(many)), 'reports/r1');
+    expect(text).toContain('Failing cases (32):');
+    expect(text).toContain('✗ env › retrieval › case 29');
+    expect(text).not.toContain('✗ env › retrieval › case 30');
+    expect(text).toContain('... and 2 more in summary.md');
+    expect(renderSummaryMarkdown(buildRunReport(input(many)))).toContain('env › retrieval › case 31');
+  });
+
   it('summary.md has the matrix, the not-run reasons and the failing cases with their rules', () => {
     const md = renderSummaryMarkdown(report);
     expect(md).toContain('| target | retrieval | caching |');
