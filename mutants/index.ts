@@ -5,9 +5,13 @@
 import { environmentBackendMutants, missingIsAnError } from './backend-mutants';
 import { fileMutants, type FileFormat } from './file-mutants';
 import { configMutants, harnessMutants, localEnvFileMutants } from './harness-mutants';
+import { awsMutants } from './aws-mutants';
+import { vaultMutants } from './vault-mutants';
 import { mutantOf, type MutantTarget } from './mutant';
 import { envTarget } from '../targets/env.target';
 import { localTargets } from '../targets/local.target';
+import { awsTargets } from '../targets/aws.target';
+import { vaultTargets } from '../targets/vault.target';
 import type { TargetDefinition } from '../targets/target';
 
 function byName(candidates: readonly TargetDefinition[], name: string): TargetDefinition {
@@ -33,4 +37,6 @@ export const mutantTargets: readonly MutantTarget[] = [
   ...perFormat('env'),
   ...perFormat('json'),
   ...perFormat('yaml'),
+  ...vaultMutants.map((spec) => mutantOf(byName(vaultTargets, spec.base), spec)),
+  ...awsMutants.map((spec) => mutantOf(byName(awsTargets, spec.base), spec)),
 ];
