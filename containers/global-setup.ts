@@ -9,7 +9,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureRunEnvironment, readRunEnvironment } from '../cli/run-environment';
-import type { ServerReport, ServersFile, SuiteInfo } from '../reports/model';
+import { describeTarget } from '../reports/certificate';
+import type { ServerReport, ServersFile, SuiteInfo, TargetDescription } from '../reports/model';
 import { REPORT_FILES } from '../reports/publish';
 import { selectSuites, selectTargets } from '../suites/run-selection';
 import type { ServerEndpoints, ServerInfo, ServerName } from './contract';
@@ -20,6 +21,9 @@ export interface SelectedTargetInfo {
   family: string;
   backendKind: string;
   servers: ServerName[];
+  summary: string;
+  /** Redacted already: it travels to the reporter and into every report file. */
+  description: TargetDescription;
 }
 
 declare module 'vitest' {
@@ -70,9 +74,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('servers', started.endpoints);
   project.provide('unavailableServers', { ...started.unavailable });
   project.provide('serverReports', serverReports);
+  const environment = { runId: run.runId, scratchDir: run.scratchDir, servers: started.endpoints };
   project.provide(
     'selectedTargets',
-    targets.map((t) => ({ name: t.name, family: t.family, backendKind: t.backendKind, servers: [...t.servers] })),
+    targets.map((t) => ({
+      name: t.name,
+      family: t.family,
+      backendKind: t.backendKind,
+      servers: [...t.servers],
+      summary: t.summary,
+      description: describeTarget(t, environment, run.canary),
+    })),
   );
   project.provide(
     'selectedSuites',

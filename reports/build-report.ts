@@ -12,6 +12,7 @@ import {
   type RunReport,
   type ServerReport,
   type SuiteInfo,
+  type TargetDescription,
   type TargetProvisioning,
   type TargetReport,
   type UnitTestTotals,
@@ -48,6 +49,9 @@ export interface SelectedTarget {
   family: string;
   backendKind: string;
   servers: readonly string[];
+  summary?: string;
+  /** Already redacted (`describeTarget`). */
+  description?: TargetDescription;
 }
 
 export interface ReportInput {
@@ -135,6 +139,8 @@ function targetReports(input: ReportInput, notRun: ReadonlyMap<string, string>):
       provisioning: provisioningOf(target, input.servers),
     };
     if (reason !== undefined) report.notRunReason = reason;
+    if (target.summary !== undefined) report.summary = target.summary;
+    if (target.description !== undefined) report.description = target.description;
     return report;
   });
 }

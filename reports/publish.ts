@@ -4,18 +4,30 @@
  */
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildCertificate, CERTIFICATE_FILES, renderCertificateMarkdown } from './certificate';
+import { renderCertificateHtml } from './certificate-html';
 import { renderJunitXml } from './junit-xml';
 import type { RunReport } from './model';
 import { renderSummaryMarkdown } from './summary-markdown';
 
-export const REPORT_FILES = { results: 'results.json', junit: 'junit.xml', summary: 'summary.md', servers: 'servers.json' } as const;
+export const REPORT_FILES = {
+  results: 'results.json',
+  junit: 'junit.xml',
+  summary: 'summary.md',
+  servers: 'servers.json',
+  certificate: CERTIFICATE_FILES.markdown,
+  certificateHtml: CERTIFICATE_FILES.html,
+} as const;
 
 export async function writeRunReports(report: RunReport, runDir: string): Promise<void> {
   await mkdir(runDir, { recursive: true });
+  const certificate = buildCertificate(report);
   await Promise.all([
     writeFile(join(runDir, REPORT_FILES.results), `${JSON.stringify(report, null, 2)}\n`),
     writeFile(join(runDir, REPORT_FILES.junit), renderJunitXml(report)),
     writeFile(join(runDir, REPORT_FILES.summary), renderSummaryMarkdown(report)),
+    writeFile(join(runDir, REPORT_FILES.certificate), renderCertificateMarkdown(certificate)),
+    writeFile(join(runDir, REPORT_FILES.certificateHtml), renderCertificateHtml(certificate)),
   ]);
 }
 

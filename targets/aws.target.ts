@@ -35,6 +35,7 @@ import type {
   TargetEnvironment,
   TargetSession,
 } from './target';
+import { referenceDescription } from './target';
 
 type Service = 'secretsmanager' | 'ssm';
 type Kind = 'connections' | 'variables' | 'config';
@@ -505,6 +506,11 @@ function awsTarget(spec: AwsTargetSpec): TargetDefinition {
     missingCapabilityReasons: spec.missing,
     servers: ['moto', 'moto-iam'],
     parser: 'sdk',
+    describe: (environment) => {
+      const moto = environment.servers.moto;
+      const kwargs = moto ? defaults(moto, moto, runRoot(spec.service, environment.runId)) : {};
+      return referenceDescription(spec.backendKind, { kwargs, notes: ['rules of apache-airflow-providers-amazon 9.39.0'] });
+    },
     async open(environment): Promise<TargetSession> {
       const moto = requireServer(environment, 'moto');
       const root = runRoot(spec.service, environment.runId);

@@ -11,7 +11,7 @@ import {
   VARIABLE_ENV_PREFIX,
   variableEnvName,
 } from '../backends/environment-variables';
-import { runTag, type Capability, type ConnectionFixture, type FixtureStore, type TargetDefinition, type TargetSession } from './target';
+import { referenceDescription, runTag, type Capability, type ConnectionFixture, type FixtureStore, type TargetDefinition, type TargetSession } from './target';
 
 function connectionText(fixture: ConnectionFixture): string {
   if ('uri' in fixture) return fixture.uri;
@@ -104,6 +104,7 @@ export const envTarget: TargetDefinition = {
   },
   servers: [],
   parser: 'sdk',
+  describe: () => referenceDescription('EnvironmentVariablesBackend', { kwargs: {} }),
   async open(): Promise<TargetSession> {
     const fixtures = new EnvironmentFixtures();
     return {

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import { ConfigurationError } from '../backends/errors';
 import { isEnvCommentLine, LocalFilesystemBackend, pythonSplitLines, type SecretFileKind } from '../backends/local-filesystem';
-import { runTag, type Capability, type ConnectionFixture, type FixtureStore, type TargetDefinition, type TargetSession } from './target';
+import { referenceDescription, runTag, type Capability, type ConnectionFixture, type FixtureStore, type TargetDefinition, type TargetSession } from './target';
 
 export type LocalFileFormat = 'json' | 'yaml' | 'env';
 
@@ -241,6 +241,12 @@ function localTarget(format: LocalFileFormat, summary: string, extra: readonly C
     servers: [],
     parser: 'core',
     fileFormat: format,
+    describe: (environment) => {
+      const fileOf = (kind: SecretFileKind) => join(environment.scratchDir, 'local', `${name}-<case>`, `${kind}.${format}`);
+      return referenceDescription('LocalFilesystemBackend', {
+        kwargs: { connections_file_path: fileOf('connections'), variables_file_path: fileOf('variables'), configs_file_path: fileOf('configs') },
+      });
+    },
     async open(environment): Promise<TargetSession> {
       const parent = join(environment.scratchDir, 'local');
       await mkdir(parent, { recursive: true });

@@ -5,12 +5,14 @@
  * with the target's stated reason (go-cloud's drivertest `Mutable()`, generalised).
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { SecretsBackend } from '../backends/contract';
 import type { SecretCache } from '../backends/secret-cache';
 import type { SearchPath, SearchPathOptions } from '../backends/search-path';
 import type { Clock } from '../backends/clock';
 import type { ParserFlavour } from '../backends/connection/connection';
 import type { ServerEndpoints, ServerName } from '../containers/contract';
+import type { TargetDescription } from '../reports/model';
 
 export type Capability =
   /** get_conn_value / get_connection are served. */
@@ -153,6 +155,12 @@ export interface TargetDefinition {
    * Every session closes what it seeded, so after the run, and between cases, this is 0.
    */
   residue?(environment: TargetEnvironment): Promise<number>;
+  /**
+   * What the certificate names as certified: class, versions, kwargs (secrets may be included:
+   * they are redacted before any report sees them). Called once per run, in the global setup;
+   * must not touch the servers.
+   */
+  describe?(environment: TargetEnvironment): TargetDescription;
 }
 
 /**
@@ -161,6 +169,22 @@ export interface TargetDefinition {
  */
 export function runTag(runId: string): string {
   return createHash('sha256').update(runId).digest('hex').slice(0, 6);
+}
+
+let packageVersion: string | undefined;
+
+/** This package's version, which versions every reference backend. */
+export function ownPackageVersion(): string {
+  packageVersion ??= (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return packageVersion;
+}
+
+/** `describe` for a backend implemented in this package, versioned by the package. */
+export function referenceDescription(
+  backendClass: string,
+  extra: Pick<TargetDescription, 'kwargs' | 'notes'> = {},
+): TargetDescription {
+  return { backendClass, origin: 'reference', versions: { 'airflow-secrets-conformance': ownPackageVersion() }, ...extra };
 }
 
 export function hasCapability(target: TargetDefinition, capability: Capability): boolean {

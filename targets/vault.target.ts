@@ -16,6 +16,7 @@ import { classifyVaultFailure, describeVaultFailure, quoteVaultPath, VaultBacken
 import type { VaultEndpoint } from '../containers/contract';
 import { createSecretValues } from '../suites/case-context';
 import {
+  referenceDescription,
   runTag,
   type AuthScenario,
   type AuthScenarios,
@@ -431,6 +432,11 @@ function vaultTarget(variant: VaultVariant): VaultTargetDefinition {
       auth: variant.auth,
       mount: (environment) => mountName(environment.runId, variant),
     },
+    describe: (environment) =>
+      referenceDescription('VaultBackend', {
+        kwargs: { url: environment.servers.vault?.address ?? '(not started)', mount_point: mountName(environment.runId, variant), kv_engine_version: variant.kvEngineVersion, auth_type: variant.auth },
+        notes: ['rules of apache-airflow-providers-hashicorp 4.8.4', `credentials: a ${variant.auth === 'approle' ? 'role_id and secret_id' : 'token'} made for this run, with a policy that reads the mount only`],
+      }),
     async open(environment): Promise<TargetSession> {
       const vault = vaultOf(environment, variant.name);
       const setup = await setupFor(environment);
