@@ -137,6 +137,8 @@ class CommandInstance {
   private nextId = 1;
   private deathReason: string | null = null;
   private readonly log: WriteStream | null;
+  /** Settles when everything the command wrote to stderr is in the log file. */
+  private readonly logWritten: Promise<void>;
 
   constructor(
     readonly generation: number,
@@ -149,6 +151,8 @@ class CommandInstance {
     }
     const [file, args] = 'shell' in command ? ['/bin/sh', ['-c', command.shell]] : [command.file, [...command.args]];
     this.log = options.logFile ? openLog(options.logFile) : null;
+    const log = this.log;
+    this.logWritten = log ? new Promise((resolve) => log.once('close', () => resolve())) : Promise.resolve();
     // Its own process group, so a shell command line and everything it started stop together.
     this.child = spawn(file, args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     liveChildren.add(this.child);
@@ -189,7 +193,10 @@ class CommandInstance {
     });
   }
 
-  /** Ends stdin (the protocol's "stop"), then kills the group if it has not gone within the grace. */
+  /**
+   * Ends stdin (the protocol's "stop"), kills the group if it has not gone within the grace, and
+   * returns once its log is complete.
+   */
   async stop(): Promise<void> {
     if (this.alive) {
       this.deathReason = 'was stopped';
@@ -199,6 +206,7 @@ class CommandInstance {
       clearTimeout(grace);
     }
     this.failAll(this.deadError());
+    await this.logWritten;
   }
 
   kill(reason: string): void {

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +158,20 @@ describe('the Airflow bridge answers every op', () => {
     expect(await backend.getConfig('missing')).toBeNull();
     // LocalFilesystemBackend has no get_conn_value: Airflow raises NotImplementedError.
     await expectRejects(backend.getConnValue('uri'), ConfigurationError, 'get_conn_value of LocalFilesystemBackend');
+  });
+
+  it("Airflow's log output goes to the log file, never into the answers", async (context) => {
+    requireAirflow(context);
+    const logFile = join(scratch, 'own-bridge.log');
+    const command = commandProcess(airflowBridgeCommand(['--kwarg', `variables_file_path=${writeScratch('log.json', '{"k": "v"}')}`]), { logFile });
+    const backend = new CommandBackend({ command, backend: LOCAL_FILESYSTEM_BACKEND, parser: 'core' });
+    // A core Connection with a password makes Airflow warn (structlog writes to stdout) about the empty Fernet key.
+    const connections = writeScratch('log-conns.json', '{"c": "mysql://u:pass@h/s"}');
+    const withConnections = new CommandBackend({ command, backend: LOCAL_FILESYSTEM_BACKEND, parser: 'core', kwargs: { connections_file_path: connections } });
+    expect(await backend.getVariable('k')).toBe('v');
+    expect((await withConnections.getConnection('c'))?.host).toBe('h');
+    await command.stop();
+    expect(readFileSync(logFile, 'utf8')).toContain('empty cryptography key');
   });
 
   it('one process serves many backends, each with its own kwargs and handle', async (context) => {
@@ -369,7 +383,6 @@ describe('a command that dies, hangs or breaks the protocol', () => {
     expect(error.message).toMatch(/exited with code 3/);
     expect(error.message).toContain('giving up now');
     await expectRejects(backend.getVariable('k'), UnavailableError, 'the restarted command dies again');
-    const { readFileSync } = await import('node:fs');
     expect(readFileSync(marker, 'utf8').trim().split('\n')).toHaveLength(2);
     await backend.close();
   });
