@@ -44,7 +44,9 @@ table { border-collapse: collapse; width: 100%; margin: 8px 0 12px; table-layout
 th, td { border: 1px solid #cfd4da; padding: 6px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 thead th { background: #f3f5f7; font-weight: 600; }
 #matrix td.verdict { text-align: center; font-weight: 600; white-space: normal; }
+#matrix th, #matrix td { overflow-wrap: break-word; }
 #matrix th[scope="row"] { white-space: nowrap; }
+#matrix td.backend { max-width: 16em; }
 #matrix td code { overflow-wrap: normal; }
 #matrix td.verdict small { display: block; font-weight: 400; }
 .certified, .pass { background: var(--pass-bg); color: var(--pass-fg); }
@@ -72,8 +74,9 @@ function breakAtDots(text: string): string {
   return text.split('.').map(escapeHtml).join('.<wbr>');
 }
 
-function verdictCell(level: LevelResult): string {
-  const counts = level.passed + level.failed > 0 ? levelCounts(level) : withoutNotRun(level.reason ?? '');
+function verdictCell(t: TargetCertificate, level: LevelResult): string {
+  // A target that did not run has one reason for every level; the summary column gives it once.
+  const counts = t.target.status === 'not-run' ? 'the target did not run' : level.passed + level.failed > 0 ? levelCounts(level) : withoutNotRun(level.reason ?? '');
   return (
     `<td class="verdict ${level.verdict}" data-level="${level.level}" data-verdict="${level.verdict}">` +
     `<span class="label">${VERDICT_SYMBOLS[level.verdict]} ${VERDICT_LABELS[level.verdict]}</span><small>${escapeHtml(counts)}</small></td>`
@@ -86,7 +89,7 @@ function matrix(certificate: Certificate): string {
   const rows = certificate.targets.map(
     (t) =>
       `<tr data-target="${escapeHtml(t.target.name)}"><th scope="row"><a href="#target-${escapeHtml(t.target.name)}">${escapeHtml(t.target.name)}</a></th>` +
-      `<td><code>${breakAtDots(t.description.backendClass)}</code></td>${t.levels.map(verdictCell).join('')}<td>${escapeHtml(levelSummary(t))}</td></tr>`,
+      `<td class="backend"><code>${breakAtDots(t.description.backendClass)}</code></td>${t.levels.map((level) => verdictCell(t, level)).join('')}<td>${escapeHtml(levelSummary(t))}</td></tr>`,
   );
   return `<table id="matrix"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table><p class="legend">${escapeHtml(VERDICT_LEGEND)}</p>`;
 }

@@ -205,7 +205,10 @@ function levelResult(target: TargetReport, report: RunReport, level: (typeof CER
   let reason: string;
   if (inRun.length === 0) reason = 'not run: this run had no suite of this level';
   else if (cases.length === 0) reason = `not run: no case of ${inRun.join(', ')} applies to ${target.name}`;
-  else reason = `not run: all ${cases.length} cases were skipped (${cases[0]?.skipReason ?? 'no reason given'}${cases.length > 1 ? ', ...' : ''})`;
+  else {
+    const why = (cases[0]?.skipReason ?? 'no reason given').replace(/^not run:\s*/, '');
+    reason = cases.length === 1 ? `not run: its one case was skipped (${why})` : `not run: all ${cases.length} cases were skipped (${why}, ...)`;
+  }
   return { ...base, verdict: 'not-run', reason };
 }
 
@@ -255,7 +258,7 @@ export function buildCertificate(report: RunReport): Certificate {
   const targets = report.targets.map((target): TargetCertificate => {
     const description = descriptionOf(target);
     const flags = [...(description.flags ?? [])];
-    if (target.status === 'not-run') flags.push(`the target did not run: ${target.notRunReason ?? 'no reason given'}`);
+    if (target.status === 'not-run') flags.push(`the target did not run: ${(target.notRunReason ?? 'no reason given').replace(/^not run:\s*/, '')}`);
     return {
       target,
       description,
@@ -329,6 +332,7 @@ export function levelCounts(level: LevelResult): string {
 
 /** `3 of 5 levels certified`, the at-a-glance summary of a row. */
 export function levelSummary(certificate: TargetCertificate): string {
+  if (certificate.target.status === 'not-run') return `did not run: ${(certificate.target.notRunReason ?? 'no reason given').replace(/^not run:\s*/, '')}`;
   const certified = certificate.levels.filter((level) => level.verdict === 'certified').length;
   const failed = certificate.levels.filter((level) => level.verdict === 'not-certified').length;
   const failedText = failed > 0 ? `, ${failed} not certified` : '';
