@@ -18,9 +18,10 @@ import type { ParserFlavour } from '../backends/connection/connection';
 import type { SecretsBackend } from '../backends/contract';
 import { ConfigurationError } from '../backends/errors';
 import { readRunEnvironment } from '../cli/run-environment';
+import type { TargetDescription } from '../reports/model';
 import { envTarget } from './env.target';
 import { LocalFiles, localJsonTarget } from './local.target';
-import type { Capability, TargetDefinition, TargetEnvironment, TargetSession } from './target';
+import { ownPackageVersion, type Capability, type TargetDefinition, type TargetEnvironment, type TargetSession } from './target';
 
 export const AIRFLOW_FAMILY = 'airflow';
 
@@ -113,6 +114,8 @@ export interface CommandTargetOptions {
   /** Auth scenarios, built from bridged backends; without them the `auth-*` capabilities are dropped. */
   readonly auth?: (context: SessionContext, backend: (kwargs: Record<string, unknown>) => SecretsBackend) => TargetSession['auth'];
   readonly onRoundTrip?: (roundTrip: RoundTrip) => void;
+  /** What the certificate names as certified (class, versions, kwargs); cheap, no server calls. */
+  readonly describe?: (environment: TargetEnvironment) => TargetDescription;
 }
 
 const AUTH_CAPABILITIES: readonly Capability[] = ['auth-wrong-credentials', 'auth-expired-credentials', 'auth-policy'];
@@ -135,6 +138,7 @@ export function commandTarget(base: TargetDefinition, options: CommandTargetOpti
     parser: options.parser,
     servers: base.servers,
     ...(base.fileFormat ? { fileFormat: base.fileFormat } : {}),
+    ...(options.describe ? { describe: options.describe } : {}),
     async open(environment): Promise<TargetSession> {
       const session = await base.open(environment);
       const context: SessionContext = { environment, session };
@@ -181,13 +185,44 @@ export interface BridgedTargetOptions extends Omit<CommandTargetOptions, 'comman
   /** Mirror this process's `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*` into the bridge (the `env` layout). */
   readonly mirrorEnvironment?: boolean;
   readonly family?: string;
+  /** For the certificate: the kwargs as far as they are known before a session, and facts about them. */
+  readonly described?: (environment: TargetEnvironment) => Pick<TargetDescription, 'kwargs' | 'notes' | 'flags'>;
+  readonly origin?: TargetDescription['origin'];
 }
+
+/** The distributions a class's behaviour depends on: Airflow, the task SDK, its provider and client. */
+export function airflowVersionsFor(backendClass: string): Record<string, string> {
+  const installed = installedAirflowVersions();
+  const wanted = ['apache-airflow', 'apache-airflow-core', 'apache-airflow-task-sdk'];
+  if (backendClass.startsWith('airflow.providers.hashicorp.')) wanted.push('apache-airflow-providers-hashicorp', 'hvac');
+  if (backendClass.startsWith('airflow.providers.amazon.')) wanted.push('apache-airflow-providers-amazon', 'boto3', 'botocore');
+  const versions: Record<string, string> = {};
+  for (const name of wanted) if (installed[name]) versions[name] = installed[name];
+  versions['airflow-secrets-conformance'] = ownPackageVersion();
+  return versions;
+}
+
+const CONNECTION_CLASSES: Readonly<Record<ParserFlavour, string>> = {
+  sdk: 'airflow.sdk.definitions.connection.Connection (the task SDK sets it, as on workers)',
+  core: 'airflow.models.connection.Connection (the core ORM model)',
+};
 
 /** `base` with its backend replaced by the Airflow class `backendClass`, run by Airflow 3.3.2. */
 export function bridgedTarget(base: TargetDefinition, options: BridgedTargetOptions): TargetDefinition {
-  const { mirrorEnvironment, ...rest } = options;
+  const { mirrorEnvironment, described, origin, ...rest } = options;
   return commandTarget(base, {
     ...rest,
+    describe: (environment) => {
+      const extra = described?.(environment) ?? {};
+      return {
+        backendClass: options.backendClass,
+        origin: origin ?? 'airflow',
+        versions: airflowVersionsFor(options.backendClass),
+        kwargs: extra.kwargs ?? {},
+        notes: [`run by Airflow itself through bridge/airflow_bridge.py; connections built with ${CONNECTION_CLASSES[options.parser]}`, ...(extra.notes ?? [])],
+        ...(extra.flags && extra.flags.length > 0 ? { flags: [...extra.flags] } : {}),
+      };
+    },
     family: options.family ?? AIRFLOW_FAMILY,
     backendKind: options.backendKind ?? options.backendClass,
     command: () => airflowBridge({ mirrorEnvironment: mirrorEnvironment ?? false }),
@@ -221,6 +256,7 @@ export const airflowEnvTarget = bridgedTarget(envTarget, {
   // Tasks read connections through the task SDK, which sets its Connection class on every backend.
   parser: 'sdk',
   mirrorEnvironment: true,
+  described: () => ({ kwargs: {}, notes: ["the env fixtures are set in the runner's environment and mirrored into the bridge before each lookup"] }),
 });
 
 export const airflowLocalTarget = bridgedTarget(localJsonTarget, {
@@ -230,6 +266,10 @@ export const airflowLocalTarget = bridgedTarget(localJsonTarget, {
   // LocalFilesystemBackend builds airflow.models.connection.Connection itself, whatever class is set.
   parser: 'core',
   kwargs: localFileKwargs,
+  described: () => ({
+    kwargs: { connections_file_path: '<session>/connections.json', variables_file_path: '<session>/variables.json', configs_file_path: '<session>/configs.json' },
+    notes: ['each case gets its own folder of local-json fixture files'],
+  }),
 });
 
 export const airflowTargets: readonly TargetDefinition[] = [airflowEnvTarget, airflowLocalTarget];

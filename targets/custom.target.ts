@@ -31,7 +31,8 @@ import {
   type SessionContext,
 } from './airflow.target';
 import type { LocalFileFormat } from './local.target';
-import type { Capability, TargetDefinition, TargetSession } from './target';
+import type { TargetDescription } from '../reports/model';
+import { ownPackageVersion, type Capability, type TargetDefinition, type TargetSession } from './target';
 
 export const CUSTOM_FAMILY = 'custom';
 export const CUSTOM_TARGETS_VARIABLE = 'ASC_CUSTOM_TARGETS';
@@ -74,6 +75,8 @@ export interface CustomTargetSpec {
   readonly notes: readonly string[];
   /** Problems with the configuration itself (kwargs Airflow ignored), which a certificate must flag. */
   readonly flags: readonly string[];
+  /** What the backend says it runs on (a command's `hello` versions). */
+  readonly versions?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,9 +182,22 @@ function withDeclaredCapabilities(spec: CustomTargetSpec, base: TargetDefinition
   return { capabilities, missingCapabilityReasons: { ...missing, ...spec.missingCapabilityReasons } };
 }
 
+/** What the certificate names as certified for a custom target. */
+function customDescription(spec: CustomTargetSpec): TargetDescription {
+  return {
+    backendClass: spec.backendKind,
+    origin: 'custom',
+    versions: { ...spec.versions, 'airflow-secrets-conformance': ownPackageVersion() },
+    kwargs: { ...spec.kwargs },
+    notes: [spec.summary, ...spec.notes],
+    ...(spec.flags.length > 0 ? { flags: [...spec.flags] } : {}),
+  };
+}
+
 function moduleTarget(spec: CustomTargetSpec & { source: { kind: 'module' } }, binding: LayoutBinding): TargetDefinition {
   const { base } = binding;
   return {
+    describe: () => customDescription(spec),
     name: spec.name,
     family: CUSTOM_FAMILY,
     summary: spec.summary,
@@ -242,6 +258,7 @@ function targetOfSource(spec: CustomTargetSpec, known: readonly TargetDefinition
       ...withDeclaredCapabilities(spec, binding.base),
       parser: spec.parser,
       kwargs,
+      describe: () => customDescription(spec),
       command: () =>
         commandProcess(
           { shell: source.command },
@@ -264,6 +281,8 @@ function targetOfSource(spec: CustomTargetSpec, known: readonly TargetDefinition
     parser: spec.parser,
     kwargs,
     mirrorEnvironment: binding.mirrorEnvironment,
+    origin: 'custom',
+    described: () => ({ kwargs: { ...spec.kwargs }, notes: [spec.summary, ...spec.notes], flags: [...spec.flags] }),
   });
 }
 
@@ -382,7 +401,7 @@ async function commandSpec(command: string, cwd: string, taken: Set<string>): Pr
   const { missing_capability_reasons: reasons, ...rest } = hello as HelloAnswer & { missing_capability_reasons?: unknown };
   const declaration = checkDeclaration(reasons === undefined ? rest : { ...rest, missingCapabilityReasons: reasons }, `--backend-command hello (${command})`);
   const kind = hello.backend ?? hello.implementation;
-  return specFromDeclaration(
+  const spec = specFromDeclaration(
     declaration,
     { kind: 'command', command, cwd },
     hello.backend ? (hello.backend.split('.').pop() ?? hello.backend) : hello.implementation,
@@ -390,6 +409,7 @@ async function commandSpec(command: string, cwd: string, taken: Set<string>): Pr
     `the command "${command}" (${hello.implementation}), reading the ${declaration.store.layout} store`,
     taken,
   );
+  return hello.versions ? { ...spec, versions: { ...hello.versions } } : spec;
 }
 
 export interface AirflowConfigReading {

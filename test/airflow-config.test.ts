@@ -11,13 +11,23 @@ import { afterAll, beforeEach, describe, expect, it, type TestContext } from 'vi
 import { commandProcess, stopCommandProcesses, type CommandProcess } from '../backends/command-backend';
 import { ConfigurationError } from '../backends/errors';
 import { expectRejects } from '../suites/expect-secret';
-import { airflowBridgeCommand, airflowPython, ENVIRONMENT_VARIABLES_BACKEND, LOCAL_FILESYSTEM_BACKEND } from '../targets/airflow.target';
-import { deploymentSpec, readAirflowConfig, type AirflowConfigReading } from '../targets/custom.target';
+import {
+  airflowBridgeCommand,
+  airflowLocalTarget,
+  airflowPython,
+  ENVIRONMENT_VARIABLES_BACKEND,
+  installedAirflowVersions,
+  LOCAL_FILESYSTEM_BACKEND,
+} from '../targets/airflow.target';
+import { deploymentSpec, readAirflowConfig, targetFromSpec, type AirflowConfigReading } from '../targets/custom.target';
+import { targets } from '../targets/index';
+import type { TargetEnvironment } from '../targets/target';
 
 const scratch = mkdtempSync(join(tmpdir(), 'airflow-config-'));
 const VAULT_BACKEND = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
 let files = 0;
 let bridge: CommandProcess | undefined;
+const environment: TargetEnvironment = { runId: 'airflow-config-test', scratchDir: scratch, servers: {} };
 
 function cfg(secrets: string): string {
   files += 1;
@@ -145,6 +155,15 @@ describe('the deployment as a target', () => {
     expect(() => deploymentSpec(path, reading({ backend: null }), new Set())).toThrow(/\[secrets\] backend is empty/);
     expect(() => deploymentSpec(path, reading({ backend: 'my_company.secrets.OwnBackend' }), new Set())).toThrow(ConfigurationError);
     expect(() => deploymentSpec(path, reading({ backend: 'my_company.secrets.OwnBackend' }), new Set())).toThrow(/cannot tell which store/);
+  });
+
+  it('describes itself for the certificate: class, origin, Airflow versions, kept kwargs, flags', () => {
+    const warning = 'Failed to parse [secrets] backend_kwargs as JSON, defaulting to no kwargs.';
+    const target = targetFromSpec(deploymentSpec(path, reading({ warnings: [warning] }), new Set()), targets);
+    const description = target.describe?.(environment);
+    expect(description).toMatchObject({ backendClass: ENVIRONMENT_VARIABLES_BACKEND, origin: 'custom', kwargs: {}, flags: [`Airflow: ${warning}`] });
+    expect(description?.versions['apache-airflow']).toBe(installedAirflowVersions()['apache-airflow']);
+    expect(airflowLocalTarget.describe?.(environment)).toMatchObject({ backendClass: LOCAL_FILESYSTEM_BACKEND, origin: 'airflow' });
   });
 
   it('names stay unique within a run', () => {

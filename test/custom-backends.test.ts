@@ -82,6 +82,10 @@ describe('certifying custom backends through the runner', () => {
     expect(run.code, run.stderr).toBe(0);
     const target = run.report!.targets.find((t) => t.name === 'airflow-cfg:EnvironmentVariablesBackend');
     expect(target?.backendKind).toBe(`${ENVIRONMENT_VARIABLES_BACKEND} [backend_kwargs ignored: not a JSON object]`);
+    expect(target?.description).toMatchObject({
+      origin: 'custom',
+      flags: ['Airflow: Failed to parse [secrets] backend_kwargs as JSON, defaulting to no kwargs.'],
+    });
     expect(run.report!.cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(10);
   });
 
