@@ -11,14 +11,13 @@
  *   await using moto = await new MotoServer().withIamEnforced().withLogDir(dir, 'moto-iam').start();
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { StartedNetwork } from 'testcontainers';
 import { UnavailableError } from '../backends/errors';
-import type { MotoEndpoint, MotoIamEndpoint, Provisioning } from './contract';
-import { repoPath, requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
+import type { MotoEndpoint, MotoIamEndpoint } from './contract';
+import { repoPath } from './native-process';
+import { ServerModule, StartedServer, type EndpointDetails } from './server-module';
 
 export const defaultMotoImage = 'motoserver/moto:5.2.5';
 export const nativeMotoExecutable = repoPath('.cache/servers-venv/bin/moto_server');
@@ -30,18 +29,11 @@ const adminUserName = 'conformance-admin';
 /** Any key works while IAM is not enforced; these are the values moto's own docs use. */
 const unenforcedCredentials = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 
-export class MotoServer {
-  private provisioning: Provisioning = 'native';
-  private image = defaultMotoImage;
-  private executable = nativeMotoExecutable;
-  private logDir = join(tmpdir(), 'secrets-conformance', 'servers');
-  private logName: string | undefined;
-  private network: { network: StartedNetwork; alias: string } | undefined;
+export class MotoServer extends ServerModule<MotoEndpoint | MotoIamEndpoint, StartedMotoServer> {
   private iamEnforced = false;
 
-  withProvisioning(provisioning: Provisioning): this {
-    this.provisioning = provisioning;
-    return this;
+  constructor() {
+    super({ name: 'moto', image: defaultMotoImage, executable: nativeMotoExecutable, handle: StartedMotoServer });
   }
 
   /** Check SigV4 and IAM policies on every request; the endpoint then carries an admin user's keys. */
@@ -50,146 +42,61 @@ export class MotoServer {
     return this;
   }
 
-  /** Docker only. */
-  withImage(image: string): this {
-    this.image = image;
-    return this;
-  }
-
-  /** Native only: a `moto_server` other than the installed one. */
-  withExecutable(executable: string): this {
-    this.executable = executable;
-    return this;
-  }
-
-  /** Output goes to `<logDir>/<name>.log`; the name defaults to `moto` or `moto-iam`. */
-  withLogDir(logDir: string, name?: string): this {
-    this.logDir = logDir;
-    this.logName = name;
-    return this;
-  }
-
-  /** Docker only: join the network Toxiproxy is on, reachable there as `alias:5000`. */
-  withNetwork(network: StartedNetwork, alias?: string): this {
-    this.network = { network, alias: alias ?? this.name };
-    return this;
-  }
-
-  async start(): Promise<StartedMotoServer> {
-    return this.provisioning === 'docker' ? this.startContainer() : this.startProcess();
-  }
-
-  private get name(): string {
-    return this.logName ?? (this.iamEnforced ? 'moto-iam' : 'moto');
-  }
-
-  private get logFile(): string {
-    return join(this.logDir, `${this.name}.log`);
+  protected override get defaultName(): string {
+    return this.iamEnforced ? `${super.defaultName}-iam` : super.defaultName;
   }
 
   private get environment(): Record<string, string> {
     return this.iamEnforced ? { INITIAL_NO_AUTH_ACTION_COUNT: '0' } : {};
   }
 
-  private async startProcess(): Promise<StartedMotoServer> {
-    requireInstalled(this.executable, 'moto_server');
-    const began = performance.now();
+  protected startProcess(): Promise<StartedMotoServer> {
+    // Read while the server starts: the interpreter takes a moment.
     const version = nativeMotoVersion(this.executable);
-    const { server, port } = await startServerProcess(
-      {},
-      (port) => ({
-        name: this.name,
-        executable: this.executable,
-        args: ['-H', '127.0.0.1', '-p', String(port)],
+    return this.startNative(
+      {
+        installedAs: 'moto_server',
+        args: (port) => ['-H', '127.0.0.1', '-p', String(port)],
         env: { ...this.environment, PYTHONUNBUFFERED: '1' },
-        logFile: this.logFile,
-      }),
-      (server, port) =>
-        waitUntilReady(server, () => motoAnswers(`http://127.0.0.1:${port}`), {
-          what: `http://127.0.0.1:${port}/moto-api/`,
-        }),
+        healthPath: '/moto-api/',
+        probe: motoAnswers,
+      },
+      async (port) => this.describe(`http://127.0.0.1:${port}`, await version, { proxyUpstream: `127.0.0.1:${port}` }),
     );
-    try {
-      const endpoint = await this.describe({
-        provisioning: 'native',
-        endpoint: `http://127.0.0.1:${port}`,
-        version: await version,
-        proxyUpstream: `127.0.0.1:${port}`,
-        began,
-      });
-      return new StartedMotoServer(endpoint, () => server.stop().then(() => undefined), server);
-    } catch (error) {
-      await server.stop().catch(() => server.killNow());
-      throw error;
-    }
   }
 
-  private async startContainer(): Promise<StartedMotoServer> {
-    const began = performance.now();
-    const { GenericContainer, Wait } = await import('testcontainers');
-    const logFile = this.logFile;
-    mkdirSync(this.logDir, { recursive: true });
-    let container = new GenericContainer(this.image)
-      .withExposedPorts(containerPort)
-      .withEnvironment(this.environment)
-      .withWaitStrategy(Wait.forHttp('/moto-api/', containerPort).forStatusCode(200))
-      .withStartupTimeout(60_000)
-      .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile, { flags: 'a' })));
-    if (this.network) container = container.withNetwork(this.network.network).withNetworkAliases(this.network.alias);
-    const started = await container.start();
-    try {
-      const probe = await started.exec(['python', '-c', motoVersionScript]).catch(() => undefined);
-      const reported = probe?.exitCode === 0 ? probe.output.trim() : '';
-      const endpoint = await this.describe({
-        provisioning: 'docker',
-        endpoint: `http://${started.getHost()}:${started.getMappedPort(containerPort)}`,
-        version: reported || this.image,
-        ...(this.network ? { proxyUpstream: `${this.network.alias}:${containerPort}` } : {}),
-        began,
-      });
-      return new StartedMotoServer(endpoint, () => started.stop().then(() => undefined));
-    } catch (error) {
-      await started.stop().catch(() => undefined);
-      throw error;
-    }
+  protected startContainer(): Promise<StartedMotoServer> {
+    return this.startInDocker(
+      async (prepare) => {
+        const { GenericContainer, Wait } = await import('testcontainers');
+        const container = new GenericContainer(this.image)
+          .withExposedPorts(containerPort)
+          .withEnvironment(this.environment)
+          .withWaitStrategy(Wait.forHttp('/moto-api/', containerPort).forStatusCode(200))
+          .withStartupTimeout(60_000);
+        return prepare(container).start();
+      },
+      async (started) => {
+        const probe = await started.exec(['python', '-c', motoVersionScript]).catch(() => undefined);
+        const reported = probe?.exitCode === 0 ? probe.output.trim() : '';
+        const endpoint = `http://${started.getHost()}:${started.getMappedPort(containerPort)}`;
+        return this.describe(endpoint, reported || this.image, this.upstreamOnNetwork(containerPort));
+      },
+    );
   }
 
-  private async describe(started: {
-    provisioning: Provisioning;
-    endpoint: string;
-    version: string;
-    proxyUpstream?: string;
-    began: number;
-  }): Promise<MotoEndpoint | MotoIamEndpoint> {
-    const common = {
-      provisioning: started.provisioning,
-      version: started.version,
-      logFile: this.logFile,
-      ...(started.proxyUpstream ? { proxyUpstream: started.proxyUpstream } : {}),
-      endpoint: started.endpoint,
-      region,
-    };
-    if (!this.iamEnforced) {
-      return { ...common, ...unenforcedCredentials, startMs: Math.round(performance.now() - started.began) };
-    }
-    const admin = await createAdminUser(started.endpoint);
-    return { ...common, ...admin, startMs: Math.round(performance.now() - started.began) };
+  /** With IAM enforced, describing the server creates its admin user. */
+  private async describe(
+    endpoint: string,
+    version: string,
+    upstream: { proxyUpstream?: string },
+  ): Promise<EndpointDetails<MotoEndpoint | MotoIamEndpoint>> {
+    const common = { version, ...upstream, endpoint, region };
+    return this.iamEnforced ? { ...common, ...(await createAdminUser(endpoint)) } : { ...common, ...unenforcedCredentials };
   }
 }
 
-export class StartedMotoServer implements AsyncDisposable {
-  readonly endpoint: MotoEndpoint | MotoIamEndpoint;
-  /** The local process, when started natively. */
-  readonly process: ServerProcess | undefined;
-  private readonly stopServer: () => Promise<void>;
-  private stopped: Promise<void> | undefined;
-
-  constructor(endpoint: MotoEndpoint | MotoIamEndpoint, stopServer: () => Promise<void>, process?: ServerProcess) {
-    this.endpoint = endpoint;
-    this.stopServer = stopServer;
-    this.process = process;
-  }
-
+export class StartedMotoServer extends StartedServer<MotoEndpoint | MotoIamEndpoint> {
   /** For the AWS SDK's `endpoint` and Airflow's `endpoint_url`. */
   getEndpoint(): string {
     return this.endpoint.endpoint;
@@ -201,19 +108,6 @@ export class StartedMotoServer implements AsyncDisposable {
 
   getCredentials(): { accessKeyId: string; secretAccessKey: string } {
     return { accessKeyId: this.endpoint.accessKeyId, secretAccessKey: this.endpoint.secretAccessKey };
-  }
-
-  getVersion(): string {
-    return this.endpoint.version;
-  }
-
-  stop(): Promise<void> {
-    this.stopped ??= this.stopServer();
-    return this.stopped;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.stop();
   }
 }
 

@@ -6,14 +6,11 @@
  * Proxies are made with `createProxy(endpoint, ...)`, which needs only the serialisable endpoint, so
  * a vitest worker can put a proxy in front of any server the global setup started.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { StartedNetwork } from 'testcontainers';
 import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
 import { ConfigurationError, UnavailableError } from '../backends/errors';
-import type { Provisioning, ServerInfo, ToxiproxyEndpoint } from './contract';
-import { repoPath, requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
+import type { ServerInfo, ToxiproxyEndpoint } from './contract';
+import { repoPath } from './native-process';
+import { ServerModule, StartedServer } from './server-module';
 
 export const defaultToxiproxyImage = 'ghcr.io/shopify/toxiproxy:2.12.0';
 export const nativeToxiproxyExecutable = repoPath('.cache/bin/toxiproxy-server');
@@ -21,138 +18,55 @@ const controlPort = 8474;
 /** The ports `@testcontainers/toxiproxy` exposes for proxies: 8666 and the 31 after it. */
 const containerProxyPorts = Array.from({ length: 32 }, (_, index) => 8666 + index);
 
-export class ToxiproxyServer {
-  private provisioning: Provisioning = 'native';
-  private image = defaultToxiproxyImage;
-  private executable = nativeToxiproxyExecutable;
-  private logDir = join(tmpdir(), 'secrets-conformance', 'servers');
-  private logName = 'toxiproxy';
-  private network: StartedNetwork | undefined;
-
-  withProvisioning(provisioning: Provisioning): this {
-    this.provisioning = provisioning;
-    return this;
+export class ToxiproxyServer extends ServerModule<ToxiproxyEndpoint, StartedToxiproxyServer> {
+  constructor() {
+    super({ name: 'toxiproxy', image: defaultToxiproxyImage, executable: nativeToxiproxyExecutable, handle: StartedToxiproxyServer });
   }
 
-  /** Docker only. */
-  withImage(image: string): this {
-    this.image = image;
-    return this;
-  }
-
-  /** Native only: a `toxiproxy-server` other than the installed one. */
-  withExecutable(executable: string): this {
-    this.executable = executable;
-    return this;
-  }
-
-  /** Output goes to `<logDir>/<name>.log`. */
-  withLogDir(logDir: string, name = 'toxiproxy'): this {
-    this.logDir = logDir;
-    this.logName = name;
-    return this;
-  }
-
-  /** Docker only: the network the proxied servers are on; upstreams are then `alias:port`. */
-  withNetwork(network: StartedNetwork): this {
-    this.network = network;
-    return this;
-  }
-
-  async start(): Promise<StartedToxiproxyServer> {
-    return this.provisioning === 'docker' ? this.startContainer() : this.startProcess();
-  }
-
-  private get logFile(): string {
-    return join(this.logDir, `${this.logName}.log`);
-  }
-
-  private async startProcess(): Promise<StartedToxiproxyServer> {
-    requireInstalled(this.executable, 'toxiproxy-server');
-    const began = performance.now();
-    const { server, port, ready: version } = await startServerProcess(
-      {},
-      (port) => ({
-        name: this.logName,
-        executable: this.executable,
-        args: ['-host', '127.0.0.1', '-port', String(port)],
-        logFile: this.logFile,
+  protected startProcess(): Promise<StartedToxiproxyServer> {
+    return this.startNative(
+      {
+        installedAs: 'toxiproxy-server',
+        args: (port) => ['-host', '127.0.0.1', '-port', String(port)],
+        healthPath: '/version',
+        probe: readToxiproxyVersion,
+      },
+      async (port, version) => ({
+        version,
+        apiAddress: `http://127.0.0.1:${port}`,
+        listenHost: '127.0.0.1',
+        listenPorts: [],
       }),
-      (server, port) =>
-        waitUntilReady(server, () => readToxiproxyVersion(`http://127.0.0.1:${port}`), {
-          what: `http://127.0.0.1:${port}/version`,
-        }),
     );
-    const endpoint: ToxiproxyEndpoint = {
-      provisioning: 'native',
-      version,
-      logFile: this.logFile,
-      startMs: Math.round(performance.now() - began),
-      apiAddress: `http://127.0.0.1:${port}`,
-      listenHost: '127.0.0.1',
-      listenPorts: [],
-    };
-    return new StartedToxiproxyServer(endpoint, () => server.stop().then(() => undefined), server);
   }
 
-  private async startContainer(): Promise<StartedToxiproxyServer> {
-    const began = performance.now();
-    const { ToxiProxyContainer } = await import('@testcontainers/toxiproxy');
-    const logFile = this.logFile;
-    mkdirSync(this.logDir, { recursive: true });
-    let container = new ToxiProxyContainer(this.image).withLogConsumer((stream) =>
-      stream.pipe(createWriteStream(logFile, { flags: 'a' })),
+  protected startContainer(): Promise<StartedToxiproxyServer> {
+    return this.startInDocker(
+      async (prepare) => {
+        const { ToxiProxyContainer } = await import('@testcontainers/toxiproxy');
+        return prepare(new ToxiProxyContainer(this.image)).start();
+      },
+      async (started) => {
+        const host = started.getHost();
+        const apiAddress = `http://${host}:${started.getMappedPort(controlPort)}`;
+        return {
+          version: (await readToxiproxyVersion(apiAddress).catch(() => undefined)) ?? this.image,
+          apiAddress,
+          listenHost: '0.0.0.0',
+          listenPorts: containerProxyPorts.map((port) => ({ port, clientAddress: `${host}:${started.getMappedPort(port)}` })),
+        };
+      },
     );
-    if (this.network) container = container.withNetwork(this.network);
-    const started = await container.start();
-    const host = started.getHost();
-    const apiAddress = `http://${host}:${started.getMappedPort(controlPort)}`;
-    const version = await readToxiproxyVersion(apiAddress).catch(() => undefined);
-    const endpoint: ToxiproxyEndpoint = {
-      provisioning: 'docker',
-      version: version ?? this.image,
-      logFile,
-      startMs: Math.round(performance.now() - began),
-      apiAddress,
-      listenHost: '0.0.0.0',
-      listenPorts: containerProxyPorts.map((port) => ({ port, clientAddress: `${host}:${started.getMappedPort(port)}` })),
-    };
-    return new StartedToxiproxyServer(endpoint, () => started.stop().then(() => undefined));
   }
 }
 
-export class StartedToxiproxyServer implements AsyncDisposable {
-  readonly endpoint: ToxiproxyEndpoint;
-  /** The local process, when started natively. */
-  readonly process: ServerProcess | undefined;
-  private readonly stopServer: () => Promise<void>;
-  private stopped: Promise<void> | undefined;
-
-  constructor(endpoint: ToxiproxyEndpoint, stopServer: () => Promise<void>, process?: ServerProcess) {
-    this.endpoint = endpoint;
-    this.stopServer = stopServer;
-    this.process = process;
-  }
-
+export class StartedToxiproxyServer extends StartedServer<ToxiproxyEndpoint> {
   getApiAddress(): string {
     return this.endpoint.apiAddress;
   }
 
-  getVersion(): string {
-    return this.endpoint.version;
-  }
-
   createProxy(request: ProxyRequest): Promise<CreatedProxy> {
     return createProxy(this.endpoint, request);
-  }
-
-  stop(): Promise<void> {
-    this.stopped ??= this.stopServer();
-    return this.stopped;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.stop();
   }
 }
 

@@ -7,30 +7,20 @@
  *   vault.getAddress(); vault.getRootToken();
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { StartedNetwork } from 'testcontainers';
 import { UnavailableError } from '../backends/errors';
-import type { Provisioning, VaultEndpoint } from './contract';
-import { repoPath, requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
+import type { VaultEndpoint } from './contract';
+import { repoPath } from './native-process';
+import { ServerModule, StartedServer } from './server-module';
 
 export const defaultVaultImage = 'hashicorp/vault:1.17.6';
 export const nativeVaultExecutable = repoPath('.cache/servers-venv/bin/bao');
 const containerPort = 8200;
 
-export class VaultServer {
-  private provisioning: Provisioning = 'native';
+export class VaultServer extends ServerModule<VaultEndpoint, StartedVaultServer> {
   private rootToken = `root-${randomBytes(12).toString('hex')}`;
-  private image = defaultVaultImage;
-  private executable = nativeVaultExecutable;
-  private logDir = join(tmpdir(), 'secrets-conformance', 'servers');
-  private logName = 'vault';
-  private network: { network: StartedNetwork; alias: string } | undefined;
 
-  withProvisioning(provisioning: Provisioning): this {
-    this.provisioning = provisioning;
-    return this;
+  constructor() {
+    super({ name: 'vault', image: defaultVaultImage, executable: nativeVaultExecutable, handle: StartedVaultServer });
   }
 
   withRootToken(rootToken: string): this {
@@ -38,131 +28,57 @@ export class VaultServer {
     return this;
   }
 
-  /** Docker only. */
-  withImage(image: string): this {
-    this.image = image;
-    return this;
-  }
-
-  /** Native only: a `bao` (or `vault`) binary other than the installed one. */
-  withExecutable(executable: string): this {
-    this.executable = executable;
-    return this;
-  }
-
-  /** Output goes to `<logDir>/<name>.log`. */
-  withLogDir(logDir: string, name = 'vault'): this {
-    this.logDir = logDir;
-    this.logName = name;
-    return this;
-  }
-
-  /** Docker only: join the network Toxiproxy is on, reachable there as `alias:8200`. */
-  withNetwork(network: StartedNetwork, alias = 'vault'): this {
-    this.network = { network, alias };
-    return this;
-  }
-
-  async start(): Promise<StartedVaultServer> {
-    return this.provisioning === 'docker' ? this.startContainer() : this.startProcess();
-  }
-
-  private get logFile(): string {
-    return join(this.logDir, `${this.logName}.log`);
-  }
-
-  private async startProcess(): Promise<StartedVaultServer> {
-    requireInstalled(this.executable, 'bao');
-    const began = performance.now();
-    const { server, port, ready: version } = await startServerProcess(
-      // The dev server also binds port+1 for its cluster listener.
-      { followingFreePorts: 1 },
-      (port) => ({
-        name: this.logName,
-        executable: this.executable,
-        args: [
+  protected startProcess(): Promise<StartedVaultServer> {
+    return this.startNative(
+      {
+        installedAs: 'bao',
+        args: (port) => [
           'server',
           '-dev',
           '-dev-no-store-token', // never write the token into the user's home
           `-dev-root-token-id=${this.rootToken}`,
           `-dev-listen-address=127.0.0.1:${port}`,
         ],
-        logFile: this.logFile,
+        // The dev server also binds port+1 for its cluster listener.
+        followingFreePorts: 1,
+        healthPath: '/v1/sys/health',
+        probe: readVaultVersion,
+      },
+      async (port, version) => ({
+        version,
+        proxyUpstream: `127.0.0.1:${port}`,
+        address: `http://127.0.0.1:${port}`,
+        rootToken: this.rootToken,
       }),
-      (server, port) =>
-        waitUntilReady(server, () => readVaultVersion(`http://127.0.0.1:${port}`), {
-          what: `http://127.0.0.1:${port}/v1/sys/health`,
-        }),
     );
-    const endpoint: VaultEndpoint = {
-      provisioning: 'native',
-      version,
-      logFile: this.logFile,
-      startMs: Math.round(performance.now() - began),
-      proxyUpstream: `127.0.0.1:${port}`,
-      address: `http://127.0.0.1:${port}`,
-      rootToken: this.rootToken,
-    };
-    return new StartedVaultServer(endpoint, () => server.stop().then(() => undefined), server);
   }
 
-  private async startContainer(): Promise<StartedVaultServer> {
-    const began = performance.now();
-    const { VaultContainer } = await import('@testcontainers/vault');
-    const logFile = this.logFile;
-    mkdirSync(this.logDir, { recursive: true });
-    let container = new VaultContainer(this.image)
-      .withVaultToken(this.rootToken)
-      .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile, { flags: 'a' })));
-    if (this.network) container = container.withNetwork(this.network.network).withNetworkAliases(this.network.alias);
-    const started = await container.start();
-    const address = started.getAddress();
-    const version = await readVaultVersion(address).catch(() => undefined);
-    const endpoint: VaultEndpoint = {
-      provisioning: 'docker',
-      version: version ?? this.image,
-      logFile,
-      startMs: Math.round(performance.now() - began),
-      ...(this.network ? { proxyUpstream: `${this.network.alias}:${containerPort}` } : {}),
-      address,
-      rootToken: this.rootToken,
-    };
-    return new StartedVaultServer(endpoint, () => started.stop().then(() => undefined));
+  protected startContainer(): Promise<StartedVaultServer> {
+    return this.startInDocker(
+      async (prepare) => {
+        const { VaultContainer } = await import('@testcontainers/vault');
+        return prepare(new VaultContainer(this.image).withVaultToken(this.rootToken)).start();
+      },
+      async (started) => {
+        const address = started.getAddress();
+        return {
+          version: (await readVaultVersion(address).catch(() => undefined)) ?? this.image,
+          ...this.upstreamOnNetwork(containerPort),
+          address,
+          rootToken: this.rootToken,
+        };
+      },
+    );
   }
 }
 
-export class StartedVaultServer implements AsyncDisposable {
-  readonly endpoint: VaultEndpoint;
-  /** The local process, when started natively. */
-  readonly process: ServerProcess | undefined;
-  private readonly stopServer: () => Promise<void>;
-  private stopped: Promise<void> | undefined;
-
-  constructor(endpoint: VaultEndpoint, stopServer: () => Promise<void>, process?: ServerProcess) {
-    this.endpoint = endpoint;
-    this.stopServer = stopServer;
-    this.process = process;
-  }
-
+export class StartedVaultServer extends StartedServer<VaultEndpoint> {
   getAddress(): string {
     return this.endpoint.address;
   }
 
   getRootToken(): string {
     return this.endpoint.rootToken;
-  }
-
-  getVersion(): string {
-    return this.endpoint.version;
-  }
-
-  stop(): Promise<void> {
-    this.stopped ??= this.stopServer();
-    return this.stopped;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.stop();
   }
 }
 
