@@ -1,6 +1,7 @@
 /**
  * What the two AWS provider backends share (spec §7.2, §7.3): the client settings Airflow takes
- * from the remaining `backend_kwargs`, Python's `re.match(pattern, id, re.IGNORECASE)` and
+ * from the remaining `backend_kwargs` (botocore's `config_kwargs` included: timeouts in seconds,
+ * retries as botocore counts them), Python's `re.match(pattern, id, re.IGNORECASE)` and
  * `str.rstrip(chars)`, the lazily made SDK client (Airflow's `cached_property client`), a count
  * of the HTTP requests it sent, and the mapping of AWS failures onto the closed error set.
  */
@@ -19,9 +20,13 @@ import {
   UnavailableError,
   type SecretsError,
 } from './errors';
+import { BOTOCORE_DEFAULT_RETRY, BOTOCORE_LEGACY_MAX_ATTEMPTS, BotocoreRetryStrategy, botocoreLookupBudget, type BotocoreRetryPolicy, type LookupBudget } from './retry';
 
-/** A bound on one lookup, retries included, so a server that never answers cannot hang it. */
-export const DEFAULT_TIMEOUT_MS = 10_000;
+/** botocore's `DEFAULT_TIMEOUT` (endpoint.py), for both `connect_timeout` and `read_timeout`. */
+export const BOTOCORE_DEFAULT_TIMEOUT_SECONDS = 60;
+
+/** The `config_kwargs` (botocore `Config` arguments) this reference models. */
+const MODELLED_CONFIG_KWARGS = ['connect_timeout', 'read_timeout', 'retries'] as const;
 
 export type SecretKind = 'connection' | 'variable' | 'config';
 
@@ -34,7 +39,6 @@ const UNMODELLED_AWS_KWARGS = [
   'role_arn',
   'assume_role_method',
   'assume_role_kwargs',
-  'config_kwargs',
   'service_config',
   'session_kwargs',
 ] as const;
@@ -55,8 +59,12 @@ export interface AwsClientSettings {
    * (Secrets Manager 2017-10-17, SSM 2014-11-06), the ones boto3 uses by default.
    */
   readonly apiVersion: string | undefined;
-  /** Not an Airflow kwarg: this reference's bound on one lookup, in ms. */
-  readonly timeoutMs: number;
+  /** `config_kwargs.connect_timeout`, in ms here. */
+  readonly connectTimeoutMs: number;
+  /** `config_kwargs.read_timeout`: the longest wait for the next bytes of an answer, in ms here. */
+  readonly readTimeoutMs: number;
+  /** `config_kwargs.retries`, resolved as botocore resolves it. */
+  readonly retry: BotocoreRetryPolicy;
 }
 
 function configurationError(backendKind: string, message: string, hint: string): ConfigurationError {
@@ -87,10 +95,14 @@ export function readClientSettings(kwargs: Readonly<Record<string, unknown>>, ba
   if (useSsl !== undefined && useSsl !== null && typeof useSsl !== 'boolean') {
     throw configurationError(backendKind, `use_ssl must be true or false, got ${typeof useSsl}`, 'fix use_ssl in backend_kwargs');
   }
-  const timeout = kwargs.timeout ?? DEFAULT_TIMEOUT_MS;
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-    throw configurationError(backendKind, 'timeout must be a positive number of milliseconds', `leave it out for ${DEFAULT_TIMEOUT_MS} ms`);
+  if (kwargs.timeout !== undefined) {
+    throw configurationError(
+      backendKind,
+      'timeout is not a kwarg of the AWS provider backends',
+      'bound requests with config_kwargs: {"connect_timeout": 5, "read_timeout": 5} (seconds, as botocore takes them)',
+    );
   }
+  const config = readConfigKwargs(kwargs.config_kwargs, backendKind);
   return {
     regionName: optionalString(kwargs, 'region_name', backendKind),
     endpointUrl: optionalString(kwargs, 'endpoint_url', backendKind),
@@ -100,8 +112,83 @@ export function readClientSettings(kwargs: Readonly<Record<string, unknown>>, ba
     verify: verify ?? undefined,
     useSsl: useSsl ?? undefined,
     apiVersion: optionalString(kwargs, 'api_version', backendKind),
-    timeoutMs: timeout,
+    ...config,
   };
+}
+
+type ConfigSettings = Pick<AwsClientSettings, 'connectTimeoutMs' | 'readTimeoutMs' | 'retry'>;
+
+function positiveSeconds(value: unknown, name: string, backendKind: string): number {
+  if (value === undefined || value === null) return BOTOCORE_DEFAULT_TIMEOUT_SECONDS * 1000;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw configurationError(backendKind, `config_kwargs.${name} must be a positive number of seconds`, `leave it out for botocore's ${BOTOCORE_DEFAULT_TIMEOUT_SECONDS} s`);
+  }
+  return Math.max(1, Math.round(value * 1000));
+}
+
+function attemptsKwarg(value: unknown, name: string, minimum: number, backendKind: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
+    throw configurationError(backendKind, `config_kwargs.retries.${name} must be a whole number of at least ${minimum}`, 'e.g. {"retries": {"total_max_attempts": 3, "mode": "standard"}}');
+  }
+  return value;
+}
+
+/**
+ * botocore's resolution of `Config(retries=...)` (args.py `_compute_retry_config`):
+ * `total_max_attempts` counts every attempt and wins; `max_attempts` counts retries, so it is one
+ * less; neither means the mode's default (standard 3, legacy 5). `adaptive` adds a client-side
+ * rate limiter that this reference does not model, so it is refused rather than certified as standard.
+ */
+function readRetries(value: unknown, backendKind: string): BotocoreRetryPolicy {
+  if (value === undefined || value === null) return BOTOCORE_DEFAULT_RETRY;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw configurationError(backendKind, 'config_kwargs.retries must be an object', 'e.g. {"retries": {"max_attempts": 2, "mode": "standard"}}');
+  }
+  const retries = value as Record<string, unknown>;
+  const mode = retries.mode ?? 'standard';
+  if (mode !== 'standard' && mode !== 'legacy') {
+    throw configurationError(backendKind, `config_kwargs.retries.mode ${JSON.stringify(mode)} is not modelled by this reference backend`, 'use "standard" or "legacy"');
+  }
+  const unknown = Object.keys(retries).filter((key) => !['mode', 'max_attempts', 'total_max_attempts'].includes(key));
+  if (unknown.length > 0) {
+    throw configurationError(backendKind, `config_kwargs.retries has unknown keys: ${unknown.join(', ')}`, 'use mode, max_attempts or total_max_attempts');
+  }
+  let totalMaxAttempts = mode === 'legacy' ? BOTOCORE_LEGACY_MAX_ATTEMPTS : BOTOCORE_DEFAULT_RETRY.totalMaxAttempts;
+  if (retries.total_max_attempts !== undefined && retries.total_max_attempts !== null) {
+    totalMaxAttempts = attemptsKwarg(retries.total_max_attempts, 'total_max_attempts', 1, backendKind);
+  } else if (retries.max_attempts !== undefined && retries.max_attempts !== null) {
+    totalMaxAttempts = attemptsKwarg(retries.max_attempts, 'max_attempts', 0, backendKind) + 1;
+  }
+  return { mode, totalMaxAttempts };
+}
+
+function readConfigKwargs(value: unknown, backendKind: string): ConfigSettings {
+  if (value === undefined || value === null) {
+    return { connectTimeoutMs: BOTOCORE_DEFAULT_TIMEOUT_SECONDS * 1000, readTimeoutMs: BOTOCORE_DEFAULT_TIMEOUT_SECONDS * 1000, retry: BOTOCORE_DEFAULT_RETRY };
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw configurationError(backendKind, 'config_kwargs must be an object of botocore Config arguments', 'e.g. {"connect_timeout": 5, "read_timeout": 5}');
+  }
+  const config = value as Record<string, unknown>;
+  const unmodelled = Object.keys(config).filter((key) => !(MODELLED_CONFIG_KWARGS as readonly string[]).includes(key));
+  if (unmodelled.length > 0) {
+    throw configurationError(
+      backendKind,
+      `config_kwargs ${unmodelled.join(', ')} ${unmodelled.length === 1 ? 'is' : 'are'} not modelled by this reference backend`,
+      `use ${MODELLED_CONFIG_KWARGS.join(', ')} only`,
+    );
+  }
+  return {
+    connectTimeoutMs: positiveSeconds(config.connect_timeout, 'connect_timeout', backendKind),
+    readTimeoutMs: positiveSeconds(config.read_timeout, 'read_timeout', backendKind),
+    retry: readRetries(config.retries, backendKind),
+  };
+}
+
+/** What one AWS read may cost with these kwargs: botocore's attempts, each bounded by its timeouts. */
+export function awsLookupBudget(kwargs: Readonly<Record<string, unknown>>, backendKind = 'AWS backend'): LookupBudget {
+  const settings = readClientSettings(kwargs, backendKind);
+  return botocoreLookupBudget(settings.retry, settings.connectTimeoutMs, settings.readTimeoutMs);
 }
 
 /** The SDK client configuration for the settings; shared by both services. */
@@ -126,10 +213,13 @@ export function sdkClientConfig(settings: AwsClientSettings) {
     ...(settings.endpointUrl ? { endpoint: settings.endpointUrl } : {}),
     ...(credentials ? { credentials } : {}),
     ...(settings.useSsl === undefined ? {} : { tls: settings.useSsl }),
+    maxAttempts: settings.retry.totalMaxAttempts,
+    // One strategy per client: botocore keeps one retry quota per client.
+    retryStrategy: new BotocoreRetryStrategy(settings.retry),
     requestHandler: {
-      connectionTimeout: settings.timeoutMs,
-      requestTimeout: settings.timeoutMs,
-      throwOnRequestTimeout: true,
+      connectionTimeout: settings.connectTimeoutMs,
+      // botocore's read_timeout is the socket's: the longest silence, not the whole answer.
+      socketTimeout: settings.readTimeoutMs,
       ...(httpsAgent ? { httpsAgent } : {}),
     },
   };
@@ -240,6 +330,7 @@ export interface LookupContext {
   readonly where: string;
   /** Our own bound fired. */
   readonly timedOut: boolean;
+  /** The silence the client waits out before it gives up on an answer (`read_timeout`). */
   readonly timeoutMs: number;
 }
 
@@ -255,7 +346,7 @@ export function classifyAwsFailure(error: unknown, context: LookupContext, notFo
   const details = (hint: string) => ({ what: context.what, where: context.where, hint });
   if (notFoundCodes.has(code)) return null;
   if (context.timedOut || code === 'TimeoutError' || networkCode === 'ETIMEDOUT') {
-    return new TimeoutError(`${subject} got no answer within ${context.timeoutMs} ms`, details('check that the endpoint is up, or raise the timeout kwarg'));
+    return new TimeoutError(`${subject} got no answer within ${context.timeoutMs} ms`, details('check that the endpoint is up, or raise config_kwargs read_timeout / connect_timeout (seconds)'));
   }
   if (UNAUTHORIZED_CODES.has(code)) {
     return new UnauthorizedError(`${subject} was refused: the credentials are unknown, wrong or expired (${answered})`, details('check aws_access_key_id / aws_secret_access_key / aws_session_token'));
@@ -398,17 +489,16 @@ export abstract class AwsProviderBackend<C extends AnyClient> extends BaseSecret
   }
 
   /**
-   * Sends one read, bounded by the timeout kwarg. A failure the provider reads as "not found" is
-   * `null`; anything else is thrown as its closed-set class.
+   * Sends one read, with botocore's timeouts and retries (`config_kwargs`). A failure the provider
+   * reads as "not found" is `null`; anything else is thrown as its closed-set class.
    */
   protected async read<T>(
-    send: (client: C, abortSignal: AbortSignal) => Promise<T>,
+    send: (client: C) => Promise<T>,
     context: Pick<LookupContext, 'operation' | 'what' | 'name'>,
     notFoundCodes: ReadonlySet<string>,
   ): Promise<T | null> {
-    const signal = AbortSignal.timeout(this.settings.timeoutMs);
     try {
-      return await send(this.client, signal);
+      return await send(this.client);
     } catch (error) {
       const failure = classifyAwsFailure(
         error,
@@ -416,8 +506,8 @@ export abstract class AwsProviderBackend<C extends AnyClient> extends BaseSecret
           ...context,
           operation: `${this.serviceName} ${context.operation}`,
           where: this.settings.endpointUrl ?? 'the default AWS endpoint',
-          timedOut: signal.aborted,
-          timeoutMs: this.settings.timeoutMs,
+          timedOut: false,
+          timeoutMs: this.settings.readTimeoutMs,
         },
         notFoundCodes,
       );

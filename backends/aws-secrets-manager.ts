@@ -190,7 +190,7 @@ export class SecretsManagerBackend extends AwsProviderBackend<SecretsManagerClie
     const name = this.secretNameFor(kind, id);
     if (name === null) return null;
     const response = await this.read(
-      (client, abortSignal) => client.send(new GetSecretValueCommand({ SecretId: name }), { abortSignal }),
+      (client) => client.send(new GetSecretValueCommand({ SecretId: name })),
       { operation: 'GetSecretValue', what: `${kind} "${id}"`, name },
       SECRETS_MANAGER_NOT_FOUND_CODES,
     );

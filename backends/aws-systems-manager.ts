@@ -81,7 +81,7 @@ export class SystemsManagerParameterStoreBackend extends AwsProviderBackend<SSMC
     const name = this.parameterNameFor(kind, id);
     if (name === null) return null;
     const response = await this.read(
-      (client, abortSignal) => client.send(new GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal }),
+      (client) => client.send(new GetParameterCommand({ Name: name, WithDecryption: true })),
       { operation: 'GetParameter', what: `${kind} "${id}"`, name },
       PARAMETER_STORE_NOT_FOUND_CODES,
     );

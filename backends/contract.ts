@@ -24,6 +24,12 @@ export interface SecretsBackend {
 
   /** Releases sockets, child processes, timers. Optional; called once when a target closes. */
   close?(): Promise<void>;
+
+  /**
+   * HTTP requests sent upstream so far, every retry and authentication included; only backends
+   * that talk to a server count them. The request-budget suite proves a counter against a proxy.
+   */
+  readonly requestsSent?: number;
 }
 
 /** What a user's module exports (`--backend=./my-backend.ts`): kwargs in, backend out. */

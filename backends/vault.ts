@@ -8,6 +8,9 @@
  * does not accept is `UnauthorizedError`, checked once with `lookup-self` as hvac's
  * `is_authenticated()` does; a 403 on a read with an accepted token is `ForbiddenError`.
  * Only token, approle and userpass authentication are implemented.
+ *
+ * Every request goes through the provider's urllib3 `Retry` (see `./retry`), as hvac's session
+ * does in Airflow, and is counted (`requestsSent`), so a suite can hold a lookup to its budget.
  */
 import { readFile } from 'node:fs/promises';
 import NodeVault from 'node-vault';
@@ -15,6 +18,7 @@ import { pythonStrip } from './connection/connection';
 import { plainToPy, pyJsonDumps, pyTruthy } from './connection/python-json';
 import { quote } from './connection/python-url';
 import { BaseSecretsBackend, buildPath, type BaseBackendOptions } from './contract';
+import { PROVIDER_VAULT_RETRY, urllib3LookupBudget, withUrllib3Retry, type AttemptFailure, type LookupBudget, type Urllib3RetryPolicy } from './retry';
 import {
   ConfigurationError,
   ConnectionFormatError,
@@ -415,10 +419,30 @@ export function classifyVaultFailure(failure: VaultFailure, context: VaultReques
   });
 }
 
+/** Socket errors before the request reached Vault: urllib3 retries them whatever the method. */
+const CONNECT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+/**
+ * A failed node-vault call in urllib3's terms. axios cannot tell a connect timeout from a read
+ * timeout (both ECONNABORTED), so every timeout counts as a read error; through a proxy on this
+ * machine the connection itself never times out, so nothing here depends on the difference.
+ */
+export function vaultAttemptFailure(error: unknown): AttemptFailure | null {
+  const failure = describeVaultFailure(error);
+  if (failure.status !== null) return { kind: 'status', status: failure.status };
+  if (failure.code === null) return null;
+  return CONNECT_CODES.has(failure.code) ? { kind: 'connect' } : { kind: 'read' };
+}
+
+/** What one Vault read may cost with these kwargs: hvac's session retries, each bounded by `timeout`. */
+export function vaultLookupBudget(kwargs: Record<string, unknown>, policy: Urllib3RetryPolicy = PROVIDER_VAULT_RETRY): LookupBudget {
+  return urllib3LookupBudget(policy, readVaultKwargs(kwargs).timeoutMs);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The backend.
 
-type VaultClient = ReturnType<typeof NodeVault>;
+export type VaultClient = ReturnType<typeof NodeVault>;
 
 const KIND_WORD: Readonly<Record<SecretKind, string>> = { connections: 'connection', variables: 'variable', config: 'config' };
 
@@ -431,6 +455,11 @@ function addressOf(url: string): string {
   }
 }
 
+export interface VaultBackendOptions extends BaseBackendOptions {
+  /** Not a kwarg in Airflow (the provider fixes it); replaceable here for tests and mutants. */
+  retry?: Urllib3RetryPolicy;
+}
+
 export class VaultBackend extends BaseSecretsBackend {
   readonly kind = 'VaultBackend';
   /** The kwargs as given, so a variant (a mutant, a counted copy) can be built from them. */
@@ -441,13 +470,21 @@ export class VaultBackend extends BaseSecretsBackend {
   private session: Promise<VaultClient> | undefined;
   /** The token in use, wherever it came from (a token file too), so no message repeats it. */
   private tokenInUse = '';
+  protected readonly retryPolicy: Urllib3RetryPolicy;
+  private requests = 0;
 
-  constructor(kwargs: Record<string, unknown> = {}, options: BaseBackendOptions = {}) {
+  constructor(kwargs: Record<string, unknown> = {}, options: VaultBackendOptions = {}) {
     // Provider lookups run in workers, which read connections with the task SDK's class.
     super({ parser: options.parser ?? 'sdk' });
     this.kwargs = { ...kwargs };
     this.settings = readVaultKwargs(kwargs);
     this.address = addressOf(this.settings.url);
+    this.retryPolicy = options.retry ?? PROVIDER_VAULT_RETRY;
+  }
+
+  /** HTTP requests sent to Vault so far, every retry and authentication included. */
+  get requestsSent(): number {
+    return this.requests;
   }
 
   async getConnValue(connId: string): Promise<string | null> {
@@ -517,7 +554,7 @@ export class VaultBackend extends BaseSecretsBackend {
     const where = `${this.address}/v1/${path}`;
     let body: { data?: unknown };
     try {
-      body = (await client.read(path)) as { data?: unknown };
+      body = (await this.send('GET', () => client.read(path))) as { data?: unknown };
     } catch (error) {
       const failure = describeVaultFailure(error);
       if (failure.status === 404) return null;
@@ -542,7 +579,7 @@ export class VaultBackend extends BaseSecretsBackend {
    */
   private async confirmToken(client: VaultClient, what: string): Promise<void> {
     try {
-      await client.read('auth/token/lookup-self');
+      await this.send('GET', () => client.read('auth/token/lookup-self'));
     } catch (error) {
       const failure = describeVaultFailure(error);
       if (failure.status !== null && [400, 401, 403, 404].includes(failure.status)) this.session = undefined;
@@ -556,7 +593,17 @@ export class VaultBackend extends BaseSecretsBackend {
     }
   }
 
-  private authenticated(): Promise<VaultClient> {
+  /** One attempt and its retries under the session's urllib3 rules, each attempt counted. */
+  private send<T>(method: 'GET' | 'POST', call: () => Promise<T>): Promise<T> {
+    return withUrllib3Retry(this.retryPolicy, method, call, vaultAttemptFailure, {
+      onAttempt: () => {
+        this.requests += 1;
+      },
+    });
+  }
+
+  /** The authenticated client of this instance (a hook: a mutant may log in on every lookup). */
+  protected authenticated(): Promise<VaultClient> {
     // Like the provider's cached_property: a failed login is not kept, the next lookup tries again.
     this.session ??= this.authenticate().catch((error: unknown) => {
       this.session = undefined;
@@ -565,7 +612,7 @@ export class VaultBackend extends BaseSecretsBackend {
     return this.session;
   }
 
-  private newClient(): VaultClient {
+  protected newClient(): VaultClient {
     const client = NodeVault({ endpoint: this.settings.url, requestOptions: { timeout: this.settings.timeoutMs } });
     // node-vault would also pick these up from VAULT_TOKEN / VAULT_PREFIX / VAULT_NAMESPACE.
     client.token = '';
@@ -574,7 +621,7 @@ export class VaultBackend extends BaseSecretsBackend {
     return client;
   }
 
-  private async authenticate(): Promise<VaultClient> {
+  protected async authenticate(): Promise<VaultClient> {
     const client = this.newClient();
     const { auth } = this.settings;
     if (auth.type === 'token') {
@@ -638,7 +685,7 @@ export class VaultBackend extends BaseSecretsBackend {
     what: string,
   ): Promise<unknown> {
     try {
-      return body === null ? await client.read(path) : await client.write(path, body);
+      return body === null ? await this.send('GET', () => client.read(path)) : await this.send('POST', () => client.write(path, body));
     } catch (error) {
       throw classifyVaultFailure(describeVaultFailure(error), {
         phase,

@@ -58,7 +58,7 @@ type ErrorClass = abstract new (...args: never[]) => SecretsError;
 function secretsManagerSwallowing(swallowed: ErrorClass) {
   return class extends SecretsManagerBackend {
     protected override async read<T>(
-      send: (client: SecretsManagerClient, abortSignal: AbortSignal) => Promise<T>,
+      send: (client: SecretsManagerClient) => Promise<T>,
       context: Pick<LookupContext, 'operation' | 'what' | 'name'>,
       notFoundCodes: ReadonlySet<string>,
     ): Promise<T | null> {
@@ -76,7 +76,7 @@ function secretsManagerSwallowing(swallowed: ErrorClass) {
 function parameterStoreSwallowing(swallowed: ErrorClass) {
   return class extends SystemsManagerParameterStoreBackend {
     protected override async read<T>(
-      send: (client: SSMClient, abortSignal: AbortSignal) => Promise<T>,
+      send: (client: SSMClient) => Promise<T>,
       context: Pick<LookupContext, 'operation' | 'what' | 'name'>,
       notFoundCodes: ReadonlySet<string>,
     ): Promise<T | null> {

@@ -76,4 +76,8 @@ export class ForwardingBackend implements SecretsBackend {
   close() {
     return this.inner.close?.() ?? Promise.resolve();
   }
+
+  get requestsSent() {
+    return this.inner.requestsSent;
+  }
 }

@@ -162,10 +162,12 @@ describe('client settings', () => {
     expect(both.credentials).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'T' });
     expect(both.region).toBe('eu-west-1');
     expect(sdkClientConfig(readClientSettings({ aws_access_key_id: 'AK' }, 'X')).credentials).toBeUndefined();
-    const bounded = sdkClientConfig(readClientSettings({ timeout: 250, use_ssl: false }, 'X'));
-    expect(bounded.requestHandler).toMatchObject({ connectionTimeout: 250, requestTimeout: 250, throwOnRequestTimeout: true });
+    const bounded = sdkClientConfig(readClientSettings({ config_kwargs: { connect_timeout: 0.25, read_timeout: 2 }, use_ssl: false }, 'X'));
+    expect(bounded.requestHandler).toMatchObject({ connectionTimeout: 250, socketTimeout: 2000 });
     expect(bounded.tls).toBe(false);
-    expect(() => readClientSettings({ timeout: 0 }, 'X')).toThrow(ConfigurationError);
+    expect(() => readClientSettings({ config_kwargs: { read_timeout: 0 } }, 'X')).toThrow(ConfigurationError);
+    // The old millisecond kwarg is no provider kwarg: refused with the botocore spelling as the hint.
+    expect(() => readClientSettings({ timeout: 250 }, 'X')).toThrow(/timeout is not a kwarg/);
     expect(() => readClientSettings({ verify: 3 }, 'X')).toThrow(ConfigurationError);
     expect(readClientSettings({ api_version: '2017-10-17' }, 'X').apiVersion).toBe('2017-10-17');
   });
@@ -423,7 +425,7 @@ describe('against moto', () => {
 
   it('is Unavailable on a closed port and Timeout on a port that never answers', async (ctx) => {
     requireMoto(ctx);
-    const closed = new SecretsManagerBackend(motoKwargs('moto', { endpoint_url: 'http://127.0.0.1:9', timeout: 5_000 }));
+    const closed = new SecretsManagerBackend(motoKwargs('moto', { endpoint_url: 'http://127.0.0.1:9', config_kwargs: { connect_timeout: 5, read_timeout: 5 } }));
     await expect(closed.getVariable('k')).rejects.toBeInstanceOf(UnavailableError);
     await closed.close();
     // Accepts connections and never answers.
@@ -432,7 +434,9 @@ describe('against moto', () => {
     await new Promise<void>((listening) => silentServer.listen(0, '127.0.0.1', () => listening()));
     const address = silentServer.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const silent = new SystemsManagerParameterStoreBackend(motoKwargs('moto', { endpoint_url: `http://127.0.0.1:${port}`, timeout: 300 }));
+    const silent = new SystemsManagerParameterStoreBackend(
+      motoKwargs('moto', { endpoint_url: `http://127.0.0.1:${port}`, config_kwargs: { read_timeout: 0.3, retries: { total_max_attempts: 1 } } }),
+    );
     try {
       await expect(silent.getVariable('k')).rejects.toBeInstanceOf(TimeoutError);
     } finally {
