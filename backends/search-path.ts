@@ -10,6 +10,11 @@
  * - `sdk`: `_get_connection` / `_get_variable` in `airflow/sdk/execution_time/context.py`, the
  *   task runner's path. It differs in two places: a cached variable miss (`null`) is ignored and
  *   the backends are asked, and only found variables are saved.
+ *
+ * Beyond Airflow: with an enabled cache, concurrent lookups of one id that all miss the cache
+ * share one walk over the backends (keyed as the cache keys them). Airflow's SecretCache does not
+ * do this, so N tasks parsing at once cost N reads; here they cost one, as the request-budget
+ * suite requires of the harness's reference chain. Without a cache, every lookup is Airflow's own.
  */
 import { Connection, type ParserFlavour } from './connection/connection';
 import type { SecretsBackend } from './contract';
@@ -40,11 +45,16 @@ export interface LookupOutcome<T> {
   failures: BackendFailure[];
 }
 
+/** The cache's own key prefixes, so a shared lookup is keyed exactly as its cache entry. */
+const VARIABLE_KEY = '__v_';
+const CONNECTION_KEY = '__c_';
+
 export class SearchPath {
   readonly backends: readonly SecretsBackend[];
   readonly mode: SearchPathMode;
   private readonly cache: SecretCache | undefined;
   private readonly parser: ParserFlavour;
+  private readonly inFlight = new Map<string, Promise<LookupOutcome<unknown>>>();
 
   constructor(backends: readonly SecretsBackend[], options: SearchPathOptions = {}) {
     this.backends = [...backends];
@@ -54,13 +64,30 @@ export class SearchPath {
   }
 
   async resolveConnection(connId: string): Promise<LookupOutcome<Connection>> {
-    const failures: BackendFailure[] = [];
     const cachedUri = this.cache?.getConnectionUri(connId) ?? null;
     if (cachedUri !== null) {
       // Outside Airflow's try/except over backends: a cached URI that no longer parses raises.
       // Core rebuilds with Connection(uri=...), the SDK with Connection.from_uri: both lossy.
-      return { value: Connection.fromUri(cachedUri, { connId, parser: this.parser }), servedBy: 'cache', failures };
+      return { value: Connection.fromUri(cachedUri, { connId, parser: this.parser }), servedBy: 'cache', failures: [] };
     }
+    return this.coalesce(CONNECTION_KEY + connId, () => this.askForConnection(connId));
+  }
+
+  /**
+   * Runs `lookup`, or joins the same lookup already under way while an enabled cache is in front
+   * of the chain; a joiner gets the outcome as its own copy. A hook, so a mutant can drop it.
+   */
+  protected coalesce<T>(key: string, lookup: () => Promise<LookupOutcome<T>>): Promise<LookupOutcome<T>> {
+    if (!this.cache?.enabled) return lookup();
+    const pending = this.inFlight.get(key) as Promise<LookupOutcome<T>> | undefined;
+    if (pending) return pending.then((outcome) => ({ ...outcome, failures: [...outcome.failures] }));
+    const started = lookup().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, started);
+    return started;
+  }
+
+  private async askForConnection(connId: string): Promise<LookupOutcome<Connection>> {
+    const failures: BackendFailure[] = [];
     for (const backend of this.backends) {
       try {
         const connection = await backend.getConnection(connId);
@@ -122,9 +149,13 @@ export class SearchPath {
   }
 
   private async resolveVariableCore(key: string): Promise<LookupOutcome<string>> {
-    const failures: BackendFailure[] = [];
     const cached = this.cache?.getVariable(key);
-    if (cached?.hit) return { value: cached.value, servedBy: 'cache', failures };
+    if (cached?.hit) return { value: cached.value, servedBy: 'cache', failures: [] };
+    return this.coalesce(VARIABLE_KEY + key, () => this.askForVariableCore(key));
+  }
+
+  private async askForVariableCore(key: string): Promise<LookupOutcome<string>> {
+    const failures: BackendFailure[] = [];
     let value: string | null = null;
     let servedBy: string | null = null;
     for (const backend of this.backends) {
@@ -145,9 +176,13 @@ export class SearchPath {
   }
 
   private async resolveVariableSdk(key: string): Promise<LookupOutcome<string>> {
-    const failures: BackendFailure[] = [];
     const cached = this.cache?.getVariable(key);
-    if (cached?.hit && cached.value !== null) return { value: cached.value, servedBy: 'cache', failures };
+    if (cached?.hit && cached.value !== null) return { value: cached.value, servedBy: 'cache', failures: [] };
+    return this.coalesce(VARIABLE_KEY + key, () => this.askForVariableSdk(key));
+  }
+
+  private async askForVariableSdk(key: string): Promise<LookupOutcome<string>> {
+    const failures: BackendFailure[] = [];
     for (const backend of this.backends) {
       try {
         const found = await askVariable(backend, key);
