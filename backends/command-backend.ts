@@ -496,7 +496,9 @@ export function errorFromAnswer(body: ProtocolErrorBody, context: ErrorContext):
         return new FileParseError(`${message}${listed ? ` (${listed})` : ''}`, errors, details);
       }
       if (body.detail === 'not-unique') return new NotUniqueError(message, details);
-      if (body.detail === 'connection-format' || context.op === 'get_connection') return new ConnectionFormatError(message, details);
+      // A malformed value met while reading a connection (its text or its fields) is a connection format error.
+      const connectionOp = context.op === 'get_connection' || context.op === 'get_conn_value';
+      if (body.detail === 'connection-format' || connectionOp) return new ConnectionFormatError(message, details);
       return new MalformedSecretError(message, details);
     }
     case 'configuration':

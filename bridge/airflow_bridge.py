@@ -192,10 +192,20 @@ AWS_THROTTLED_CODES = {
 }
 
 
+_XML_ERROR_CODE = re.compile(r"<Code>([A-Za-z0-9.]+)</Code>")
+
+
 def _aws_kind(error) -> str | None:
     response = getattr(error, "response", None) or {}
     code = (response.get("Error") or {}).get("Code")
     status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    if isinstance(code, str) and code.isdigit():
+        # moto answers some refusals with an XML body even on JSON-protocol services (its IAM
+        # layer); botocore then reports only the status as the code, and the real code sits in
+        # the message. AWS itself answers in JSON, which botocore parses into the code directly.
+        found = _XML_ERROR_CODE.search(str((response.get("Error") or {}).get("Message", "")))
+        if found:
+            code = found.group(1)
     if code in AWS_UNAUTHORIZED_CODES:
         return "unauthorized"
     if code in AWS_FORBIDDEN_CODES:
@@ -272,6 +282,10 @@ def classify(error, during: str) -> tuple[str, str | None]:
         kind = _vault_error_kind(error)
         if kind:
             return kind, None
+    # A stored value that is not the JSON it starts out as (Secrets Manager json.loads every "{"
+    # value inside get_conn_value) is malformed whichever op met it.
+    if _any(lineage, ("json.decoder.JSONDecodeError",)):
+        return "malformed", "json"
     if during == "get_connection" and _any(lineage, DESERIALIZATION_TYPES):
         return "malformed", "connection-format"
     if during == "open" and _any(lineage, ("TypeError", "ImportError")):

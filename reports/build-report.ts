@@ -97,7 +97,8 @@ function isConformance(test: RecordedTest): test is RecordedTest & { meta: Confo
 }
 
 function toCaseReport(test: RecordedTest & { meta: ConformanceMeta }): CaseReport {
-  const status = statusOf(test.state);
+  const finding = test.state === 'passed' ? test.meta.finding : undefined;
+  const status = finding ? 'finding' : statusOf(test.state);
   const report: CaseReport = {
     target: test.meta.target,
     family: test.meta.family,
@@ -112,6 +113,10 @@ function toCaseReport(test: RecordedTest & { meta: ConformanceMeta }): CaseRepor
   };
   if (status === 'skip') report.skipReason = test.note ?? test.meta.notRun ?? 'skipped without a reason';
   if (status === 'fail') report.error = test.errors[0] ? oneLineError(test.errors[0]) : 'failed without an error';
+  if (finding) {
+    report.finding = finding.reason;
+    report.error = finding.observed;
+  }
   return report;
 }
 
@@ -157,6 +162,7 @@ function cellTotals(cases: readonly CaseReport[], targets: readonly TargetReport
         passed: inCell.filter((c) => c.status === 'pass').length,
         failed: inCell.filter((c) => c.status === 'fail').length,
         skipped: inCell.filter((c) => c.status === 'skip').length,
+        findings: inCell.filter((c) => c.status === 'finding').length,
         durationMs: inCell.reduce((sum, c) => sum + c.durationMs, 0),
       });
     }

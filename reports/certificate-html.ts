@@ -50,7 +50,7 @@ thead th { background: #f3f5f7; font-weight: 600; }
 #matrix td code { overflow-wrap: normal; }
 #matrix td.verdict small { display: block; font-weight: 400; }
 .certified, .pass { background: var(--pass-bg); color: var(--pass-fg); }
-.not-certified, .fail { background: var(--fail-bg); color: var(--fail-fg); }
+.not-certified, .fail, .finding { background: var(--fail-bg); color: var(--fail-fg); }
 .not-run, .skip { background: var(--none-bg); color: var(--none-fg); }
 .legend, .note { color: #4a525d; font-size: 0.9rem; }
 code { font: 0.88em/1.3 ui-monospace, "DejaVu Sans Mono", monospace; background: #f3f5f7; padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }

@@ -130,7 +130,7 @@ export const CERTIFICATION_LEVELS: readonly { readonly id: CertificationLevel; r
 
 export const VERDICT_LABELS: Record<LevelVerdict, string> = { certified: 'certified', 'not-certified': 'not certified', 'not-run': 'not run' };
 export const VERDICT_SYMBOLS: Record<LevelVerdict, string> = { certified: '✓', 'not-certified': '✗', 'not-run': '–' };
-export const CASE_LABELS: Record<CaseReport['status'], string> = { pass: 'pass', fail: 'fail', skip: 'not run' };
+export const CASE_LABELS: Record<CaseReport['status'], string> = { pass: 'pass', fail: 'fail', skip: 'not run', finding: 'fail (known finding)' };
 
 export interface LevelResult {
   readonly level: CertificationLevel;
@@ -196,7 +196,8 @@ function levelResult(target: TargetReport, report: RunReport, level: (typeof CER
   const cases = target.status === 'ran' ? report.cases.filter((c) => c.target === target.name && c.level === level.id) : [];
   const suites = inRun.filter((suite) => cases.some((c) => c.suite === suite));
   const passed = cases.filter((c) => c.status === 'pass').length;
-  const failed = cases.filter((c) => c.status === 'fail').length;
+  // A known finding is still a case the backend fails: the level is not certified for it.
+  const failed = cases.filter((c) => c.status === 'fail' || c.status === 'finding').length;
   const notRun = cases.length - passed - failed;
   const base = { level: level.id, title: level.title, suites, passed, failed, notRun, cases };
   if (target.status === 'not-run') return { ...base, verdict: 'not-run', reason: target.notRunReason ?? 'not run: the target did not run' };
@@ -264,7 +265,7 @@ export function buildCertificate(report: RunReport): Certificate {
       description,
       servers: target.servers.map((name) => report.servers.find((s) => s.name === name) ?? { name, status: 'unavailable', reason: 'not in servers.json' }),
       levels: CERTIFICATION_LEVELS.map((level) => levelResult(target, report, level)),
-      findings: target.status === 'ran' ? report.cases.filter((c) => c.target === target.name && c.status === 'fail') : [],
+      findings: target.status === 'ran' ? report.cases.filter((c) => c.target === target.name && (c.status === 'fail' || c.status === 'finding')) : [],
       flags,
     };
   });
@@ -347,6 +348,7 @@ export function formatMetricValue(value: number): string {
 /** What a case row shows next to its outcome: the error, the skip reason, or the rule. */
 export function caseDetail(c: CaseReport): string {
   if (c.status === 'fail') return c.error ?? 'failed without an error';
+  if (c.status === 'finding') return `${c.error ?? 'failed'}; known finding: ${c.finding ?? ''}`;
   if (c.status === 'skip') return c.skipReason ?? 'not run: no reason given';
   return c.rule;
 }
@@ -434,7 +436,10 @@ export function renderCertificateMarkdown(certificate: Certificate): string {
   if (findings.length === 0) lines.push('No executed case failed.', '');
   for (const t of findings) {
     lines.push(`**${cell(t.target.name)}**: ${cell(findingSubject(t))} fails ${t.findings.length} case${t.findings.length === 1 ? '' : 's'}:`, '');
-    for (const c of t.findings) lines.push(`- ${cell(`${c.suite} › ${c.case}`)}: rule ${cell(c.rule)}; ${code(c.error ?? 'failed')}`);
+    for (const c of t.findings) {
+      const why = c.finding ? `; why: ${cell(c.finding)}` : '';
+      lines.push(`- ${cell(`${c.suite} › ${c.case}`)}: rule ${cell(c.rule)}; ${code(c.error ?? 'failed')}${why}`);
+    }
     lines.push('');
   }
 

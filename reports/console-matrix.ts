@@ -1,5 +1,5 @@
 /** The matrix printed at the end of every run, with a `not run:` line for each target that did not run. */
-import { failingCases, formatDuration, matrixRows } from './matrix';
+import { failingCases, findingCases, formatDuration, matrixRows } from './matrix';
 import type { RunReport } from './model';
 
 /** A mutant run fails hundreds of cases; the console shows the first ones, summary.md has them all. */
@@ -38,6 +38,11 @@ export function renderConsoleMatrix(report: RunReport, reportDir: string): strin
       lines.push(`  ✗ ${c.target} › ${c.suite} › ${c.case}`, `      rule: ${c.rule}`, `      ${c.error ?? ''}`);
     }
     if (failing.length > MAX_LISTED_FAILURES) lines.push(`  ... and ${failing.length - MAX_LISTED_FAILURES} more in summary.md`);
+  }
+  const findings = findingCases(report);
+  if (findings.length > 0) {
+    lines.push('', `Findings: cases a backend is declared to fail, and failed (${findings.length}):`);
+    for (const c of findings) lines.push(`  ! ${c.target} › ${c.suite} › ${c.case}`, `      why: ${c.finding ?? ''}`, `      ${c.error ?? ''}`);
   }
   if (report.unitTests && report.unitTests.failures.length > 0) {
     lines.push('', `Failing unit tests (${report.unitTests.failures.length}):`);

@@ -28,6 +28,11 @@ function testcase(classname: string, c: CaseReport): string {
     const message = escapeXml(c.error ?? 'failed');
     return [head, rule, `      <failure message="${message}" type="conformance">${message}</failure>`, '    </testcase>'].join('\n');
   }
+  if (c.status === 'finding') {
+    // Declared and reproduced: not a failure of the run, but never shown as a plain pass either.
+    const finding = `      <properties><property name="rule" value="${escapeXml(c.rule)}"/><property name="finding" value="${escapeXml(c.finding ?? '')}"/></properties>`;
+    return [head, finding, `      <system-out>known finding: ${escapeXml(c.finding ?? '')}; observed: ${escapeXml(c.error ?? '')}</system-out>`, '    </testcase>'].join('\n');
+  }
   if (c.status === 'skip') return [head, rule, `      <skipped message="${escapeXml(c.skipReason ?? 'skipped')}"/>`, '    </testcase>'].join('\n');
   return [head, rule, '    </testcase>'].join('\n');
 }

@@ -1,6 +1,6 @@
 /**
  * The target × suite matrix shared by the console and summary.md: one row per target, one cell
- * per suite, read at a glance (`12/12 ✓`, `3 ✗`, `–` when no case applies).
+ * per suite, read at a glance (`12/12 ✓`, `3 ✗`, `11/12 ✓ 1 finding`, `–` when no case applies).
  */
 import type { CaseReport, CellTotals, RunReport } from './model';
 
@@ -10,9 +10,11 @@ export type MatrixRow =
 
 export function cellText(totals: CellTotals | undefined): string {
   if (!totals) return '–';
-  const executed = totals.passed + totals.failed;
+  const findings = totals.findings ?? 0;
+  const executed = totals.passed + totals.failed + findings;
   const outcome = totals.failed > 0 ? `${totals.failed} ✗` : executed > 0 ? `${totals.passed}/${executed} ✓` : '–';
-  return totals.skipped > 0 ? `${outcome} (${totals.skipped} skip)` : outcome;
+  const noted = findings > 0 ? `${outcome} ${findings} finding${findings === 1 ? '' : 's'}` : outcome;
+  return totals.skipped > 0 ? `${noted} (${totals.skipped} skip)` : noted;
 }
 
 export function matrixRows(report: RunReport): MatrixRow[] {
@@ -29,6 +31,12 @@ export function matrixRows(report: RunReport): MatrixRow[] {
 export function failingCases(report: RunReport): CaseReport[] {
   const ran = new Set(report.targets.filter((t) => t.status === 'ran').map((t) => t.name));
   return report.cases.filter((c) => c.status === 'fail' && ran.has(c.target));
+}
+
+/** Declared known findings that failed as declared, of targets that ran. */
+export function findingCases(report: RunReport): CaseReport[] {
+  const ran = new Set(report.targets.filter((t) => t.status === 'ran').map((t) => t.name));
+  return report.cases.filter((c) => c.status === 'finding' && ran.has(c.target));
 }
 
 export function formatDuration(ms: number): string {

@@ -18,7 +18,8 @@ declare module 'vitest' {
   interface TaskMeta extends Partial<ConformanceMeta> {}
 }
 
-export type CaseStatus = 'pass' | 'fail' | 'skip';
+/** `finding`: a case the target declares it fails (`knownFindings`), and did fail. */
+export type CaseStatus = 'pass' | 'fail' | 'skip' | 'finding';
 
 /** What a conformance test carries in vitest's `meta`, from the worker to the reporter. */
 export interface ConformanceMeta {
@@ -35,6 +36,8 @@ export interface ConformanceMeta {
   metrics?: CaseMetric[];
   /** How many values carrying the run's canary the case seeded. */
   canarySeeds?: number;
+  /** Set when the case is a declared known finding that did fail as declared. */
+  finding?: { reason: string; observed: string };
 }
 
 export interface CaseReport {
@@ -49,8 +52,10 @@ export interface CaseReport {
   /** `not run: ...`, for skipped cases. */
   skipReason?: string;
   durationMs: number;
-  /** `ErrorName: first line of the message`, for failed cases. */
+  /** `ErrorName: first line of the message`, for failed cases and findings (what was observed). */
   error?: string;
+  /** For a finding: why the target fails the case, as the target declares it. */
+  finding?: string;
   metrics: CaseMetric[];
 }
 
@@ -113,6 +118,8 @@ export interface Totals {
   passed: number;
   failed: number;
   skipped: number;
+  /** Declared known findings that failed as declared; they do not fail the run. */
+  findings?: number;
 }
 
 export interface CellTotals extends Totals {

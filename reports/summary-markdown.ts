@@ -1,5 +1,5 @@
 /** `summary.md`: the matrix for a person, then what did not run and what failed, with the rules. */
-import { failingCases, formatDuration, matrixRows } from './matrix';
+import { failingCases, findingCases, formatDuration, matrixRows } from './matrix';
 import type { RunReport } from './model';
 
 function escapeCell(text: string): string {
@@ -43,6 +43,16 @@ export function renderSummaryMarkdown(report: RunReport): string {
     for (const c of failing) {
       lines.push(`- **${escapeCell(c.target)} › ${escapeCell(c.suite)} › ${escapeCell(c.case)}**`);
       lines.push(`  - rule: ${escapeCell(c.rule)}`, `  - error: \`${escapeCell(c.error ?? '').replace(/`/g, "'")}\``);
+    }
+    lines.push('');
+  }
+
+  const findings = findingCases(report);
+  if (findings.length > 0) {
+    lines.push('## Findings', '', 'Cases the backend is declared to fail (its `knownFindings`), and did fail as declared. They do not fail the run.', '');
+    for (const c of findings) {
+      lines.push(`- **${escapeCell(c.target)} › ${escapeCell(c.suite)} › ${escapeCell(c.case)}**`);
+      lines.push(`  - rule: ${escapeCell(c.rule)}`, `  - why: ${escapeCell(c.finding ?? '')}`, `  - observed: \`${escapeCell(c.error ?? '').replace(/`/g, "'")}\``);
     }
     lines.push('');
   }

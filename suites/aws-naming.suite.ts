@@ -3,12 +3,14 @@
  * when they send no request at all, and how Secrets Manager re-keys a JSON secret (spec §7.2,
  * §7.3; provider 9.39.0). Secrets are written under the store's own names (`storeNames`), not
  * through the Airflow-id fixture store, so a backend cannot pass by sharing the store's mistake.
- * "No request" is proven by the backend's SDK request count, with a positive control on the same
- * backend each time.
+ * "No request" is proven by a counting HTTP proxy in front of moto (so it holds for any
+ * implementation, Airflow's own through the bridge included), with a positive control through the
+ * same proxy each time.
  */
-import { requestsSentBy } from '../backends/aws-client';
 import { ConnectionFormatError } from '../backends/errors';
 import type { SecretsBackend } from '../backends/contract';
+import { startCountingProxy, type CountingProxy } from '../containers/counting-proxy';
+import { awsServiceOf } from '../targets/aws.target';
 import type { StoreNames, TargetDefinition } from '../targets/target';
 import { expectConnection, expectNotFound, expectRejects, expectSecret } from './expect-secret';
 import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
@@ -24,23 +26,40 @@ function storeNames(ctx: CaseContext): StoreNames {
 }
 
 function isSecretsManager(target: TargetDefinition): boolean {
-  return target.backendKind === 'SecretsManagerBackend';
+  return awsServiceOf(target) === 'secretsmanager';
 }
 
-/** Fails unless `body` leaves the backend's request count where it was. */
-async function expectNoRequest<T>(backend: SecretsBackend, what: string, body: () => Promise<T>): Promise<T> {
-  const before = requestsSentBy(backend);
+/** A backend of this session aimed at moto through a fresh counting proxy, and the proxy. */
+interface Counted {
+  readonly proxy: CountingProxy;
+  backend(kwargs?: Record<string, unknown>): SecretsBackend;
+}
+
+async function withCountingProxy(ctx: CaseContext, body: (counted: Counted) => Promise<void>): Promise<void> {
+  const upstream = ctx.environment.servers.moto?.endpoint;
+  if (!upstream) throw new Error('the moto server of this run has no endpoint');
+  const proxy = await startCountingProxy(upstream);
+  try {
+    await body({ proxy, backend: (kwargs = {}) => ctx.session.backend({ ...kwargs, endpoint_url: proxy.url }) });
+  } finally {
+    await proxy.close();
+  }
+}
+
+/** Fails unless no request reaches moto through the proxy while `body` runs. */
+async function expectNoRequest<T>(proxy: CountingProxy, what: string, body: () => Promise<T>): Promise<T> {
+  const before = proxy.requests;
   const result = await body();
-  const sent = requestsSentBy(backend) - before;
-  if (sent !== 0) throw new Error(`${what}: expected no request, the backend sent ${sent}`);
+  const sent = proxy.requests - before;
+  if (sent !== 0) throw new Error(`${what}: expected no request, ${sent} reached moto`);
   return result;
 }
 
-/** Fails unless `body` makes the backend send at least one request: the counter's positive control. */
-async function expectRequest<T>(backend: SecretsBackend, what: string, body: () => Promise<T>): Promise<T> {
-  const before = requestsSentBy(backend);
+/** Fails unless `body` sends at least one request through the proxy: the counter's positive control. */
+async function expectRequest<T>(proxy: CountingProxy, what: string, body: () => Promise<T>): Promise<T> {
+  const before = proxy.requests;
   const result = await body();
-  if (requestsSentBy(backend) === before) throw new Error(`${what}: expected a request, the count did not move (is the counter broken?)`);
+  if (proxy.requests === before) throw new Error(`${what}: expected a request, none reached moto (is the proxy in the path?)`);
   return result;
 }
 
@@ -87,16 +106,18 @@ function commonCases(target: TargetDefinition): ConformanceCase[] {
         await ctx.fixtures.putVariable(key, value);
         if (!ctx.fixtures.putConfig) throw new Error(`target ${ctx.target.name} declares config but cannot write it`);
         await ctx.fixtures.putConfig(key, value);
-        const disabled = ctx.session.backend({ connections_prefix: null, variables_prefix: null, config_prefix: null });
-        await expectNoRequest(disabled, 'lookups with every prefix null', async () => {
-          expectNotFound(await disabled.getConnValue(connId), `get_conn_value("${connId}") with connections_prefix null`);
-          expectNotFound(await disabled.getConnection(connId), `connection "${connId}" with connections_prefix null`);
-          expectNotFound(await disabled.getVariable(key), `variable "${key}" with variables_prefix null`);
-          expectNotFound(await disabled.getConfig(key), `config "${key}" with config_prefix null`);
-        });
-        const enabled = ctx.session.backend({ connections_prefix: null });
-        await expectRequest(enabled, `variable "${key}" with its prefix set`, async () => {
-          expectSecret(await enabled.getVariable(key), value, `variable "${key}" with variables_prefix set`);
+        await withCountingProxy(ctx, async ({ proxy, backend }) => {
+          const disabled = backend({ connections_prefix: null, variables_prefix: null, config_prefix: null });
+          await expectNoRequest(proxy, 'lookups with every prefix null', async () => {
+            expectNotFound(await disabled.getConnValue(connId), `get_conn_value("${connId}") with connections_prefix null`);
+            expectNotFound(await disabled.getConnection(connId), `connection "${connId}" with connections_prefix null`);
+            expectNotFound(await disabled.getVariable(key), `variable "${key}" with variables_prefix null`);
+            expectNotFound(await disabled.getConfig(key), `config "${key}" with config_prefix null`);
+          });
+          const enabled = backend({ connections_prefix: null });
+          await expectRequest(proxy, `variable "${key}" with its prefix set`, async () => {
+            expectSecret(await enabled.getVariable(key), value, `variable "${key}" with variables_prefix set`);
+          });
         });
       },
     },
@@ -114,20 +135,22 @@ function commonCases(target: TargetDefinition): ConformanceCase[] {
           await ctx.fixtures.putVariable(id, ctx.secrets.token('v'));
           await ctx.fixtures.putConfig?.(id, ctx.secrets.token('c'));
         }
-        const backend = ctx.session.backend({
-          connections_lookup_pattern: 'ASC_',
-          variables_lookup_pattern: 'ASC_[0-9A-F]+_',
-          config_lookup_pattern: 'asc',
-        });
-        await expectRequest(backend, `ids starting with "asc_" against upper-case patterns`, async () => {
-          expectConnection(await backend.getConnection(hit), { password }, `connection "${hit}" with pattern "ASC_"`);
-          if ((await backend.getVariable(hit)) === null) throw new Error(`variable "${hit}" was not found with pattern "ASC_[0-9A-F]+_"`);
-          if ((await backend.getConfig(hit)) === null) throw new Error(`config "${hit}" was not found with pattern "asc"`);
-        });
-        await expectNoRequest(backend, `ids with "asc_" only after their first character`, async () => {
-          expectNotFound(await backend.getConnection(miss), `connection "${miss}" with pattern "ASC_"`);
-          expectNotFound(await backend.getVariable(miss), `variable "${miss}" with pattern "ASC_[0-9A-F]+_"`);
-          expectNotFound(await backend.getConfig(miss), `config "${miss}" with pattern "asc"`);
+        await withCountingProxy(ctx, async ({ proxy, backend: through }) => {
+          const backend = through({
+            connections_lookup_pattern: 'ASC_',
+            variables_lookup_pattern: 'ASC_[0-9A-F]+_',
+            config_lookup_pattern: 'asc',
+          });
+          await expectRequest(proxy, `ids starting with "asc_" against upper-case patterns`, async () => {
+            expectConnection(await backend.getConnection(hit), { password }, `connection "${hit}" with pattern "ASC_"`);
+            if ((await backend.getVariable(hit)) === null) throw new Error(`variable "${hit}" was not found with pattern "ASC_[0-9A-F]+_"`);
+            if ((await backend.getConfig(hit)) === null) throw new Error(`config "${hit}" was not found with pattern "asc"`);
+          });
+          await expectNoRequest(proxy, `ids with "asc_" only after their first character`, async () => {
+            expectNotFound(await backend.getConnection(miss), `connection "${miss}" with pattern "ASC_"`);
+            expectNotFound(await backend.getVariable(miss), `variable "${miss}" with pattern "ASC_[0-9A-F]+_"`);
+            expectNotFound(await backend.getConfig(miss), `config "${miss}" with pattern "asc"`);
+          });
         });
       },
     },
@@ -197,9 +220,11 @@ const secretsManagerCases: ConformanceCase[] = [
       if (!names.putBinary) throw new Error(`target ${ctx.target.name} cannot write a binary secret`);
       const key = ctx.ids.next('bin');
       await names.putBinary(`${names.root}/bin/${key}`, new TextEncoder().encode(ctx.secrets.token('bin')));
-      const backend = ctx.session.backend({ variables_prefix: `${names.root}/bin` });
-      await expectRequest(backend, `variable "${key}" stored as SecretBinary`, async () => {
-        expectNotFound(await backend.getVariable(key), `variable "${key}" stored as SecretBinary`);
+      await withCountingProxy(ctx, async ({ proxy, backend: through }) => {
+        const backend = through({ variables_prefix: `${names.root}/bin` });
+        await expectRequest(proxy, `variable "${key}" stored as SecretBinary`, async () => {
+          expectNotFound(await backend.getVariable(key), `variable "${key}" stored as SecretBinary`);
+        });
       });
     },
   },

@@ -9,6 +9,7 @@ import type { ConformanceMeta } from '../reports/model';
 import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
 import { hasCapability } from '../targets/target';
 import { runCase } from './case-context';
+import { expectDeclaredFinding } from './findings';
 import { selectSuites, selectTargets } from './run-selection';
 import type { CaseMetric, ConformanceCase, Suite } from './suite';
 
@@ -91,13 +92,20 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
   const counted = countingCanarySeeds(target, run.canary, () => {
     seeds += 1;
   });
+  const finding = target.knownFindings?.[`${suite.id} › ${kase.name}`];
   try {
-    await runCase(counted, kase, environment, `${target.name}/${suite.id}/${kase.name}`, (metric) => metrics.push(metric));
+    const running = runCase(counted, kase, environment, `${target.name}/${suite.id}/${kase.name}`, (metric) => metrics.push(metric));
+    if (finding === undefined) {
+      await running;
+      return;
+    }
+    ctx.task.meta.finding = await expectDeclaredFinding(running, finding, target.name);
   } finally {
     ctx.task.meta.metrics = metrics;
     ctx.task.meta.canarySeeds = seeds;
   }
 }
+
 
 function caseSelected(target: TargetDefinition, suite: Suite, kase: ConformanceCase): boolean {
   if (run.caseFilter === null) return true;

@@ -4,9 +4,8 @@
  * and `_internal_client/vault_client.py`). Where a rule says "no request", a counting HTTP proxy
  * in front of Vault proves it, with a positive control through the same proxy.
  */
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ConnectionFormatError } from '../backends/errors';
+import { startCountingProxy, type CountingProxy } from '../containers/counting-proxy';
 import { vaultLayoutOf, type VaultLayout } from '../targets/vault.target';
 import type { TargetDefinition } from '../targets/target';
 import { expectConnection, expectNotFound, expectRejects, expectSecret } from './expect-secret';
@@ -23,51 +22,6 @@ function layout(ctx: CaseContext): VaultLayout {
 
 function mountOf(ctx: CaseContext): string {
   return layout(ctx).mount(ctx.environment);
-}
-
-export interface CountingProxy {
-  /** The proxy's address, for the backend's `url` kwarg. */
-  readonly url: string;
-  /** HTTP requests that reached it so far. */
-  readonly requests: number;
-  close(): Promise<void>;
-}
-
-/** A pass-through HTTP proxy on 127.0.0.1 that counts the requests a backend sends to Vault. */
-export async function startCountingProxy(upstream: string): Promise<CountingProxy> {
-  const target = new URL(upstream);
-  let requests = 0;
-  const server: Server = createServer((incoming, outgoing) => {
-    requests += 1;
-    const forwarded = httpRequest(
-      { host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    forwarded.on('error', () => {
-      outgoing.statusCode = 502;
-      outgoing.end();
-    });
-    incoming.pipe(forwarded);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    get requests() {
-      return requests;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 async function withCountingProxy(ctx: CaseContext, body: (proxy: CountingProxy) => Promise<void>): Promise<void> {

@@ -20,8 +20,10 @@ import { ConfigurationError } from '../backends/errors';
 import { readRunEnvironment } from '../cli/run-environment';
 import type { TargetDescription } from '../reports/model';
 import { envTarget } from './env.target';
+import { awsParameterStoreTarget, awsSecretsManagerTarget } from './aws.target';
 import { LocalFiles, localJsonTarget } from './local.target';
-import { ownPackageVersion, type Capability, type TargetDefinition, type TargetEnvironment, type TargetSession } from './target';
+import { ownPackageVersion, type AuthScenario, type AuthScenarios, type Capability, type TargetDefinition, type TargetEnvironment, type TargetSession } from './target';
+import { vaultKv2Target } from './vault.target';
 
 export const AIRFLOW_FAMILY = 'airflow';
 
@@ -114,6 +116,8 @@ export interface CommandTargetOptions {
   /** Auth scenarios, built from bridged backends; without them the `auth-*` capabilities are dropped. */
   readonly auth?: (context: SessionContext, backend: (kwargs: Record<string, unknown>) => SecretsBackend) => TargetSession['auth'];
   readonly onRoundTrip?: (roundTrip: RoundTrip) => void;
+  /** Cases this backend is known to fail, with why (see TargetDefinition.knownFindings). */
+  readonly knownFindings?: Readonly<Record<string, string>>;
   /** What the certificate names as certified (class, versions, kwargs); cheap, no server calls. */
   readonly describe?: (environment: TargetEnvironment) => TargetDescription;
 }
@@ -129,6 +133,10 @@ export function commandTarget(base: TargetDefinition, options: CommandTargetOpti
     if (inherited.includes(capability) && !options.auth) missing[capability] ??= `${options.name} has no auth scenarios wired for the bridged backend yet`;
   }
   const target: TargetDefinition = {
+    // The base's own layout fields (a Vault mount, an AWS service, a network) describe the store
+    // the bridged backend reads too; everything a TargetDefinition names is set below.
+    ...base,
+    knownFindings: options.knownFindings ?? {},
     name: options.name,
     family: options.family,
     summary: options.summary,
@@ -138,7 +146,8 @@ export function commandTarget(base: TargetDefinition, options: CommandTargetOpti
     parser: options.parser,
     servers: base.servers,
     ...(base.fileFormat ? { fileFormat: base.fileFormat } : {}),
-    ...(options.describe ? { describe: options.describe } : {}),
+    // Never the base's: it would describe the reference backend, not this one.
+    describe: options.describe,
     async open(environment): Promise<TargetSession> {
       const session = await base.open(environment);
       const context: SessionContext = { environment, session };
@@ -272,4 +281,88 @@ export const airflowLocalTarget = bridgedTarget(localJsonTarget, {
   }),
 });
 
-export const airflowTargets: readonly TargetDefinition[] = [airflowEnvTarget, airflowLocalTarget];
+/** The backend_kwargs the base target's session uses (server, credentials, mount or prefixes). */
+export function sessionKwargs({ session }: SessionContext): Record<string, unknown> {
+  if (!session.kwargs) {
+    throw new ConfigurationError('the base target does not say which backend_kwargs aim a backend at its store', {
+      where: 'targets/airflow.target.ts',
+      hint: 'give the base target session a kwargs member',
+    });
+  }
+  return session.kwargs;
+}
+
+/**
+ * The base target's auth scenarios, with Airflow's backend built from each scenario's kwargs:
+ * the same wrong token, expired secret-id or denying policy, met by the real provider code.
+ */
+export function scenariosThroughBridge(context: SessionContext, backend: (kwargs: Record<string, unknown>) => SecretsBackend): AuthScenarios | undefined {
+  const base = context.session.auth;
+  if (!base) return undefined;
+  const through = async (name: string, made: Promise<AuthScenario>): Promise<AuthScenario> => {
+    const scenario = await made;
+    if (!scenario.kwargs) throw new ConfigurationError(`the ${name} scenario of the base target does not give its kwargs`, { where: 'targets/airflow.target.ts' });
+    // The reference backend the base scenario made is not used: Airflow's takes its place.
+    await scenario.backend.close?.();
+    return { backend: backend(scenario.kwargs), kwargs: scenario.kwargs, credentials: scenario.credentials };
+  };
+  const { wrongCredentials, expiredCredentials, deniedRead } = base;
+  return {
+    ...(wrongCredentials ? { wrongCredentials: () => through('wrongCredentials', wrongCredentials.call(base)) } : {}),
+    ...(expiredCredentials ? { expiredCredentials: () => through('expiredCredentials', expiredCredentials.call(base)) } : {}),
+    ...(deniedRead ? { deniedRead: (ids: { connId: string; key: string }) => through('deniedRead', deniedRead.call(base, ids)) } : {}),
+  };
+}
+
+export const VAULT_BACKEND = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
+export const SECRETS_MANAGER_BACKEND = 'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend';
+export const PARAMETER_STORE_BACKEND = 'airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend';
+
+const serverNotes = (what: string) => () => ({
+  kwargs: {},
+  notes: [`kwargs: the same ${what} as the reference target's session (server address, reader credentials, run mount or prefixes)`],
+});
+
+export const airflowVaultTarget = bridgedTarget(vaultKv2Target, {
+  name: 'airflow:vault',
+  summary: "apache-airflow-providers-hashicorp's VaultBackend through the bridge, on the vault-kv2 fixtures (KV v2, token auth)",
+  backendClass: VAULT_BACKEND,
+  parser: 'sdk',
+  kwargs: sessionKwargs,
+  auth: scenariosThroughBridge,
+  described: serverNotes('Vault kwargs'),
+  knownFindings: {
+    'auth › a policy without read is Forbidden, never not found':
+      'provider 4.8.4 treats every 403 as a rejected token: it authenticates again, retries once, then raises ' +
+      'VaultError("Vault Authentication Error!") (providers/hashicorp/_internal_client/vault_client.py, _run_with_reauth), ' +
+      'so a policy that forbids the read is reported as an authentication failure, and costs a second login and read',
+  },
+});
+
+export const airflowSecretsManagerTarget = bridgedTarget(awsSecretsManagerTarget, {
+  name: 'airflow:aws-sm',
+  summary: "apache-airflow-providers-amazon's SecretsManagerBackend through the bridge, on moto (endpoint_url)",
+  backendClass: SECRETS_MANAGER_BACKEND,
+  parser: 'sdk',
+  kwargs: sessionKwargs,
+  auth: scenariosThroughBridge,
+  described: serverNotes('AWS kwargs'),
+});
+
+export const airflowParameterStoreTarget = bridgedTarget(awsParameterStoreTarget, {
+  name: 'airflow:aws-ssm',
+  summary: "apache-airflow-providers-amazon's SystemsManagerParameterStoreBackend through the bridge, on moto (endpoint_url)",
+  backendClass: PARAMETER_STORE_BACKEND,
+  parser: 'sdk',
+  kwargs: sessionKwargs,
+  auth: scenariosThroughBridge,
+  described: serverNotes('AWS kwargs'),
+});
+
+export const airflowTargets: readonly TargetDefinition[] = [
+  airflowEnvTarget,
+  airflowLocalTarget,
+  airflowVaultTarget,
+  airflowSecretsManagerTarget,
+  airflowParameterStoreTarget,
+];

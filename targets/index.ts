@@ -6,14 +6,18 @@
 import { ConfigurationError } from '../backends/errors';
 import { mutantTargets } from '../mutants/index';
 import { awsTargets } from './aws.target';
-import { airflowTargets } from './airflow.target';
-import { customTargetsFromEnvironment } from './custom.target';
+import { airflowTargets, sessionKwargs } from './airflow.target';
+import { customTargetsFromEnvironment, registerServerLayout } from './custom.target';
 import { envTarget } from './env.target';
 import { localTargets } from './local.target';
 import type { TargetDefinition } from './target';
 import { vaultTargets } from './vault.target';
 
 const registry: TargetDefinition[] = [envTarget, ...localTargets, ...vaultTargets, ...awsTargets, ...airflowTargets, ...mutantTargets];
+// A custom backend reading a server layout is seeded through the reference target of that layout.
+registerServerLayout('vault', { baseTarget: 'vault-kv2', kwargs: sessionKwargs });
+registerServerLayout('aws-sm', { baseTarget: 'aws-sm', kwargs: sessionKwargs });
+registerServerLayout('aws-ssm', { baseTarget: 'aws-ssm', kwargs: sessionKwargs });
 // Backends given on the runner's command line (modules, commands, an airflow.cfg), resolved by the runner.
 registry.push(...customTargetsFromEnvironment(registry));
 

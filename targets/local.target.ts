@@ -227,6 +227,9 @@ const COMMON_MISSING: Partial<Record<Capability, string>> = {
   'auth-expired-credentials': 'local files are read without credentials',
   'auth-policy': 'file permissions are the only policy; the suites do not change them',
   'vault-paths': 'not a Vault backend',
+  'network-faults': 'the backend reads a local file: there is no connection to fault',
+  versions: 'a rewritten file keeps no earlier version',
+  'staged-rotation': 'a rewritten file keeps no earlier version',
 };
 
 function localTarget(format: LocalFileFormat, summary: string, extra: readonly Capability[], missing: Partial<Record<Capability, string>>): TargetDefinition {

@@ -11,6 +11,7 @@ import type { SecretCache } from '../backends/secret-cache';
 import type { SearchPath, SearchPathOptions } from '../backends/search-path';
 import type { Clock } from '../backends/clock';
 import type { ParserFlavour } from '../backends/connection/connection';
+import type { LookupBudget } from '../backends/retry';
 import type { ServerEndpoints, ServerName } from '../containers/contract';
 import type { TargetDescription } from '../reports/model';
 
@@ -50,7 +51,13 @@ export type Capability =
   /** Airflow's VaultBackend path rules (mount_point=None, *_path None or "", conn_uri vs fields). */
   | 'vault-paths'
   /** AWS provider naming rules (prefix + sep, null prefix, lookup patterns, JSON re-keying); fixtures offer `storeNames`. */
-  | 'aws-naming';
+  | 'aws-naming'
+  /** The backend reaches a server over TCP and the target says how (`network`): faults can be put in between. */
+  | 'network-faults'
+  /** The store keeps earlier versions of a secret (`FixtureStore.versions`): KV v2, Secrets Manager stages, SSM history. */
+  | 'versions'
+  /** The store stages a value before it goes live (`versions.stageAndPromote`): Secrets Manager's AWSPENDING. */
+  | 'staged-rotation';
 
 export type ConnectionFixture =
   /** Stored as a URI string (env var value, `conn_uri` key, file string, ...). */
@@ -81,6 +88,53 @@ export interface FixtureStore {
   putRawFile?(kind: 'connections' | 'variables' | 'config', extension: string, content: string): Promise<void>;
   /** For `aws-naming` targets: write under the store's own names, outside Airflow's naming. */
   readonly storeNames?: StoreNames;
+  /** For `versions` targets: the store's own history of a variable written with `putVariable`. */
+  readonly versions?: VariableVersions;
+}
+
+/**
+ * A variable's history as the store keeps it. `putVariable` is how every store rotates (KV v2
+ * adds a version, Secrets Manager's PutSecretValue moves AWSCURRENT, SSM overwrites into a new
+ * version); this reads and restores what came before, the store's own way.
+ */
+export interface VariableVersions {
+  /** What the store calls a version, for messages: `KV v2 version`, `staging label`. */
+  readonly scheme: string;
+  /** The value before the current one, read from the store (KV v2 version n-1, AWSPREVIOUS, SSM `name:n-1`). */
+  previous(key: string): Promise<string | null>;
+  /** The value the store itself holds as current, asked for explicitly (KV v2 latest, AWSCURRENT, the latest SSM version). */
+  current(key: string): Promise<string | null>;
+  /** Makes the previous value current again (KV v2 and SSM: written back as a new version; Secrets Manager: AWSCURRENT moved back). */
+  rollBack(key: string): Promise<void>;
+  /** For stores that stage a value before it goes live: Secrets Manager's AWSPENDING, then AWSCURRENT moved onto it. */
+  stageAndPromote?(key: string, value: string): Promise<void>;
+  /**
+   * Set when the server in use is known to answer an unqualified read with the old value after a
+   * stage move (a documented emulator divergence); the text says which server and where it is written down.
+   */
+  readonly unqualifiedReadIgnoresStageMoves?: string;
+}
+
+/** A request a backend sent, as a counting proxy on the way saw it. */
+export interface ObservedRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** How a `network-faults` target's backend reaches its server, so a proxy can stand in between. */
+export interface TargetNetwork {
+  /** The server the backend talks to; a Toxiproxy proxy dials its endpoint's `proxyUpstream`. */
+  readonly server: ServerName;
+  /** Kwargs that send the backend to `host:port` instead of the server. */
+  addressKwargs(address: string): Record<string, unknown>;
+  /** Kwargs that bound each attempt by `seconds`, in the backend's own spelling. */
+  timeoutKwargs(seconds: number): Record<string, unknown>;
+  /** What one read may cost with these kwargs (over the target's defaults): attempts and worst-case time. */
+  lookupBudget(kwargs: Record<string, unknown>): LookupBudget;
+  /** What a request on the wire is for: an authentication (login, token check), a secret read, or anything else. */
+  requestKind(request: ObservedRequest): 'auth' | 'read' | 'other';
 }
 
 /**
@@ -101,6 +155,8 @@ export interface AuthScenarios {
 
 export interface AuthScenario {
   readonly backend: SecretsBackend;
+  /** The full backend_kwargs of `backend`, so another implementation (Airflow's own) can be built the same way. */
+  readonly kwargs?: Record<string, unknown>;
   /** Every credential involved (wrong and right), none of which may appear in an error message. */
   readonly credentials: readonly string[];
 }
@@ -109,6 +165,11 @@ export interface AuthScenario {
 export interface TargetSession {
   /** A backend instance reading this session's fixtures; kwargs override the target's defaults. */
   backend(kwargs?: Record<string, unknown>): SecretsBackend;
+  /**
+   * The Airflow `backend_kwargs` that `backend()` uses (server address, credentials, mount or
+   * prefixes): what aims any implementation of this backend class at this session's store.
+   */
+  readonly kwargs?: Record<string, unknown>;
   readonly fixtures: FixtureStore;
   /** Present when the target declares any `auth-*` capability. */
   readonly auth?: AuthScenarios;
@@ -147,7 +208,15 @@ export interface TargetDefinition {
   readonly servers: readonly ServerName[];
   /** For file-backed targets: the format its fixture store writes (`raw-files` cases use it). */
   readonly fileFormat?: 'env' | 'json' | 'yaml';
+  /** For `network-faults` targets: where the backend connects and how to point it elsewhere. */
+  readonly network?: TargetNetwork;
   readonly components?: TargetComponents;
+  /**
+   * Cases this backend is known to fail, keyed `<suite id> › <case name>`, each with why (for
+   * Airflow's own backends: the provider code that does it). Such a case still runs: failing is
+   * reported as a finding, not a failure of the run; passing fails the run, so the list stays true.
+   */
+  readonly knownFindings?: Readonly<Record<string, string>>;
   /** Opens one case's session. Called once per case; must be cheap. */
   open(environment: TargetEnvironment): Promise<TargetSession>;
   /**

@@ -12,7 +12,7 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import NodeVault from 'node-vault';
 import { ConfigurationError, TimeoutError, UnavailableError } from '../backends/errors';
-import { classifyVaultFailure, describeVaultFailure, quoteVaultPath, VaultBackend } from '../backends/vault';
+import { classifyVaultFailure, describeVaultFailure, quoteVaultPath, VaultBackend, vaultLookupBudget } from '../backends/vault';
 import type { VaultEndpoint } from '../containers/contract';
 import { createSecretValues } from '../suites/case-context';
 import {
@@ -23,9 +23,12 @@ import {
   type Capability,
   type ConnectionFixture,
   type FixtureStore,
+  type ObservedRequest,
   type TargetDefinition,
   type TargetEnvironment,
+  type TargetNetwork,
   type TargetSession,
+  type VariableVersions,
 } from './target';
 
 type VaultClient = ReturnType<typeof NodeVault>;
@@ -265,6 +268,40 @@ class VaultFixtures implements FixtureStore {
     await this.remove(`${LAYOUT_PATH.variables}/${key}`);
   }
 
+  /** KV v2 keeps every version: read them by number, roll back by writing one again. */
+  get versions(): VariableVersions | undefined {
+    if (this.version !== 2) return undefined;
+    const path = (key: string) => `${LAYOUT_PATH.variables}/${key}`;
+    return {
+      scheme: 'KV v2 version',
+      current: async (key) => valueOf(await this.readVersion(path(key), null)),
+      previous: async (key) => {
+        const latest = await this.latestVersion(path(key));
+        return latest > 1 ? valueOf(await this.readVersion(path(key), latest - 1)) : null;
+      },
+      // What `vault kv rollback` does: the old version's data written again as the newest.
+      rollBack: async (key) => {
+        const latest = await this.latestVersion(path(key));
+        const data = latest > 1 ? await this.readVersion(path(key), latest - 1) : null;
+        if (data === null) throw new ConfigurationError(`variable "${key}" has no earlier version to roll back to`, { what: 'fixture', where: `mount ${this.mount}`, hint: 'write the variable twice first' });
+        await this.put(path(key), data);
+      },
+    };
+  }
+
+  private async latestVersion(path: string): Promise<number> {
+    const answer = await this.admin.read(`the versions of ${path}`, `${quoteVaultPath(this.mount)}/metadata/${quoteVaultPath(path)}`);
+    const latest = (answer?.data as { current_version?: unknown } | undefined)?.current_version;
+    return typeof latest === 'number' ? latest : 0;
+  }
+
+  private async readVersion(path: string, version: number | null): Promise<Record<string, unknown> | null> {
+    const query = version === null ? '' : `?version=${version}`;
+    const answer = await this.admin.read(`version ${version ?? 'latest'} of ${path}`, `${quoteVaultPath(this.mount)}/data/${quoteVaultPath(path)}${query}`);
+    const data = (answer?.data as { data?: unknown } | undefined)?.data;
+    return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : null;
+  }
+
   /** Removes every path written; tries them all, then reports the first failure. */
   async removeAll(): Promise<void> {
     const failures: unknown[] = [];
@@ -287,6 +324,27 @@ class VaultFixtures implements FixtureStore {
     this.written.delete(path);
   }
 }
+
+function valueOf(data: Record<string, unknown> | null): string | null {
+  const value = data?.value;
+  return typeof value === 'string' ? value : null;
+}
+
+/** What a request to Vault is for: `auth/...` is a login or a token check, any other GET a read. */
+function vaultRequestKind(request: ObservedRequest): 'auth' | 'read' | 'other' {
+  const path = request.path.split('?')[0] ?? '';
+  if (path.startsWith('/v1/auth/')) return 'auth';
+  return request.method === 'GET' && path.startsWith('/v1/') ? 'read' : 'other';
+}
+
+const VAULT_NETWORK: TargetNetwork = {
+  server: 'vault',
+  addressKwargs: (address) => ({ url: `http://${address}` }),
+  // hvac.Client's timeout, in seconds.
+  timeoutKwargs: (seconds) => ({ timeout: seconds }),
+  lookupBudget: (kwargs) => vaultLookupBudget(kwargs),
+  requestKind: vaultRequestKind,
+};
 
 /**
  * Waits until Vault itself says a credential is gone: polls `probe` (a lookup with the root
@@ -366,11 +424,18 @@ function vaultTarget(variant: VaultVariant): VaultTargetDefinition {
     return setup;
   }
 
-  function authScenarios(setup: RunSetup, vault: VaultEndpoint, backend: (kwargs?: Record<string, unknown>) => VaultBackend, onClose: (cleanup: () => Promise<unknown>) => void): AuthScenarios {
+  function authScenarios(
+    setup: RunSetup,
+    vault: VaultEndpoint,
+    defaults: Record<string, unknown>,
+    backend: (kwargs?: Record<string, unknown>) => VaultBackend,
+    onClose: (cleanup: () => Promise<unknown>) => void,
+  ): AuthScenarios {
     const { admin } = setup;
     const everything = (...extra: string[]): string[] => [...extra, ...setup.reader.secrets, vault.rootToken];
     const scenario = (kwargs: Record<string, unknown>, ...credentials: string[]): AuthScenario => ({
       backend: backend(kwargs),
+      kwargs: { ...defaults, ...kwargs },
       credentials: everything(...credentials),
     });
     const revokeToken = (token: string) => onClose(() => admin.write('revoking a scenario token', 'auth/token/revoke', { token }));
@@ -423,9 +488,10 @@ function vaultTarget(variant: VaultVariant): VaultTargetDefinition {
     family: 'vault',
     summary: variant.summary,
     backendKind: 'VaultBackend',
-    capabilities: VAULT_CAPABILITIES,
-    missingCapabilityReasons: VAULT_MISSING,
-    servers: ['vault'],
+    capabilities: variant.kvEngineVersion === 2 ? [...VAULT_CAPABILITIES, 'versions'] : VAULT_CAPABILITIES,
+    missingCapabilityReasons: variant.kvEngineVersion === 2 ? VAULT_MISSING : { ...VAULT_MISSING, versions: 'a KV v1 engine keeps the latest value only' },
+    servers: ['vault', 'toxiproxy'],
+    network: VAULT_NETWORK,
     parser: 'sdk',
     vault: {
       kvEngineVersion: variant.kvEngineVersion,
@@ -452,7 +518,8 @@ function vaultTarget(variant: VaultVariant): VaultTargetDefinition {
       return {
         fixtures,
         backend,
-        auth: authScenarios(setup, vault, backend, (cleanup) => cleanups.push(cleanup)),
+        kwargs: defaults,
+        auth: authScenarios(setup, vault, defaults, backend, (cleanup) => cleanups.push(cleanup)),
         async close() {
           const failures: unknown[] = [];
           await fixtures.removeAll().catch((error: unknown) => failures.push(error));
@@ -499,6 +566,7 @@ const VAULT_CAPABILITIES: readonly Capability[] = [
   'auth-policy',
   'residue',
   'vault-paths',
+  'network-faults',
 ];
 
 const VAULT_MISSING: Partial<Record<Capability, string>> = {
@@ -509,6 +577,7 @@ const VAULT_MISSING: Partial<Record<Capability, string>> = {
   'env-var-names': 'Vault ids are paths in a KV mount, not environment variable names',
   'raw-files': 'VaultBackend reads no files',
   'aws-naming': 'not an AWS backend: Vault ids are read by the vault-paths rules',
+  'staged-rotation': 'a KV write is live at once: Vault has no staging label that an unqualified read would follow',
 };
 
 export const vaultKv2Target = vaultTarget({

@@ -73,6 +73,23 @@ describe('report model', () => {
     expect(ci.problems).toEqual([`CI: target vault-kv2 did not run (${notRun})`]);
   });
 
+  it('reports a declared finding that failed as a finding: counted as executed, not as a failure, shown with why', () => {
+    const finding = { reason: 'the provider maps every 403 to an authentication error', observed: 'AssertionError: expected ForbiddenError, got UnauthorizedError' };
+    const tests = [sample[0] as RecordedTest, conformanceTest('denied read is Forbidden', meta('env', 'retrieval', { finding }), 'passed')];
+    const report = buildRunReport(input(tests));
+    const reported = report.cases.find((c) => c.case === 'denied read is Forbidden');
+    expect(reported).toMatchObject({ status: 'finding', finding: finding.reason, error: finding.observed });
+    expect(report.totals).toContainEqual(expect.objectContaining({ target: 'env', suite: 'retrieval', passed: 1, failed: 0, findings: 1 }));
+    expect(report.verdict).toEqual({ passed: true, executedCases: 2, problems: [] });
+    expect(cellText(report.totals.find((t) => t.target === 'env' && t.suite === 'retrieval'))).toBe('1/2 ✓ 1 finding');
+    const console = renderConsoleMatrix(report, 'reports/r1');
+    expect(console).toContain('! env › retrieval › denied read is Forbidden');
+    expect(console).toContain(`why: ${finding.reason}`);
+    expect(renderSummaryMarkdown(report)).toContain('## Findings');
+    expect(renderJunitXml(report)).toContain('known finding: the provider maps every 403');
+    expect(renderJunitXml(report)).not.toContain('<failure');
+  });
+
   it('keeps unit tests apart and counts errors outside tests as failures', () => {
     const unit: RecordedTest = { module: 'test/x.test.ts', project: 'unit', fullName: 'test/x.test.ts > adds', name: 'adds', meta: {}, state: 'failed', durationMs: 1, errors: [{ name: 'Error', message: 'boom' }] };
     const report = buildRunReport(input([sample[0] as RecordedTest, unit], { unitTestsSelected: true, unitModules: 1, errors: ['suites/a.ts: Error: cannot load'] }));

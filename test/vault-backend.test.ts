@@ -32,7 +32,7 @@ import {
 } from '../backends/vault';
 import { startServers, type StartedServers } from '../containers/servers';
 import { expectNoSecretIn } from '../suites/expect-secret';
-import { startCountingProxy } from '../suites/vault-paths.suite';
+import { startCountingProxy } from '../containers/counting-proxy';
 
 const NO_ENV = {};
 
