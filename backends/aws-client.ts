@@ -162,6 +162,13 @@ function readRetries(value: unknown, backendKind: string): BotocoreRetryPolicy {
   return { mode, totalMaxAttempts };
 }
 
+/**
+ * `config_kwargs` as botocore's `Config`. The amazon provider 9.39.0 reads it into the connection
+ * wrapper (`utils/connection_wrapper.py`, `botocore_config`), but its secrets backends then build
+ * the client without it (`secrets/secrets_manager.py` and `secrets/systems_manager.py`, `client`):
+ * this reference applies it, as the provider's hooks do and its docstring promises; the bridged
+ * Airflow targets report the difference as a finding.
+ */
 function readConfigKwargs(value: unknown, backendKind: string): ConfigSettings {
   if (value === undefined || value === null) {
     return { connectTimeoutMs: BOTOCORE_DEFAULT_TIMEOUT_SECONDS * 1000, readTimeoutMs: BOTOCORE_DEFAULT_TIMEOUT_SECONDS * 1000, retry: BOTOCORE_DEFAULT_RETRY };
@@ -345,7 +352,10 @@ export function classifyAwsFailure(error: unknown, context: LookupContext, notFo
   const answered = httpStatus === undefined ? code : `${code}, HTTP ${httpStatus}`;
   const details = (hint: string) => ({ what: context.what, where: context.where, hint });
   if (notFoundCodes.has(code)) return null;
-  if (context.timedOut || code === 'TimeoutError' || networkCode === 'ETIMEDOUT') {
+  // The SDK's HTTP handler names a reset or broken pipe "TimeoutError" too (to retry it); the
+  // socket's code tells the truth, and botocore reads a reset as a closed connection, not a timeout.
+  const resetNamedTimeout = code === 'TimeoutError' && networkCode !== undefined && networkCode !== 'ETIMEDOUT' && UNREACHABLE_CODES.has(networkCode);
+  if (context.timedOut || (code === 'TimeoutError' && !resetNamedTimeout) || networkCode === 'ETIMEDOUT') {
     return new TimeoutError(`${subject} got no answer within ${context.timeoutMs} ms`, details('check that the endpoint is up, or raise config_kwargs read_timeout / connect_timeout (seconds)'));
   }
   if (UNAUTHORIZED_CODES.has(code)) {

@@ -434,9 +434,9 @@ export function vaultAttemptFailure(error: unknown): AttemptFailure | null {
   return CONNECT_CODES.has(failure.code) ? { kind: 'connect' } : { kind: 'read' };
 }
 
-/** What one Vault read may cost with these kwargs: hvac's session retries, each bounded by `timeout`. */
+/** What one Vault read may cost with this `timeout` kwarg: hvac's session retries, each bounded by it. */
 export function vaultLookupBudget(kwargs: Record<string, unknown>, policy: Urllib3RetryPolicy = PROVIDER_VAULT_RETRY): LookupBudget {
-  return urllib3LookupBudget(policy, readVaultKwargs(kwargs).timeoutMs);
+  return urllib3LookupBudget(policy, timeoutMs(kwargs.timeout));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,13 +2,16 @@
 import { authSuite } from './auth.suite';
 import { awsNamingSuite } from './aws-naming.suite';
 import { cachingSuite } from './caching.suite';
+import { failoverSuite } from './failover.suite';
 import { formatErrorsSuite } from './format-errors.suite';
 import { formatsSuite } from './formats.suite';
 import { isolationSuite } from './isolation.suite';
 import { lookupOrderSuite } from './lookup-order.suite';
 import { namingSuite } from './naming.suite';
 import { notFoundSuite } from './not-found.suite';
+import { requestBudgetSuite } from './request-budget.suite';
 import { retrievalSuite } from './retrieval.suite';
+import { rotationSuite } from './rotation.suite';
 import type { Suite } from './suite';
 import { vaultPathsSuite } from './vault-paths.suite';
 
@@ -20,8 +23,11 @@ export const suites: readonly Suite[] = [
   formatErrorsSuite,
   lookupOrderSuite,
   cachingSuite,
+  rotationSuite,
   authSuite,
   isolationSuite,
   vaultPathsSuite,
   awsNamingSuite,
+  requestBudgetSuite,
+  failoverSuite,
 ];

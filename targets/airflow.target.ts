@@ -347,6 +347,12 @@ export const airflowSecretsManagerTarget = bridgedTarget(awsSecretsManagerTarget
   kwargs: sessionKwargs,
   auth: scenariosThroughBridge,
   described: serverNotes('AWS kwargs'),
+  knownFindings: {
+    'failover › latency: TimeoutError within the bound, the chain falls through, retries within budget, then recovery':
+      'amazon provider 9.39.0 builds the Secrets Manager client with session.client(service_name, region_name, verify, endpoint_url, api_version, use_ssl) ' +
+      'and never passes conn_config.botocore_config (aws/secrets/secrets_manager.py, client), so config_kwargs (connect_timeout, read_timeout, retries) ' +
+      "are read and dropped: the client keeps botocore's 60 s read timeout and waits out any latency below it",
+  },
 });
 
 export const airflowParameterStoreTarget = bridgedTarget(awsParameterStoreTarget, {
@@ -357,6 +363,12 @@ export const airflowParameterStoreTarget = bridgedTarget(awsParameterStoreTarget
   kwargs: sessionKwargs,
   auth: scenariosThroughBridge,
   described: serverNotes('AWS kwargs'),
+  knownFindings: {
+    'failover › latency: TimeoutError within the bound, the chain falls through, retries within budget, then recovery':
+      'amazon provider 9.39.0 builds the SSM client with session.client(service_name, region_name, verify, endpoint_url, api_version, use_ssl) ' +
+      'and never passes conn_config.botocore_config (aws/secrets/systems_manager.py, client), so config_kwargs (connect_timeout, read_timeout, retries) ' +
+      "are read and dropped: the client keeps botocore's 60 s read timeout and waits out any latency below it",
+  },
 });
 
 export const airflowTargets: readonly TargetDefinition[] = [

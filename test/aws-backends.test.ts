@@ -208,6 +208,8 @@ describe('failure classes', () => {
     expect(classify(sdkError('InternalServerError', 500), PARAMETER_STORE_NOT_FOUND_CODES)).toBeInstanceOf(UnavailableError);
     expect(classify(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBeInstanceOf(UnavailableError);
     expect(classify(Object.assign(new Error('socket'), { name: 'TimeoutError', code: 'ETIMEDOUT' }))).toBeInstanceOf(TimeoutError);
+    // The SDK's handler names a reset "TimeoutError" so that it is retried; a reset is no timeout.
+    expect(classify(Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET' }))).toBeInstanceOf(UnavailableError);
     expect(classify(Object.assign(new Error('aborted'), { name: 'AbortError' }), SECRETS_MANAGER_NOT_FOUND_CODES, { timedOut: true })).toBeInstanceOf(TimeoutError);
     expect(classify(new Error('Region is missing'))).toBeInstanceOf(ConfigurationError);
     // The SDK's bare SyntaxError for a body it could not parse: the status decides.
