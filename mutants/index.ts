@@ -7,6 +7,7 @@ import { fileMutants, type FileFormat } from './file-mutants';
 import { configMutants, harnessMutants, localEnvFileMutants } from './harness-mutants';
 import { awsMutants } from './aws-mutants';
 import { vaultMutants } from './vault-mutants';
+import { resilienceMutants } from './resilience-mutants';
 import { mutantOf, type MutantTarget } from './mutant';
 import { envTarget } from '../targets/env.target';
 import { localTargets } from '../targets/local.target';
@@ -39,4 +40,5 @@ export const mutantTargets: readonly MutantTarget[] = [
   ...perFormat('yaml'),
   ...vaultMutants.map((spec) => mutantOf(byName(vaultTargets, spec.base), spec)),
   ...awsMutants.map((spec) => mutantOf(byName(awsTargets, spec.base), spec)),
+  ...resilienceMutants.map((spec) => mutantOf(byName([envTarget, ...vaultTargets, ...awsTargets], spec.base), spec)),
 ];
