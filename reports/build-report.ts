@@ -17,6 +17,7 @@ import {
   type TargetReport,
   type UnitTestTotals,
 } from './model';
+import { buildTargetFigures } from './figures';
 import { judgeRun } from './verdict';
 
 export const CONFORMANCE_PROJECT = 'conformance';
@@ -218,5 +219,6 @@ export function buildRunReport(input: ReportInput): RunReport {
     canary: { seededValues: conformance.reduce((sum, t) => sum + (t.meta.canarySeeds ?? 0), 0) },
     errors,
     verdict,
+    figures: buildTargetFigures(cases, targets.map((t) => t.name)),
   };
 }

@@ -1,4 +1,5 @@
 /** The matrix printed at the end of every run, with a `not run:` line for each target that did not run. */
+import { renderFiguresConsole } from './figures';
 import { failingCases, findingCases, formatDuration, matrixRows } from './matrix';
 import type { RunReport } from './model';
 
@@ -31,6 +32,7 @@ export function renderConsoleMatrix(report: RunReport, reportDir: string): strin
     const u = report.unitTests;
     lines.push(`  unit tests: ${u.passed} passed, ${u.failed} failed, ${u.skipped} skipped (${u.files} files)`);
   }
+  lines.push(...renderFiguresConsole(report.figures));
   const failing = failingCases(report);
   if (failing.length > 0) {
     lines.push('', `Failing cases (${failing.length}):`);

@@ -195,4 +195,40 @@ export interface RunReport {
   /** Errors outside any test (a file that failed to load, an unhandled rejection), one line each. */
   errors: string[];
   verdict: RunVerdict;
+  /** Measured resilience figures per target that recorded any (issue 4); absent in older reports. */
+  figures?: TargetFigures[];
+}
+
+/** Nearest-rank percentiles of real-time lookups against a healthy store, in ms. */
+export interface LatencyFigures {
+  samples: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** What one network fault did; each figure is the worst recorded, `null` when none was. */
+export interface FaultFigures {
+  fault: string;
+  /** How long the lookup took while the fault was on. */
+  lookupMs: number | null;
+  /** Requests the backend sent for that lookup, retries included. */
+  attempts: number | null;
+  /** From the fault's removal to the first correct answer. */
+  recoveryMs: number | null;
+}
+
+export interface TargetFigures {
+  target: string;
+  lookupLatencyMs: LatencyFigures | null;
+  faults: FaultFigures[];
+  /** Upstream requests (or backend calls) per kind of lookup: `cold connection lookup` → 2. */
+  requestsPer: Record<string, number>;
+  rotation: {
+    /** Through the cache, on the fake clock: the TTL + 1 ms for Airflow's cache. */
+    cachedMs: number | null;
+    /** Without the cache, in real time after the store's write. */
+    uncachedMs: number | null;
+  };
 }

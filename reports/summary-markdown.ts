@@ -1,4 +1,5 @@
 /** `summary.md`: the matrix for a person, then what did not run and what failed, with the rules. */
+import { renderFiguresMarkdown } from './figures';
 import { failingCases, findingCases, formatDuration, matrixRows } from './matrix';
 import type { RunReport } from './model';
 
@@ -56,6 +57,8 @@ export function renderSummaryMarkdown(report: RunReport): string {
     }
     lines.push('');
   }
+
+  lines.push(...renderFiguresMarkdown(report.figures));
 
   if (report.unitTests) {
     const u = report.unitTests;

@@ -6,22 +6,26 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as pause } from 'node:timers/promises';
 
+const FAULT_LOOKUP = 'lookup under ';
+const RECOVERY = 'recovery after ';
+const REQUESTS = 'requests per ';
+
 /** A lookup against a healthy store, in real time: the samples behind the latency percentiles. */
 export const LOOKUP_LATENCY = 'lookup latency';
 
 /** How long a lookup took while `fault` was on, whatever it returned. */
 export function faultLookupMetric(fault: string): string {
-  return `lookup under ${fault}`;
+  return FAULT_LOOKUP + fault;
 }
 
 /** From the fault's removal to the first correct answer. */
 export function recoveryMetric(fault: string): string {
-  return `recovery after ${fault}`;
+  return RECOVERY + fault;
 }
 
 /** Upstream requests one kind of lookup cost: `requests per cold connection lookup`. */
 export function requestsMetric(what: string): string {
-  return `requests per ${what}`;
+  return REQUESTS + what;
 }
 
 /** Rotation, through the cache: when the new value was first served, in the fake clock's ms. */
@@ -29,16 +33,24 @@ export const TIME_TO_NEW_VALUE_CACHED = 'time to new value (cache on, fake clock
 /** Rotation, no cache: real time from the store's write to the backend serving the new value. */
 export const TIME_TO_NEW_VALUE_UNCACHED = 'time to new value (no cache)';
 
-export function isRecoveryMetric(metric: string): boolean {
-  return metric.startsWith('recovery after ');
-}
+/** What a recorded metric is a figure of, read back from its name (the reports group by it). */
+export type MetricMeaning =
+  | { readonly kind: 'lookup-latency' }
+  | { readonly kind: 'fault-lookup'; readonly fault: string }
+  | { readonly kind: 'fault-requests'; readonly fault: string }
+  | { readonly kind: 'recovery'; readonly fault: string }
+  | { readonly kind: 'requests'; readonly what: string }
+  | { readonly kind: 'time-to-new-value'; readonly cached: boolean };
 
-export function faultOfRecoveryMetric(metric: string): string {
-  return metric.slice('recovery after '.length);
-}
-
-export function isRequestsMetric(metric: string): boolean {
-  return metric.startsWith('requests per ');
+export function meaningOf(metric: string): MetricMeaning | null {
+  if (metric === LOOKUP_LATENCY) return { kind: 'lookup-latency' };
+  if (metric === TIME_TO_NEW_VALUE_CACHED) return { kind: 'time-to-new-value', cached: true };
+  if (metric === TIME_TO_NEW_VALUE_UNCACHED) return { kind: 'time-to-new-value', cached: false };
+  if (metric.startsWith(FAULT_LOOKUP)) return { kind: 'fault-lookup', fault: metric.slice(FAULT_LOOKUP.length) };
+  if (metric.startsWith(RECOVERY)) return { kind: 'recovery', fault: metric.slice(RECOVERY.length) };
+  if (metric.startsWith(REQUESTS + FAULT_LOOKUP)) return { kind: 'fault-requests', fault: metric.slice((REQUESTS + FAULT_LOOKUP).length) };
+  if (metric.startsWith(REQUESTS)) return { kind: 'requests', what: metric.slice(REQUESTS.length) };
+  return null;
 }
 
 /** Milliseconds with sub-millisecond precision, rounded to 0.1 ms for the reports. */
