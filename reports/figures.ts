@@ -118,14 +118,14 @@ export function renderFiguresMarkdown(figures: readonly TargetFigures[] | undefi
 export function renderFiguresConsole(figures: readonly TargetFigures[] | undefined): string[] {
   if (!figures || figures.length === 0) return [];
   const width = Math.max(...figures.map((f) => [...f.target].length));
-  const lines = ['', 'Figures (lookup p50 / p95 / p99; slowest recovery after a fault; requests per cold connection lookup):'];
+  const lines = ['', 'Figures (lookup p50 / p95 / p99 and samples; slowest recovery after a fault; upstream requests):'];
   for (const f of figures) {
     const recoveries = f.faults.filter((fault) => fault.recoveryMs !== null);
     const slowest = recoveries.reduce<FaultFigures | null>((worstSoFar, fault) => (worstSoFar === null || (fault.recoveryMs ?? 0) > (worstSoFar.recoveryMs ?? 0) ? fault : worstSoFar), null);
     const parts = [
       formatLatency(f.lookupLatencyMs),
       slowest ? `recovery ${slowest.recoveryMs} ms (${slowest.fault}, slowest of ${recoveries.length})` : 'no faults',
-      `${f.requestsPer['cold connection lookup'] ?? '–'} requests`,
+      `${f.requestsPer['cold connection lookup'] ?? '–'} per cold connection lookup`,
     ];
     lines.push(`  ${f.target.padEnd(width)}  ${parts.join('; ')}`);
   }

@@ -54,8 +54,3 @@ export async function startRequestLogProxy(upstream: string): Promise<RequestLog
       }),
   };
 }
-
-/** `host:port` of an `http://host:port` address. */
-export function hostPort(url: string): string {
-  return new URL(url).host;
-}

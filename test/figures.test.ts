@@ -51,7 +51,7 @@ describe('resilience figures', () => {
     expect(markdown).toContain('## Measured figures');
     expect(markdown).toContain('| vault-kv2 | 4 / 4 / 4 ms (1) |');
     expect(markdown).toContain('| vault-kv2 | reset\\|peer | – | – | 5 ms |');
-    expect(renderFiguresConsole(figures)).toContain('  vault-kv2  4 / 4 / 4 ms (1); recovery 5 ms (reset|peer, slowest of 1); 2 requests');
+    expect(renderFiguresConsole(figures)).toContain('  vault-kv2  4 / 4 / 4 ms (1); recovery 5 ms (reset|peer, slowest of 1); 2 per cold connection lookup');
     expect(renderFiguresMarkdown([])).toEqual([]);
     expect(renderFiguresConsole(undefined)).toEqual([]);
   });
