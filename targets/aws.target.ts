@@ -7,7 +7,7 @@
  * session deletes what it wrote when it closes. The auth scenarios run against `moto-iam`, the
  * moto that checks signatures and IAM policies.
  */
-import { createHash, createHmac, randomBytes, type Hash, type Hmac } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -19,8 +19,15 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeleteUserCommand,
+  DeleteUserPolicyCommand,
+  IAMClient,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { awsLookupBudget } from '../backends/aws-client';
 import { SecretsManagerBackend } from '../backends/aws-secrets-manager';
 import { SystemsManagerParameterStoreBackend } from '../backends/aws-systems-manager';
@@ -407,78 +414,32 @@ class AwsFixtures implements FixtureStore {
 }
 
 // ---------------------------------------------------------------------------------------------
-// IAM on moto-iam: signed Query API calls with the admin keys (there is no IAM client installed).
+// IAM on moto-iam, with the admin keys its endpoint carries.
 
-/** SHA-256 and HMAC-SHA-256 from node:crypto in the shape SignatureV4 takes. */
-class NodeSha256 implements Checksum {
-  private hash: Hash | Hmac;
-
-  constructor(private readonly secret?: SourceData) {
-    this.hash = this.fresh();
-  }
-
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-
-  reset(): void {
-    this.hash = this.fresh();
-  }
-
-  private fresh(): Hash | Hmac {
-    if (this.secret === undefined) return createHash('sha256');
-    const key = typeof this.secret === 'string' ? this.secret : Buffer.from(this.secret as Uint8Array);
-    return createHmac('sha256', key);
-  }
-}
-
-function xmlText(xml: string, element: string): string | undefined {
-  return new RegExp(`<${element}>([^<]*)</${element}>`).exec(xml)?.[1];
-}
-
+/** The IAM calls the denied-read scenario makes; a refusal is UnavailableError naming the call. */
 class IamAdmin {
-  private readonly signer: SignatureV4;
+  private readonly client: IAMClient;
 
   constructor(private readonly endpoint: MotoIamEndpoint) {
-    this.signer = new SignatureV4({
-      service: 'iam',
+    this.client = new IAMClient({
+      endpoint: endpoint.endpoint,
       region: endpoint.region,
       credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey },
-      sha256: NodeSha256,
+      maxAttempts: 1,
     });
   }
 
-  async call(action: string, parameters: Record<string, string>): Promise<string> {
-    const url = new URL(this.endpoint.endpoint);
-    const body = new URLSearchParams({ Action: action, ...parameters, Version: '2010-05-08' }).toString();
-    const signed = await this.signer.sign({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: '/',
-      query: {},
-      headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-      body,
-    });
-    const response = await fetch(`${this.endpoint.endpoint}/`, {
-      method: 'POST',
-      headers: signed.headers,
-      body,
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await response.text();
-    if (!response.ok) {
-      throw new UnavailableError(`moto-iam refused IAM ${action}: HTTP ${response.status} ${xmlText(text, 'Code') ?? 'no error code'}`, {
-        where: this.endpoint.endpoint,
-        hint: 'read the moto-iam log in the run report',
-      });
+  async run<T>(action: string, call: (client: IAMClient, options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.client, { abortSignal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      const code = error instanceof Error ? error.name : 'no error code';
+      throw new UnavailableError(`moto-iam refused IAM ${action}: ${code}`, { where: this.endpoint.endpoint, hint: 'read the moto-iam log in the run report', cause: error });
     }
-    return text;
+  }
+
+  close(): void {
+    this.client.destroy();
   }
 }
 
@@ -543,10 +504,11 @@ class AwsAuth implements AuthScenarios {
       await store.put(name, value || `postgres://seeded:${randomBytes(8).toString('hex')}@db.example/x`);
     }
     const admin = new IamAdmin(endpoint);
+    this.cleanups.push(async () => admin.close());
     const userName = `asc-${runHash(this.environment.runId)}-denied-${randomBytes(4).toString('hex')}`;
-    await admin.call('CreateUser', { UserName: userName });
+    await admin.run('CreateUser', (client, options) => client.send(new CreateUserCommand({ UserName: userName }), options));
     this.cleanups.push(async () => {
-      await admin.call('DeleteUser', { UserName: userName });
+      await admin.run('DeleteUser', (client, options) => client.send(new DeleteUserCommand({ UserName: userName }), options));
     });
     const policy = {
       Version: '2012-10-17',
@@ -555,17 +517,17 @@ class AwsAuth implements AuthScenarios {
         { Effect: 'Deny', Action: READ_ACTION[this.service], Resource: seeded.map(({ name }) => arnOf(this.service, endpoint, name)) },
       ],
     };
-    await admin.call('PutUserPolicy', { UserName: userName, PolicyName: 'deny-seeded-reads', PolicyDocument: JSON.stringify(policy) });
+    await admin.run('PutUserPolicy', (client, options) => client.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'deny-seeded-reads', PolicyDocument: JSON.stringify(policy) }), options));
     this.cleanups.push(async () => {
-      await admin.call('DeleteUserPolicy', { UserName: userName, PolicyName: 'deny-seeded-reads' });
+      await admin.run('DeleteUserPolicy', (client, options) => client.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: 'deny-seeded-reads' }), options));
     });
-    const created = await admin.call('CreateAccessKey', { UserName: userName });
-    const keys = { accessKeyId: xmlText(created, 'AccessKeyId') ?? '', secretAccessKey: xmlText(created, 'SecretAccessKey') ?? '' };
+    const created = await admin.run('CreateAccessKey', (client, options) => client.send(new CreateAccessKeyCommand({ UserName: userName }), options));
+    const keys = { accessKeyId: created.AccessKey?.AccessKeyId ?? '', secretAccessKey: created.AccessKey?.SecretAccessKey ?? '' };
     if (!keys.accessKeyId || !keys.secretAccessKey) {
       throw new UnavailableError('moto-iam CreateAccessKey answered without a key pair', { where: endpoint.endpoint, hint: 'check the moto version (5.2.x expected)' });
     }
     this.cleanups.push(async () => {
-      await admin.call('DeleteAccessKey', { UserName: userName, AccessKeyId: keys.accessKeyId });
+      await admin.run('DeleteAccessKey', (client, options) => client.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: keys.accessKeyId }), options));
     });
     return this.scenario(endpoint, keys);
   }
