@@ -466,6 +466,39 @@ export abstract class AwsProviderBackend<C extends AnyClient> extends BaseSecret
   /** The service as messages name it: `Secrets Manager`. */
   protected abstract readonly serviceName: string;
 
+  /** Per kind of lookup: its prefix (`null` disables the lookup) and its lookup pattern. */
+  abstract readonly lookups: Readonly<Record<SecretKind, { readonly prefix: string | null; readonly pattern: string | null }>>;
+
+  /** The store's name for an id under a configured (possibly empty) prefix. */
+  protected abstract nameOf(prefix: string, id: string): string;
+
+  /** Reads the value stored under `name`; `null` when the provider reads the answer as not found. */
+  protected abstract fetch(kind: SecretKind, id: string, name: string): Promise<string | null>;
+
+  /** The name a lookup of this kind asks for, or null when the lookup is skipped without a request. */
+  nameFor(kind: SecretKind, id: string): string | null {
+    const { prefix, pattern } = this.lookups[kind];
+    if (prefix === null || !this.matchesLookupPattern(pattern, id)) return null;
+    return this.nameOf(prefix, id);
+  }
+
+  protected async lookup(kind: SecretKind, id: string): Promise<string | null> {
+    const name = this.nameFor(kind, id);
+    return name === null ? null : this.fetch(kind, id, name);
+  }
+
+  async getConnValue(connId: string): Promise<string | null> {
+    return this.lookup('connection', connId);
+  }
+
+  async getVariable(key: string): Promise<string | null> {
+    return this.lookup('variable', key);
+  }
+
+  override async getConfig(key: string): Promise<string | null> {
+    return this.lookup('config', key);
+  }
+
   protected abstract createClient(config: ReturnType<typeof sdkClientConfig>): C;
 
   /** HTTP requests this backend's client has sent so far (every attempt counts). */

@@ -92,12 +92,7 @@ export function standardizeSecretKeys(secret: PyDict, extraConnWords: Readonly<R
 export class SecretsManagerBackend extends AwsProviderBackend<SecretsManagerClient> {
   readonly kind: string = KIND;
   protected readonly serviceName = 'Secrets Manager';
-  readonly connectionsPrefix: string | null;
-  readonly variablesPrefix: string | null;
-  readonly configPrefix: string | null;
-  readonly connectionsLookupPattern: string | null;
-  readonly variablesLookupPattern: string | null;
-  readonly configLookupPattern: string | null;
+  readonly lookups: AwsProviderBackend<SecretsManagerClient>['lookups'];
   readonly sep: string;
   readonly extraConnWords: Readonly<Record<string, unknown>>;
 
@@ -113,12 +108,11 @@ export class SecretsManagerBackend extends AwsProviderBackend<SecretsManagerClie
       const value = prefixKwarg(kwargs, name, fallback, KIND);
       return value ? pythonRstrip(value, sep) : value;
     };
-    this.connectionsPrefix = prefix('connections_prefix', 'airflow/connections');
-    this.variablesPrefix = prefix('variables_prefix', 'airflow/variables');
-    this.configPrefix = prefix('config_prefix', 'airflow/config');
-    this.connectionsLookupPattern = patternKwarg(kwargs, 'connections_lookup_pattern', KIND);
-    this.variablesLookupPattern = patternKwarg(kwargs, 'variables_lookup_pattern', KIND);
-    this.configLookupPattern = patternKwarg(kwargs, 'config_lookup_pattern', KIND);
+    this.lookups = {
+      connection: { prefix: prefix('connections_prefix', 'airflow/connections'), pattern: patternKwarg(kwargs, 'connections_lookup_pattern', KIND) },
+      variable: { prefix: prefix('variables_prefix', 'airflow/variables'), pattern: patternKwarg(kwargs, 'variables_lookup_pattern', KIND) },
+      config: { prefix: prefix('config_prefix', 'airflow/config'), pattern: patternKwarg(kwargs, 'config_lookup_pattern', KIND) },
+    };
     const words = kwargs.extra_conn_words ?? {};
     if (typeof words !== 'object' || Array.isArray(words)) {
       throw new ConfigurationError('extra_conn_words must be an object of field name to key list', {
@@ -135,29 +129,14 @@ export class SecretsManagerBackend extends AwsProviderBackend<SecretsManagerClie
   }
 
   /** `build_path(prefix, id, sep)` for a non-empty prefix, else the id itself. */
-  protected secretName(prefix: string, id: string): string {
+  protected nameOf(prefix: string, id: string): string {
     return prefix ? `${prefix}${this.sep}${id}` : id;
   }
 
-  /** The name a lookup of this kind asks for, or null when the lookup is skipped without a request. */
-  secretNameFor(kind: SecretKind, id: string): string | null {
-    const [prefix, pattern] = this.configured(kind);
-    if (prefix === null || !this.matchesLookupPattern(pattern, id)) return null;
-    return this.secretName(prefix, id);
-  }
-
-  async getConnValue(connId: string): Promise<string | null> {
+  override async getConnValue(connId: string): Promise<string | null> {
     const secret = await this.lookup('connection', connId);
     if (secret === null || !pythonStrip(secret).startsWith('{')) return secret;
     return pyJsonDumps(this.rekey(this.parseJsonSecret(connId, secret)));
-  }
-
-  async getVariable(key: string): Promise<string | null> {
-    return this.lookup('variable', key);
-  }
-
-  override async getConfig(key: string): Promise<string | null> {
-    return this.lookup('config', key);
   }
 
   protected rekey(secret: PyDict): PyDict {
@@ -180,15 +159,7 @@ export class SecretsManagerBackend extends AwsProviderBackend<SecretsManagerClie
     return parsed as PyDict;
   }
 
-  private configured(kind: SecretKind): [string | null, string | null] {
-    if (kind === 'connection') return [this.connectionsPrefix, this.connectionsLookupPattern];
-    if (kind === 'variable') return [this.variablesPrefix, this.variablesLookupPattern];
-    return [this.configPrefix, this.configLookupPattern];
-  }
-
-  private async lookup(kind: SecretKind, id: string): Promise<string | null> {
-    const name = this.secretNameFor(kind, id);
-    if (name === null) return null;
+  protected async fetch(kind: SecretKind, id: string, name: string): Promise<string | null> {
     const response = await this.read(
       (client) => client.send(new GetSecretValueCommand({ SecretId: name })),
       { operation: 'GetSecretValue', what: `${kind} "${id}"`, name },

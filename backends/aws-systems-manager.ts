@@ -20,12 +20,7 @@ export const PARAMETER_STORE_NOT_FOUND_CODES: ReadonlySet<string> = new Set(['Pa
 export class SystemsManagerParameterStoreBackend extends AwsProviderBackend<SSMClient> {
   readonly kind: string = KIND;
   protected readonly serviceName = 'SSM Parameter Store';
-  readonly connectionsPrefix: string | null;
-  readonly variablesPrefix: string | null;
-  readonly configPrefix: string | null;
-  readonly connectionsLookupPattern: string | null;
-  readonly variablesLookupPattern: string | null;
-  readonly configLookupPattern: string | null;
+  readonly lookups: AwsProviderBackend<SSMClient>['lookups'];
 
   constructor(kwargs: Readonly<Record<string, unknown>> = {}, options: AwsBackendOptions = {}) {
     super(kwargs, KIND, options);
@@ -34,12 +29,11 @@ export class SystemsManagerParameterStoreBackend extends AwsProviderBackend<SSMC
       const value = prefixKwarg(kwargs, name, fallback, KIND);
       return value === null ? null : pythonRstrip(value, '/');
     };
-    this.connectionsPrefix = prefix('connections_prefix', '/airflow/connections');
-    this.variablesPrefix = prefix('variables_prefix', '/airflow/variables');
-    this.configPrefix = prefix('config_prefix', '/airflow/config');
-    this.connectionsLookupPattern = patternKwarg(kwargs, 'connections_lookup_pattern', KIND);
-    this.variablesLookupPattern = patternKwarg(kwargs, 'variables_lookup_pattern', KIND);
-    this.configLookupPattern = patternKwarg(kwargs, 'config_lookup_pattern', KIND);
+    this.lookups = {
+      connection: { prefix: prefix('connections_prefix', '/airflow/connections'), pattern: patternKwarg(kwargs, 'connections_lookup_pattern', KIND) },
+      variable: { prefix: prefix('variables_prefix', '/airflow/variables'), pattern: patternKwarg(kwargs, 'variables_lookup_pattern', KIND) },
+      config: { prefix: prefix('config_prefix', '/airflow/config'), pattern: patternKwarg(kwargs, 'config_lookup_pattern', KIND) },
+    };
   }
 
   protected createClient(config: ReturnType<typeof sdkClientConfig>): SSMClient {
@@ -47,39 +41,12 @@ export class SystemsManagerParameterStoreBackend extends AwsProviderBackend<SSMC
   }
 
   /** `_ensure_leading_slash(build_path(prefix, id))`: SSM hierarchies start at "/". */
-  protected parameterName(prefix: string, id: string): string {
+  protected nameOf(prefix: string, id: string): string {
     const path = buildPath(prefix, id);
     return path.startsWith('/') ? path : `/${path}`;
   }
 
-  /** The name a lookup of this kind asks for, or null when the lookup is skipped without a request. */
-  parameterNameFor(kind: SecretKind, id: string): string | null {
-    const [prefix, pattern] = this.configured(kind);
-    if (prefix === null || !this.matchesLookupPattern(pattern, id)) return null;
-    return this.parameterName(prefix, id);
-  }
-
-  async getConnValue(connId: string): Promise<string | null> {
-    return this.lookup('connection', connId);
-  }
-
-  async getVariable(key: string): Promise<string | null> {
-    return this.lookup('variable', key);
-  }
-
-  override async getConfig(key: string): Promise<string | null> {
-    return this.lookup('config', key);
-  }
-
-  private configured(kind: SecretKind): [string | null, string | null] {
-    if (kind === 'connection') return [this.connectionsPrefix, this.connectionsLookupPattern];
-    if (kind === 'variable') return [this.variablesPrefix, this.variablesLookupPattern];
-    return [this.configPrefix, this.configLookupPattern];
-  }
-
-  private async lookup(kind: SecretKind, id: string): Promise<string | null> {
-    const name = this.parameterNameFor(kind, id);
-    if (name === null) return null;
+  protected async fetch(kind: SecretKind, id: string, name: string): Promise<string | null> {
     const response = await this.read(
       (client) => client.send(new GetParameterCommand({ Name: name, WithDecryption: true })),
       { operation: 'GetParameter', what: `${kind} "${id}"`, name },

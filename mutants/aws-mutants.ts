@@ -105,7 +105,7 @@ export const awsMutants: readonly AwsMutantSpec[] = [
         real,
         (kwargs, options) =>
           new (class extends SystemsManagerParameterStoreBackend {
-            protected override parameterName(prefix: string, id: string): string {
+            protected override nameOf(prefix: string, id: string): string {
               return buildPath(prefix, id);
             }
           })(kwargs, options),
@@ -120,7 +120,7 @@ export const awsMutants: readonly AwsMutantSpec[] = [
         real,
         (kwargs, options) =>
           new (class extends SecretsManagerBackend {
-            protected override secretName(prefix: string, id: string): string {
+            protected override nameOf(prefix: string, id: string): string {
               return prefix ? `${prefix}/${id}` : id;
             }
           })(kwargs, options),
@@ -165,9 +165,8 @@ export const awsMutants: readonly AwsMutantSpec[] = [
         real,
         (kwargs, options) =>
           new (class extends SecretsManagerBackend {
-            override secretNameFor(kind: SecretKind, id: string): string | null {
-              const prefix = { connection: this.connectionsPrefix, variable: this.variablesPrefix, config: this.configPrefix }[kind];
-              return prefix === null ? id : super.secretNameFor(kind, id);
+            override nameFor(kind: SecretKind, id: string): string | null {
+              return this.lookups[kind].prefix === null ? id : super.nameFor(kind, id);
             }
           })(kwargs, options),
       ),

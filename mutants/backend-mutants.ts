@@ -5,6 +5,7 @@
  */
 import { Connection, deserializeConnection } from '../backends/connection/connection';
 import { ConnectionFormatError, isSecretsError, UnavailableError, type SecretsError } from '../backends/errors';
+import { connectionEnvName, variableEnvName } from '../backends/environment-variables';
 import { ForwardingBackend, type MutantSpec } from './mutant';
 import { percentEncode } from '../suites/values';
 
@@ -42,22 +43,43 @@ class DamagingBackend extends ForwardingBackend {
   }
 }
 
+/**
+ * Reads the environment under names of its own making; the naming mutants differ only in the
+ * names they try (first set one wins). A kind without names is read by the real backend.
+ */
+class EnvironmentNamesBackend extends ForwardingBackend {
+  constructor(
+    inner: ConstructorParameters<typeof ForwardingBackend>[0],
+    private readonly names: { connection?: (connId: string) => string[]; variable?: (key: string) => string[] },
+  ) {
+    super(inner);
+  }
+
+  private read(candidates: readonly string[]): string | null {
+    for (const name of candidates) if (process.env[name] !== undefined) return process.env[name] ?? null;
+    return null;
+  }
+
+  override async getConnValue(connId: string) {
+    return this.names.connection ? this.read(this.names.connection(connId)) : this.inner.getConnValue(connId);
+  }
+
+  override async getConnection(connId: string) {
+    if (!this.names.connection) return this.inner.getConnection(connId);
+    const value = await this.getConnValue(connId);
+    return value ? deserializeConnection(connId, value, 'sdk') : null;
+  }
+
+  override async getVariable(key: string) {
+    return this.names.variable ? this.read(this.names.variable(key)) : this.inner.getVariable(key);
+  }
+}
+
 const environmentNameCaseKept: MutantSpec = {
   name: 'env-names-not-upper-cased',
   breaks: '§4 reads AIRFLOW_CONN_<id> / AIRFLOW_VAR_<id> without upper-casing the id',
   backend: (real) =>
-    new (class extends ForwardingBackend {
-      override async getConnValue(connId: string) {
-        return process.env[`AIRFLOW_CONN_${connId}`] ?? null;
-      }
-      override async getConnection(connId: string) {
-        const value = await this.getConnValue(connId);
-        return value ? deserializeConnection(connId, value, 'sdk') : null;
-      }
-      override async getVariable(key: string) {
-        return process.env[`AIRFLOW_VAR_${key}`] ?? null;
-      }
-    })(real),
+    new EnvironmentNamesBackend(real, { connection: (id) => [`AIRFLOW_CONN_${id}`], variable: (key) => [`AIRFLOW_VAR_${key}`] }),
 };
 
 const noPercentDecoding: MutantSpec = {
@@ -296,45 +318,23 @@ const emptyConnectionFound: MutantSpec = {
 const dashesToUnderscores: MutantSpec = {
   name: 'env-names-dashes-to-underscores',
   breaks: '§4 turns "-", "." and "/" in an id into "_" in the environment name',
-  backend: (real) =>
-    new (class extends ForwardingBackend {
-      override async getConnValue(connId: string) {
-        return process.env[`AIRFLOW_CONN_${connId.replace(/[-./]/g, '_').toUpperCase()}`] ?? null;
-      }
-      override async getConnection(connId: string) {
-        const value = await this.getConnValue(connId);
-        return value ? deserializeConnection(connId, value, 'sdk') : null;
-      }
-    })(real),
+  backend: (real) => new EnvironmentNamesBackend(real, { connection: (id) => [`AIRFLOW_CONN_${id.replace(/[-./]/g, '_').toUpperCase()}`] }),
 };
 
 const asciiUpperCase: MutantSpec = {
   name: 'env-names-ascii-upper-case',
   breaks: '§4 upper-cases ASCII letters only, where Python\'s str.upper() maps ß to SS',
-  backend: (real) =>
-    new (class extends ForwardingBackend {
-      override async getVariable(key: string) {
-        return process.env[`AIRFLOW_VAR_${key.replace(/[a-z]/g, (c) => c.toUpperCase())}`] ?? null;
-      }
-    })(real),
+  backend: (real) => new EnvironmentNamesBackend(real, { variable: (key) => [`AIRFLOW_VAR_${key.replace(/[a-z]/g, (c) => c.toUpperCase())}`] }),
 };
 
 const caseInsensitiveNames: MutantSpec = {
   name: 'env-names-case-insensitive',
   breaks: '§4 also finds AIRFLOW_CONN_<id> / AIRFLOW_VAR_<id> written in lower case',
   backend: (real) =>
-    new (class extends ForwardingBackend {
-      override async getConnValue(connId: string) {
-        return (await this.inner.getConnValue(connId)) ?? process.env[`AIRFLOW_CONN_${connId}`] ?? null;
-      }
-      override async getConnection(connId: string) {
-        const value = await this.getConnValue(connId);
-        return value ? deserializeConnection(connId, value, 'sdk') : null;
-      }
-      override async getVariable(key: string) {
-        return (await this.inner.getVariable(key)) ?? process.env[`AIRFLOW_VAR_${key}`] ?? null;
-      }
-    })(real),
+    new EnvironmentNamesBackend(real, {
+      connection: (id) => [connectionEnvName(id), `AIRFLOW_CONN_${id}`],
+      variable: (key) => [variableEnvName(key), `AIRFLOW_VAR_${key}`],
+    }),
 };
 
 /** Damages every string a lookup returns, the way a store client with the wrong codec would. */

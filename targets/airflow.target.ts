@@ -339,6 +339,16 @@ export const airflowVaultTarget = bridgedTarget(vaultKv2Target, {
   },
 });
 
+/** The amazon provider's backends build their client without the botocore config their kwargs make. */
+function configKwargsDropped(service: string, file: string): Record<string, string> {
+  return {
+    'failover › latency: TimeoutError within the bound, the chain falls through, retries within budget, then recovery':
+      `amazon provider 9.39.0 builds the ${service} client with session.client(service_name, region_name, verify, endpoint_url, api_version, use_ssl) ` +
+      `and never passes conn_config.botocore_config (${file}, client), so config_kwargs (connect_timeout, read_timeout, retries) ` +
+      "are read and dropped: the client keeps botocore's 60 s read timeout and waits out any latency below it",
+  };
+}
+
 export const airflowSecretsManagerTarget = bridgedTarget(awsSecretsManagerTarget, {
   name: 'airflow:aws-sm',
   summary: "apache-airflow-providers-amazon's SecretsManagerBackend through the bridge, on moto (endpoint_url)",
@@ -347,12 +357,7 @@ export const airflowSecretsManagerTarget = bridgedTarget(awsSecretsManagerTarget
   kwargs: sessionKwargs,
   auth: scenariosThroughBridge,
   described: serverNotes('AWS kwargs'),
-  knownFindings: {
-    'failover › latency: TimeoutError within the bound, the chain falls through, retries within budget, then recovery':
-      'amazon provider 9.39.0 builds the Secrets Manager client with session.client(service_name, region_name, verify, endpoint_url, api_version, use_ssl) ' +
-      'and never passes conn_config.botocore_config (aws/secrets/secrets_manager.py, client), so config_kwargs (connect_timeout, read_timeout, retries) ' +
-      "are read and dropped: the client keeps botocore's 60 s read timeout and waits out any latency below it",
-  },
+  knownFindings: configKwargsDropped('Secrets Manager', 'aws/secrets/secrets_manager.py'),
 });
 
 export const airflowParameterStoreTarget = bridgedTarget(awsParameterStoreTarget, {
@@ -363,12 +368,7 @@ export const airflowParameterStoreTarget = bridgedTarget(awsParameterStoreTarget
   kwargs: sessionKwargs,
   auth: scenariosThroughBridge,
   described: serverNotes('AWS kwargs'),
-  knownFindings: {
-    'failover › latency: TimeoutError within the bound, the chain falls through, retries within budget, then recovery':
-      'amazon provider 9.39.0 builds the SSM client with session.client(service_name, region_name, verify, endpoint_url, api_version, use_ssl) ' +
-      'and never passes conn_config.botocore_config (aws/secrets/systems_manager.py, client), so config_kwargs (connect_timeout, read_timeout, retries) ' +
-      "are read and dropped: the client keeps botocore's 60 s read timeout and waits out any latency below it",
-  },
+  knownFindings: configKwargsDropped('SSM', 'aws/secrets/systems_manager.py'),
 });
 
 export const airflowTargets: readonly TargetDefinition[] = [

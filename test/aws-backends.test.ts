@@ -75,24 +75,24 @@ describe('Python semantics', () => {
 describe('SecretsManagerBackend naming', () => {
   it('defaults to airflow/<kind>/<id>', () => {
     const backend = new SecretsManagerBackend();
-    expect(backend.secretNameFor('connection', 'my_db')).toBe('airflow/connections/my_db');
-    expect(backend.secretNameFor('variable', 'k')).toBe('airflow/variables/k');
-    expect(backend.secretNameFor('config', 'sql_alchemy_conn')).toBe('airflow/config/sql_alchemy_conn');
+    expect(backend.nameFor('connection', 'my_db')).toBe('airflow/connections/my_db');
+    expect(backend.nameFor('variable', 'k')).toBe('airflow/variables/k');
+    expect(backend.nameFor('config', 'sql_alchemy_conn')).toBe('airflow/config/sql_alchemy_conn');
   });
 
   it('strips the prefix of its trailing sep characters, joins with sep, and reads "" as no prefix', () => {
-    expect(new SecretsManagerBackend({ connections_prefix: 'p//' }).secretNameFor('connection', 'x')).toBe('p/x');
-    expect(new SecretsManagerBackend({ variables_prefix: 'team=+=', sep: '+=' }).secretNameFor('variable', 'x')).toBe('team+=x');
-    expect(new SecretsManagerBackend({ variables_prefix: '' }).secretNameFor('variable', 'a/b')).toBe('a/b');
-    expect(new SecretsManagerBackend({ variables_prefix: '/' }).secretNameFor('variable', 'x')).toBe('x');
-    expect(new SecretsManagerBackend({ config_prefix: null }).secretNameFor('config', 'x')).toBeNull();
+    expect(new SecretsManagerBackend({ connections_prefix: 'p//' }).nameFor('connection', 'x')).toBe('p/x');
+    expect(new SecretsManagerBackend({ variables_prefix: 'team=+=', sep: '+=' }).nameFor('variable', 'x')).toBe('team+=x');
+    expect(new SecretsManagerBackend({ variables_prefix: '' }).nameFor('variable', 'a/b')).toBe('a/b');
+    expect(new SecretsManagerBackend({ variables_prefix: '/' }).nameFor('variable', 'x')).toBe('x');
+    expect(new SecretsManagerBackend({ config_prefix: null }).nameFor('config', 'x')).toBeNull();
   });
 
   it('skips ids the lookup pattern does not match at their start', () => {
     const backend = new SecretsManagerBackend({ connections_lookup_pattern: 'PROD_', variables_lookup_pattern: '' });
-    expect(backend.secretNameFor('connection', 'prod_db')).toBe('airflow/connections/prod_db');
-    expect(backend.secretNameFor('connection', 'my_prod_db')).toBeNull();
-    expect(backend.secretNameFor('variable', 'anything')).toBe('airflow/variables/anything');
+    expect(backend.nameFor('connection', 'prod_db')).toBe('airflow/connections/prod_db');
+    expect(backend.nameFor('connection', 'my_prod_db')).toBeNull();
+    expect(backend.nameFor('variable', 'anything')).toBe('airflow/variables/anything');
   });
 
   it('refuses kwargs of the wrong type and credentials it does not model, in one line without values', () => {
@@ -115,12 +115,12 @@ describe('SecretsManagerBackend naming', () => {
 
 describe('SystemsManagerParameterStoreBackend naming', () => {
   it('forces a leading slash and strips trailing ones', () => {
-    expect(new SystemsManagerParameterStoreBackend().parameterNameFor('connection', 'my_db')).toBe('/airflow/connections/my_db');
-    expect(new SystemsManagerParameterStoreBackend({ variables_prefix: 'no/slash/' }).parameterNameFor('variable', 'k')).toBe('/no/slash/k');
-    expect(new SystemsManagerParameterStoreBackend({ variables_prefix: '' }).parameterNameFor('variable', 'k')).toBe('/k');
-    expect(new SystemsManagerParameterStoreBackend({ variables_prefix: '//' }).parameterNameFor('variable', 'k')).toBe('/k');
-    expect(new SystemsManagerParameterStoreBackend({ variables_prefix: null }).parameterNameFor('variable', 'k')).toBeNull();
-    expect(new SystemsManagerParameterStoreBackend({ config_lookup_pattern: 'core' }).parameterNameFor('config', 'x_core')).toBeNull();
+    expect(new SystemsManagerParameterStoreBackend().nameFor('connection', 'my_db')).toBe('/airflow/connections/my_db');
+    expect(new SystemsManagerParameterStoreBackend({ variables_prefix: 'no/slash/' }).nameFor('variable', 'k')).toBe('/no/slash/k');
+    expect(new SystemsManagerParameterStoreBackend({ variables_prefix: '' }).nameFor('variable', 'k')).toBe('/k');
+    expect(new SystemsManagerParameterStoreBackend({ variables_prefix: '//' }).nameFor('variable', 'k')).toBe('/k');
+    expect(new SystemsManagerParameterStoreBackend({ variables_prefix: null }).nameFor('variable', 'k')).toBeNull();
+    expect(new SystemsManagerParameterStoreBackend({ config_lookup_pattern: 'core' }).nameFor('config', 'x_core')).toBeNull();
   });
 });
 
@@ -339,8 +339,8 @@ describe('against the installed amazon provider 9.39.0', () => {
     const theirs = await askProvider({ rekey: REKEY_CASES, sm, ssm });
     const mine = {
       rekey: REKEY_CASES.map(({ secret, words }) => ours(() => rekey(secret, words)).replace('ConfigurationError', 'KeyError')),
-      sm: sm.map(({ kwargs, id }) => new SecretsManagerBackend(kwargs).secretNameFor('variable', id)),
-      ssm: ssm.map(({ kwargs, id }) => new SystemsManagerParameterStoreBackend(kwargs).parameterNameFor('variable', id)),
+      sm: sm.map(({ kwargs, id }) => new SecretsManagerBackend(kwargs).nameFor('variable', id)),
+      ssm: ssm.map(({ kwargs, id }) => new SystemsManagerParameterStoreBackend(kwargs).nameFor('variable', id)),
     };
     // Python's TypeError for a non-list extra_conn_words entry is our ConfigurationError too.
     expect(mine.rekey).toEqual(theirs.rekey.map((text) => text.replace('TypeError', 'KeyError')));
