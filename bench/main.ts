@@ -1,0 +1,71 @@
+/**
+ * `npm run bench`: harness speed and backend cost side by side, in one run, reported as ratios.
+ * Writes reports/bench/<run>/ (bench.json, bench.md, latency.svg, latency.png) and a copy in
+ * reports/bench/latest/. Goals are reported, never enforced: the exit code is 0 unless the bench
+ * itself could not run or the canary shows up in what it wrote.
+ *
+ *   npm run bench [-- --skip-harness] [-- --families=env,vault] [-- --cold-ci]
+ */
+import { pathToFileURL } from 'node:url';
+import { newCanary, newRunId } from '../cli/run-environment';
+import { UsageError } from '../cli/usage-error';
+
+export interface BenchFlags {
+  /** Run `.ci/run` on a fresh clone now (about 15 minutes) instead of reading the last record. */
+  readonly coldCi: boolean;
+  /** Leave out the warm `npm test` runs (minutes each). */
+  readonly harness: boolean;
+  /** Families whose warm `npm test` is timed. */
+  readonly families: readonly string[];
+}
+
+export const HARNESS_FAMILIES = ['env', 'local', 'vault', 'aws', 'airflow'] as const;
+
+const USAGE = 'npm run bench [-- --skip-harness] [-- --families=env,local,vault,aws,airflow] [-- --cold-ci]';
+
+export function parseBenchFlags(args: readonly string[]): BenchFlags {
+  let coldCi = false;
+  let harness = true;
+  let families: string[] = [...HARNESS_FAMILIES];
+  for (const arg of args) {
+    if (arg === '--cold-ci') coldCi = true;
+    else if (arg === '--skip-harness') harness = false;
+    else if (arg.startsWith('--families=')) {
+      families = arg
+        .slice('--families='.length)
+        .split(',')
+        .map((one) => one.trim())
+        .filter((one) => one !== '');
+      const unknown = families.filter((one) => !(HARNESS_FAMILIES as readonly string[]).includes(one));
+      if (families.length === 0 || unknown.length > 0) {
+        throw new UsageError(`--families takes ${HARNESS_FAMILIES.join(', ')}${unknown.length > 0 ? `, not ${unknown.join(', ')}` : ''}; usage: ${USAGE}`);
+      }
+    } else throw new UsageError(`unknown argument "${arg}"; usage: ${USAGE}`);
+  }
+  return { coldCi, harness, families };
+}
+
+export async function main(args: readonly string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`usage: ${USAGE}\n`);
+    return 0;
+  }
+  let flags: BenchFlags;
+  try {
+    flags = parseBenchFlags(args);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`UsageError: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  // Before any target module loads: every credential and value the targets make carries it.
+  process.env.ASC_CANARY ||= newCanary();
+  const { runBench } = await import('./run-bench');
+  return runBench(flags, newRunId());
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
