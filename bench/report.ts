@@ -211,6 +211,7 @@ function bridgeSection(latency: readonly TargetLatency[]): string {
 
 function reuseSection(reuse: readonly ConnectionReuse[]): string {
   const count = (one: ReuseCount | null) => (one ? `${one.tcpConnections} / ${one.httpRequests}` : 'n/a');
+  const perLookup = (one: ReuseCount | null) => (one && one.lookups > 0 ? formatDuration(one.wallMs / one.lookups) : 'n/a');
   const rows = reuse.map((one) => [
     one.target,
     one.server,
@@ -218,7 +219,7 @@ function reuseSection(reuse: readonly ConnectionReuse[]): string {
     count(one.asIs),
     count(one.front),
     one.front?.serverCloses === null || one.front?.serverCloses === undefined ? 'n/a' : String(one.front.serverCloses),
-    one.front && one.front.lookups > 0 ? formatDuration(one.front.wallMs / one.front.lookups) : 'n/a',
+    `${perLookup(one.asIs)} / ${perLookup(one.front)}`,
   ]);
   return [
     '## Connection reuse: sequential lookups with one backend instance',
@@ -226,7 +227,7 @@ function reuseSection(reuse: readonly ConnectionReuse[]): string {
     'Counted on the wire: a TCP proxy counts connections opened, an HTTP proxy behind it counts requests (logins included). ' +
       '"Server as is": the HTTP proxy passes the server\'s own Connection header on. "Keep-alive front": it keeps the client\'s connection open whatever the server says, which shows what the client does against a server that allows reuse (Vault, AWS). The goal is judged on the front.',
     '',
-    table(['backend', 'server', 'lookups', 'connections / requests, server as is', 'connections / requests, keep-alive front', 'server answers with Connection: close', 'per lookup (front)'], rows),
+    table(['backend', 'server', 'lookups', 'connections / requests, server as is', 'connections / requests, keep-alive front', 'server answers with Connection: close', 'per lookup, as is / front'], rows),
     '',
   ].join('\n');
 }

@@ -26,6 +26,9 @@ export async function startTcpCountingProxy(upstream: string): Promise<TcpCounti
     connections += 1;
     const forwarded = connect({ host: target.hostname, port: Number(target.port) });
     for (const socket of [client, forwarded]) {
+      // Nagle on a relay holds a request's second segment until the first is acknowledged, and a
+      // long-lived connection gets delayed ACKs: ~40 ms stalls that belong to the proxy, not the client.
+      socket.setNoDelay(true);
       open.add(socket);
       socket.on('close', () => open.delete(socket));
       // Either side failing ends the pair; the client sees a reset, as it would from the server.
