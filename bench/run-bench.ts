@@ -104,16 +104,16 @@ async function harnessRuns(flags: BenchFlags, outDir: string): Promise<{ warmTes
 }
 
 async function coldCi(flags: BenchFlags, outDir: string): Promise<{ coldCi: ColdCiBreakdown | null; coldCiNote: string }> {
+  const shown = (breakdown: ColdCiBreakdown): ColdCiBreakdown => ({ ...breakdown, record: relative(REPO_ROOT, breakdown.record) });
   if (flags.coldCi) {
     progress('running .ci/run on a fresh clone (about 15 minutes) ...');
     const { breakdown, run, log } = await runColdCi(REPO_ROOT, outDir, COLD_CI_TIMEOUT_MS);
-    const how = `measured now with --cold-ci (a fresh git clone of HEAD, then bash .ci/run; log: ${relative(outDir, log)})`;
     if (!breakdown) return { coldCi: null, coldCiNote: `not measured: the cold run ${run.timedOut ? 'timed out' : `exited ${run.exitCode}`} before writing its record; see ${relative(outDir, log)}` };
-    return { coldCi: breakdown, coldCiNote: how };
+    return { coldCi: shown(breakdown), coldCiNote: `Measured now with --cold-ci: a fresh git clone of HEAD, then bash .ci/run (log: ${relative(outDir, log)}).` };
   }
   const latest = await latestCiRecord(join(REPO_ROOT, CI_TIMINGS_DIR));
   return latest
-    ? { coldCi: latest, coldCiNote: 'Read from the last .ci/run record on this machine; npm run bench -- --cold-ci measures a fresh clone now (about 15 minutes).' }
+    ? { coldCi: shown(latest), coldCiNote: 'Read from the last .ci/run record on this machine; npm run bench -- --cold-ci measures a fresh clone now (about 15 minutes).' }
     : { coldCi: null, coldCiNote: 'not measured yet: run bash .ci/run (it records its phase timings in reports/ci-timings/), or npm run bench -- --cold-ci for a fresh clone.' };
 }
 
