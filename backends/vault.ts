@@ -5,8 +5,10 @@
  *
  * Kwargs are Airflow's `backend_kwargs`, snake_case. Where this reference is deliberately stricter
  * than the provider (which answers every 403 with "Vault Authentication Error!"): a token Vault
- * does not accept is `UnauthorizedError`, checked once with `lookup-self` as hvac's
- * `is_authenticated()` does; a 403 on a read with an accepted token is `ForbiddenError`.
+ * does not accept is `UnauthorizedError`, checked once per instance with `lookup-self` (what hvac's
+ * `is_authenticated()` sends; provider 4.8.4 itself sends no such check, so its cold token lookup
+ * costs one request where this one costs two); a 403 on a read with an accepted token is
+ * `ForbiddenError`.
  * Only token, approle and userpass authentication are implemented.
  *
  * Every request goes through the provider's urllib3 `Retry` (see `./retry`), as hvac's session
