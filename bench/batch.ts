@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BatchGetSecretValueCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startCountingProxy, type CountingProxy } from '../containers/counting-proxy';
+import { startCountingProxy, type CountingProxy } from '../containers/request-log-proxy';
 import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
 import { ratio, rotate, summarize, type LatencySummary } from './stats';
 

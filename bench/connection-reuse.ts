@@ -5,7 +5,7 @@
  * does when the server lets it keep a connection, as AWS and Vault do and moto does not.
  */
 import { performance } from 'node:perf_hooks';
-import { startCountingProxy } from '../containers/counting-proxy';
+import { startCountingProxy } from '../containers/request-log-proxy';
 import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
 import { startKeepAliveFront } from './keep-alive-front';
 import { startTcpCountingProxy } from './tcp-counting-proxy';

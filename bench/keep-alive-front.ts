@@ -6,7 +6,7 @@
  * server asked to close.
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../containers/request-log-proxy';
 
 export interface KeepAliveFront {
   readonly url: string;
@@ -45,11 +45,7 @@ export async function startKeepAliveFront(upstream: string): Promise<KeepAliveFr
   });
   // Longer than any pause between two lookups of the bench, so an idle client connection survives.
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     get requests() {

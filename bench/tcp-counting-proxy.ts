@@ -4,7 +4,7 @@
  * (keep-alive) or pays a TCP handshake, and on real servers TLS, for every lookup.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../containers/request-log-proxy';
 
 export interface TcpCountingProxy {
   /** `http://127.0.0.1:<port>`: give it to the backend as its server address. */
@@ -40,11 +40,7 @@ export async function startTcpCountingProxy(upstream: string): Promise<TcpCounti
     client.pipe(forwarded);
     forwarded.pipe(client);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     get connections() {

@@ -9,7 +9,7 @@
  */
 import { ConnectionFormatError } from '../backends/errors';
 import type { SecretsBackend } from '../backends/contract';
-import { startCountingProxy, type CountingProxy } from '../containers/counting-proxy';
+import { startCountingProxy, type CountingProxy } from '../containers/request-log-proxy';
 import { awsServiceOf } from '../targets/aws.target';
 import type { StoreNames, TargetDefinition } from '../targets/target';
 import { expectConnection, expectNotFound, expectRejects, expectSecret } from './expect-secret';

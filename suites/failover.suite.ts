@@ -19,7 +19,7 @@ import type { TargetDefinition } from '../targets/target';
 import { expectNoSecretIn, expectSecret, fingerprint } from './expect-secret';
 import { faultLookupMetric, LOOKUP_LATENCY, pollUntil, recoveryMetric, requestsMetric, settleWithin, timed } from './measure';
 import { backendAt, clientAddressOf, networkOf, serverOf } from './network';
-import { startRequestLogProxy, type RequestLogProxy } from './request-log-proxy';
+import { startRequestLogProxy, type RequestLogProxy } from '../containers/request-log-proxy';
 import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
 
 /** Each attempt's timeout, in the backend's kwargs: short, so a case under a fault stays short. */

@@ -12,7 +12,7 @@ import { CountingBackend } from './doubles';
 import { expectConnection, expectSecret } from './expect-secret';
 import { LOOKUP_LATENCY, requestsMetric, timed } from './measure';
 import { backendAt, clientAddressOf, networkOf } from './network';
-import { startRequestLogProxy, type RequestLogProxy } from './request-log-proxy';
+import { startRequestLogProxy, type RequestLogProxy } from '../containers/request-log-proxy';
 import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
 
 /** Concurrent cold lookups of one id in the coalescing cases. */

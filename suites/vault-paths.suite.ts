@@ -5,7 +5,7 @@
  * in front of Vault proves it, with a positive control through the same proxy.
  */
 import { ConnectionFormatError } from '../backends/errors';
-import { startCountingProxy, type CountingProxy } from '../containers/counting-proxy';
+import { startCountingProxy, type CountingProxy } from '../containers/request-log-proxy';
 import { vaultLayoutOf, type VaultLayout } from '../targets/vault.target';
 import type { TargetDefinition } from '../targets/target';
 import { expectConnection, expectNotFound, expectRejects, expectSecret } from './expect-secret';

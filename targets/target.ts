@@ -13,6 +13,9 @@ import type { Clock } from '../backends/clock';
 import type { ParserFlavour } from '../backends/connection/connection';
 import type { LookupBudget } from '../backends/retry';
 import type { ServerEndpoints, ServerName } from '../containers/contract';
+import type { ObservedRequest } from '../containers/request-log-proxy';
+
+export type { ObservedRequest };
 import type { TargetDescription } from '../reports/model';
 
 export type Capability =
@@ -115,13 +118,6 @@ export interface VariableVersions {
   readonly unqualifiedReadIgnoresStageMoves?: string;
 }
 
-/** A request a backend sent, as a counting proxy on the way saw it. */
-export interface ObservedRequest {
-  readonly method: string;
-  readonly path: string;
-  /** Lower-cased header names. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-}
 
 /** How a `network-faults` target's backend reaches its server, so a proxy can stand in between. */
 export interface TargetNetwork {

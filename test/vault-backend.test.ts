@@ -32,7 +32,7 @@ import {
 } from '../backends/vault';
 import { startServers, type StartedServers } from '../containers/servers';
 import { expectNoSecretIn } from '../suites/expect-secret';
-import { startCountingProxy } from '../containers/counting-proxy';
+import { startCountingProxy } from '../containers/request-log-proxy';
 
 const NO_ENV = {};
 
