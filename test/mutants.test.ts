@@ -3,7 +3,7 @@
  * case that fails it must pass on the mutant's unbroken base target (so the kill is the mutant's
  * bug, not a flaky or broken case). Writes the kill table to the run's report folder.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { suites } from '../suites/index';
 import type { ConformanceCase } from '../suites/suite';
 import { targets } from '../targets/index';
 import { hasCapability, type TargetDefinition, type TargetEnvironment } from '../targets/target';
+import { readRunEnvironment } from '../cli/run-environment';
 
 const scratchDir = mkdtempSync(join(tmpdir(), 'asc-mutants-'));
 
@@ -93,7 +94,8 @@ function unprovenCases(): string[] {
 
 afterAll(() => {
   rmSync(scratchDir, { recursive: true, force: true });
-  const reportDir = process.env.ASC_REPORT_DIR;
+  // The run's own folder (published to reports/latest/); nothing is written outside a run.
+  const reportDir = process.env.ASC_RUN_ID ? readRunEnvironment().runDir : null;
   if (!reportDir || kills.length === 0) return;
   const rows = kills.map(
     (k) => `| \`${k.mutant}\` | ${k.breaks} | ${k.killedBy.length} of ${k.casesRun} | ${k.killedBy.slice(0, 3).join('<br>')}${k.killedBy.length > 3 ? '<br>…' : ''} |`,
@@ -109,6 +111,7 @@ afterAll(() => {
     ...rows,
     '',
   ].join('\n');
+  mkdirSync(reportDir, { recursive: true });
   writeFileSync(join(reportDir, 'mutants.md'), table);
   writeFileSync(join(reportDir, 'mutants.json'), `${JSON.stringify(kills, null, 2)}\n`);
 });

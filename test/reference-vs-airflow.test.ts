@@ -5,7 +5,7 @@
  * The suites check rules; this checks that our reference backends read whatever a store holds the
  * way Airflow does, including inputs no suite thought of (the generated connection corpus).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,7 @@ import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targ
 import { vaultKv2Target } from '../targets/vault.target';
 import knownDifferences from './reference-vs-airflow-known-differences.json';
 import { generateConnectionInputs } from './generators/connection-inputs';
+import { readRunEnvironment } from '../cli/run-environment';
 
 interface Pair {
   readonly reference: TargetDefinition;
@@ -153,7 +154,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await started?.stop();
   rmSync(scratchDir, { recursive: true, force: true });
-  const reportDir = process.env.ASC_REPORT_DIR;
+  // The run's own folder (published to reports/latest/); nothing is written outside a run.
+  const reportDir = process.env.ASC_RUN_ID ? readRunEnvironment().runDir : null;
   if (!reportDir || totals.length === 0) return;
   const table = [
     '# Reference backends against Airflow 3.3.2',
@@ -167,6 +169,7 @@ afterAll(async () => {
     ...rows.map((r) => `| ${r.pair} | ${r.item} | ${r.difference} | ${r.known ?? '**unexplained**'} |`),
     '',
   ].join('\n');
+  mkdirSync(reportDir, { recursive: true });
   writeFileSync(join(reportDir, 'reference-vs-airflow.md'), table);
 });
 
