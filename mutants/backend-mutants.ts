@@ -245,39 +245,43 @@ const blankConnectionMissing: MutantSpec = {
     })(real),
 };
 
+/** Reads the connection; when that fails, `recover` decides the answer, knowing the stored text. */
+class RecoveringBackend extends ForwardingBackend {
+  constructor(
+    inner: ConstructorParameters<typeof ForwardingBackend>[0],
+    private readonly recover: (error: unknown, stored: string, connId: string) => Connection | null,
+  ) {
+    super(inner);
+  }
+
+  override async getConnection(connId: string) {
+    try {
+      return await this.inner.getConnection(connId);
+    } catch (error) {
+      return this.recover(error, (await this.inner.getConnValue(connId)) ?? '', connId);
+    }
+  }
+}
+
 const lenientParsing: MutantSpec = {
   name: 'malformed-uri-read-leniently',
   breaks: '§6.1 swallows URI and JSON parse errors and returns a connection with only conn_type set',
   backend: (real) =>
-    new (class extends ForwardingBackend {
-      override async getConnection(connId: string) {
-        try {
-          return await this.inner.getConnection(connId);
-        } catch (error) {
-          if (!(error instanceof ConnectionFormatError)) throw error;
-          const stored = (await this.inner.getConnValue(connId)) ?? '';
-          return Connection.fromFields({ conn_type: uriParts(stored)?.scheme ?? null }, { connId });
-        }
-      }
-    })(real),
+    new RecoveringBackend(real, (error, stored, connId) => {
+      if (!(error instanceof ConnectionFormatError)) throw error;
+      return Connection.fromFields({ conn_type: uriParts(stored)?.scheme ?? null }, { connId });
+    }),
 };
 
 const errorsEchoValues: MutantSpec = {
   name: 'errors-echo-the-value',
   breaks: 'Standards: a format error message repeats the stored value, secret included',
   backend: (real) =>
-    new (class extends ForwardingBackend {
-      override async getConnection(connId: string) {
-        try {
-          return await this.inner.getConnection(connId);
-        } catch (error) {
-          if (!isSecretsError(error)) throw error;
-          const stored = await this.inner.getConnValue(connId);
-          const ErrorClass = error.constructor as new (message: string) => SecretsError;
-          throw new ErrorClass(`${error.message} (value: ${stored ?? ''})`);
-        }
-      }
-    })(real),
+    new RecoveringBackend(real, (error, stored) => {
+      if (!isSecretsError(error)) throw error;
+      const ErrorClass = error.constructor as new (message: string) => SecretsError;
+      throw new ErrorClass(`${error.message} (value: ${stored})`);
+    }),
 };
 
 const jsonPortKeptAsText: MutantSpec = {

@@ -19,6 +19,11 @@ async function seedAndRead(ctx: CaseContext, uri: string, hint = 'conn') {
   return { connId, connection: await ctx.backend.getConnection(connId) };
 }
 
+/** A postgres connection as fields, with conn_type written the long way (`postgresql`). */
+function postgresFields(password: string, extra: Record<string, unknown>): Record<string, unknown> {
+  return { conn_type: 'postgresql', host: 'db.example.com', login: 'svc_reader', password, schema: 'analytics', port: 5432, extra };
+}
+
 function structuredConnectionCases(target: TargetDefinition): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
   if (hasCapability(target, 'json-connections')) {
@@ -30,17 +35,7 @@ function structuredConnectionCases(target: TargetDefinition): ConformanceCase[] 
         async run(ctx) {
           const connId = ctx.ids.next('json');
           const password = ctx.secrets.token('pw');
-          await ctx.fixtures.putConnection(connId, {
-            fields: {
-              conn_type: 'postgresql',
-              host: 'db.example.com',
-              login: 'svc_reader',
-              password,
-              schema: 'analytics',
-              port: 5432,
-              extra: { sslmode: 'require', nested: { retries: [1, 2] } },
-            },
-          });
+          await ctx.fixtures.putConnection(connId, { fields: postgresFields(password, { sslmode: 'require', nested: { retries: [1, 2] } }) });
           expectConnection(
             await ctx.backend.getConnection(connId),
             {
@@ -78,17 +73,7 @@ function structuredConnectionCases(target: TargetDefinition): ConformanceCase[] 
       async run(ctx) {
         const connId = ctx.ids.next('fields');
         const password = ctx.secrets.token('pw');
-        await ctx.fixtures.putConnection(connId, {
-          fields: {
-            conn_type: 'postgresql',
-            host: 'db.example.com',
-            login: 'svc_reader',
-            password,
-            schema: 'analytics',
-            port: 5432,
-            extra: { sslmode: 'require' },
-          },
-        });
+        await ctx.fixtures.putConnection(connId, { fields: postgresFields(password, { sslmode: 'require' }) });
         expectConnection(
           await ctx.backend.getConnection(connId),
           {
