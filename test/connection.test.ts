@@ -372,6 +372,54 @@ describe('spec §6.4: fromJson', () => {
     for (const parser of BOTH) expect(formatErrorOf(() => Connection.fromJson(json, { parser })).message).toMatch(/port/i);
   });
 
+  // int() keeps any integer; a JavaScript number would round past 2^53 (9007199254740993 -> ...992).
+  it.each([
+    ['{"port": 9007199254740991}', 9007199254740991],
+    ['{"port": 9007199254740993}', 9007199254740993n],
+    ['{"port": "-18446744073709551617"}', -18446744073709551617n],
+    ['{"port": 1e20}', 100000000000000000000n],
+    ['{"port": "１８４４６７４４０７３７０９５５１６１７"}', 18446744073709551617n],
+  ])('keeps port %s exactly as %s', (json, port) => {
+    for (const parser of BOTH) {
+      const connection = Connection.fromJson(json, { parser });
+      expect(connection.port).toBe(port);
+      expect(connection.getUri()).toBe(`//@:${port}`);
+      expect(pyJsonDumps(connection.toPythonView())).toContain(`"port": ${port}`);
+    }
+  });
+
+  it('keeps a fields port past 2^53 given as a bigint or digits, and names a rounded number', () => {
+    expect(Connection.fromFields({ port: 9007199254740993n }).port).toBe(9007199254740993n);
+    expect(Connection.fromFields({ port: '9007199254740993' }).port).toBe(9007199254740993n);
+    expect(formatErrorOf(() => Connection.fromFields({ port: 2 ** 60 })).message).toContain('past 2^53');
+  });
+
+  it('reads a port of 4300 digits and refuses 4301, as int() does', () => {
+    expect(Connection.fromJson(`{"port": "${'9'.repeat(4300)}"}`).port).toBe(10n ** 4300n - 1n);
+    expect(formatErrorOf(() => Connection.fromJson(`{"port": "${'9'.repeat(4301)}"}`)).message).toMatch(/port/i);
+  });
+
+  // int() copies ASCII as it is and skips only C's isspace() there; str.isspace() adds U+001C-U+001F.
+  it.each(['\u001c80', '80\u001f', ' \u001d80', '\u001e\u0668\u0660', '\u007f80'])('refuses the port %j', (port) => {
+    for (const parser of BOTH) expect(formatErrorOf(() => Connection.fromJson(JSON.stringify({ port }), { parser })).message).toMatch(/Expected integer value for port/);
+  });
+
+  it.each([
+    ['\t80\n', 80],
+    ['\u000b\u000c\r 80', 80],
+    ['\u008580\u00a0', 80],
+    ['\u300080\u2029', 80],
+  ])('skips the whitespace around the port %j', (port, value) => {
+    for (const parser of BOTH) expect(Connection.fromJson(JSON.stringify({ port }), { parser }).port).toBe(value);
+  });
+
+  it('raises ConnectionFormatError, not a bare MalformedSecretError, for JSON too deep to write back', () => {
+    // Core json.loads-es each query value, then json.dumps the dict around them: one level more.
+    const deep = `x://h?a=${'['.repeat(1000)}${']'.repeat(1000)}`;
+    expect(Connection.fromUri(deep, { parser: 'sdk' }).extra).toContain('[[[');
+    expect(formatErrorOf(() => Connection.fromUri(deep, { parser: 'core' })).message).toContain('cannot be written back as JSON');
+  });
+
   it('keeps special characters in passwords; core turns "" into null', () => {
     const special = 'pass :/!@#$%^&*(){}"';
     for (const parser of BOTH) expect(Connection.fromJson(JSON.stringify({ password: special }), { parser }).password).toBe(special);

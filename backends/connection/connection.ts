@@ -7,11 +7,13 @@
  * of that. `test/connection-differential.test.ts` checks this file against the installed Airflow.
  *
  * One deliberate difference: Airflow does not type-check JSON field values, so `{"host": 5}` gives
- * a connection whose host is the number 5 (and whose `get_uri()` then raises TypeError, which every
- * lookup path treats as a failed backend). Here the text fields are strings, so such a value is a
- * ConnectionFormatError at parse time. `test/connection-known-divergences.json` lists it.
+ * a connection whose host is the number 5. Mostly its `get_uri()` then raises TypeError, which every
+ * lookup path treats as a failed backend; but a falsy host or schema (`0`, `[]`) or any description
+ * is served as it is. Here the text fields are strings, so such a value is a ConnectionFormatError
+ * at parse time. `test/connection-known-divergences.ts` declares both cases, with the two other
+ * differences no port can avoid: Python's recursion budget for nested JSON, and Unicode versions.
  */
-import { ConnectionFormatError } from '../errors';
+import { ConnectionFormatError, MalformedSecretError } from '../errors';
 import {
   PythonJsonError,
   plainToPy,
@@ -34,13 +36,26 @@ export type ParserFlavour = 'sdk' | 'core';
  */
 export type ExtraView = Record<string, unknown> | unknown[] | string | number | boolean | null;
 
+/**
+ * A port as Airflow holds it: a Python int, which JSON and YAML values can make arbitrarily large or
+ * negative. A number while it is exact (every safe integer, so every port a socket takes), a bigint
+ * beyond 2^53, where a number would round to a neighbouring value.
+ */
+export type ConnectionPort = number | bigint;
+
+/** `value` as a ConnectionPort: a number when that is exact, else the bigint itself. */
+function exactPort(value: bigint): ConnectionPort {
+  const asNumber = Number(value);
+  return Number.isSafeInteger(asNumber) ? asNumber : value;
+}
+
 export interface ConnectionView {
   conn_type: string | null;
   host: string | null;
   login: string | null;
   password: string | null;
   schema: string | null;
-  port: number | null;
+  port: ConnectionPort | null;
   extra: ExtraView;
 }
 
@@ -55,11 +70,17 @@ const CORE_FIELD_NAMES = [...SDK_FIELD_NAMES, 'team_name'];
 const TEXT_FIELDS = ['conn_type', 'description', 'host', 'login', 'password', 'schema'] as const;
 type TextField = (typeof TEXT_FIELDS)[number];
 
-// Python's str.isspace() set (Unicode 14, as in Python 3.11): what str.strip() and int() skip.
+// Python's str.isspace() set (Unicode 14, as in Python 3.11): what str.strip() skips.
 const PYTHON_WHITESPACE =
   '\t\n\u000b\u000c\r\u001c\u001d\u001e\u001f \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005' +
   '\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
 const PYTHON_STRIP = new RegExp(`^[${PYTHON_WHITESPACE}]+|[${PYTHON_WHITESPACE}]+$`, 'g');
+/**
+ * What int() skips is narrower: CPython copies every character below U+007F as it is and skips
+ * only C's isspace() set among them, so the separators U+001C-U+001F are refused there although
+ * str.isspace() counts them. Beyond ASCII, each str.isspace() character counts as a space.
+ */
+const INT_ASCII_WHITESPACE = '\t\n\u000b\u000c\r ';
 
 // The code point of every "0" among Unicode 14 decimal digits (each starts a run of ten). Python's
 // int() accepts any of them, so `"٤٤٣"` is port 443.
@@ -103,8 +124,10 @@ function pythonInt(value: PyValue): bigint {
   if (typeof value !== 'string') throw new PythonIntError('type');
   let ascii = '';
   for (const ch of value) {
-    const digit = decimalDigitValue(ch.codePointAt(0) as number);
-    ascii += digit !== null ? String(digit) : PYTHON_WHITESPACE.includes(ch) ? ' ' : ch;
+    const code = ch.codePointAt(0) as number;
+    const digit = decimalDigitValue(code);
+    const isSpace = code < 0x7f ? INT_ASCII_WHITESPACE.includes(ch) : PYTHON_WHITESPACE.includes(ch);
+    ascii += digit !== null ? String(digit) : isSpace ? ' ' : ch;
   }
   const match = /^ *([+-]?)([0-9]+(?:_[0-9]+)*) *$/.exec(ascii);
   if (!match) throw new PythonIntError('value');
@@ -221,6 +244,20 @@ function parseJsonOrNull(text: string): PyValue | undefined {
   }
 }
 
+/**
+ * `json.dumps` while parsing a connection value. What fails there (a document nested past the bound
+ * of pyJsonDumps, once the query's own level is added) is a fault of the stored value, reported as
+ * the connection's format error like every other.
+ */
+function dumpsStoredValue(value: PyValue): string {
+  try {
+    return pyJsonDumps(value);
+  } catch (error) {
+    if (!(error instanceof MalformedSecretError) || error instanceof ConnectionFormatError) throw error;
+    throw formatError(`a JSON value in the connection cannot be written back as JSON: ${error.message}`, error.hint);
+  }
+}
+
 /** `from_uri` (SDK) / `_parse_from_uri` (core): the same steps, except the query's value types. */
 function parseUri(uri: string, parser: ParserFlavour): ParsedFields {
   const schemeCount = uri.split('://').length - 1;
@@ -258,7 +295,7 @@ function parseUri(uri: string, parser: ParserFlavour): ParsedFields {
           if (typed !== undefined) query.set(key, typed);
         }
       }
-      extra = pyJsonDumps(query);
+      extra = dumpsStoredValue(query);
     }
   }
   return { connType: normalizeConnType(rawConnType), host, schema, login, password, port, extra };
@@ -277,9 +314,9 @@ function textField(name: TextField, value: PyValue | undefined): string | null {
   throw notTextError(name, value);
 }
 
-function portFromJson(value: PyValue): number {
+function portFromJson(value: PyValue): bigint {
   try {
-    return Number(pythonInt(value));
+    return pythonInt(value);
   } catch (error) {
     const failure = error instanceof PythonIntError ? error.failure : 'value';
     const shown = typeof value === 'string' ? clip(JSON.stringify(value), 24) : pyTypeName(value);
@@ -304,7 +341,7 @@ export class Connection {
   host: string | null = null;
   login: string | null = null;
   schema: string | null = null;
-  port: number | null = null;
+  port: ConnectionPort | null = null;
   description: string | null = null;
   private storedPassword: string | null = null;
   private storedExtra: string | null = null;
@@ -376,14 +413,14 @@ export class Connection {
       return value;
     };
     const extra = take('extra');
-    if (extra !== undefined && pyTruthy(extra)) fields.set('extra', typeof extra === 'string' ? extra : pyJsonDumps(extra));
+    if (extra !== undefined && pyTruthy(extra)) fields.set('extra', typeof extra === 'string' ? extra : dumpsStoredValue(extra));
     const connType = take('conn_type');
     if (connType !== undefined && pyTruthy(connType)) {
       if (typeof connType !== 'string') throw notTextError('conn_type', connType);
       fields.set('conn_type', normalizeConnType(connType));
     }
     const port = take('port');
-    if (port !== undefined && pyTruthy(port)) fields.set('port', BigInt(portFromJson(port)));
+    if (port !== undefined && pyTruthy(port)) fields.set('port', portFromJson(port));
     return Connection.construct(fields, parser, options.connId ?? null);
   }
 
@@ -416,8 +453,11 @@ export class Connection {
     const port = kwargs.get('port');
     if (port !== undefined && port !== null) {
       if (port === '') kwargs.delete('port');
-      else if (typeof port === 'bigint' || typeof port === 'string') kwargs.set('port', BigInt(portFromJson(port)));
-      else throw formatError(`port must be an integer, got ${pyTypeName(port)}`);
+      else if (typeof port === 'bigint' || typeof port === 'string') kwargs.set('port', portFromJson(port));
+      else if (Number.isInteger(fields.port)) {
+        // plainToPy made it a float: past 2^53, a JavaScript number no longer tells the port exactly.
+        throw formatError('port is an integer past 2^53 held as a JavaScript number, which has rounded it', 'pass it as a bigint or a string of digits');
+      } else throw formatError(`port must be an integer, got ${pyTypeName(port)}`);
     }
     return Connection.construct(kwargs, parser, connId);
   }
@@ -481,7 +521,8 @@ export class Connection {
     }
     this.schema = textField('schema', kwargs.get('schema'));
     const port = kwargs.get('port');
-    this.port = port === undefined || port === null ? null : Number(port);
+    // construct() is handed ints only: from_json and fromFields have passed the port through int().
+    this.port = port === undefined || port === null ? null : exactPort(port as bigint);
     const extra = kwargs.get('extra');
     this.extra = extra === undefined || extra === null ? null : (extra as string);
   }
