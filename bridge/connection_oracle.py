@@ -1,16 +1,21 @@
 """Airflow's own connection parsers, driven over stdin/stdout for the differential test.
 
-One JSON object per input line:
+One JSON request per input line, or a JSON array of them (a batch):
     {"id": ..., "op": "parse" | "uri", "input": "...",
      "format": "uri" | "json" | "value", "parser": "sdk" | "core"}
-One JSON line back per input, in order:
+One JSON line back per input line, in order (an array of replies for a batch):
     {"id": ..., "view": {conn_type, host, login, password, schema, port, extra}, "extra_text": ...,
      "uri": "..." | null, "uri_error": {"type", "message"} | null}
 or  {"id": ..., "error": {"type": "<Python exception class>", "message": "..."}}
+`view.extra` is `extra_dejson` written as JSON text (null without extra): a document nested
+near Python's recursion limit cannot be nested two levels deeper inside a reply.
 
 "uri" format is `from_uri` (SDK) / `Connection(uri=...)` (core ORM); "json" is `from_json`;
 "value" is `BaseSecretsBackend` dispatch (strip, `{` means JSON), the path every backend takes.
 "parse" and "uri" differ only in what the caller reads: both report the view and `get_uri()`.
+
+Airflow's own code runs under the interpreter's default recursion limit, so a RecursionError is
+reported as Airflow raises it; only the oracle's own encoding of a reply gets a higher limit.
 
 Run it with the Airflow venv's python. It isolates itself (temporary AIRFLOW_HOME, SQLite in
 there) before importing Airflow, so no real configuration or database is read or written.
@@ -60,6 +65,8 @@ _isolate_airflow()
 from airflow.models.connection import Connection as CoreConnection  # noqa: E402
 from airflow.sdk.definitions.connection import Connection as SdkConnection  # noqa: E402
 
+from airflow._shared.secrets_masker import reset_secrets_masker  # noqa: E402
+
 try:  # 3.2+: the dispatch every backend runs (strip, then JSON or URI)
     from airflow._shared.secrets_backend.base import BaseSecretsBackend as _DispatchBase  # noqa: E402
 except ImportError:  # pragma: no cover - older layouts
@@ -84,8 +91,24 @@ def _parse(connection_class, fmt: str, text: str):
     return CoreConnection(conn_id=CONN_ID, uri=text)
 
 
+# Deep enough for any value json.loads returned under the default limit, plus the reply around it.
+ORACLE_RECURSION_LIMIT = 5000
+
+
+def _dumps_unbounded(value) -> str:
+    """json.dumps for the oracle's own replies, which must not fail where Airflow did not."""
+    default_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(ORACLE_RECURSION_LIMIT)
+    try:
+        return json.dumps(value)
+    finally:
+        sys.setrecursionlimit(default_limit)
+
+
 def _view(conn) -> dict:
     extra_text = conn.extra
+    # extra_dejson is Airflow's code: it runs under the default limit, like the parse.
+    extra = conn.extra_dejson if extra_text else None
     return {
         "conn_type": conn.conn_type,
         "host": conn.host,
@@ -93,11 +116,20 @@ def _view(conn) -> dict:
         "password": conn.password,
         "schema": conn.schema,
         "port": conn.port,
-        "extra": conn.extra_dejson if extra_text else None,
+        "extra": None if extra is None else _dumps_unbounded(extra),
     }
 
 
 def answer(request: dict) -> dict:
+    try:
+        return _answer(request)
+    finally:
+        # The core constructor adds each password to the process-wide log masker, which recompiles
+        # one regex of every secret so far: each request starts afresh, as a new process would.
+        reset_secrets_masker()
+
+
+def _answer(request: dict) -> dict:
     reply: dict = {"id": request.get("id")}
     connection_class = CoreConnection if request.get("parser") == "core" else SdkConnection
     try:
@@ -118,8 +150,8 @@ def answer(request: dict) -> dict:
 
 def _encode(reply: dict) -> str:
     try:
-        return json.dumps(reply)
-    except (TypeError, ValueError) as error:  # a value json cannot write: report it, keep going
+        return _dumps_unbounded(reply)
+    except (TypeError, ValueError, RecursionError) as error:  # a value json cannot write: report it, keep going
         return json.dumps({"id": reply.get("id"), "error": {"type": "OracleEncodingError", "message": str(error)}})
 
 
@@ -133,7 +165,10 @@ def main() -> int:
         except ValueError as error:
             out.write(json.dumps({"id": None, "error": {"type": "OracleProtocolError", "message": str(error)}}) + "\n")
             continue
-        out.write(_encode(answer(request)) + "\n")
+        if isinstance(request, list):
+            out.write("[" + ", ".join(_encode(answer(item)) for item in request) + "]\n")
+        else:
+            out.write(_encode(answer(request)) + "\n")
         out.flush()
     return 0
 

@@ -20,7 +20,8 @@ export const DEFAULT_SEED = 20_260_513;
 
 type Pick = <T>(items: readonly T[]) => T;
 
-class InputGrammar {
+/** The base grammar; `connection-edge-inputs.ts` extends it with the edges Airflow and the port may part on. */
+export class InputGrammar {
   private readonly faker: Faker;
   private readonly localFakers: Faker[];
   readonly pick: Pick;
