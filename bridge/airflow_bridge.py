@@ -424,6 +424,12 @@ def connection_fields(connection) -> dict | None:
             return value
         return json.dumps(value, default=str)
 
+    def port_field(value):
+        # JSON.parse rounds a number past 2^53; an int that large travels as its digits.
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
+            return str(value)
+        return plain(value)
+
     return {
         "conn_id": plain(getattr(connection, "conn_id", None)),
         "conn_type": plain(getattr(connection, "conn_type", None)),
@@ -431,7 +437,7 @@ def connection_fields(connection) -> dict | None:
         "login": plain(getattr(connection, "login", None)),
         "password": plain(getattr(connection, "password", None)),
         "schema": plain(getattr(connection, "schema", None)),
-        "port": plain(getattr(connection, "port", None)),
+        "port": port_field(getattr(connection, "port", None)),
         "extra": plain(getattr(connection, "extra", None)),
         "description": plain(getattr(connection, "description", None)),
     }

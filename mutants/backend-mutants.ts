@@ -27,7 +27,7 @@ function queryPairs(query: string): Array<[string, string]> {
 }
 
 /** Reads the connection, then lets `mutate` damage it using the stored text. */
-class DamagingBackend extends ForwardingBackend {
+export class DamagingBackend extends ForwardingBackend {
   constructor(
     inner: ConstructorParameters<typeof ForwardingBackend>[0],
     private readonly mutate: (connection: Connection, stored: string) => void,
@@ -246,7 +246,7 @@ const blankConnectionMissing: MutantSpec = {
 };
 
 /** Reads the connection; when that fails, `recover` decides the answer, knowing the stored text. */
-class RecoveringBackend extends ForwardingBackend {
+export class RecoveringBackend extends ForwardingBackend {
   constructor(
     inner: ConstructorParameters<typeof ForwardingBackend>[0],
     private readonly recover: (error: unknown, stored: string, connId: string) => Connection | null,

@@ -8,6 +8,7 @@ import { configMutants, harnessMutants, localEnvFileMutants } from './harness-mu
 import { awsMutants } from './aws-mutants';
 import { vaultMutants } from './vault-mutants';
 import { resilienceMutants } from './resilience-mutants';
+import { portMutants } from './port-mutants';
 import { mutantOf, type MutantTarget } from './mutant';
 import { envTarget } from '../targets/env.target';
 import { localTargets } from '../targets/local.target';
@@ -32,6 +33,7 @@ function perFormat(format: FileFormat): MutantTarget[] {
 
 export const mutantTargets: readonly MutantTarget[] = [
   ...environmentBackendMutants.map((spec) => mutantOf(envTarget, spec)),
+  ...portMutants.map((spec) => mutantOf(envTarget, spec)),
   ...harnessMutants.map((spec) => mutantOf(envTarget, spec)),
   ...[...configMutants, { ...missingIsAnError, name: `local-json-${missingIsAnError.name}` }].map((spec) => mutantOf(localJson, spec)),
   ...localEnvFileMutants.map((spec) => mutantOf(localEnv, spec)),

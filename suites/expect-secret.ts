@@ -15,7 +15,8 @@ export class SecretAssertionError extends Error {
 export function fingerprint(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  // JSON.stringify refuses a bigint (a port past 2^53); its digits serve as well.
+  const text = typeof value === 'string' ? value : typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
   const digest = createHash('sha256').update(String(text)).digest('hex').slice(0, 8);
   return `${typeof value} len ${String(text).length}, sha256 ${digest}`;
 }

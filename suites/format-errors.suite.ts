@@ -155,6 +155,12 @@ export const formatErrorsSuite = defineSuite({
       /port/i,
     ),
     malformedConnection(
+      'a port with letters after its digits is a ConnectionFormatError',
+      '§6.1.9 urlsplit().port takes digits only ("5432abc" is not port.isdigit()), so "Port could not be cast to integer value"',
+      (pw) => `mysql://svc:${pw}@db.example.com:5432abc/main`,
+      /port/i,
+    ),
+    malformedConnection(
       'a port above 65535 is a ConnectionFormatError',
       '§6.1.9 urlsplit().port raises "Port out of range 0-65535"',
       (pw) => `mysql://svc:${pw}@db.example.com:70000/main`,
@@ -184,6 +190,20 @@ export const formatErrorsSuite = defineSuite({
       'a JSON port that is not an integer is a ConnectionFormatError',
       '§6.4 from_json: int(port) fails with "Expected integer value for `port`"',
       (pw) => JSON.stringify({ conn_type: 'http', password: pw, port: 'eighty' }),
+      /port/i,
+      ['connections', 'json-connections', 'conn-value'],
+    ),
+    malformedConnection(
+      'a JSON port with letters after its digits is a ConnectionFormatError',
+      '§6.4 from_json: int("5432abc") raises ValueError, so "Expected integer value for `port`"',
+      (pw) => JSON.stringify({ conn_type: 'http', password: pw, port: '5432abc' }),
+      /port/i,
+      ['connections', 'json-connections', 'conn-value'],
+    ),
+    malformedConnection(
+      'a JSON port after a U+001C-U+001F separator is a ConnectionFormatError',
+      '§6.4 from_json: int() skips only C whitespace among ASCII characters, so int() of U+001C then "5432" raises ValueError, although str.strip() would remove the separator',
+      (pw) => JSON.stringify({ conn_type: 'http', password: pw, port: '\u001c5432' }),
       /port/i,
       ['connections', 'json-connections', 'conn-value'],
     ),

@@ -63,6 +63,18 @@ function structuredConnectionCases(target: TargetDefinition): ConformanceCase[] 
           expectConnection(await ctx.backend.getConnection(connId), { port: 6543, connType: 'mysql' }, `connection "${connId}"`);
         },
       },
+      {
+        name: 'a JSON port past 2^53 keeps every digit',
+        rule: '§6.4 from_json: int(port) is a Python int, exact at any size (a JavaScript number would make 9007199254740993 ...992)',
+        needs: ['connections', 'json-connections'],
+        async run(ctx) {
+          const connId = ctx.ids.next('bigport');
+          await ctx.fixtures.putConnection(connId, {
+            fields: { conn_type: 'http', host: 'api.internal', port: '9007199254740993', password: ctx.secrets.token('pw') },
+          });
+          expectConnection(await ctx.backend.getConnection(connId), { port: 9007199254740993n, connType: 'http' }, `connection "${connId}"`);
+        },
+      },
     );
   }
   if (hasCapability(target, 'field-connections')) {
