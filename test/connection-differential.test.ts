@@ -26,9 +26,10 @@ import { airflowOutcome, difference, ourOutcome, type Outcome } from './support/
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const airflowPython = process.env.ASC_AIRFLOW_PYTHON ?? resolve(repoRoot, '.cache/airflow-venv/bin/python');
 const oracleScript = resolve(repoRoot, 'bridge/connection_oracle.py');
-// Overridable to explore further; the declared groups are checked against the defaults.
+// Overridable to explore further; a declared group must explain something only on the defaults.
 const INPUT_COUNT = Number(process.env.ASC_DIFFERENTIAL_INPUTS ?? 10_000);
 const SEED = Number(process.env.ASC_DIFFERENTIAL_SEED ?? 20_261_202);
+const EXPLORING = process.env.ASC_DIFFERENTIAL_INPUTS !== undefined || process.env.ASC_DIFFERENTIAL_SEED !== undefined;
 const ORACLE_BATCH = 500;
 const ORACLE_TIMEOUT_MS = 240_000;
 const PARSERS: readonly ParserFlavour[] = ['sdk', 'core'];
@@ -160,7 +161,7 @@ describe('connection model against Airflow 3.3.2 (differential)', () => {
         ].join('\n'),
       );
       expect(unexplained.slice(0, 40), `${unexplained.length} unexplained divergences`).toEqual([]);
-      expect(stale, 'declared groups that explain no input (remove them, or the generator lost their inputs)').toEqual([]);
+      if (!EXPLORING) expect(stale, 'declared groups that explain no input (remove them, or the generator lost their inputs)').toEqual([]);
     },
     ORACLE_TIMEOUT_MS + 60_000,
   );

@@ -116,10 +116,11 @@ const nonTextGetUriFails: KnownDivergence = {
   id: 'non-string-text-field-get-uri-fails',
   parsers: BOTH,
   reason:
-    'Connection JSON whose top-level login, SDK password, or truthy host or schema is a number, boolean, list or object ' +
-    '(e.g. {"login": 0}, {"host": 5}). Airflow does not type-check them: from_json passes them to the constructor, and ' +
-    'the SDK attrs class and the core ORM object (never flushed) keep the Python object. Its get_uri() then raises ' +
-    '(quote() of a non-str is a TypeError; "://" in 5 too; a list host has no .split), and both lookup loops ' +
+    'Connection JSON whose top-level login, SDK password, truthy host or schema, or truthy list or object conn_type ' +
+    '(without a "-" member) is not a string (e.g. {"login": 0}, {"host": 5}, {"conn_type": ["x"]}). Airflow does not ' +
+    'type-check them: from_json passes them to the constructor, and the SDK attrs class and the core ORM object (never ' +
+    'flushed) keep the Python object. Its get_uri() then raises (quote() of a non-str is a TypeError, so is "://" in 5, ' +
+    'and a list has no .lower() or .split()), and both lookup loops ' +
     '(sdk/execution_time/context.py _get_connection, models/connection.py get_connection_from_secrets) call ' +
     'get_uri() inside the per-backend try, so Airflow logs the error and asks the next backend. Our text fields are ' +
     'string | null: we raise ConnectionFormatError at parse time, which the search path also treats as a failed ' +
@@ -135,8 +136,8 @@ const nonTextServed: KnownDivergence = {
     'description is anything but a string, and nothing else of that kind (e.g. {"host": 0}, {"description": 5}). ' +
     'Airflow keeps the object, and its get_uri() succeeds (it skips a falsy host and schema and never reads ' +
     'description), so the lookup serves a connection whose host is the int 0: the search stops at this backend. ' +
-    'Our text fields are string | null, so we raise ConnectionFormatError and the search path moves on to the next ' +
-    'backend. A real difference, kept on purpose: a hook reading host 0 or schema [] fails later and less clearly.',
+    'Our text fields are string | null for every caller, so we raise ConnectionFormatError and the search path moves ' +
+    'on to the next backend. A real difference in what a task gets, kept: the model does not carry non-text values.',
   explains: (c) => nonTextVerdict(c) === 'served',
 };
 
@@ -157,19 +158,20 @@ function bracketDepth(text: string): number {
 
 /** Our fixed bound (python-json.ts MAX_NESTING): the most Airflow could ever accept. */
 const OUR_NESTING_BOUND = 1000;
-/** Below this, Airflow has never run out of recursion budget on the differential's inputs. */
+/** Well below the oracle's bounds (983 and 990): a RecursionError under it is not this group. */
 const RECURSION_BUDGET_FLOOR = 900;
 
 const nestingPastAirflowBudget: KnownDivergence = {
   id: 'json-nesting-within-our-bound-past-airflow-recursion-budget',
   parsers: BOTH,
   reason:
-    'JSON nested between about 900 and 1000 levels (in a JSON connection, its extra, __extra__ or, in core, a query ' +
-    'value). CPython 3.11 counts each level of its C json scanner and encoder against the interpreter recursion ' +
-    'limit (1000), shared with the Python frames already on the stack, so Airflow raises RecursionError at a depth ' +
-    'that depends on its caller: about 990 levels for the SDK and 980 for the core ORM in the oracle, fewer under a ' +
-    "task's deeper stack. No fixed bound can match that; ours is 1000, the limit with no frame in use, so we never " +
-    'refuse what some Airflow process accepts, and we refuse (ConnectionFormatError) past it, where every one raises.',
+    'JSON nested deeper than Airflow can read at its call, but at most 1000 levels (a JSON connection, its extra, ' +
+    '__extra__ or, in core, a query value). CPython 3.11 counts each level of its C json scanner and encoder against ' +
+    'the interpreter recursion limit (1000), shared with the Python frames already on the stack, so Airflow raises ' +
+    'RecursionError at a depth that depends on its caller: in the oracle the deepest that parses is 990 levels for ' +
+    "the SDK and 983 for the core ORM, and fewer under a task's deeper stack. No fixed bound can match that; ours is " +
+    '1000, the limit with no frame in use, so we never refuse what some Airflow process accepts, and past it we ' +
+    'raise ConnectionFormatError where every one raises. Matched from 900 levels, with RecursionError on Airflow\'s side.',
   explains: (c) => {
     const airflowRanOut = c.theirs.error === 'RecursionError' || c.theirs.uriError === 'RecursionError';
     if (!airflowRanOut) return false;

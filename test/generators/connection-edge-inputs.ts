@@ -147,7 +147,7 @@ export class EdgeInputGrammar extends InputGrammar {
         close = `]${close}`;
       }
     }
-    return depth === 0 ? scalar : `${open}${depth > 0 && this.chance(0.8) ? scalar : ''}${close}`;
+    return depth === 0 ? scalar : `${open}${this.chance(0.8) ? scalar : ''}${close}`;
   }
 
   private depth(): number {
