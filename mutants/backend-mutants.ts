@@ -78,8 +78,7 @@ class EnvironmentNamesBackend extends ForwardingBackend {
 const environmentNameCaseKept: MutantSpec = {
   name: 'env-names-not-upper-cased',
   breaks: '§4 reads AIRFLOW_CONN_<id> / AIRFLOW_VAR_<id> without upper-casing the id',
-  backend: (real) =>
-    new EnvironmentNamesBackend(real, { connection: (id) => [`AIRFLOW_CONN_${id}`], variable: (key) => [`AIRFLOW_VAR_${key}`] }),
+  backend: (real) => new EnvironmentNamesBackend(real, { connection: (id) => [`AIRFLOW_CONN_${id}`], variable: (key) => [`AIRFLOW_VAR_${key}`] }),
 };
 
 const noPercentDecoding: MutantSpec = {
@@ -327,7 +326,7 @@ const dashesToUnderscores: MutantSpec = {
 
 const asciiUpperCase: MutantSpec = {
   name: 'env-names-ascii-upper-case',
-  breaks: '§4 upper-cases ASCII letters only, where Python\'s str.upper() maps ß to SS',
+  breaks: "§4 upper-cases ASCII letters only, where Python's str.upper() maps ß to SS",
   backend: (real) => new EnvironmentNamesBackend(real, { variable: (key) => [`AIRFLOW_VAR_${key.replace(/[a-z]/g, (c) => c.toUpperCase())}`] }),
 };
 

@@ -116,10 +116,7 @@ export const retrievalSuite = defineSuite({
       needs: ['connections'],
       async run(ctx) {
         const password = ctx.secrets.token('pw');
-        const { connId, connection } = await seedAndRead(
-          ctx,
-          `postgresql://svc_reader:${password}@db.example.com:5432/analytics?sslmode=require`,
-        );
+        const { connId, connection } = await seedAndRead(ctx, `postgresql://svc_reader:${password}@db.example.com:5432/analytics?sslmode=require`);
         expectConnection(
           connection,
           {
@@ -170,7 +167,7 @@ export const retrievalSuite = defineSuite({
     },
     {
       name: 'a config value comes back as stored',
-      rule: '§3.3 get_config returns the stored string for a sensitive option\'s _secret path',
+      rule: "§3.3 get_config returns the stored string for a sensitive option's _secret path",
       needs: ['config'],
       async run(ctx) {
         const key = ctx.ids.next('cfg');
@@ -264,10 +261,7 @@ export const retrievalSuite = defineSuite({
       needs: ['connections'],
       async run(ctx) {
         const extra = { token: ctx.secrets.token('tok'), nested: { list: [1, 'two', null], flag: false } };
-        const { connId, connection } = await seedAndRead(
-          ctx,
-          `http://api.example/?__extra__=${percentEncode(JSON.stringify(extra))}&ignored=yes`,
-        );
+        const { connId, connection } = await seedAndRead(ctx, `http://api.example/?__extra__=${percentEncode(JSON.stringify(extra))}&ignored=yes`);
         expectConnection(connection, { extra }, `connection "${connId}"`);
       },
     },

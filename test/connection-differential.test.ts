@@ -134,7 +134,13 @@ describe('connection model against Airflow 3.3.2 (differential)', () => {
           counts.agreed += 1;
           return;
         }
-        const divergence = { input, parser, ours, theirs, oursForJson: (json: string) => ourOutcome({ format: 'json', input: json, shape: 'recheck' }, parser) };
+        const divergence = {
+          input,
+          parser,
+          ours,
+          theirs,
+          oursForJson: (json: string) => ourOutcome({ format: 'json', input: json, shape: 'recheck' }, parser),
+        };
         const group = knownDivergences.find((candidate) => candidate.parsers.includes(parser) && candidate.explains(divergence));
         if (group) {
           explainedBy.set(group.id, (explainedBy.get(group.id) ?? 0) + 1);
@@ -157,7 +163,10 @@ describe('connection model against Airflow 3.3.2 (differential)', () => {
           `  declared groups: ${[...explainedBy].map(([id, count]) => `${id}=${count}`).join(' ')}`,
           `  unexplained ${unexplained.length}`,
           `  time: generate ${seconds(began, generated)}, our parses ${seconds(generated, parsed)} (while the Airflow oracle runs: ${seconds(generated, answered)}), compare ${seconds(answered, compared)}; total ${seconds(began, compared)}`,
-          `  shapes: ${[...shapes].sort().map(([shape, n]) => `${shape}=${n}`).join(' ')}`,
+          `  shapes: ${[...shapes]
+            .sort()
+            .map(([shape, n]) => `${shape}=${n}`)
+            .join(' ')}`,
         ].join('\n'),
       );
       expect(unexplained.slice(0, 40), `${unexplained.length} unexplained divergences`).toEqual([]);

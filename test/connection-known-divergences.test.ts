@@ -41,7 +41,13 @@ describe('declared connection divergences', () => {
   it('do not claim a "host": 5 nested in extra, nor a difference beside the odd field', () => {
     // A model that refused {"host": 5} inside extra would differ here; no group may cover it.
     const nested: Outcome = { error: 'ValueError' };
-    expect(explainedBy(json('{"extra": {"host": 5}, "port": "\\u001c80"}'), { view: airflowView({ port: 80n, extra: new Map([['host', 5n]]) }), extraText: '{"host": 5}', uri: '//@:80/?__extra__=%7B%22host%22%3A+5%7D' })).toBeNull();
+    expect(
+      explainedBy(json('{"extra": {"host": 5}, "port": "\\u001c80"}'), {
+        view: airflowView({ port: 80n, extra: new Map([['host', 5n]]) }),
+        extraText: '{"host": 5}',
+        uri: '//@:80/?__extra__=%7B%22host%22%3A+5%7D',
+      }),
+    ).toBeNull();
     expect(explainedBy(json('{"extra": {"host": 5}}'), nested)).toBeNull();
     // The odd host explains the refusal, but Airflow read the port differently: not this group.
     const portAlsoDiffers: Outcome = { view: airflowView({ host: 0n, port: 81n }), extraText: null, uri: '//@:81' };

@@ -171,7 +171,7 @@ const nestingPastAirflowBudget: KnownDivergence = {
     'RecursionError at a depth that depends on its caller: in the oracle the deepest that parses is 990 levels for ' +
     "the SDK and 983 for the core ORM, and fewer under a task's deeper stack. No fixed bound can match that; ours is " +
     '1000, the limit with no frame in use, so we never refuse what some Airflow process accepts, and past it we ' +
-    'raise ConnectionFormatError where every one raises. Matched from 900 levels, with RecursionError on Airflow\'s side.',
+    "raise ConnectionFormatError where every one raises. Matched from 900 levels, with RecursionError on Airflow's side.",
   explains: (c) => {
     const airflowRanOut = c.theirs.error === 'RecursionError' || c.theirs.uriError === 'RecursionError';
     if (!airflowRanOut) return false;
@@ -191,7 +191,14 @@ const nestingPastAirflowBudget: KnownDivergence = {
  * All 55 are unassigned in Unicode 14.0, so Python maps each to itself.
  */
 const CASED_AFTER_UNICODE_14: readonly string[] = [
-  0x1c89, 0xa7cb, 0xa7cc, 0xa7ce, 0xa7d2, 0xa7d4, 0xa7da, 0xa7dc,
+  0x1c89,
+  0xa7cb,
+  0xa7cc,
+  0xa7ce,
+  0xa7d2,
+  0xa7d4,
+  0xa7da,
+  0xa7dc,
   ...Array.from({ length: 0x10d65 - 0x10d50 + 1 }, (_, i) => 0x10d50 + i),
   ...Array.from({ length: 0x16eb8 - 0x16ea0 + 1 }, (_, i) => 0x16ea0 + i),
 ].map((codePoint) => String.fromCodePoint(codePoint));

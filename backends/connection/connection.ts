@@ -85,11 +85,10 @@ const INT_ASCII_WHITESPACE = '\t\n\u000b\u000c\r ';
 // The code point of every "0" among Unicode 14 decimal digits (each starts a run of ten). Python's
 // int() accepts any of them, so `"٤٤٣"` is port 443.
 const DECIMAL_DIGIT_ZEROS = [
-  0x30, 0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66, 0xde6, 0xe50, 0xed0,
-  0xf20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620,
-  0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10, 0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0,
-  0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50, 0x11d50, 0x11da0, 0x16a60,
-  0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0,
+  0x30, 0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66, 0xde6, 0xe50, 0xed0, 0xf20, 0x1040, 0x1090, 0x17e0,
+  0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10, 0x104a0,
+  0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50, 0x11d50, 0x11da0,
+  0x16a60, 0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0,
 ];
 
 /** Python `str.strip()`. */
@@ -164,9 +163,7 @@ function clip(text: string, max = 80): string {
 export function redactConnectionText(value: string): string {
   const text = pythonStrip(value);
   if (text.startsWith('{')) {
-    return text.replace(/"(?:[^"\\]|\\.)*"(\s*:)?/g, (literal, colon: string | undefined) =>
-      colon ? literal : '"***"',
-    );
+    return text.replace(/"(?:[^"\\]|\\.)*"(\s*:)?/g, (literal, colon: string | undefined) => (colon ? literal : '"***"'));
   }
   const schemeMatch = /^[^:/?#@]*:\/\//.exec(text);
   const head = schemeMatch ? schemeMatch[0] : '';
@@ -456,7 +453,10 @@ export class Connection {
       else if (typeof port === 'bigint' || typeof port === 'string') kwargs.set('port', portFromJson(port));
       else if (Number.isInteger(fields.port)) {
         // plainToPy made it a float: past 2^53, a JavaScript number no longer tells the port exactly.
-        throw formatError('port is an integer past 2^53 held as a JavaScript number, which has rounded it', 'pass it as a bigint or a string of digits');
+        throw formatError(
+          'port is an integer past 2^53 held as a JavaScript number, which has rounded it',
+          'pass it as a bigint or a string of digits',
+        );
       } else throw formatError(`port must be an integer, got ${pyTypeName(port)}`);
     }
     return Connection.construct(kwargs, parser, connId);

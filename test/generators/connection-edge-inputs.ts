@@ -21,19 +21,78 @@ const CASED_AFTER_UNICODE_14 = [
 ].map((codePoint) => String.fromCodePoint(codePoint));
 /** Other newer characters: digits of later scripts, and letters whose NFKC form changed meaning. */
 const OTHER_NEW_CHARACTERS = [
-  '\u{11f50}', '\u{11f59}', '\u{1e4f1}', '\u{10d40}', '\u{1ccf3}', '\u{1ccd6}', '\u{1e030}', '\ua7f1', '\u{10d70}', '\ua7cd', '\u{16ebb}',
+  '\u{11f50}',
+  '\u{11f59}',
+  '\u{1e4f1}',
+  '\u{10d40}',
+  '\u{1ccf3}',
+  '\u{1ccd6}',
+  '\u{1e030}',
+  '\ua7f1',
+  '\u{10d70}',
+  '\ua7cd',
+  '\u{16ebb}',
 ];
 /** Zero of some decimal digit runs Python 3.11's int() reads (ASCII, Arabic-Indic, fullwidth, Mathematical). */
 const DIGIT_ZEROS = [0x30, 0x660, 0x6f0, 0x966, 0xff10, 0x1d7ce, 0x1e950];
 /** Around a port: Python int() skips the first six only among ASCII; str.strip() skips the next four too. */
 const PORT_SPACING = [
-  '\t', '\n', '\u000b', '\u000c', '\r', ' ', '\u001c', '\u001d', '\u001e', '\u001f', '\u0000', '\u0001', '\u007f', '\u0085',
-  '\u00a0', '\u1680', '\u180e', '\u2000', '\u200a', '\u200b', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '_', '+', '-',
+  '\t',
+  '\n',
+  '\u000b',
+  '\u000c',
+  '\r',
+  ' ',
+  '\u001c',
+  '\u001d',
+  '\u001e',
+  '\u001f',
+  '\u0000',
+  '\u0001',
+  '\u007f',
+  '\u0085',
+  '\u00a0',
+  '\u1680',
+  '\u180e',
+  '\u2000',
+  '\u200a',
+  '\u200b',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ufeff',
+  '_',
+  '+',
+  '-',
 ];
 /** JSON values of every type, for fields Airflow does not type-check. */
 const ODD_JSON_VALUES = [
-  'null', '""', '" "', '0', '1', '-0', '0.0', '-0.0', '1.5', 'true', 'false', '[]', '{}', '["x"]', '["://"]', '[0]', '{"a": 1}',
-  '{"": ""}', 'NaN', 'Infinity', '-Infinity', '9007199254740993', '"0"', '"h"',
+  'null',
+  '""',
+  '" "',
+  '0',
+  '1',
+  '-0',
+  '0.0',
+  '-0.0',
+  '1.5',
+  'true',
+  'false',
+  '[]',
+  '{}',
+  '["x"]',
+  '["://"]',
+  '[0]',
+  '{"a": 1}',
+  '{"": ""}',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '9007199254740993',
+  '"0"',
+  '"h"',
 ];
 const TEXT_FIELDS = ['conn_type', 'host', 'login', 'password', 'schema', 'description'] as const;
 
@@ -116,7 +175,12 @@ export class EdgeInputGrammar extends InputGrammar {
   bigPort(): Generated {
     return this.pick([
       () => this.stored(this.objectOf([...this.companions(), `"port": ${this.bigPortJson()}`]), 'json', 'edge:port-big:json'),
-      () => this.stored(`${this.scheme()}://${this.userinfo()}${this.host()}:${this.bigInteger().replace('-', '')}${this.path()}`, 'uri', 'edge:port-big:uri'),
+      () =>
+        this.stored(
+          `${this.scheme()}://${this.userinfo()}${this.host()}:${this.bigInteger().replace('-', '')}${this.path()}`,
+          'uri',
+          'edge:port-big:uri',
+        ),
       () => this.stored(`{"uri": ${JSON.stringify(`postgres://h:${this.bigInteger()}/db`)}}`, 'json', 'edge:port-big:uri-key'),
     ])();
   }
@@ -126,7 +190,10 @@ export class EdgeInputGrammar extends InputGrammar {
     return this.pick([
       () => this.stored(this.objectOf([...this.companions(), `"port": ${JSON.stringify(port)}`]), 'json', 'edge:port-space:json'),
       // Raw control characters inside a JSON string are a decode error in both: rarer.
-      () => (this.chance(0.3) ? this.stored(`{"port": "${port.replace(/["\\]/g, '')}"}`, 'json', 'edge:port-space:json-raw') : this.stored(`{"port": ${JSON.stringify(port)}}`, 'json', 'edge:port-space:json')),
+      () =>
+        this.chance(0.3)
+          ? this.stored(`{"port": "${port.replace(/["\\]/g, '')}"}`, 'json', 'edge:port-space:json-raw')
+          : this.stored(`{"port": ${JSON.stringify(port)}}`, 'json', 'edge:port-space:json'),
       () => this.stored(`${this.scheme()}://${this.userinfo()}${this.host()}:${port}${this.path()}${this.query()}`, 'uri', 'edge:port-space:uri'),
       () => this.stored(`${this.scheme()}://${this.host()}:${this.int(1, 65535)}${this.path()}`, 'value', 'edge:port-space:padded'),
     ])();
@@ -165,11 +232,30 @@ export class EdgeInputGrammar extends InputGrammar {
     const depth = this.depth();
     const queryText = (json: string): string => (this.chance(0.7) ? encodeURIComponent(json) : json.replace(/ /g, '+'));
     return this.pick([
-      () => this.stored(this.objectOf([`"conn_type": "http"`, `"extra": {"a": ${this.nested(Math.max(depth - 2, 0))}}`]), 'json', 'edge:deep:json-extra'),
-      () => this.stored(this.objectOf([...this.companions().filter((f) => !f.startsWith('"extra"')), `"extra": ${JSON.stringify(`{"a": ${this.nested(Math.max(depth - 1, 0))}}`)}`]), 'json', 'edge:deep:json-extra-text'),
+      () =>
+        this.stored(this.objectOf([`"conn_type": "http"`, `"extra": {"a": ${this.nested(Math.max(depth - 2, 0))}}`]), 'json', 'edge:deep:json-extra'),
+      () =>
+        this.stored(
+          this.objectOf([
+            ...this.companions().filter((f) => !f.startsWith('"extra"')),
+            `"extra": ${JSON.stringify(`{"a": ${this.nested(Math.max(depth - 1, 0))}}`)}`,
+          ]),
+          'json',
+          'edge:deep:json-extra-text',
+        ),
       () => this.stored(`{"extra": ${JSON.stringify(this.nested(depth))}}`, 'json', 'edge:deep:json-extra-text'),
-      () => this.stored(`{"${this.pick(['port', 'host', 'login', 'description', 'schema', 'nope'])}": ${this.nested(Math.max(depth - 1, 0))}}`, 'json', 'edge:deep:json-field'),
-      () => this.stored(`${this.scheme()}://${this.host()}/db?__extra__=${queryText(`{"a": ${this.nested(Math.max(depth - 1, 0))}}`)}`, 'uri', 'edge:deep:uri-extra'),
+      () =>
+        this.stored(
+          `{"${this.pick(['port', 'host', 'login', 'description', 'schema', 'nope'])}": ${this.nested(Math.max(depth - 1, 0))}}`,
+          'json',
+          'edge:deep:json-field',
+        ),
+      () =>
+        this.stored(
+          `${this.scheme()}://${this.host()}/db?__extra__=${queryText(`{"a": ${this.nested(Math.max(depth - 1, 0))}}`)}`,
+          'uri',
+          'edge:deep:uri-extra',
+        ),
       () => this.stored(`${this.scheme()}://${this.host()}/db?__extra__=${queryText(this.nested(depth))}`, 'uri', 'edge:deep:uri-extra'),
       () => this.stored(`${this.scheme()}://${this.host()}/db?a=1&deep=${queryText(this.nested(depth))}`, 'uri', 'edge:deep:uri-query'),
     ])();
@@ -189,13 +275,41 @@ export class EdgeInputGrammar extends InputGrammar {
 
   newUnicode(): Generated {
     const hostText = this.withNewCharacters(this.pick(['db.example.com', 'HOST', 'münchen.DE', 'a', '']));
-    const jsonText = (text: string): string => (this.chance(0.4) ? JSON.stringify(text) : JSON.stringify(text).replace(/[^\u0000-\u007f]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    const jsonText = (text: string): string =>
+      this.chance(0.4)
+        ? JSON.stringify(text)
+        : JSON.stringify(text).replace(/[^\u0000-\u007f]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
     return this.pick([
-      () => this.stored(`${this.scheme()}://${this.userinfo()}${hostText}${this.port()}${this.path()}${this.query()}`, 'uri', 'edge:unicode:uri-host'),
-      () => this.stored(`${this.scheme()}://${this.chance(0.5) ? this.withNewCharacters('user') : 'user'}:${this.withNewCharacters('pw')}@${this.chance(0.5) ? encodeURIComponent(hostText) : 'h'}/${this.withNewCharacters('Db')}?${this.withNewCharacters('K')}=${this.withNewCharacters('V')}`, 'uri', 'edge:unicode:uri-other'),
-      () => this.stored(`${this.pick(['k8s', 'spark'])}://${this.pick(['http', 'tcp'])}://${hostText}:${this.int(1, 65535)}`, 'uri', 'edge:unicode:uri-protocol-host'),
-      () => this.stored(this.objectOf([`"conn_type": ${jsonText(this.withNewCharacters(this.pick(['my-type', 'HTTP', 'x'])))}`, `"host": ${jsonText(hostText)}`, ...(this.chance(0.5) ? [`"port": ${jsonText(this.withNewCharacters(''))}`] : [])]), 'json', 'edge:unicode:json'),
-      () => this.stored(`{"conn_type": "x", "port": ${JSON.stringify(this.digitsIn(String(this.int(1, 9999)), this.pick([0x11f50, 0x1e4f0, 0x10d40, 0x1ccf0])))}}`, 'json', 'edge:unicode:json-new-digits'),
+      () =>
+        this.stored(`${this.scheme()}://${this.userinfo()}${hostText}${this.port()}${this.path()}${this.query()}`, 'uri', 'edge:unicode:uri-host'),
+      () =>
+        this.stored(
+          `${this.scheme()}://${this.chance(0.5) ? this.withNewCharacters('user') : 'user'}:${this.withNewCharacters('pw')}@${this.chance(0.5) ? encodeURIComponent(hostText) : 'h'}/${this.withNewCharacters('Db')}?${this.withNewCharacters('K')}=${this.withNewCharacters('V')}`,
+          'uri',
+          'edge:unicode:uri-other',
+        ),
+      () =>
+        this.stored(
+          `${this.pick(['k8s', 'spark'])}://${this.pick(['http', 'tcp'])}://${hostText}:${this.int(1, 65535)}`,
+          'uri',
+          'edge:unicode:uri-protocol-host',
+        ),
+      () =>
+        this.stored(
+          this.objectOf([
+            `"conn_type": ${jsonText(this.withNewCharacters(this.pick(['my-type', 'HTTP', 'x'])))}`,
+            `"host": ${jsonText(hostText)}`,
+            ...(this.chance(0.5) ? [`"port": ${jsonText(this.withNewCharacters(''))}`] : []),
+          ]),
+          'json',
+          'edge:unicode:json',
+        ),
+      () =>
+        this.stored(
+          `{"conn_type": "x", "port": ${JSON.stringify(this.digitsIn(String(this.int(1, 9999)), this.pick([0x11f50, 0x1e4f0, 0x10d40, 0x1ccf0])))}}`,
+          'json',
+          'edge:unicode:json-new-digits',
+        ),
     ])();
   }
 

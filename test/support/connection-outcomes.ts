@@ -92,7 +92,8 @@ export function difference(ours: Outcome, theirs: Outcome): string | null {
   const ourView = viewText(ours.view as PyDict);
   const theirView = viewText(theirs.view as PyDict);
   if (ourView !== theirView) return `view: ours ${ourView}, Airflow ${theirView}`;
-  if (ours.extraText !== theirs.extraText) return `extra text: ours ${pyJsonDumps(ours.extraText ?? null)}, Airflow ${pyJsonDumps(theirs.extraText ?? null)}`;
+  if (ours.extraText !== theirs.extraText)
+    return `extra text: ours ${pyJsonDumps(ours.extraText ?? null)}, Airflow ${pyJsonDumps(theirs.extraText ?? null)}`;
   if (ours.uriError !== undefined || theirs.uriError !== undefined) {
     if (ours.uriError !== undefined && theirs.uriError !== undefined && !isCrash(ours.uriError)) return null;
     return `get_uri: ours ${ours.uriError ?? ours.uri}, Airflow ${theirs.uriError ?? theirs.uri}`;
