@@ -9,7 +9,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Provisioning, ServerName } from '../containers/contract';
+import type { Provisioning, ServerKind } from '../containers/contract';
 import { dockerAvailability } from '../containers/docker';
 import { startServers } from '../containers/servers';
 import type { RunReport, ServersFile } from '../reports/model';
@@ -211,7 +211,8 @@ export async function runColdCi(repoRoot: string, outDir: string, timeoutMs: num
 // Server start per provisioning strategy.
 
 export interface ServerStart {
-  readonly server: ServerName;
+  /** The server kind's name. */
+  readonly server: string;
   readonly provisioning: Provisioning;
   /** Each start, alone on the machine's servers (not side by side with the others). */
   readonly samplesMs: readonly number[];
@@ -223,20 +224,21 @@ export interface ServerStart {
  * Starts each server alone, `repeats` times, and stops it; the start time includes readiness.
  * Docker is measured only where an engine answers; elsewhere every server says why not and how to fix it.
  */
-export async function measureServerStarts(servers: readonly ServerName[], provisioning: Provisioning, repeats: number, logDir: string): Promise<ServerStart[]> {
+export async function measureServerStarts(kinds: readonly ServerKind[], provisioning: Provisioning, repeats: number, logDir: string): Promise<ServerStart[]> {
   if (provisioning === 'docker') {
     const docker = await dockerAvailability();
     if (!docker.available) {
       const notRun = `not run: ${docker.reason}; start a Docker engine (dockerd or Docker Desktop) and run npm run bench again`;
-      return servers.map((server) => ({ server, provisioning, samplesMs: [], medianMs: null, notRun }));
+      return kinds.map((kind) => ({ server: kind.name, provisioning, samplesMs: [], medianMs: null, notRun }));
     }
   }
   const results: ServerStart[] = [];
-  for (const server of servers) {
+  for (const kind of kinds) {
+    const server = kind.name;
     const samplesMs: number[] = [];
     let notRun: string | undefined;
     for (let attempt = 0; attempt < repeats && notRun === undefined; attempt += 1) {
-      const started = await startServers([server], { provisioning, logDir: join(logDir, `${provisioning}-${server}-${attempt + 1}`) });
+      const started = await startServers([kind], { provisioning, logDir: join(logDir, `${provisioning}-${server}-${attempt + 1}`) });
       try {
         const ms = started.startTimesMs[server];
         if (ms === undefined) notRun = started.unavailable[server] ?? 'not run: the server did not start';

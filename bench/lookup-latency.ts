@@ -16,7 +16,7 @@ import { SearchPath } from '../backends/search-path';
 import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
 import { profileCalls, type ProfileDigest } from './cpu-profile';
 import { sampleInterleaved, type Sampled, type TimedPath } from './interleaved-sampler';
-import { rawClientFor, type RawClient } from './raw-clients';
+import type { RawClient } from '../targets/family';
 import { ratio, summarize, type LatencySummary } from './stats';
 
 export type PathId = 'raw' | 'reference' | 'cache-hit' | 'airflow';
@@ -87,6 +87,8 @@ export interface TargetLatency {
 export interface LatencyPlan {
   readonly target: TargetDefinition;
   readonly twin: TargetDefinition | null;
+  /** The plain client call (a) on the target's store, from its family; none: (a) is not run. */
+  readonly rawClient: ((target: TargetDefinition, session: TargetSession, key: string) => Promise<RawClient>) | null;
   /** Rounds kept; networked stores take fewer (each round costs milliseconds). */
   readonly rounds: number;
   readonly warmupRounds: number;
@@ -95,14 +97,6 @@ export interface LatencyPlan {
   readonly networked: boolean;
 }
 
-/** The bridged targets reading the same store layout as a reference target. */
-export const AIRFLOW_TWINS: Readonly<Record<string, string>> = {
-  env: 'airflow:env',
-  'local-json': 'airflow:local',
-  'vault-kv2': 'airflow:vault',
-  'aws-sm': 'airflow:aws-sm',
-  'aws-ssm': 'airflow:aws-ssm',
-};
 
 const PROFILE_CALLS = 200_000;
 const PROFILE_BUDGET_MS = 2_000;
@@ -153,7 +147,7 @@ export async function measureTargetLatency(
     const session = await target.open(environment);
     sessions.push(session);
     await session.fixtures.putVariable(key, value);
-    raw = await rawClientFor(target, session, key);
+    raw = plan.rawClient ? await plan.rawClient(target, session, key) : null;
 
     const reference = session.backend();
     // A first lookup logs in and opens the connection, so the request count below is per lookup.

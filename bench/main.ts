@@ -9,6 +9,8 @@
 import { pathToFileURL } from 'node:url';
 import { newCanary, newRunId } from '../cli/run-environment';
 import { UsageError } from '../cli/usage-error';
+import { buildRegistry } from '../suites/run-selection';
+import { MUTANT_FAMILY } from '../targets/registry';
 
 export interface BenchFlags {
   /** Run `.ci/run` on a fresh clone now (about 15 minutes) instead of reading the last record. */
@@ -19,9 +21,12 @@ export interface BenchFlags {
   readonly families: readonly string[];
 }
 
-export const HARNESS_FAMILIES = ['env', 'local', 'vault', 'aws', 'airflow'] as const;
+/** Every family a warm `npm test -- --backend=<family>` can be timed for: the registry's, mutants aside. */
+export const HARNESS_FAMILIES: readonly string[] = buildRegistry()
+  .familyNames()
+  .filter((family) => family !== MUTANT_FAMILY);
 
-const USAGE = 'npm run bench [-- --skip-harness] [-- --families=env,local,vault,aws,airflow] [-- --cold-ci]';
+const USAGE = `npm run bench [-- --skip-harness] [-- --families=${HARNESS_FAMILIES.join(',')}] [-- --cold-ci]`;
 
 export function parseBenchFlags(args: readonly string[]): BenchFlags {
   let coldCi = false;
@@ -36,7 +41,7 @@ export function parseBenchFlags(args: readonly string[]): BenchFlags {
         .split(',')
         .map((one) => one.trim())
         .filter((one) => one !== '');
-      const unknown = families.filter((one) => !(HARNESS_FAMILIES as readonly string[]).includes(one));
+      const unknown = families.filter((one) => !HARNESS_FAMILIES.includes(one));
       if (families.length === 0 || unknown.length > 0) {
         throw new UsageError(`--families takes ${HARNESS_FAMILIES.join(', ')}${unknown.length > 0 ? `, not ${unknown.join(', ')}` : ''}; usage: ${USAGE}`);
       }

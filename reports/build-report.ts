@@ -12,11 +12,11 @@ import {
   type RunReport,
   type ServerReport,
   type SuiteInfo,
-  type TargetDescription,
   type TargetProvisioning,
   type TargetReport,
   type UnitTestTotals,
 } from './model';
+import type { TargetDescription } from '../targets/target';
 import { buildTargetFigures } from './figures';
 import { judgeRun } from './verdict';
 

@@ -11,7 +11,8 @@ import type { MutantTarget } from '../mutants/mutant';
 import type { CertificationLevel, MetricUnit } from '../suites/suite';
 import { ownPackageVersion, type TargetDefinition, type TargetEnvironment } from '../targets/target';
 import { formatDuration } from './matrix';
-import type { BackendOrigin, CaseReport, RunReport, ServerReport, TargetDescription, TargetReport } from './model';
+import type { BackendOrigin, TargetDescription } from '../targets/target';
+import type { CaseReport, RunReport, ServerReport, TargetReport } from './model';
 
 export const CERTIFICATE_FILES = { markdown: 'certificate.md', html: 'certificate.html' } as const;
 

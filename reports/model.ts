@@ -7,7 +7,8 @@
  * Nothing in the model holds a secret value: errors are one line, skip reasons are the targets'
  * own sentences, and the canary is counted, never stored.
  */
-import type { Provisioning, ServerName } from '../containers/contract';
+import type { Provisioning } from '../containers/contract';
+import type { TargetDescription } from '../targets/target';
 import type { ProvisioningChoice } from '../containers/servers';
 import type { CaseMetric, CertificationLevel } from '../suites/suite';
 
@@ -61,45 +62,14 @@ export interface CaseReport {
 
 export type TargetProvisioning = Provisioning | 'embedded' | 'mixed';
 
-/** Whose code the certified backend is: the certificate words its findings accordingly. */
-export type BackendOrigin =
-  /** This package's TypeScript implementation of Airflow's rules. */
-  | 'reference'
-  /** Airflow's own class, run by Airflow itself through the bridge. */
-  | 'airflow'
-  /** A backend given on the runner's command line: a module, a command, an airflow.cfg. */
-  | 'custom'
-  /** A reference target broken on purpose, to prove the suites catch the bug. */
-  | 'mutant'
-  /** The target declares no `describe`. */
-  | 'unknown';
-
-/**
- * What a certificate says was certified, as the target declares it (`TargetDefinition.describe`).
- * The global setup redacts it before it enters the model (`describeTarget` in
- * reports/certificate.ts), so every report file may print it as is.
- */
-export interface TargetDescription {
-  /** The class as a deployment names it: `airflow.providers.hashicorp.secrets.vault.VaultBackend`, `VaultBackend`. */
-  backendClass: string;
-  origin: BackendOrigin;
-  /** Package name to version, for every version the result depends on: Airflow, the provider, this package. */
-  versions: Record<string, string>;
-  /** The kwargs the backend was built with; secret-looking values are redacted by name and by the run's canary. */
-  kwargs?: Record<string, unknown>;
-  /** Facts a reader needs about the configuration, one line each. */
-  notes?: string[];
-  /** Problems with the configuration itself (malformed `backend_kwargs`, ...), one line each. */
-  flags?: string[];
-}
-
 export interface TargetReport {
   name: string;
   family: string;
   backendKind: string;
   status: 'ran' | 'not-run';
   notRunReason?: string;
-  servers: ServerName[];
+  /** The server kinds the target needs, by name. */
+  servers: string[];
   /** `embedded` for targets that need no server. */
   provisioning: TargetProvisioning | null;
   /** One line for reports (the target's `summary`). */

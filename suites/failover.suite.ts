@@ -11,10 +11,11 @@
  * without limit or retries beyond its budget.
  */
 import type { SecretsBackend } from '../backends/contract';
-import { EnvironmentVariablesBackend, variableEnvName } from '../backends/environment-variables';
+import { EnvironmentVariablesBackend, variableEnvName } from '../backends/env/environment-variables';
 import { ConfigurationError, TimeoutError, UnavailableError, type SecretsError } from '../backends/errors';
 import type { LookupOutcome } from '../backends/search-path';
-import { createProxy, type CreatedProxy } from '../containers/toxiproxy';
+import { requireEndpoint } from '../containers/contract';
+import { createProxy, toxiproxyServer, type CreatedProxy, type ToxiproxyEndpoint } from '../containers/toxiproxy';
 import type { TargetDefinition } from '../targets/target';
 import { expectNoSecretIn, expectSecret, fingerprint } from './expect-secret';
 import { faultLookupMetric, LOOKUP_LATENCY, pollUntil, recoveryMetric, requestsMetric, settleWithin, timed } from './measure';
@@ -120,14 +121,8 @@ const FAULTS: readonly Fault[] = [
   },
 ];
 
-function toxiproxyOf(ctx: CaseContext) {
-  const toxiproxy = ctx.environment.servers.toxiproxy;
-  if (toxiproxy) return toxiproxy;
-  throw new ConfigurationError('the toxiproxy server of this run is not running', {
-    what: `target ${ctx.target.name}`,
-    where: 'TargetEnvironment.servers',
-    hint: 'declare toxiproxy among the target\'s servers so the runner starts it',
-  });
+function toxiproxyOf(ctx: CaseContext): ToxiproxyEndpoint {
+  return requireEndpoint(ctx.environment.servers, toxiproxyServer, `target ${ctx.target.name} (its failover cases)`);
 }
 
 function errorName(error: unknown): string {

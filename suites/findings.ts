@@ -22,3 +22,8 @@ export async function expectDeclaredFinding(running: Promise<void>, reason: stri
   }
   return { reason, observed };
 }
+
+/** The key a target's `knownFindings` uses for a case: `<suite id> › <case name>`. */
+export function findingKey(suiteId: string, caseName: string): string {
+  return `${suiteId} › ${caseName}`;
+}

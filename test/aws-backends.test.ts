@@ -21,9 +21,9 @@ import {
   requestsSentBy,
   sdkClientConfig,
   type LookupContext,
-} from '../backends/aws-client';
-import { SECRETS_MANAGER_NOT_FOUND_CODES, SecretsManagerBackend, standardizeSecretKeys } from '../backends/aws-secrets-manager';
-import { PARAMETER_STORE_NOT_FOUND_CODES, SystemsManagerParameterStoreBackend } from '../backends/aws-systems-manager';
+} from '../backends/aws/aws-client';
+import { SECRETS_MANAGER_NOT_FOUND_CODES, SecretsManagerBackend, standardizeSecretKeys } from '../backends/aws/secrets-manager-backend';
+import { PARAMETER_STORE_NOT_FOUND_CODES, SystemsManagerParameterStoreBackend } from '../backends/aws/parameter-store-backend';
 import { pyJsonDumps, pyJsonLoads, type PyDict } from '../backends/connection/python-json';
 import {
   ConfigurationError,
@@ -35,9 +35,11 @@ import {
   UnauthorizedError,
   UnavailableError,
 } from '../backends/errors';
-import { nativeMotoExecutable } from '../containers/moto';
+import { endpointOf } from '../containers/contract';
+import { motoIamServer, motoServer, nativeMotoExecutable } from '../containers/moto';
 import { startServers, type StartedServers } from '../containers/servers';
-import { awsParameterStoreTarget, awsSecretsManagerTarget, runRoot } from '../targets/aws.target';
+import { awsParameterStoreTarget, awsSecretsManagerTarget } from '../backends/aws/targets';
+import { runRoot } from '../backends/aws/stores';
 import type { TargetEnvironment } from '../targets/target';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -366,8 +368,8 @@ describe('against moto', () => {
 
   beforeAll(async () => {
     if (!existsSync(nativeMotoExecutable)) return;
-    servers = await startServers(['moto', 'moto-iam'], { provisioning: 'native', logDir });
-    environment = { runId: `aws-backends-${process.pid}`, scratchDir: logDir, servers: servers.endpoints };
+    servers = await startServers([motoServer, motoIamServer], { provisioning: 'native', logDir });
+    environment = { runId: `aws-backends-${process.pid}`, canary: 'cnryawsbackends', scratchDir: logDir, servers: servers.endpoints };
   }, 120_000);
 
   afterAll(async () => {
@@ -376,7 +378,7 @@ describe('against moto', () => {
   });
 
   function motoKwargs(name: 'moto' | 'moto-iam', extra: Record<string, unknown> = {}): Record<string, unknown> {
-    const endpoint = servers?.endpoints[name];
+    const endpoint = servers && endpointOf(servers.endpoints, name === 'moto' ? motoServer : motoIamServer);
     if (!endpoint) throw new Error(`${name} did not start`);
     return {
       endpoint_url: endpoint.endpoint,

@@ -40,13 +40,9 @@ import {
 import { freeLoopbackPort } from '../containers/native-process';
 import { nativeVaultExecutable, VaultServer, type StartedVaultServer } from '../containers/vault';
 import { expectNoSecretIn, expectRejects } from '../suites/expect-secret';
-import {
-  airflowBridgeCommand,
-  airflowPython,
-  ENVIRONMENT_VARIABLES_BACKEND,
-  installedAirflowVersions,
-  LOCAL_FILESYSTEM_BACKEND,
-} from '../targets/airflow.target';
+import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';
+import { LOCAL_FILESYSTEM_BACKEND_CLASS as LOCAL_FILESYSTEM_BACKEND } from '../backends/local/airflow-twin';
+import { airflowBridgeCommand, airflowPython, installedAirflowVersions } from '../targets/airflow-bridge';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'bridge-protocol-'));

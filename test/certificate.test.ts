@@ -16,13 +16,13 @@ import {
   type LevelResult,
 } from '../reports/certificate';
 import { renderCertificateHtml } from '../reports/certificate-html';
-import type { ConformanceMeta, RunReport, TargetDescription } from '../reports/model';
+import type { ConformanceMeta, RunReport } from '../reports/model';
 import { writeRunReports } from '../reports/publish';
 import type { CaseMetric, CertificationLevel } from '../suites/suite';
-import type { TargetDefinition, TargetEnvironment } from '../targets/target';
+import type { TargetDefinition, TargetDescription, TargetEnvironment } from '../targets/target';
 
 const CANARY = 'cnryc0ffee1234abcd';
-const environment: TargetEnvironment = { runId: 'run-1', scratchDir: '/tmp/scratch', servers: {} };
+const environment: TargetEnvironment = { runId: 'run-1', canary: 'cnrycertificatetest', scratchDir: '/tmp/scratch', servers: {} };
 const scratch = await mkdtemp(join(tmpdir(), 'certificate-test-'));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
 
@@ -34,6 +34,7 @@ function target(name: string, extra: Partial<TargetDefinition> = {}): TargetDefi
     backendKind: 'SomeBackend',
     capabilities: [],
     servers: [],
+    store: { layout: 'none' },
     open: () => Promise.reject(new Error('not opened in this test')),
     ...extra,
   };

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ConfigurationError, UnavailableError } from '../backends/errors';
-import type { ServerName } from '../containers/contract';
+import { buildRegistry } from '../suites/run-selection';
 import { dockerAvailability } from '../containers/docker';
 import { MotoServer, nativeMotoExecutable, type StartedMotoServer } from '../containers/moto';
 import { displayPath, runningServerProcesses, type ServerProcess } from '../containers/native-process';
@@ -222,10 +222,10 @@ async function runServersFixture(name: string, end: (child: ChildProcess) => voi
       new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
       exited.then((status) => `exited early: ${JSON.stringify(status)}`),
     ]);
-    const report = JSON.parse(firstLine.startsWith('{') ? firstLine : '{}') as { pids?: Record<ServerName, number> };
+    const report = JSON.parse(firstLine.startsWith('{') ? firstLine : '{}') as { pids?: Record<string, number> };
     expect(report.pids, `${firstLine}\n${stderr}`).toBeDefined();
     const serverPids = Object.values(report.pids ?? {});
-    expect(serverPids).toHaveLength(4);
+    expect(serverPids).toHaveLength(buildRegistry().serverKinds.length);
     const serverProcesses = [...new Set([...serverPids, ...processGroupMembers(serverPids)])];
     expect(serverProcesses.every(isAlive)).toBe(true);
 
@@ -264,8 +264,9 @@ describe('forced Docker provisioning', () => {
   it('marks every server unavailable, saying why, when no Docker engine answers', async (context) => {
     const docker = await dockerAvailability();
     if (docker.available) context.skip(`a Docker engine answers here (${docker.serverVersion})`);
-    const names: ServerName[] = ['vault', 'moto', 'moto-iam', 'toxiproxy'];
-    const servers = await startServers(names, { provisioning: 'docker', logDir });
+    const kinds = buildRegistry().serverKinds;
+    const names = kinds.map((kind) => kind.name);
+    const servers = await startServers(kinds, { provisioning: 'docker', logDir });
     try {
       expect(servers.endpoints).toEqual({});
       expect(Object.keys(servers.unavailable).sort()).toEqual([...names].sort());

@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { airflowPython, ENVIRONMENT_VARIABLES_BACKEND } from '../targets/airflow.target';
+import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';
+import { airflowPython } from '../targets/airflow-bridge';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 
 const RUN_TIMEOUT_MS = 240_000;

@@ -15,7 +15,7 @@ import {
   UnavailableError,
   type FileSyntaxError,
 } from '../backends/errors';
-import { LocalFilesystemBackend, pythonJsonDumps } from '../backends/local-filesystem';
+import { LocalFilesystemBackend, pythonJsonDumps } from '../backends/local/local-filesystem';
 
 let folder: string;
 let fileCounter = 0;

@@ -1,6 +1,6 @@
 import type { RetryErrorInfo } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { awsLookupBudget } from '../backends/aws-client';
+import { awsLookupBudget } from '../backends/aws/aws-client';
 import {
   BOTOCORE_DEFAULT_RETRY,
   botocoreLookupBudget,
@@ -13,7 +13,7 @@ import {
   withUrllib3Retry,
   type AttemptFailure,
 } from '../backends/retry';
-import { vaultAttemptFailure, vaultLookupBudget } from '../backends/vault';
+import { vaultAttemptFailure, vaultLookupBudget } from '../backends/vault/vault-backend';
 
 describe('urllib3 Retry as the hashicorp provider mounts it', () => {
   it('waits nothing after the first failure, then backoff_factor * 2 ** (n - 1)', () => {

@@ -29,8 +29,10 @@ import {
   readVaultKwargs,
   VaultBackend,
   type VaultRequestPhase,
-} from '../backends/vault';
+} from '../backends/vault/vault-backend';
 import { startServers, type StartedServers } from '../containers/servers';
+import { endpointOf } from '../containers/contract';
+import { vaultServer } from '../containers/vault';
 import { expectNoSecretIn } from '../suites/expect-secret';
 import { startCountingProxy } from '../containers/request-log-proxy';
 
@@ -229,8 +231,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'vault-backend-test-'));
 const secret = (hint: string) => `${hint}${randomBytes(8).toString('hex')}`;
 
 beforeAll(async () => {
-  servers = await startServers(['vault'], { provisioning: 'native', logDir: join(scratch, 'logs') });
-  const vault = servers.endpoints.vault;
+  servers = await startServers([vaultServer], { provisioning: 'native', logDir: join(scratch, 'logs') });
+  const vault = endpointOf(servers.endpoints, vaultServer);
   if (!vault) throw new Error(`Vault did not start: ${servers.unavailable.vault ?? 'no reason given'}`);
   address = vault.address;
   rootToken = vault.rootToken;

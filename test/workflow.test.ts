@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { parse } from 'yaml';
-import { CUSTOM_FAMILY } from '../targets/custom.target';
-import { knownFamilies, MUTANT_FAMILY } from '../targets/index';
+import { CUSTOM_FAMILY } from '../targets/custom-targets';
+import { buildRegistry } from '../suites/run-selection';
+import { MUTANT_FAMILY } from '../targets/registry';
+
+const knownFamilies = () => buildRegistry().familyNames();
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const WORKFLOW = join(repoRoot, '.github', 'workflows', 'conformance.yml');

@@ -1,75 +1,11 @@
 /**
- * The `env` target: Airflow's EnvironmentVariablesBackend reading this process's environment.
- * Fixtures are `process.env` entries named as Airflow names them; a session puts back whatever
- * it changed when it closes.
+ * The `env` target: our EnvironmentVariablesBackend reading this process's environment
+ * (`AIRFLOW_CONN_<ID>` / `AIRFLOW_VAR_<KEY>`).
  */
-import { ConfigurationError } from '../backends/errors';
-import {
-  CONNECTION_ENV_PREFIX,
-  connectionEnvName,
-  EnvironmentVariablesBackend,
-  VARIABLE_ENV_PREFIX,
-  variableEnvName,
-} from '../backends/environment-variables';
-import { referenceDescription, runTag, type Capability, type ConnectionFixture, type FixtureStore, type TargetDefinition, type TargetSession } from './target';
-
-function connectionText(fixture: ConnectionFixture): string {
-  if ('uri' in fixture) return fixture.uri;
-  if ('raw' in fixture) return fixture.raw;
-  // deserialize_connection reads a value starting with "{" as Connection.from_json.
-  return JSON.stringify(fixture.fields);
-}
-
-class EnvironmentFixtures implements FixtureStore {
-  /** What each name held before this session first changed it (`undefined`: it was unset). */
-  private readonly previous = new Map<string, string | undefined>();
-
-  async putConnection(connId: string, fixture: ConnectionFixture): Promise<void> {
-    this.set(connectionEnvName(connId), connectionText(fixture));
-  }
-
-  async putVariable(key: string, value: string): Promise<void> {
-    this.set(variableEnvName(key), value);
-  }
-
-  async deleteConnection(connId: string): Promise<void> {
-    this.unset(connectionEnvName(connId));
-  }
-
-  async deleteVariable(key: string): Promise<void> {
-    this.unset(variableEnvName(key));
-  }
-
-  restore(): void {
-    for (const [name, value] of this.previous) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    this.previous.clear();
-  }
-
-  private remember(name: string): void {
-    if (!this.previous.has(name)) this.previous.set(name, process.env[name]);
-  }
-
-  private set(name: string, value: string): void {
-    if (name.includes('\0') || value.includes('\0')) {
-      // Node would silently cut the value at the NUL; a real environment cannot hold one either.
-      throw new ConfigurationError(`cannot set ${name.split('\0')[0]}: an environment entry cannot hold a NUL character`, {
-        what: 'fixture',
-        where: 'env target',
-        hint: 'use a value without U+0000',
-      });
-    }
-    this.remember(name);
-    process.env[name] = value;
-  }
-
-  private unset(name: string): void {
-    this.remember(name);
-    delete process.env[name];
-  }
-}
+import { referenceDescription, runTag, type Capability, type TargetDefinition, type TargetSession } from '../../targets/target';
+import { ConfigurationError } from '../errors';
+import { CONNECTION_ENV_PREFIX, EnvironmentVariablesBackend, VARIABLE_ENV_PREFIX } from './environment-variables';
+import { EnvironmentFixtures } from './fixtures';
 
 /** A store read without credentials cannot fail authentication or authorisation. */
 const NO_CREDENTIALS: Partial<Record<Capability, string>> = {
@@ -106,6 +42,7 @@ export const envTarget: TargetDefinition = {
     'staged-rotation': 'an environment variable holds its current value only',
   },
   servers: [],
+  store: { layout: 'env' },
   parser: 'sdk',
   describe: () => referenceDescription('EnvironmentVariablesBackend', { kwargs: {} }),
   async open(): Promise<TargetSession> {

@@ -19,33 +19,19 @@ import type { ParserFlavour } from '../backends/connection/connection';
 import type { SecretsBackend } from '../backends/contract';
 import { ConfigurationError } from '../backends/errors';
 import { createBackendFromModule, DeferredBackend, loadBackendModule, looksLikeModulePath } from '../backends/module-backend';
-import {
-  airflowBridgeCommand,
-  bridgedTarget,
-  commandLogFile,
-  commandTarget,
-  ENVIRONMENT_VARIABLES_BACKEND,
-  LOCAL_FILESYSTEM_BACKEND,
-  localFileKwargs,
-  MIRRORED_ENV_PREFIXES,
-  type SessionContext,
-} from './airflow.target';
-import type { LocalFileFormat } from './local.target';
-import type { TargetDescription } from '../reports/model';
-import { ownPackageVersion, type Capability, type TargetDefinition, type TargetSession } from './target';
+import { airflowBridgeCommand, bridgedTarget, commandLogFile, MIRRORED_ENV_PREFIXES } from './airflow-bridge';
+import { commandTarget, type SessionContext } from './command-target';
+import type { StoreLayout } from './family';
+import { ownPackageVersion, type Capability, type TargetDefinition, type TargetDescription, type TargetSession } from './target';
 
 export const CUSTOM_FAMILY = 'custom';
 export const CUSTOM_TARGETS_VARIABLE = 'ASC_CUSTOM_TARGETS';
-
-export const STORE_LAYOUTS = ['env', 'local', 'vault', 'aws-sm', 'aws-ssm'] as const;
-export type StoreLayout = (typeof STORE_LAYOUTS)[number];
-const LOCAL_FORMATS: readonly LocalFileFormat[] = ['json', 'yaml', 'env'];
 
 /** What a module exports as `conformance`, or a command answers in `hello`. */
 export interface CustomBackendDeclaration {
   /** Report name: `custom:<name>`. */
   readonly name?: string;
-  readonly store: { readonly layout: StoreLayout; readonly format?: LocalFileFormat; readonly kwargs?: Record<string, unknown> };
+  readonly store: { readonly layout: string; readonly format?: string; readonly kwargs?: Record<string, unknown> };
   /** Default: the capabilities of the layout's reference target. */
   readonly capabilities?: readonly Capability[];
   readonly missingCapabilityReasons?: Partial<Record<Capability, string>>;
@@ -64,8 +50,8 @@ export interface CustomTargetSpec {
   readonly summary: string;
   readonly backendKind: string;
   readonly source: SpecSource;
-  readonly layout: StoreLayout;
-  readonly format?: LocalFileFormat;
+  readonly layout: string;
+  readonly format?: string;
   /** The backend's own kwargs; the layout's kwargs (file paths, server, credentials) go on top. */
   readonly kwargs: Record<string, unknown>;
   readonly capabilities?: readonly Capability[];
@@ -82,87 +68,26 @@ export interface CustomTargetSpec {
 // ---------------------------------------------------------------------------------------------
 // Store layouts: which reference target a foreign backend reads, and the kwargs that aim it there.
 
-/** Session kwargs per layout for the server-backed stores, wired in when those targets are bridged. */
-const serverLayoutKwargs = new Map<StoreLayout, { baseTarget: string; kwargs: (context: SessionContext) => Record<string, unknown> }>();
-
-/** Lets a server-backed layout (vault, aws-sm, aws-ssm) serve foreign backends: its base target and kwargs. */
-export function registerServerLayout(
-  layout: Exclude<StoreLayout, 'env' | 'local'>,
-  binding: { baseTarget: string; kwargs: (context: SessionContext) => Record<string, unknown> },
-): void {
-  serverLayoutKwargs.set(layout, binding);
-}
-
-/**
- * Deployment kwargs that describe the store's layout; everything else (address, credentials,
- * profiles, roles) is replaced by the test server's, so fixtures never go to a real server.
- */
-export const LAYOUT_KWARGS: Readonly<Record<StoreLayout, readonly string[] | 'all'>> = {
-  env: 'all',
-  local: 'all',
-  vault: ['mount_point', 'connections_path', 'variables_path', 'config_path', 'kv_engine_version'],
-  'aws-sm': [
-    'connections_prefix',
-    'variables_prefix',
-    'config_prefix',
-    'sep',
-    'full_url_mode',
-    'are_secret_values_urlencoded',
-    'extra_conn_words',
-    'connections_lookup_pattern',
-    'variables_lookup_pattern',
-    'config_lookup_pattern',
-  ],
-  'aws-ssm': [
-    'connections_prefix',
-    'variables_prefix',
-    'config_prefix',
-    'connections_lookup_pattern',
-    'variables_lookup_pattern',
-    'config_lookup_pattern',
-  ],
-};
-
-/** LocalFilesystemBackend's file kwargs: always replaced by the session's files. */
-const LOCAL_PATH_KWARGS = ['connections_file_path', 'variables_file_path', 'configs_file_path'];
-
-/** The Airflow classes whose store layout is known, for --airflow-config. */
-export const AIRFLOW_CLASS_LAYOUTS: Readonly<Record<string, StoreLayout>> = {
-  [ENVIRONMENT_VARIABLES_BACKEND]: 'env',
-  [LOCAL_FILESYSTEM_BACKEND]: 'local',
-  'airflow.providers.hashicorp.secrets.vault.VaultBackend': 'vault',
-  'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend': 'aws-sm',
-  'airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend': 'aws-ssm',
-};
-
 interface LayoutBinding {
+  readonly layout: StoreLayout;
   readonly base: TargetDefinition;
   readonly kwargs: (context: SessionContext) => Record<string, unknown>;
-  /** The store is this process's environment: a command must see it mirrored. */
-  readonly mirrorEnvironment: boolean;
 }
 
-function bindLayout(layout: StoreLayout, format: LocalFileFormat | undefined, known: readonly TargetDefinition[]): LayoutBinding {
-  const byName = (name: string): TargetDefinition => {
-    const found = known.find((target) => target.name === name);
-    if (!found) {
-      throw new ConfigurationError(`the "${layout}" store layout needs target "${name}", which is not registered`, {
-        where: 'targets/index.ts',
-        hint: 'register the layout\'s reference target, or declare another layout',
-      });
-    }
-    return found;
-  };
-  if (layout === 'env') return { base: byName('env'), kwargs: () => ({}), mirrorEnvironment: true };
-  if (layout === 'local') return { base: byName(`local-${format ?? 'json'}`), kwargs: localFileKwargs, mirrorEnvironment: false };
-  const server = serverLayoutKwargs.get(layout);
-  if (!server) {
-    throw new ConfigurationError(`the "${layout}" store layout cannot serve custom backends yet`, {
-      where: 'targets/custom.target.ts',
-      hint: 'use the env or local layout, or wire the layout with registerServerLayout()',
+function layoutNamed(name: string, layouts: readonly StoreLayout[]): StoreLayout {
+  const layout = layouts.find((candidate) => candidate.name === name);
+  if (!layout) {
+    throw new ConfigurationError(`the "${name}" store layout is not registered`, {
+      where: 'backends/families.ts',
+      hint: `declare one of ${layouts.map((candidate) => candidate.name).join(', ')}`,
     });
   }
-  return { base: byName(server.baseTarget), kwargs: server.kwargs, mirrorEnvironment: false };
+  return layout;
+}
+
+function bindLayout(name: string, format: string | undefined, layouts: readonly StoreLayout[]): LayoutBinding {
+  const layout = layoutNamed(name, layouts);
+  return { layout, base: layout.base(format), kwargs: layout.sessionKwargs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,7 +129,10 @@ function moduleTarget(spec: CustomTargetSpec & { source: { kind: 'module' } }, b
     backendKind: spec.backendKind,
     ...withDeclaredCapabilities(spec, base),
     parser: spec.parser,
+    baseTarget: base.name,
     servers: base.servers,
+    store: base.store,
+    ...(base.network ? { network: base.network } : {}),
     ...(base.fileFormat ? { fileFormat: base.fileFormat } : {}),
     ...(base.residue ? { residue: base.residue.bind(base) } : {}),
     async open(environment): Promise<TargetSession> {
@@ -239,13 +167,13 @@ export interface CustomTargetDefinition extends TargetDefinition {
   readonly flags: readonly string[];
 }
 
-/** A spec as a target, on the reference targets in `known`. */
-export function targetFromSpec(spec: CustomTargetSpec, known: readonly TargetDefinition[]): CustomTargetDefinition {
-  return { ...targetOfSource(spec, known), notes: spec.notes, flags: spec.flags };
+/** A spec as a target, reading the fixtures of its layout's reference target. */
+export function targetFromSpec(spec: CustomTargetSpec, layouts: readonly StoreLayout[]): CustomTargetDefinition {
+  return { ...targetOfSource(spec, layouts), notes: spec.notes, flags: spec.flags };
 }
 
-function targetOfSource(spec: CustomTargetSpec, known: readonly TargetDefinition[]): TargetDefinition {
-  const binding = bindLayout(spec.layout, spec.format, known);
+function targetOfSource(spec: CustomTargetSpec, layouts: readonly StoreLayout[]): TargetDefinition {
+  const binding = bindLayout(spec.layout, spec.format, layouts);
   const kwargs = (context: SessionContext) => ({ ...spec.kwargs, ...binding.kwargs(context) });
   const { source } = spec;
   if (source.kind === 'module') return moduleTarget({ ...spec, source }, binding);
@@ -266,7 +194,7 @@ function targetOfSource(spec: CustomTargetSpec, known: readonly TargetDefinition
             cwd: source.cwd,
             keepWarm: true,
             logFile: commandLogFile(spec.name.replace(/[^A-Za-z0-9_.-]+/g, '_')),
-            ...(binding.mirrorEnvironment ? { mirrorPrefixes: MIRRORED_ENV_PREFIXES } : {}),
+            ...(binding.layout.mirrorEnvironment ? { mirrorPrefixes: MIRRORED_ENV_PREFIXES } : {}),
           },
         ),
     });
@@ -280,60 +208,61 @@ function targetOfSource(spec: CustomTargetSpec, known: readonly TargetDefinition
     ...withDeclaredCapabilities(spec, binding.base),
     parser: spec.parser,
     kwargs,
-    mirrorEnvironment: binding.mirrorEnvironment,
+    mirrorEnvironment: binding.layout.mirrorEnvironment ?? false,
+    distributions: binding.layout.distributions ?? [],
     origin: 'custom',
     described: () => ({ kwargs: { ...spec.kwargs }, notes: [spec.summary, ...spec.notes], flags: [...spec.flags] }),
   });
 }
 
-/** The custom targets the runner resolved for this run (none outside a run). */
-export function customTargetsFromEnvironment(known: readonly TargetDefinition[], env: NodeJS.ProcessEnv = process.env): CustomTargetDefinition[] {
+/** The custom target specs the runner resolved for this run (none outside a run). */
+export function customSpecsFromEnvironment(env: NodeJS.ProcessEnv = process.env): CustomTargetSpec[] {
   const text = env[CUSTOM_TARGETS_VARIABLE];
-  if (!text) return [];
-  const specs = JSON.parse(text) as CustomTargetSpec[];
-  return specs.map((spec) => targetFromSpec(spec, known));
+  return text ? (JSON.parse(text) as CustomTargetSpec[]) : [];
 }
 
 // ---------------------------------------------------------------------------------------------
 // Resolving the command line (in the runner's process).
 
-function declarationError(source: string, problem: string): ConfigurationError {
+function declarationErrorOf(source: string, problem: string, layouts: readonly StoreLayout[]): ConfigurationError {
+  const names = layouts.map((layout) => JSON.stringify(layout.name)).join(' | ');
   return new ConfigurationError(`${source}: ${problem}`, {
     what: 'store declaration',
     where: source,
-    hint: 'declare { store: { layout: "env" | "local" | "vault" | "aws-sm" | "aws-ssm", format?, kwargs? } }; see README "Certify your own backend"',
+    hint: `declare { store: { layout: ${names}, format?, kwargs? } }; see README "Certify your own backend"`,
   });
 }
 
-/** Checks a declaration from an untrusted source (a module's export, a command's hello). */
-export function checkDeclaration(value: unknown, source: string): CustomBackendDeclaration {
-  if (value === undefined || value === null) throw declarationError(source, 'declares no store layout');
-  if (typeof value !== 'object') throw declarationError(source, 'the declaration is not an object');
+/** Checks a declaration from an untrusted source (a module's export, a command's hello) against the registered layouts. */
+export function checkDeclaration(value: unknown, source: string, layouts: readonly StoreLayout[]): CustomBackendDeclaration {
+  const declarationError = (problem: string) => declarationErrorOf(source, problem, layouts);
+  if (value === undefined || value === null) throw declarationError('declares no store layout');
+  if (typeof value !== 'object') throw declarationError('the declaration is not an object');
   const declaration = value as Record<string, unknown>;
   const store = declaration.store as Record<string, unknown> | undefined;
-  if (!store || typeof store !== 'object') throw declarationError(source, 'declares no store layout');
-  if (!(STORE_LAYOUTS as readonly unknown[]).includes(store.layout)) {
-    throw declarationError(source, `unknown store layout ${JSON.stringify(store.layout)}`);
-  }
-  if (store.format !== undefined && (store.layout !== 'local' || !(LOCAL_FORMATS as readonly unknown[]).includes(store.format))) {
-    throw declarationError(source, `format ${JSON.stringify(store.format)} is not one of ${LOCAL_FORMATS.join(', ')} for the local layout`);
+  if (!store || typeof store !== 'object') throw declarationError('declares no store layout');
+  const layout = layouts.find((candidate) => candidate.name === store.layout);
+  if (!layout) throw declarationError(`unknown store layout ${JSON.stringify(store.layout)}`);
+  if (store.format !== undefined && !(layout.formats ?? []).includes(store.format as string)) {
+    const formats = layout.formats ? `one of ${layout.formats.join(', ')}` : 'not taken';
+    throw declarationError(`format ${JSON.stringify(store.format)} is ${formats} for the ${layout.name} layout`);
   }
   if (store.kwargs !== undefined && (store.kwargs === null || typeof store.kwargs !== 'object' || Array.isArray(store.kwargs))) {
-    throw declarationError(source, 'store.kwargs must be an object');
+    throw declarationError('store.kwargs must be an object');
   }
   const capabilities = declaration.capabilities;
   if (capabilities !== undefined && (!Array.isArray(capabilities) || capabilities.some((c) => typeof c !== 'string'))) {
-    throw declarationError(source, 'capabilities must be a list of capability names');
+    throw declarationError('capabilities must be a list of capability names');
   }
   const reasons = declaration.missingCapabilityReasons;
   if (reasons !== undefined && (reasons === null || typeof reasons !== 'object' || Object.values(reasons).some((r) => typeof r !== 'string'))) {
-    throw declarationError(source, 'missing capability reasons must map capability names to sentences');
+    throw declarationError('missing capability reasons must map capability names to sentences');
   }
   if (declaration.parser !== undefined && declaration.parser !== 'sdk' && declaration.parser !== 'core') {
-    throw declarationError(source, 'parser must be "sdk" or "core"');
+    throw declarationError('parser must be "sdk" or "core"');
   }
   if (declaration.name !== undefined && (typeof declaration.name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(declaration.name))) {
-    throw declarationError(source, 'name must be letters, digits, ".", "_" or "-"');
+    throw declarationError('name must be letters, digits, ".", "_" or "-"');
   }
   return value as CustomBackendDeclaration;
 }
@@ -356,8 +285,10 @@ function specFromDeclaration(
   backendKind: string,
   summary: string,
   taken: Set<string>,
+  layouts: readonly StoreLayout[],
 ): CustomTargetSpec {
   const { layout, format, kwargs } = declaration.store;
+  const parser = layouts.find((candidate) => candidate.name === layout)?.parser ?? 'sdk';
   return {
     name: uniqueName(`${CUSTOM_FAMILY}:${declaration.name ?? slug(fallbackName)}`, taken),
     summary,
@@ -368,15 +299,15 @@ function specFromDeclaration(
     kwargs: { ...kwargs },
     ...(declaration.capabilities ? { capabilities: [...declaration.capabilities] } : {}),
     ...(declaration.missingCapabilityReasons ? { missingCapabilityReasons: { ...declaration.missingCapabilityReasons } } : {}),
-    parser: declaration.parser ?? (layout === 'local' ? 'core' : 'sdk'),
+    parser: declaration.parser ?? parser,
     notes: [],
     flags: [],
   };
 }
 
-async function moduleSpec(path: string, cwd: string, taken: Set<string>): Promise<CustomTargetSpec> {
+async function moduleSpec(path: string, cwd: string, taken: Set<string>, layouts: readonly StoreLayout[]): Promise<CustomTargetSpec> {
   const module = await loadBackendModule(path, cwd);
-  const declaration = checkDeclaration(module.exports.conformance, path);
+  const declaration = checkDeclaration(module.exports.conformance, path, layouts);
   const name = basename(module.path, extname(module.path));
   return specFromDeclaration(
     declaration,
@@ -385,10 +316,11 @@ async function moduleSpec(path: string, cwd: string, taken: Set<string>): Promis
     declaration.name ?? name,
     `your backend module ${path}, reading the ${declaration.store.layout} store`,
     taken,
+    layouts,
   );
 }
 
-async function commandSpec(command: string, cwd: string, taken: Set<string>): Promise<CustomTargetSpec> {
+async function commandSpec(command: string, cwd: string, taken: Set<string>, layouts: readonly StoreLayout[]): Promise<CustomTargetSpec> {
   // A process of its own for planning, so a run starts its commands fresh.
   const planning = commandProcess({ shell: command }, { cwd, startupTimeoutMs: 60_000, logFile: commandLogFile('command-hello') });
   let hello: HelloAnswer;
@@ -399,7 +331,7 @@ async function commandSpec(command: string, cwd: string, taken: Set<string>): Pr
   }
   // The protocol is snake_case: `missing_capability_reasons` in hello.
   const { missing_capability_reasons: reasons, ...rest } = hello as HelloAnswer & { missing_capability_reasons?: unknown };
-  const declaration = checkDeclaration(reasons === undefined ? rest : { ...rest, missingCapabilityReasons: reasons }, `--backend-command hello (${command})`);
+  const declaration = checkDeclaration(reasons === undefined ? rest : { ...rest, missingCapabilityReasons: reasons }, `--backend-command hello (${command})`, layouts);
   const kind = hello.backend ?? hello.implementation;
   const spec = specFromDeclaration(
     declaration,
@@ -408,6 +340,7 @@ async function commandSpec(command: string, cwd: string, taken: Set<string>): Pr
     kind,
     `the command "${command}" (${hello.implementation}), reading the ${declaration.store.layout} store`,
     taken,
+    layouts,
   );
   return hello.versions ? { ...spec, versions: { ...hello.versions } } : spec;
 }
@@ -444,19 +377,8 @@ export async function readAirflowConfig(path: string, env: NodeJS.ProcessEnv = p
   }
 }
 
-function localFormatOf(kwargs: Record<string, unknown>): LocalFileFormat {
-  for (const name of LOCAL_PATH_KWARGS) {
-    const value = kwargs[name];
-    if (typeof value !== 'string') continue;
-    const extension = extname(value).slice(1).toLowerCase();
-    if (extension === 'yml' || extension === 'yaml') return 'yaml';
-    if (extension === 'env' || extension === 'json') return extension;
-  }
-  return 'json';
-}
-
 /** Builds the spec of a deployment's backend: its class and layout kwargs, on our test store. */
-export function deploymentSpec(path: string, reading: AirflowConfigReading, taken: Set<string>): CustomTargetSpec {
+export function deploymentSpec(path: string, reading: AirflowConfigReading, taken: Set<string>, layouts: readonly StoreLayout[]): CustomTargetSpec {
   const backendClass = reading.backend;
   if (!backendClass) {
     throw new ConfigurationError(`${path}: [secrets] backend is empty, so Airflow uses no custom backend; nothing to certify`, {
@@ -465,16 +387,19 @@ export function deploymentSpec(path: string, reading: AirflowConfigReading, take
       hint: 'set [secrets] backend (or AIRFLOW__SECRETS__BACKEND) to the class the deployment uses',
     });
   }
-  const layout = AIRFLOW_CLASS_LAYOUTS[backendClass];
+  const layout = layouts.find((candidate) => candidate.airflowClasses.includes(backendClass));
   if (!layout) {
     throw new ConfigurationError(`${path}: cannot tell which store ${backendClass} reads`, {
       what: 'airflow.cfg',
       where: path,
-      hint: `certify one of ${Object.keys(AIRFLOW_CLASS_LAYOUTS).join(', ')}; for your own class use --backend-command with the bridge and --layout`,
+      hint: `certify one of ${layouts.flatMap((candidate) => candidate.airflowClasses).join(', ')}; for your own class use --backend-command with the bridge and --layout`,
     });
   }
-  const kept = LAYOUT_KWARGS[layout];
-  const replaced = layout === 'local' ? LOCAL_PATH_KWARGS : kept === 'all' ? [] : Object.keys(reading.kwargs).filter((name) => !kept.includes(name));
+  const kept = layout.keptKwargs;
+  const replaced = [
+    ...(layout.replacedKwargs ?? []),
+    ...(kept === 'all' ? [] : Object.keys(reading.kwargs).filter((name) => !kept.includes(name))),
+  ];
   const kwargs = Object.fromEntries(Object.entries(reading.kwargs).filter(([name]) => !replaced.includes(name)));
   const notes: string[] = [];
   const kwargsIgnored = reading.warnings.find((warning) => /backend_kwargs/.test(warning));
@@ -485,16 +410,16 @@ export function deploymentSpec(path: string, reading: AirflowConfigReading, take
   if (reading.kwargs_from_environment) notes.push('backend_kwargs from the environment');
   if (reading.per_key_overrides.length > 0) notes.push(`per-key overrides: ${reading.per_key_overrides.join(', ')}`);
   const shortName = backendClass.split('.').pop() ?? backendClass;
-  const format = layout === 'local' ? localFormatOf(reading.kwargs) : undefined;
+  const format = layout.formats ? (layout.formatOf?.(reading.kwargs) ?? layout.formats[0]) : undefined;
   return {
     name: uniqueName(`airflow-cfg:${shortName}`, taken),
     summary: `the deployment's [secrets] backend from ${path}: ${backendClass} with its layout kwargs, on the suite's test store`,
     backendKind: kwargsIgnored ? `${backendClass} [backend_kwargs ignored: not a JSON object]` : backendClass,
     source: { kind: 'airflow-config', path, backendClass },
-    layout,
+    layout: layout.name,
     ...(format ? { format } : {}),
     kwargs,
-    parser: layout === 'local' ? 'core' : 'sdk',
+    parser: layout.parser ?? 'sdk',
     notes,
     flags,
   };
@@ -507,30 +432,35 @@ export interface CustomBackendFlags {
 }
 
 /**
- * Turns module paths in `--backend`, `--backend-command` and `--airflow-config` into registered
- * targets, and returns the flags with `backend` naming them. With only custom backends given, the
- * run covers just those.
+ * Turns module paths in `--backend`, `--backend-command` and `--airflow-config` into custom target
+ * specs on the registered `layouts`, hands them to vitest's processes in `ASC_CUSTOM_TARGETS`, and
+ * returns the flags with `backend` naming them. With only custom backends given, the run covers
+ * just those.
  */
-export async function withCustomTargets<F extends CustomBackendFlags>(flags: F, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Promise<F> {
+export async function withCustomTargets<F extends CustomBackendFlags>(
+  flags: F,
+  known: { readonly layouts: readonly StoreLayout[]; readonly targetNames: readonly string[] },
+  cwd = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ flags: F; specs: CustomTargetSpec[] }> {
   const modules = (flags.backend ?? []).filter(looksLikeModulePath);
   const commands = flags.backendCommand ?? [];
-  if (modules.length === 0 && commands.length === 0 && !flags.airflowConfig) return flags;
-  const { registerTargets, targets } = await import('./index');
-  const taken = new Set(targets.map((target) => target.name));
+  if (modules.length === 0 && commands.length === 0 && !flags.airflowConfig) return { flags, specs: [] };
+  const taken = new Set(known.targetNames);
   const specs: CustomTargetSpec[] = [];
   try {
-    for (const path of modules) specs.push(await moduleSpec(path, cwd, taken));
-    for (const command of commands) specs.push(await commandSpec(command, cwd, taken));
+    for (const path of modules) specs.push(await moduleSpec(path, cwd, taken, known.layouts));
+    for (const command of commands) specs.push(await commandSpec(command, cwd, taken, known.layouts));
     if (flags.airflowConfig) {
       const path = resolve(cwd, flags.airflowConfig);
-      specs.push(deploymentSpec(flags.airflowConfig, await readAirflowConfig(path, env), taken));
+      specs.push(deploymentSpec(flags.airflowConfig, await readAirflowConfig(path, env), taken, known.layouts));
     }
   } finally {
     await stopCommandProcesses();
   }
-  const known = [...targets];
-  registerTargets(specs.map((spec) => targetFromSpec(spec, known)));
+  // Built once here, so a spec that cannot become a target fails in the runner, not in a worker.
+  for (const spec of specs) targetFromSpec(spec, known.layouts);
   env[CUSTOM_TARGETS_VARIABLE] = JSON.stringify(specs);
   const named = (flags.backend ?? []).filter((item) => !looksLikeModulePath(item));
-  return { ...flags, backend: [...named, ...specs.map((spec) => spec.name)] };
+  return { flags: { ...flags, backend: [...named, ...specs.map((spec) => spec.name)] }, specs };
 }

@@ -4,35 +4,25 @@
  * and `_internal_client/vault_client.py`). Where a rule says "no request", a counting HTTP proxy
  * in front of Vault proves it, with a positive control through the same proxy.
  */
-import { ConnectionFormatError } from '../backends/errors';
-import { startCountingProxy, type CountingProxy } from '../containers/request-log-proxy';
-import { vaultLayoutOf, type VaultLayout } from '../targets/vault.target';
-import type { TargetDefinition } from '../targets/target';
-import { expectConnection, expectNotFound, expectRejects, expectSecret } from './expect-secret';
-import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
+import { ConnectionFormatError } from '../errors';
+import type { CountingProxy } from '../../containers/request-log-proxy';
+import { withCountingProxy } from '../../suites/network';
+import { vaultStoreOf, type VaultStore } from './layout';
+import type { TargetDefinition } from '../../targets/target';
+import { expectConnection, expectNotFound, expectRejects, expectSecret } from '../../suites/expect-secret';
+import { defineSuite, type CaseContext, type ConformanceCase } from '../../suites/suite';
 
 const VAULT_PY = 'providers/hashicorp/secrets/vault.py';
 const CLIENT_PY = 'providers/hashicorp/_internal_client/vault_client.py';
 
-function layout(ctx: CaseContext): VaultLayout {
-  const found = vaultLayoutOf(ctx.target);
+function layout(ctx: CaseContext): VaultStore {
+  const found = vaultStoreOf(ctx.target);
   if (!found) throw new Error(`target ${ctx.target.name} declares vault-paths but has no Vault layout`);
   return found;
 }
 
 function mountOf(ctx: CaseContext): string {
   return layout(ctx).mount(ctx.environment);
-}
-
-async function withCountingProxy(ctx: CaseContext, body: (proxy: CountingProxy) => Promise<void>): Promise<void> {
-  const upstream = ctx.environment.servers.vault?.address;
-  if (!upstream) throw new Error('the vault server of this run has no address');
-  const proxy = await startCountingProxy(upstream);
-  try {
-    await body(proxy);
-  } finally {
-    await proxy.close();
-  }
 }
 
 function expectRequests(proxy: CountingProxy, expected: 'none' | 'some', before: number, what: string): void {
@@ -47,7 +37,7 @@ function uriWith(ctx: CaseContext, host: string): { uri: string; password: strin
 }
 
 function kvTwoCases(target: TargetDefinition): ConformanceCase[] {
-  if (vaultLayoutOf(target)?.kvEngineVersion !== 2) return [];
+  if (vaultStoreOf(target)?.kvEngineVersion !== 2) return [];
   return [
     {
       name: 'KV v2 reads the latest version',
@@ -104,8 +94,8 @@ export const vaultPathsSuite = defineSuite({
       async run(ctx) {
         const connId = ctx.ids.next('noslash');
         await ctx.fixtures.putConnection(connId, { uri: uriWith(ctx, 'db.example').uri });
-        await withCountingProxy(ctx, async (proxy) => {
-          const backend = ctx.session.backend({ mount_point: null, url: proxy.url });
+        await withCountingProxy(ctx, async ({ proxy, backend: through }) => {
+          const backend = through({ mount_point: null });
           expectNotFound(await backend.getConnection(connId), `connection "${connId}" under mount_point=None`);
           expectNotFound(await backend.getConnValue(connId), `get_conn_value("${connId}") under mount_point=None`);
           expectNotFound(await backend.getVariable(connId), `variable "${connId}" under mount_point=None`);
@@ -141,10 +131,10 @@ export const vaultPathsSuite = defineSuite({
         await ctx.fixtures.putConnection(id, { uri: uriWith(ctx, 'db.example').uri });
         await ctx.fixtures.putVariable(id, value);
         await ctx.fixtures.putConfig(id, value);
-        await withCountingProxy(ctx, async (proxy) => {
-          const noConnections = ctx.session.backend({ connections_path: null, url: proxy.url });
-          const noVariables = ctx.session.backend({ variables_path: null, url: proxy.url });
-          const noConfig = ctx.session.backend({ config_path: null, url: proxy.url });
+        await withCountingProxy(ctx, async ({ proxy, backend: through }) => {
+          const noConnections = through({ connections_path: null });
+          const noVariables = through({ variables_path: null });
+          const noConfig = through({ config_path: null });
           expectNotFound(await noConnections.getConnection(id), `connection "${id}" with connections_path=None`);
           expectNotFound(await noConnections.getConnValue(id), `get_conn_value("${id}") with connections_path=None`);
           expectNotFound(await noVariables.getVariable(id), `variable "${id}" with variables_path=None`);

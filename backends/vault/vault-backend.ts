@@ -16,11 +16,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import NodeVault from 'node-vault';
-import { pythonStrip } from './connection/connection';
-import { plainToPy, pyJsonDumps, pyTruthy } from './connection/python-json';
-import { quote } from './connection/python-url';
-import { BaseSecretsBackend, buildPath, type BaseBackendOptions } from './contract';
-import { PROVIDER_VAULT_RETRY, urllib3LookupBudget, withUrllib3Retry, type AttemptFailure, type LookupBudget, type Urllib3RetryPolicy } from './retry';
+import { pythonStrip } from '../connection/connection';
+import { plainToPy, pyJsonDumps, pyTruthy } from '../connection/python-json';
+import { quote } from '../connection/python-url';
+import { BaseSecretsBackend, buildPath, type BaseBackendOptions } from '../contract';
+import { PROVIDER_VAULT_RETRY, urllib3LookupBudget, withUrllib3Retry, type AttemptFailure, type LookupBudget, type Urllib3RetryPolicy } from '../retry';
 import {
   ConfigurationError,
   ConnectionFormatError,
@@ -31,7 +31,7 @@ import {
   UnauthorizedError,
   UnavailableError,
   type SecretsError,
-} from './errors';
+} from '../errors';
 
 /** `VALID_AUTH_TYPES` of vault_client.py, in its order (the refusal message prints the list). */
 export const AIRFLOW_VAULT_AUTH_TYPES = [

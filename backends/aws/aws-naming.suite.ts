@@ -7,14 +7,15 @@
  * implementation, Airflow's own through the bridge included), with a positive control through the
  * same proxy each time.
  */
-import { ConnectionFormatError } from '../backends/errors';
-import type { SecretsBackend } from '../backends/contract';
-import { startCountingProxy, type CountingProxy } from '../containers/request-log-proxy';
-import { awsServiceOf } from '../targets/aws.target';
-import type { StoreNames, TargetDefinition } from '../targets/target';
-import { expectConnection, expectNotFound, expectRejects, expectSecret } from './expect-secret';
-import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
-import { embedCanary, trickyValues } from './values';
+import { ConnectionFormatError } from '../errors';
+import type { SecretsBackend } from '../contract';
+import type { CountingProxy } from '../../containers/request-log-proxy';
+import { withCountingProxy } from '../../suites/network';
+import { awsStoreOf } from './layout';
+import type { StoreNames, TargetDefinition } from '../../targets/target';
+import { expectConnection, expectNotFound, expectRejects, expectSecret } from '../../suites/expect-secret';
+import { defineSuite, type CaseContext, type ConformanceCase } from '../../suites/suite';
+import { embedCanary, trickyValues } from '../../suites/values';
 
 const SM_PY = 'providers/amazon/aws/secrets/secrets_manager.py';
 const SSM_PY = 'providers/amazon/aws/secrets/systems_manager.py';
@@ -26,24 +27,7 @@ function storeNames(ctx: CaseContext): StoreNames {
 }
 
 function isSecretsManager(target: TargetDefinition): boolean {
-  return awsServiceOf(target) === 'secretsmanager';
-}
-
-/** A backend of this session aimed at moto through a fresh counting proxy, and the proxy. */
-interface Counted {
-  readonly proxy: CountingProxy;
-  backend(kwargs?: Record<string, unknown>): SecretsBackend;
-}
-
-async function withCountingProxy(ctx: CaseContext, body: (counted: Counted) => Promise<void>): Promise<void> {
-  const upstream = ctx.environment.servers.moto?.endpoint;
-  if (!upstream) throw new Error('the moto server of this run has no endpoint');
-  const proxy = await startCountingProxy(upstream);
-  try {
-    await body({ proxy, backend: (kwargs = {}) => ctx.session.backend({ ...kwargs, endpoint_url: proxy.url }) });
-  } finally {
-    await proxy.close();
-  }
+  return awsStoreOf(target)?.service === 'secretsmanager';
 }
 
 /** Fails unless no request reaches moto through the proxy while `body` runs. */

@@ -1,21 +1,20 @@
 /**
- * The `local` family: Airflow's LocalFilesystemBackend, one target per file format (`local-json`,
- * `local-yaml`, `local-env`). A session owns a folder under the run's scratch directory, keeps
- * what was seeded in memory and rewrites the whole file of that kind on every put, as a person
- * editing the file would.
+ * Local fixtures: a session owns a folder under the run's scratch directory, keeps what was seeded
+ * in memory and rewrites the whole file of that kind on every put, as a person editing the file
+ * would. Each writer produces a file that Airflow's parser reads back to exactly the stored entries.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigurationError } from '../backends/errors';
-import { isEnvCommentLine, LocalFilesystemBackend, pythonSplitLines, type SecretFileKind } from '../backends/local-filesystem';
-import { referenceDescription, runTag, type Capability, type ConnectionFixture, type FixtureStore, type TargetDefinition, type TargetSession } from './target';
+import type { ConnectionFixture, FixtureStore } from '../../targets/target';
+import { ConfigurationError } from '../errors';
+import { isEnvCommentLine, pythonSplitLines, type SecretFileKind } from './local-filesystem';
 
 export type LocalFileFormat = 'json' | 'yaml' | 'env';
 
 /** A connection entry as the file holds it: text (read as a URI) or an object of fields. */
 type StoredEntry = string | Record<string, unknown>;
 
-const KWARG_FOR_KIND: Readonly<Record<SecretFileKind, string>> = {
+export const KWARG_FOR_KIND: Readonly<Record<SecretFileKind, string>> = {
   connections: 'connections_file_path',
   variables: 'variables_file_path',
   configs: 'configs_file_path',
@@ -180,111 +179,3 @@ export class LocalFiles implements FixtureStore {
   }
 }
 
-/**
- * Follows the session: a kind with no kwarg reads whatever file the session points it at now, so
- * the case's backend sees a raw file written after it was made. A kwarg pins that kind's path.
- */
-class SessionLocalBackend extends LocalFilesystemBackend {
-  private readonly files: LocalFiles;
-  private readonly pinned: ReadonlySet<string>;
-
-  constructor(files: LocalFiles, kwargs: Record<string, unknown>) {
-    super(kwargs);
-    this.files = files;
-    this.pinned = new Set(Object.keys(kwargs));
-  }
-
-  protected override filePath(kind: SecretFileKind): string | null {
-    return this.pinned.has(KWARG_FOR_KIND[kind]) ? super.filePath(kind) : this.files.currentPath(kind);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The three targets.
-
-const COMMON_CAPABILITIES: readonly Capability[] = ['connections', 'variables', 'config', 'large-values', 'mutable', 'raw-files', 'residue'];
-
-/** Distinct ids of this run still written in any session folder of this target. */
-async function idsLeftOnDisk(parent: string, targetName: string, runId: string): Promise<number> {
-  const marker = new RegExp(`asc_${runTag(runId)}_[a-z0-9_]+`, 'g');
-  const ids = new Set<string>();
-  const folders = await readdir(parent).catch(() => [] as string[]);
-  for (const folder of folders.filter((name) => name.startsWith(`${targetName}-`))) {
-    const files = await readdir(join(parent, folder)).catch(() => [] as string[]);
-    for (const file of files) {
-      const text = await readFile(join(parent, folder, file), 'utf8').catch(() => '');
-      for (const id of text.match(marker) ?? []) ids.add(id);
-    }
-  }
-  return ids.size;
-}
-
-const COMMON_MISSING: Partial<Record<Capability, string>> = {
-  'conn-value': 'LocalFilesystemBackend overrides get_connection only; its get_conn_value raises NotImplementedError',
-  'json-connections': 'a string in a connections file is always parsed as a URI, never as JSON text (spec §6.5)',
-  'env-var-names': 'the backend reads files, not environment variables',
-  'auth-wrong-credentials': 'local files are read without credentials',
-  'auth-expired-credentials': 'local files are read without credentials',
-  'auth-policy': 'file permissions are the only policy; the suites do not change them',
-  'vault-paths': 'not a Vault backend',
-  'network-faults': 'the backend reads a local file: there is no connection to fault',
-  versions: 'a rewritten file keeps no earlier version',
-  'staged-rotation': 'a rewritten file keeps no earlier version',
-};
-
-function localTarget(format: LocalFileFormat, summary: string, extra: readonly Capability[], missing: Partial<Record<Capability, string>>): TargetDefinition {
-  const name = `local-${format}`;
-  return {
-    name,
-    family: 'local',
-    summary,
-    backendKind: 'LocalFilesystemBackend',
-    capabilities: [...COMMON_CAPABILITIES, ...extra],
-    missingCapabilityReasons: { ...COMMON_MISSING, ...missing },
-    servers: [],
-    parser: 'core',
-    fileFormat: format,
-    describe: (environment) => {
-      const fileOf = (kind: SecretFileKind) => join(environment.scratchDir, 'local', `${name}-<case>`, `${kind}.${format}`);
-      return referenceDescription('LocalFilesystemBackend', {
-        kwargs: { connections_file_path: fileOf('connections'), variables_file_path: fileOf('variables'), configs_file_path: fileOf('configs') },
-      });
-    },
-    async open(environment): Promise<TargetSession> {
-      const parent = join(environment.scratchDir, 'local');
-      await mkdir(parent, { recursive: true });
-      const files = new LocalFiles(await mkdtemp(join(parent, `${name}-`)), format);
-      await files.writeEmptyFiles();
-      return {
-        fixtures: files,
-        backend: (kwargs = {}) => new SessionLocalBackend(files, kwargs),
-        async close() {
-          await rm(files.folder, { recursive: true, force: true });
-        },
-      };
-    },
-    residue: (environment) => idsLeftOnDisk(join(environment.scratchDir, 'local'), name, environment.runId),
-  };
-}
-
-export const localJsonTarget = localTarget(
-  'json',
-  'LocalFilesystemBackend reading .json files (URI strings or connection objects)',
-  ['field-connections', 'empty-values', 'multiline-values'],
-  {},
-);
-
-export const localYamlTarget = localTarget(
-  'yaml',
-  'LocalFilesystemBackend reading .yaml files (URI strings or connection mappings)',
-  ['field-connections', 'empty-values', 'multiline-values'],
-  {},
-);
-
-export const localEnvTarget = localTarget('env', 'LocalFilesystemBackend reading .env files (KEY=VALUE lines)', [], {
-  'field-connections': 'a .env value is text: a connection is always read as a URI',
-  'empty-values': 'Airflow refuses "KEY=" with the parse error "Invalid line format. Value is empty."',
-  'multiline-values': 'one KEY=VALUE per line: a line break inside a value splits the entry',
-});
-
-export const localTargets: readonly TargetDefinition[] = [localJsonTarget, localYamlTarget, localEnvTarget];

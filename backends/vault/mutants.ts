@@ -4,18 +4,17 @@
  * overridden; the error mutants also break the backends of the auth scenarios, where those
  * errors happen. They need the Vault server of a run, so each names the target it is built on.
  */
-import type { SecretsBackend } from '../backends/contract';
-import { ForbiddenError, UnauthorizedError, type SecretsError } from '../backends/errors';
-import { kvReadPath, VaultBackend, type SecretLocation } from '../backends/vault';
-import type { AuthScenarios, TargetSession } from '../targets/target';
-import { ForwardingBackend, type MutantSpec } from './mutant';
-
-export interface VaultMutantSpec extends MutantSpec {
-  /** The target the mutant is built on: `vault-kv2`, `vault-kv1` or `vault-approle`. */
-  readonly base: 'vault-kv2' | 'vault-kv1' | 'vault-approle';
-}
+import type { SecretsBackend } from '../contract';
+import { ForbiddenError, UnauthorizedError, type SecretsError } from '../errors';
+import { PROVIDER_VAULT_RETRY } from '../retry';
+import { vaultTargets } from './targets';
+import { kvReadPath, VaultBackend, type SecretLocation } from './vault-backend';
+import { ForwardingBackend, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 
 /** The session's backend, rebuilt from its own kwargs by `make`. */
+/** Attempts of the retry-forever mutant: far beyond any budget, yet a run against it ends. */
+const RUNAWAY_ATTEMPTS = 50;
+
 function rebuilt(real: SecretsBackend, make: (kwargs: Record<string, unknown>) => VaultBackend): SecretsBackend {
   if (!(real instanceof VaultBackend)) throw new Error(`vault mutants rebuild a VaultBackend, got ${real.kind}`);
   return make({ ...real.kwargs });
@@ -56,27 +55,6 @@ class SwallowingBackend extends ForwardingBackend {
   }
 }
 
-/** The session with every auth scenario's backend passed through `wrap`. */
-function wrappingAuthScenarios(wrap: (backend: SecretsBackend) => SecretsBackend) {
-  return (real: TargetSession): TargetSession => {
-    const auth = real.auth;
-    const wrapped: AuthScenarios | undefined = auth && {
-      ...(auth.wrongCredentials && { wrongCredentials: async () => wrapScenario(await auth.wrongCredentials!()) }),
-      ...(auth.expiredCredentials && { expiredCredentials: async () => wrapScenario(await auth.expiredCredentials!()) }),
-      ...(auth.deniedRead && { deniedRead: async (ids: { connId: string; key: string }) => wrapScenario(await auth.deniedRead!(ids)) }),
-    };
-    function wrapScenario<S extends { backend: SecretsBackend }>(scenario: S): S {
-      return { ...scenario, backend: wrap(scenario.backend) };
-    }
-    return {
-      fixtures: real.fixtures,
-      backend: (kwargs) => real.backend(kwargs),
-      close: () => real.close(),
-      ...(wrapped ? { auth: wrapped } : {}),
-    };
-  };
-}
-
 function swallowing(swallowed: abstract new (...args: never[]) => SecretsError) {
   const wrap = (backend: SecretsBackend): SecretsBackend => new SwallowingBackend(backend, swallowed);
   return { backend: wrap, session: wrappingAuthScenarios(wrap) };
@@ -84,7 +62,7 @@ function swallowing(swallowed: abstract new (...args: never[]) => SecretsError) 
 
 const FIELD_NAMES = ['conn_type', 'description', 'host', 'schema', 'login', 'password', 'port', 'extra', 'uri'];
 
-export const vaultMutants: readonly VaultMutantSpec[] = [
+const vaultMutantSpecs: readonly BasedMutantSpec[] = [
   {
     name: 'vault-kv2-reads-v1-path',
     base: 'vault-kv2',
@@ -183,4 +161,33 @@ export const vaultMutants: readonly VaultMutantSpec[] = [
     breaks: '§7 a refused login or an unaccepted token is answered "not found" instead of UnauthorizedError',
     ...swallowing(UnauthorizedError),
   },
+  {
+    name: 'vault-no-timeout',
+    base: 'vault-kv2',
+    breaks: '§7.1 ignores the timeout kwarg (waits up to a day per request), so a slow or silent server holds the lookup',
+    backend: (real) => rebuilt(real, (kwargs) => new VaultBackend({ ...kwargs, timeout: 86_400 })),
+  },
+  {
+    name: 'vault-retry-forever',
+    base: 'vault-kv2',
+    breaks: `§7.1 retries a failed request ${RUNAWAY_ATTEMPTS - 1} times without waiting, far beyond urllib3's total=3 with backoff 0.1 s`,
+    backend: (real) => rebuilt(real, (kwargs) => new VaultBackend(kwargs, { retry: { ...PROVIDER_VAULT_RETRY, total: RUNAWAY_ATTEMPTS - 1, backoffFactor: 0 } })),
+  },
+  {
+    name: 'vault-login-per-lookup',
+    base: 'vault-approle',
+    breaks: '§7.1 logs in again (AppRole) for every lookup instead of reusing the token of its first login',
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override authenticated() {
+              return this.authenticate();
+            }
+          })(kwargs),
+      ),
+  },
 ];
+
+export const vaultMutants: readonly MutantTarget[] = mutantsOn(vaultTargets, vaultMutantSpecs);

@@ -3,9 +3,15 @@
  * connection entries skipped instead of refused, objects normalised like JSON connections.
  * Each is made for every file format, since each format's cases run on its own target.
  */
-import { normalizeConnType } from '../backends/connection/connection';
-import { ConnectionFormatError, FileParseError, MalformedSecretError, UnavailableError } from '../backends/errors';
-import { ForwardingBackend, type MutantSpec } from './mutant';
+import { normalizeConnType } from '../connection/connection';
+import { ConnectionFormatError, FileParseError, MalformedSecretError, UnavailableError } from '../errors';
+import { readFile } from 'node:fs/promises';
+import type { SecretsBackend } from '../contract';
+import { NotUniqueError } from '../errors';
+import { ForwardingBackend, mutantOf, type MutantSpec, type MutantTarget } from '../../mutants/mutant';
+import type { LocalFileFormat } from './fixtures';
+import { parseEnvText, type LocalFilesystemBackend } from './local-filesystem';
+import { localEnvTarget, localTargets } from './targets';
 
 /** Runs each lookup through `onError` when it fails, and through `onValue` when it answers. */
 class ErrorRewritingBackend extends ForwardingBackend {
@@ -90,11 +96,40 @@ const configNotServed: MutantSpec = {
     })(real),
 };
 
-export type FileFormat = 'env' | 'json' | 'yaml';
-
 /** The mutants made from the local target of each file format. */
-export const fileMutants: Readonly<Record<FileFormat, readonly MutantSpec[]>> = {
+const fileMutants: Readonly<Record<LocalFileFormat, readonly MutantSpec[]>> = {
   env: [withoutLineNumbers, reportedUnavailable],
   json: [withoutLineNumbers, reportedUnavailable, badEntriesSkipped, fieldConnTypeNormalised, configNotServed],
   yaml: [withoutLineNumbers, reportedUnavailable, badEntriesSkipped],
 };
+
+/** Mutants made from the `local-env` target. */
+const envFileMutants: readonly MutantSpec[] = [
+  {
+    name: 'env-file-duplicates-accepted',
+    breaks: '§5.3 accepts a key defined twice in a .env file (last one wins) instead of raising NotUnique',
+    backend: (real: SecretsBackend) =>
+      new (class extends ForwardingBackend {
+        override async getVariable(key: string) {
+          try {
+            return await this.inner.getVariable(key);
+          } catch (error) {
+            if (!(error instanceof NotUniqueError)) throw error;
+            // Reach past `protected`: the mutant re-reads the very file the real backend refused.
+            const path = (this.inner as unknown as { filePath(kind: 'variables'): string | null }).filePath('variables');
+            const values = path ? parseEnvText(await readFile(path, 'utf8')).secrets.get(key) : undefined;
+            return Array.isArray(values) ? (values.at(-1) as string) : null;
+          }
+        }
+      })(real as LocalFilesystemBackend),
+  },
+];
+
+/** File mutants are named after their format: `mutant:local-json-parse-errors-without-line-numbers`. */
+export const localMutants: readonly MutantTarget[] = [
+  ...localTargets.flatMap((target) => {
+    const format = target.fileFormat ?? 'json';
+    return fileMutants[format].map((spec) => mutantOf(target, { ...spec, name: `${target.name}-${spec.name}` }));
+  }),
+  ...envFileMutants.map((spec) => mutantOf(localEnvTarget, spec)),
+];

@@ -6,20 +6,16 @@
  * auth scenarios, where those errors happen. They need moto and moto-iam, so each names its base.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { compilePythonMatch, type AwsBackendOptions, type LookupContext, type SecretKind } from '../backends/aws-client';
-import { CONNECTION_FIELD_ALIASES, SecretsManagerBackend, standardizeSecretKeys } from '../backends/aws-secrets-manager';
-import { SystemsManagerParameterStoreBackend } from '../backends/aws-systems-manager';
-import { buildPath, type SecretsBackend } from '../backends/contract';
-import type { PyDict } from '../backends/connection/python-json';
-import { ForbiddenError, UnauthorizedError, type SecretsError } from '../backends/errors';
-import type { AuthScenario, AuthScenarios, TargetSession } from '../targets/target';
-import type { MutantSpec } from './mutant';
-
-export interface AwsMutantSpec extends MutantSpec {
-  /** The target the mutant is built on. */
-  readonly base: 'aws-sm' | 'aws-ssm';
-}
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { compilePythonMatch, type AwsBackendOptions, type LookupContext, type SecretKind, type sdkClientConfig } from './aws-client';
+import { CONNECTION_FIELD_ALIASES, SecretsManagerBackend, standardizeSecretKeys } from './secrets-manager-backend';
+import { SystemsManagerParameterStoreBackend } from './parameter-store-backend';
+import { buildPath, type SecretsBackend } from '../contract';
+import type { PyDict } from '../connection/python-json';
+import { ForbiddenError, UnauthorizedError, type SecretsError } from '../errors';
+import { mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
+import { BotocoreRetryStrategy } from '../retry';
+import { awsTargets } from './targets';
 
 type Kwargs = Readonly<Record<string, unknown>>;
 type Rebuild<B> = (kwargs: Kwargs, options: AwsBackendOptions) => B;
@@ -32,24 +28,6 @@ function rebuiltSecretsManager(real: SecretsBackend, make: Rebuild<SecretsManage
 function rebuiltParameterStore(real: SecretsBackend, make: Rebuild<SystemsManagerParameterStoreBackend>): SecretsBackend {
   if (!(real instanceof SystemsManagerParameterStoreBackend)) throw new Error(`aws-ssm mutants rebuild a SystemsManagerParameterStoreBackend, got ${real.kind}`);
   return make(real.kwargs, { sharing: real });
-}
-
-/** The session with the auth scenarios' backends passed through `wrap` as well. */
-function withAuthBackends(wrap: (backend: SecretsBackend) => SecretsBackend) {
-  return (real: TargetSession): TargetSession => {
-    const auth = real.auth;
-    if (!auth) return real;
-    const wrapped = async (scenario: Promise<AuthScenario>): Promise<AuthScenario> => {
-      const { backend, credentials } = await scenario;
-      return { backend: wrap(backend), credentials };
-    };
-    const scenarios: AuthScenarios = {
-      ...(auth.wrongCredentials ? { wrongCredentials: () => wrapped(auth.wrongCredentials!()) } : {}),
-      ...(auth.expiredCredentials ? { expiredCredentials: () => wrapped(auth.expiredCredentials!()) } : {}),
-      ...(auth.deniedRead ? { deniedRead: (ids: { connId: string; key: string }) => wrapped(auth.deniedRead!(ids)) } : {}),
-    };
-    return { fixtures: real.fixtures, backend: (kwargs) => real.backend(kwargs), close: () => real.close(), auth: scenarios };
-  };
 }
 
 type ErrorClass = abstract new (...args: never[]) => SecretsError;
@@ -90,12 +68,23 @@ function parameterStoreSwallowing(swallowed: ErrorClass) {
   };
 }
 
+/** Attempts of the retry-forever mutant: far beyond any budget, yet a run against it ends. */
+const RUNAWAY_ATTEMPTS = 50;
+
+/** A Secrets Manager client that retries 50 times without waiting; its own client, not the session's. */
+class RunawaySecretsManagerBackend extends SecretsManagerBackend {
+  protected override createClient(config: ReturnType<typeof sdkClientConfig>): SecretsManagerClient {
+    const policy = { mode: 'standard' as const, totalMaxAttempts: RUNAWAY_ATTEMPTS };
+    return new SecretsManagerClient({ ...config, maxAttempts: RUNAWAY_ATTEMPTS, retryStrategy: new BotocoreRetryStrategy(policy, () => 0) });
+  }
+}
+
 const ALIASES = new Set(CONNECTION_FIELD_ALIASES.flatMap(([, words]) => words));
 
 const SecretsManagerForbiddenAsNotFound = secretsManagerSwallowing(ForbiddenError);
 const ParameterStoreUnauthorizedAsNotFound = parameterStoreSwallowing(UnauthorizedError);
 
-export const awsMutants: readonly AwsMutantSpec[] = [
+const awsMutantSpecs: readonly BasedMutantSpec[] = [
   {
     name: 'ssm-no-leading-slash',
     base: 'aws-ssm',
@@ -193,13 +182,24 @@ export const awsMutants: readonly AwsMutantSpec[] = [
     base: 'aws-sm',
     breaks: '§7 answers None when IAM denies the read (AccessDeniedException), as if the secret did not exist',
     backend: (real) => rebuiltSecretsManager(real, (kwargs, options) => new SecretsManagerForbiddenAsNotFound(kwargs, options)),
-    session: withAuthBackends((real) => rebuiltSecretsManager(real, (kwargs, options) => new SecretsManagerForbiddenAsNotFound(kwargs, options))),
+    session: wrappingAuthScenarios((real) => rebuiltSecretsManager(real, (kwargs, options) => new SecretsManagerForbiddenAsNotFound(kwargs, options))),
   },
   {
     name: 'ssm-unauthorized-as-not-found',
     base: 'aws-ssm',
     breaks: '§7 answers None when the credentials are unknown or wrong (UnrecognizedClient / InvalidClientTokenId)',
     backend: (real) => rebuiltParameterStore(real, (kwargs, options) => new ParameterStoreUnauthorizedAsNotFound(kwargs, options)),
-    session: withAuthBackends((real) => rebuiltParameterStore(real, (kwargs, options) => new ParameterStoreUnauthorizedAsNotFound(kwargs, options))),
+    session: wrappingAuthScenarios((real) => rebuiltParameterStore(real, (kwargs, options) => new ParameterStoreUnauthorizedAsNotFound(kwargs, options))),
+  },
+  {
+    name: 'aws-retry-forever',
+    base: 'aws-sm',
+    breaks: `§7.2 retries a failed request ${RUNAWAY_ATTEMPTS - 1} times without waiting, far beyond botocore's attempts for its config_kwargs`,
+    backend: (real) => {
+      if (!(real instanceof SecretsManagerBackend)) throw new Error(`aws-sm mutants rebuild a SecretsManagerBackend, got ${real.kind}`);
+      return new RunawaySecretsManagerBackend(real.kwargs);
+    },
   },
 ];
+
+export const awsMutants: readonly MutantTarget[] = mutantsOn(awsTargets, awsMutantSpecs);

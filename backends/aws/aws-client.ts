@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Client, DeserializeMiddleware, FinalizeRequestMiddleware, HttpResponse, MetadataBearer, MiddlewareStack } from '@smithy/types';
-import { BaseSecretsBackend, type BaseBackendOptions } from './contract';
+import { BaseSecretsBackend, type BaseBackendOptions } from '../contract';
 import {
   ConfigurationError,
   ForbiddenError,
@@ -19,8 +19,8 @@ import {
   UnauthorizedError,
   UnavailableError,
   type SecretsError,
-} from './errors';
-import { BOTOCORE_DEFAULT_RETRY, BOTOCORE_LEGACY_MAX_ATTEMPTS, BotocoreRetryStrategy, botocoreLookupBudget, type BotocoreRetryPolicy, type LookupBudget } from './retry';
+} from '../errors';
+import { BOTOCORE_DEFAULT_RETRY, BOTOCORE_LEGACY_MAX_ATTEMPTS, BotocoreRetryStrategy, botocoreLookupBudget, type BotocoreRetryPolicy, type LookupBudget } from '../retry';
 
 /** botocore's `DEFAULT_TIMEOUT` (endpoint.py), for both `connect_timeout` and `read_timeout`. */
 export const BOTOCORE_DEFAULT_TIMEOUT_SECONDS = 60;
