@@ -84,8 +84,15 @@ function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: (
   };
 }
 
+/** Why a reference-only case does not run for a target with a search path of its own, or null. */
+function referenceOnlyNote(target: TargetDefinition, kase: ConformanceCase): string | null {
+  const implementation = target.components?.searchPathImplementation;
+  if (kase.referenceOnly === undefined || implementation === undefined) return null;
+  return `not run: reference-only, ${kase.referenceOnly}; ${target.name} runs the search path and cache of ${implementation}`;
+}
+
 async function runConformanceCase(ctx: TestContext, target: TargetDefinition, suite: Suite, kase: ConformanceCase): Promise<void> {
-  const note = missingCapabilityNote(target, kase.needs ?? []);
+  const note = missingCapabilityNote(target, kase.needs ?? []) ?? referenceOnlyNote(target, kase);
   if (note) ctx.skip(note);
   const metrics: CaseMetric[] = [];
   let seeds = 0;
@@ -94,7 +101,16 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
   });
   const finding = target.knownFindings?.[`${suite.id} › ${kase.name}`];
   try {
-    const running = runCase(counted, kase, environment, `${target.name}/${suite.id}/${kase.name}`, (metric) => metrics.push(metric));
+    const running = runCase(
+      counted,
+      kase,
+      environment,
+      `${target.name}/${suite.id}/${kase.name}`,
+      (metric) => metrics.push(metric),
+      (implementation) => {
+        ctx.task.meta.searchPath = implementation;
+      },
+    );
     if (finding === undefined) {
       await running;
       return;

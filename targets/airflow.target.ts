@@ -19,6 +19,7 @@ import type { SecretsBackend } from '../backends/contract';
 import { ConfigurationError } from '../backends/errors';
 import { readRunEnvironment } from '../cli/run-environment';
 import type { TargetDescription } from '../reports/model';
+import { airflowSearchPathComponents } from './airflow-components';
 import { envTarget } from './env.target';
 import { awsParameterStoreTarget, awsSecretsManagerTarget } from './aws.target';
 import { LocalFiles, localJsonTarget } from './local.target';
@@ -120,6 +121,8 @@ export interface CommandTargetOptions {
   readonly knownFindings?: Readonly<Record<string, string>>;
   /** What the certificate names as certified (class, versions, kwargs); cheap, no server calls. */
   readonly describe?: (environment: TargetEnvironment) => TargetDescription;
+  /** Run search path and cache cases with Airflow's own code inside the command (the Airflow bridge only). */
+  readonly airflowSearchPath?: boolean;
 }
 
 const AUTH_CAPABILITIES: readonly Capability[] = ['auth-wrong-credentials', 'auth-expired-credentials', 'auth-policy'];
@@ -148,6 +151,7 @@ export function commandTarget(base: TargetDefinition, options: CommandTargetOpti
     ...(base.fileFormat ? { fileFormat: base.fileFormat } : {}),
     // Never the base's: it would describe the reference backend, not this one.
     describe: options.describe,
+    ...(options.airflowSearchPath ? { components: airflowSearchPathComponents(options.command) } : {}),
     async open(environment): Promise<TargetSession> {
       const session = await base.open(environment);
       const context: SessionContext = { environment, session };
@@ -235,6 +239,7 @@ export function bridgedTarget(base: TargetDefinition, options: BridgedTargetOpti
     family: options.family ?? AIRFLOW_FAMILY,
     backendKind: options.backendKind ?? options.backendClass,
     command: () => airflowBridge({ mirrorEnvironment: mirrorEnvironment ?? false }),
+    airflowSearchPath: true,
   });
 }
 

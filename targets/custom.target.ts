@@ -30,6 +30,7 @@ import {
   MIRRORED_ENV_PREFIXES,
   type SessionContext,
 } from './airflow.target';
+import { AIRFLOW_BRIDGE_IMPLEMENTATION } from './airflow-components';
 import type { LocalFileFormat } from './local.target';
 import type { TargetDescription } from '../reports/model';
 import { ownPackageVersion, type Capability, type TargetDefinition, type TargetSession } from './target';
@@ -77,6 +78,8 @@ export interface CustomTargetSpec {
   readonly flags: readonly string[];
   /** What the backend says it runs on (a command's `hello` versions). */
   readonly versions?: Record<string, string>;
+  /** What a command calls itself in `hello`; the Airflow bridge's cases run Airflow's own search path. */
+  readonly implementation?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,6 +262,7 @@ function targetOfSource(spec: CustomTargetSpec, known: readonly TargetDefinition
       parser: spec.parser,
       kwargs,
       describe: () => customDescription(spec),
+      airflowSearchPath: spec.implementation === AIRFLOW_BRIDGE_IMPLEMENTATION,
       command: () =>
         commandProcess(
           { shell: source.command },
@@ -409,7 +413,8 @@ async function commandSpec(command: string, cwd: string, taken: Set<string>): Pr
     `the command "${command}" (${hello.implementation}), reading the ${declaration.store.layout} store`,
     taken,
   );
-  return hello.versions ? { ...spec, versions: { ...hello.versions } } : spec;
+  const withImplementation = { ...spec, implementation: hello.implementation };
+  return hello.versions ? { ...withImplementation, versions: { ...hello.versions } } : withImplementation;
 }
 
 export interface AirflowConfigReading {
