@@ -28,10 +28,9 @@ import type { Clock } from './clock';
 /** The Airflow release whose code runs; checked against the bridge's `hello` before the first op. */
 export const AIRFLOW_SEARCH_PATH_VERSION = '3.3.2';
 
+/** What reports name as the search path and cache that ran (each function is listed in the header above). */
 export const AIRFLOW_SEARCH_PATH_IMPLEMENTATION =
-  `airflow ${AIRFLOW_SEARCH_PATH_VERSION} in the bridge (core: airflow.models Connection.get_connection_from_secrets / ` +
-  'Variable.get_variable_from_secrets; sdk: airflow.sdk.execution_time.context _get_connection / _get_variable; ' +
-  'cache: airflow.sdk.execution_time.cache.SecretCache)';
+  `airflow ${AIRFLOW_SEARCH_PATH_VERSION} in the bridge (airflow.models *_from_secrets, airflow.sdk context._get_*, SecretCache)`;
 
 /** The ops this needs from the bridge (bridge/PROTOCOL.md, "Search path ops"). */
 const SEARCH_PATH_OPS = [
@@ -86,7 +85,7 @@ export class AirflowSecretCache extends SecretCache {
   readonly clockSource: Clock | null;
   /** `[secrets] cache_ttl_seconds` as configured; unset leaves Airflow to its own fallback. */
   readonly configuredTtlSeconds: number | undefined;
-  private opened: { process: CommandProcess; generation: number; handle: string } | null = null;
+  private opened: { process: CommandProcess; generation: number; handle: Promise<string> } | null = null;
 
   constructor(options: SecretCacheOptions) {
     super(options);
@@ -94,14 +93,26 @@ export class AirflowSecretCache extends SecretCache {
     this.configuredTtlSeconds = options.ttlSeconds;
   }
 
-  /** This cache inside `process` (opened there by Airflow's `SecretCache.init()` on first use, again after a restart). */
-  async handleIn(process: CommandProcess): Promise<string> {
-    if (this.opened && this.opened.process === process && this.opened.generation === process.generation) return this.opened.handle;
+  /**
+   * This cache inside `process`: opened there by Airflow's `SecretCache.init()` on first use (once,
+   * however many lookups ask at the same time), again after the process was replaced.
+   */
+  handleIn(process: CommandProcess): Promise<string> {
+    const { opened } = this;
+    if (opened && opened.process === process && opened.generation === process.generation) return opened.handle;
+    const handle = this.open(process);
+    this.opened = { process, generation: process.generation, handle };
+    handle.catch(() => {
+      if (this.opened?.handle === handle) this.opened = null;
+    });
+    return handle;
+  }
+
+  private async open(process: CommandProcess): Promise<string> {
     const answer = await process.request('secret_cache_open', { use_cache: this.enabled, cache_ttl_seconds: this.configuredTtlSeconds ?? null });
     if (answer.error) throw errorFromAnswer(answer.error, { op: 'secret_cache_open', subject: 'SecretCache.init()', where: process.label });
     const handle = (answer.value as { cache?: unknown } | null)?.cache;
     if (typeof handle !== 'string') throw badAnswer(process, 'secret_cache_open', '{"cache": "c1", ...}');
-    this.opened = { process, generation: process.generation, handle };
     return handle;
   }
 

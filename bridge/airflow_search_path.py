@@ -141,6 +141,8 @@ class Chain:
             variables = spec.get("variables") or {}
             if not isinstance(connections, dict) or not isinstance(variables, dict):
                 raise self.protocol_error('a metastore spec has "connections" and "variables" objects')
+            if not all(isinstance(fields, dict) for fields in connections.values()):
+                raise self.protocol_error("a metastore connection is an object of fields")
             for fields in connections.values():
                 self.known_values.extend(str(fields.get(name)) for name in ("password", "extra") if fields.get(name))
             self.known_values.extend(value for value in variables.values() if isinstance(value, str))
@@ -263,6 +265,31 @@ def _airflow_backend_list(backends):
         yield
 
 
+class _QuietLog:
+    """Takes every log call and writes nothing."""
+
+    def __getattr__(self, _name):
+        return lambda *_args, **_kwargs: None
+
+
+# The modules whose lookup loops log a skipped backend; their failures are in the answer instead.
+LOGGING_MODULES = ("airflow.models.connection", "airflow.models.variable", "airflow.sdk.execution_time.context")
+
+
+@contextlib.contextmanager
+def _quiet_lookup_logs():
+    """Airflow logs a skipped backend with `log.exception`, which the bridge's console logging renders as
+    a traceback with every frame's locals: backend credentials and values included, and seconds of
+    rendering for a deep client stack. For the call those modules log nowhere; the answer carries the
+    failures, described without secrets."""
+    import importlib
+
+    with contextlib.ExitStack() as stack:
+        for name in LOGGING_MODULES:
+            stack.enter_context(_patched(importlib.import_module(name), "log", _QuietLog()))
+        yield
+
+
 @contextlib.contextmanager
 def _connection_class(backends, mode: str, connection_class_of):
     """The class Airflow sets on every backend of its list: the core model on the server side
@@ -307,7 +334,8 @@ def _cache_clock(clock_ms):
 
 class Caches:
     """SecretCache stores, one per cache the harness opened. Airflow's SecretCache is one per process
-    (class attributes); each call swaps in the store of the cache it names, so chains stay apart."""
+    (class attributes); each call swaps in the store of the cache it names, so chains stay apart.
+    A store lives as long as the bridge (a case's cache holds a handful of entries)."""
 
     def __init__(self) -> None:
         self.stores: dict[str, tuple] = {}
@@ -344,10 +372,6 @@ class Caches:
             "enabled": store is not None,
             "ttl_seconds": ttl.total_seconds() if store is not None and ttl is not None else None,
         }
-
-    def close(self, handle, configuration_problem) -> None:
-        if self.stores.pop(handle, None) is None:
-            raise configuration_problem(f"unknown cache {handle!r}")
 
     @contextlib.contextmanager
     def active(self, handle, configuration_problem):
@@ -407,7 +431,6 @@ class SearchPathOps:
     def ops(self) -> dict:
         return {
             "secret_cache_open": lambda r: self.caches.open(r.get("use_cache"), r.get("cache_ttl_seconds"), self.configuration_problem),
-            "secret_cache_close": lambda r: self.caches.close(r.get("cache"), self.configuration_problem),
             "search_path_get_connection": lambda r: self._lookup(r, "connection"),
             "search_path_get_variable": lambda r: self._lookup(r, "variable"),
             "search_path_variable_written": self._variable_written,
@@ -438,6 +461,7 @@ class SearchPathOps:
             stack.enter_context(_airflow_backend_list(chain.backends))
             stack.enter_context(_connection_class(chain.instances, mode, self.connection_class_of))
             stack.enter_context(_cache_clock(clock_ms))
+            stack.enter_context(_quiet_lookup_logs())
             yield live
 
     def _lookup(self, request, what: str) -> dict:

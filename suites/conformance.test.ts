@@ -88,7 +88,7 @@ function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: (
 function referenceOnlyNote(target: TargetDefinition, kase: ConformanceCase): string | null {
   const implementation = target.components?.searchPathImplementation;
   if (kase.referenceOnly === undefined || implementation === undefined) return null;
-  return `not run: reference-only, ${kase.referenceOnly}; ${target.name} runs the search path and cache of ${implementation}`;
+  return `not run: reference-only (${target.name} runs the search path and cache of ${implementation}): ${kase.referenceOnly}`;
 }
 
 async function runConformanceCase(ctx: TestContext, target: TargetDefinition, suite: Suite, kase: ConformanceCase): Promise<void> {
