@@ -99,6 +99,7 @@ for folder in reversed(ARGUMENTS.sys_path):
 import airflow  # noqa: E402
 from airflow._shared.module_loading import import_string  # noqa: E402
 from airflow._shared.secrets_backend.base import call_secrets_backend_method  # noqa: E402
+from airflow_search_path import SearchPathOps  # noqa: E402
 
 logging.getLogger().setLevel(logging.WARNING)
 
@@ -215,6 +216,9 @@ def classify(error, during: str) -> tuple[str, str | None]:
     """(kind, detail) of an exception raised while answering `during` (an op name)."""
     lineage = _lineage(error)
     wrapped = [name for inner in _underlying(error) for name in _lineage(inner)]
+    if getattr(error, "asc_kind", None):
+        # Set where the failure's kind is known from where it happened (airflow_search_path.py).
+        return error.asc_kind, None
     if isinstance(error, ProtocolError):
         return "protocol", None
     if isinstance(error, ConfigurationProblem):
@@ -569,6 +573,10 @@ def _get_config(request):
     return backend.get_config(_field(request, "key"))
 
 
+SEARCH_PATH = SearchPathOps(
+    BACKENDS, describe, connection_fields, ValueWitness, _connection_class, ProtocolError, ConfigurationProblem
+)
+
 OPS = {
     "hello": lambda request: _hello(),
     "open": lambda request: BACKENDS.open(request.get("backend"), request.get("kwargs"), request.get("connection_class", "sdk")),
@@ -579,6 +587,7 @@ OPS = {
     "close": lambda request: BACKENDS.close(_field(request, "handle")),
     "env": lambda request: apply_environment(request.get("set"), request.get("unset")),
     "read_airflow_config": lambda request: read_airflow_config(request.get("path"), request.get("environ")),
+    **SEARCH_PATH.ops(),
 }
 
 

@@ -118,6 +118,7 @@ function toCaseReport(test: RecordedTest & { meta: ConformanceMeta }): CaseRepor
     report.finding = finding.reason;
     report.error = finding.observed;
   }
+  if (test.meta.searchPath) report.searchPath = test.meta.searchPath;
   return report;
 }
 

@@ -16,6 +16,7 @@ import {
   formatMetricValue,
   kwargText,
   levelCounts,
+  searchPathsBySuite,
   levelSummary,
   serversText,
   versionText,
@@ -157,9 +158,12 @@ function levelBlock(t: TargetCertificate, level: LevelResult): string {
     )
     .join('');
   const reason = level.verdict === 'not-run' && level.reason ? `<p>${escapeHtml(withoutNotRun(level.reason))}</p>` : '';
+  const searchPaths = searchPathsBySuite(level.cases)
+    .map(({ suite, implementations }) => `<p class="note">search path and cache of ${escapeHtml(suite)}: ${escapeHtml(implementations.join('; '))}</p>`)
+    .join('');
   // Failures open by default: they are what a reader came for.
   return (
-    `<details${level.failed > 0 ? ' open' : ''}><summary>${title} <span class="note">${escapeHtml(levelCounts(level))}</span></summary>${reason}` +
+    `<details${level.failed > 0 ? ' open' : ''}><summary>${title} <span class="note">${escapeHtml(levelCounts(level))}</span></summary>${reason}${searchPaths}` +
     `<table class="cases"><thead><tr><th>suite</th><th>case</th><th>result</th><th>rule, reason or error</th></tr></thead><tbody>${rows}</tbody></table></details>`
   );
 }

@@ -341,6 +341,18 @@ export function levelSummary(certificate: TargetCertificate): string {
   return `${certified} of ${certificate.levels.length} levels certified${failedText}`;
 }
 
+/** Which search path and cache each cell (suite) of a level ran, for the cells whose cases used one. */
+export function searchPathsBySuite(cases: readonly CaseReport[]): Array<{ suite: string; implementations: string[] }> {
+  const bySuite = new Map<string, Set<string>>();
+  for (const c of cases) {
+    if (!c.searchPath) continue;
+    const found = bySuite.get(c.suite) ?? new Set<string>();
+    found.add(c.searchPath);
+    bySuite.set(c.suite, found);
+  }
+  return [...bySuite].map(([suite, implementations]) => ({ suite, implementations: [...implementations] }));
+}
+
 export function formatMetricValue(value: number): string {
   if (Number.isInteger(value)) return String(value);
   return String(Number(value.toFixed(Math.abs(value) < 10 ? 2 : 1)));
@@ -402,7 +414,9 @@ function markdownTarget(lines: string[], certificate: TargetCertificate): void {
     lines.push(`#### ${level.title}${suites}: ${verdictText(level)}`, '');
     if (level.verdict === 'not-run') lines.push(cell(level.reason ?? 'not run'), '');
     if (level.cases.length === 0 || target.status === 'not-run') continue;
-    lines.push(levelCounts(level), '', '| suite | case | result | rule, reason or error |', '|---|---|---|---|');
+    lines.push(levelCounts(level), '');
+    for (const { suite, implementations } of searchPathsBySuite(level.cases)) lines.push(`- search path and cache of ${cell(suite)}: ${cell(implementations.join('; '))}`);
+    lines.push('| suite | case | result | rule, reason or error |', '|---|---|---|---|');
     for (const c of level.cases) lines.push(`| ${cell(c.suite)} | ${cell(c.case)} | ${CASE_LABELS[c.status]} | ${cell(caseDetail(c))} |`);
     lines.push('');
   }

@@ -39,6 +39,8 @@ export interface ConformanceMeta {
   canarySeeds?: number;
   /** Set when the case is a declared known finding that did fail as declared. */
   finding?: { reason: string; observed: string };
+  /** Which search path and cache implementation the case ran, when it used one. */
+  searchPath?: string;
 }
 
 export interface CaseReport {
@@ -57,6 +59,8 @@ export interface CaseReport {
   error?: string;
   /** For a finding: why the target fails the case, as the target declares it. */
   finding?: string;
+  /** Which search path and cache implementation ran the case, when it used one. */
+  searchPath?: string;
   metrics: CaseMetric[];
 }
 

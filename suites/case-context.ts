@@ -46,13 +46,18 @@ export function createSecretValues(canary: string): SecretValues {
   };
 }
 
+/** What reports call the search path and cache of targets whose components do not name theirs. */
+export const REFERENCE_SEARCH_PATH_IMPLEMENTATION = 'reference (backends/search-path.ts, backends/secret-cache.ts)';
+
 export function createCaseContext(
   target: TargetDefinition,
   session: CaseContext['session'],
   environment: TargetEnvironment,
   caseKey: string,
   onMetric: (metric: CaseMetric) => void = () => {},
+  onSearchPath: (implementation: string) => void = () => {},
 ): CaseContext {
+  const implementation = target.components?.searchPathImplementation ?? REFERENCE_SEARCH_PATH_IMPLEMENTATION;
   const clock = new FakeClock();
   const makeCache: NonNullable<NonNullable<TargetDefinition['components']>['cache']> =
     target.components?.cache ?? ((options) => new SecretCache(options));
@@ -68,9 +73,11 @@ export function createCaseContext(
     secrets: createSecretValues(environment.canary),
     clock,
     searchPath(backends: SecretsBackend[], options: SearchPathOptions = {}) {
+      onSearchPath(implementation);
       return makeSearchPath(backends, options);
     },
     cache(options = {}) {
+      onSearchPath(implementation);
       return makeCache({ enabled: options.enabled ?? true, ttlSeconds: options.ttlSeconds, clock });
     },
     record(metric, value, unit) {
@@ -86,10 +93,11 @@ export async function runCase(
   environment: TargetEnvironment,
   caseKey: string,
   onMetric?: (metric: CaseMetric) => void,
+  onSearchPath?: (implementation: string) => void,
 ): Promise<void> {
   const session = await target.open(environment);
   try {
-    await conformanceCase.run(createCaseContext(target, session, environment, caseKey, onMetric));
+    await conformanceCase.run(createCaseContext(target, session, environment, caseKey, onMetric, onSearchPath));
   } finally {
     await session.close();
   }

@@ -84,8 +84,15 @@ function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: (
   };
 }
 
+/** Why a reference-only case does not run for a target with a search path of its own, or null. */
+function referenceOnlyNote(target: TargetDefinition, conformanceCase: ConformanceCase): string | null {
+  const implementation = target.components?.searchPathImplementation;
+  if (conformanceCase.referenceOnly === undefined || implementation === undefined) return null;
+  return `not run: reference-only (${target.name} runs the search path and cache of ${implementation}): ${conformanceCase.referenceOnly}`;
+}
+
 async function runConformanceCase(ctx: TestContext, target: TargetDefinition, suite: Suite, conformanceCase: ConformanceCase): Promise<void> {
-  const note = missingCapabilityNote(target, conformanceCase.needs ?? []);
+  const note = missingCapabilityNote(target, conformanceCase.needs ?? []) ?? referenceOnlyNote(target, conformanceCase);
   if (note) ctx.skip(note);
   const metrics: CaseMetric[] = [];
   let seeds = 0;
@@ -94,7 +101,16 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
   });
   const finding = target.knownFindings?.[findingKey(suite.id, conformanceCase.name)];
   try {
-    const running = runCase(counted, conformanceCase, environment, `${target.name}/${suite.id}/${conformanceCase.name}`, (metric) => metrics.push(metric));
+    const running = runCase(
+      counted,
+      conformanceCase,
+      environment,
+      `${target.name}/${suite.id}/${conformanceCase.name}`,
+      (metric) => metrics.push(metric),
+      (implementation) => {
+        ctx.task.meta.searchPath = implementation;
+      },
+    );
     if (finding === undefined) {
       await running;
       return;

@@ -34,6 +34,11 @@ export interface ConformanceCase {
   readonly rule: string;
   /** Capabilities the target must declare; otherwise the case is skipped with the target's reason. */
   readonly needs?: readonly Capability[];
+  /**
+   * Set on a case that checks where our reference search path or cache goes beyond Airflow: why.
+   * It is not run for targets whose components are another implementation (Airflow's own).
+   */
+  readonly referenceOnly?: string;
   readonly timeoutMs?: number;
   run(ctx: CaseContext): Promise<void>;
 }

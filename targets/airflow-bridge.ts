@@ -131,6 +131,7 @@ export function bridgedTarget(base: TargetDefinition, options: BridgedTargetOpti
     family: options.family ?? AIRFLOW_FAMILY,
     backendKind: options.backendKind ?? options.backendClass,
     command: () => airflowBridge({ mirrorEnvironment: mirrorEnvironment ?? false }),
+    airflowSearchPath: true,
   });
 }
 

@@ -8,6 +8,7 @@ import { CommandBackend, type CommandProcess, type RoundTrip } from '../backends
 import type { ParserFlavour } from '../backends/connection/connection';
 import type { SecretsBackend } from '../backends/contract';
 import { ConfigurationError } from '../backends/errors';
+import { airflowSearchPathComponents } from './airflow-components';
 import type { AuthScenario, AuthScenarios, Capability, TargetDefinition, TargetDescription, TargetEnvironment, TargetSession } from './target';
 
 export interface SessionContext {
@@ -40,6 +41,8 @@ export interface CommandTargetOptions {
   readonly knownFindings?: Readonly<Record<string, string>>;
   /** What the certificate names as certified (class, versions, kwargs); cheap, no server calls. */
   readonly describe?: (environment: TargetEnvironment) => TargetDescription;
+  /** Run search path and cache cases with Airflow's own code inside the command (the Airflow bridge only). */
+  readonly airflowSearchPath?: boolean;
 }
 
 const AUTH_CAPABILITIES: readonly Capability[] = ['auth-wrong-credentials', 'auth-expired-credentials', 'auth-policy'];
@@ -69,6 +72,7 @@ export function commandTarget(base: TargetDefinition, options: CommandTargetOpti
     ...(base.fileFormat ? { fileFormat: base.fileFormat } : {}),
     // Never the base's: it would describe the reference backend, not this one.
     describe: options.describe,
+    ...(options.airflowSearchPath ? { components: airflowSearchPathComponents(options.command) } : {}),
     async open(environment): Promise<TargetSession> {
       const session = await base.open(environment);
       const context: SessionContext = { environment, session };

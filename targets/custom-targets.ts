@@ -23,6 +23,7 @@ import { airflowBridgeCommand, bridgedTarget, commandLogFile, MIRRORED_ENV_PREFI
 import { commandTarget, type SessionContext } from './command-target';
 import type { StoreLayout } from './family';
 import { ownPackageVersion, type Capability, type TargetDefinition, type TargetDescription, type TargetSession } from './target';
+import { AIRFLOW_BRIDGE_IMPLEMENTATION } from './airflow-components';
 
 export const CUSTOM_FAMILY = 'custom';
 export const CUSTOM_TARGETS_VARIABLE = 'ASC_CUSTOM_TARGETS';
@@ -63,6 +64,8 @@ export interface CustomTargetSpec {
   readonly flags: readonly string[];
   /** What the backend says it runs on (a command's `hello` versions). */
   readonly versions?: Record<string, string>;
+  /** What a command calls itself in `hello`; the Airflow bridge's cases run Airflow's own search path. */
+  readonly implementation?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,6 +190,7 @@ function targetOfSource(spec: CustomTargetSpec, layouts: readonly StoreLayout[])
       parser: spec.parser,
       kwargs,
       describe: () => customDescription(spec),
+      airflowSearchPath: spec.implementation === AIRFLOW_BRIDGE_IMPLEMENTATION,
       command: () =>
         commandProcess(
           { shell: source.command },
@@ -342,7 +346,8 @@ async function commandSpec(command: string, cwd: string, taken: Set<string>, lay
     taken,
     layouts,
   );
-  return hello.versions ? { ...spec, versions: { ...hello.versions } } : spec;
+  const withImplementation = { ...spec, implementation: hello.implementation };
+  return hello.versions ? { ...withImplementation, versions: { ...hello.versions } } : withImplementation;
 }
 
 export interface AirflowConfigReading {

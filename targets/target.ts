@@ -195,6 +195,8 @@ export interface TargetEnvironment {
 export interface TargetComponents {
   searchPath?: (backends: SecretsBackend[], options: SearchPathOptions) => SearchPath;
   cache?: (options: { enabled: boolean; ttlSeconds?: number; clock: Clock }) => SecretCache;
+  /** Which search path and cache these are, as reports name them; the reference's when absent. */
+  searchPathImplementation?: string;
 }
 
 /** Whose code the certified backend is: the certificate words its findings accordingly. */

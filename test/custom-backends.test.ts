@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';
 import { airflowPython } from '../targets/airflow-bridge';
+import { AIRFLOW_SEARCH_PATH_IMPLEMENTATION } from '../backends/airflow-search-path';
+import { REFERENCE_SEARCH_PATH_IMPLEMENTATION } from '../suites/case-context';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 
 const RUN_TIMEOUT_MS = 240_000;
@@ -45,6 +47,8 @@ describe('certifying custom backends through the runner', () => {
     expect(cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(150);
     expect(cases.filter((c) => c.status === 'fail')).toEqual([]);
     expect(run.report!.targets.map((t) => t.name)).toEqual(['custom:json-file-backend']);
+    // A backend in this process: its chain and cache cases run our reference search path.
+    expect(new Set(cases.filter((c) => c.suite === 'caching').map((c) => c.searchPath))).toEqual(new Set([REFERENCE_SEARCH_PATH_IMPLEMENTATION]));
   });
 
   it('the Python example, a BaseSecretsBackend subclass run through the bridge, passes', { timeout: RUN_TIMEOUT_MS }, async (context) => {
@@ -56,6 +60,9 @@ describe('certifying custom backends through the runner', () => {
     // The naming cases change this process's environment directly: the bridge must see it mirrored.
     expect(cases.filter((c) => c.suite === 'naming' && c.status === 'pass')).toHaveLength(4);
     expect(cases.filter((c) => c.status === 'fail')).toEqual([]);
+    // The command is the Airflow bridge: its chain and cache cases run Airflow's own search path.
+    const chained = cases.filter((c) => c.suite === 'lookup-order' || c.suite === 'caching');
+    expect(new Set(chained.filter((c) => c.status === 'pass').map((c) => c.searchPath))).toEqual(new Set([AIRFLOW_SEARCH_PATH_IMPLEMENTATION]));
   });
 
   it('the broken example fails, naming each broken rule and why', { timeout: RUN_TIMEOUT_MS }, async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRunReport, oneLineError, type RecordedTest, type ReportInput } from '../reports/build-report';
+import { buildCertificate, renderCertificateMarkdown } from '../reports/certificate';
 import { countCanary } from '../reports/canary-scan';
 import { renderConsoleMatrix } from '../reports/console-matrix';
 import { escapeXml, renderJunitXml } from '../reports/junit-xml';
@@ -101,6 +102,19 @@ describe('report model', () => {
   it('sums the canary seeds the cases reported', () => {
     const seeded = [conformanceTest('a', meta('env', 'retrieval', { canarySeeds: 3 }), 'passed'), conformanceTest('b', meta('env', 'retrieval', { canarySeeds: 2 }), 'passed')];
     expect(buildRunReport(input(seeded)).canary).toEqual({ seededValues: 5 });
+  });
+
+  it('names the search path and cache a case ran, per cell, in results, summary.md and the certificate', () => {
+    const airflow = 'airflow 3.3.2 in the bridge (...)';
+    const tests = [
+      conformanceTest('expires after the TTL', meta('env', 'caching', { searchPath: airflow }), 'passed'),
+      conformanceTest('reads a variable', meta('env', 'retrieval'), 'passed'),
+    ];
+    const report = buildRunReport(input(tests));
+    expect(report.cases.find((c) => c.suite === 'caching')?.searchPath).toBe(airflow);
+    expect(report.cases.find((c) => c.suite === 'retrieval')).not.toHaveProperty('searchPath');
+    expect(renderSummaryMarkdown(report)).toContain(`| env | caching | ${airflow} |`);
+    expect(renderCertificateMarkdown(buildCertificate(report))).toContain(`- search path and cache of caching: ${airflow}`);
   });
 
   it('one-line errors carry where and hint, and are bounded', () => {

@@ -58,7 +58,8 @@ export function variableEnvName(key: string): string {
 
 export class EnvironmentVariablesBackend extends BaseSecretsBackend {
   readonly kind = 'EnvironmentVariablesBackend';
-  private readonly env: Environment;
+  /** The record read at every lookup (public so another implementation can be given the same entries). */
+  readonly env: Environment;
 
   constructor(options: EnvironmentVariablesBackendOptions = {}) {
     super(options);
