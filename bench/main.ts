@@ -10,16 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { newCanary, newRunId } from '../cli/run-environment';
 import { UsageError } from '../cli/usage-error';
 import { buildRegistry } from '../suites/run-selection';
+import type { BenchFlags } from './run-bench';
 import { MUTANT_FAMILY } from '../targets/registry';
 
-export interface BenchFlags {
-  /** Run `.ci/run` on a fresh clone now (about 15 minutes) instead of reading the last record. */
-  readonly coldCi: boolean;
-  /** Leave out the warm `npm test` runs (minutes each). */
-  readonly harness: boolean;
-  /** Families whose warm `npm test` is timed. */
-  readonly families: readonly string[];
-}
 
 /** Every family a warm `npm test -- --backend=<family>` can be timed for: the registry's, mutants aside. */
 export const HARNESS_FAMILIES: readonly string[] = buildRegistry()

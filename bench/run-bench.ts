@@ -23,10 +23,18 @@ import { GOALS } from './goals';
 import { CI_TIMINGS_DIR, latestCiRecord, measureServerStarts, measureWarmTest, runColdCi, type ColdCiBreakdown, type WarmTestRun } from './harness-timing';
 import { renderLatencyChart } from './latency-chart';
 import { measureTargetLatency, type LatencyPlan, type TargetLatency } from './lookup-latency';
-import type { BenchFlags } from './main';
 import { BENCH_FILES, latencyChart, renderBenchMarkdown, type BenchResult } from './report';
 import { renderSvgToPng } from './svg-to-png';
 import { formatDuration, formatRatio } from './stats';
+
+export interface BenchFlags {
+  /** Run `.ci/run` on a fresh clone now (about 15 minutes) instead of reading the last record. */
+  readonly coldCi: boolean;
+  /** Leave out the warm `npm test` runs (minutes each). */
+  readonly harness: boolean;
+  /** Families whose warm `npm test` is timed. */
+  readonly families: readonly string[];
+}
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -133,9 +133,6 @@ export class StartedMotoServer extends StartedServer<MotoEndpoint | MotoIamEndpo
   }
 }
 
-export function isIamEnforced(endpoint: MotoEndpoint | MotoIamEndpoint): endpoint is MotoIamEndpoint {
-  return 'adminUserName' in endpoint;
-}
 
 const motoVersionScript = 'import importlib.metadata as m; print(m.version("moto"))';
 

@@ -6,7 +6,7 @@ import type { Connection } from '../backends/connection/connection';
 import type { SecretsBackend } from '../backends/contract';
 import { SecretCache, type CacheEntry } from '../backends/secret-cache';
 import { SearchPath, type LookupOutcome } from '../backends/search-path';
-import { ForwardingBackend, type MutantSpec } from './mutant';
+import type { MutantSpec } from './mutant';
 
 class InclusiveTtlCache extends SecretCache {
   protected override isExpired(entry: CacheEntry, now: number): boolean {

@@ -5,7 +5,6 @@
  * mutants live in their family folders.)
  */
 import type { Connection } from '../backends/connection/connection';
-import type { SecretsBackend } from '../backends/contract';
 import { SearchPath, type LookupOutcome } from '../backends/search-path';
 import { ForwardingBackend, type BasedMutantSpec } from './mutant';
 

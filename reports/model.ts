@@ -16,6 +16,7 @@ export const REPORT_SCHEMA_VERSION = 1;
 
 declare module 'vitest' {
   // Conformance tests carry their coordinates in vitest's meta; unit tests carry none.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- vitest's meta is extended by declaration merging
   interface TaskMeta extends Partial<ConformanceMeta> {}
 }
 

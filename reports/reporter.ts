@@ -46,7 +46,7 @@ function errorsOutsideTests(module: TestModule): string[] {
   return errors;
 }
 
-export class ConformanceReporter implements Reporter {
+export default class ConformanceReporter implements Reporter {
   private vitest: Vitest | undefined;
   private startedAt = new Date();
 
@@ -95,4 +95,3 @@ export class ConformanceReporter implements Reporter {
 }
 
 // vitest loads a reporter named by path through its default export.
-export default ConformanceReporter;

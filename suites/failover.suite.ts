@@ -12,7 +12,7 @@
  */
 import type { SecretsBackend } from '../backends/contract';
 import { EnvironmentVariablesBackend, variableEnvName } from '../backends/env/environment-variables';
-import { ConfigurationError, TimeoutError, UnavailableError, type SecretsError } from '../backends/errors';
+import { TimeoutError, UnavailableError, type SecretsError } from '../backends/errors';
 import type { LookupOutcome } from '../backends/search-path';
 import { requireEndpoint } from '../containers/contract';
 import { createProxy, toxiproxyServer, type CreatedProxy, type ToxiproxyEndpoint } from '../containers/toxiproxy';

@@ -7,7 +7,6 @@
 import { ConfigurationError } from '../backends/errors';
 import { mutantsOn, type BasedMutantSpec } from '../mutants/mutant';
 import type { Suite } from '../suites/suite';
-import { AIRFLOW_FAMILY } from './airflow-bridge';
 import type { BackendFamily, StoreLayout } from './family';
 import type { ServerKind } from '../containers/contract';
 import type { TargetDefinition } from './target';
@@ -106,4 +105,3 @@ export function createTargetRegistry(inputs: RegistryInputs): TargetRegistry {
   };
 }
 
-export { AIRFLOW_FAMILY };

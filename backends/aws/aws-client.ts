@@ -395,6 +395,8 @@ export function classifyAwsFailure(error: unknown, context: LookupContext, notFo
 // ---------------------------------------------------------------------------------------------
 // The SDK client, made on first use and instrumented.
 
+// The SDK's clients differ in their input and output types; only the middleware stack is used here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyClient = Client<any, any, any> & { middlewareStack: MiddlewareStack<any, any>; destroy(): void };
 
 /** The client of one backend, with the count of HTTP requests it has sent (retries included). */

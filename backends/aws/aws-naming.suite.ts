@@ -8,7 +8,6 @@
  * same proxy each time.
  */
 import { ConnectionFormatError } from '../errors';
-import type { SecretsBackend } from '../contract';
 import type { CountingProxy } from '../../containers/request-log-proxy';
 import { withCountingProxy } from '../../suites/network';
 import { awsStoreOf } from './layout';

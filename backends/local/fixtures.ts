@@ -3,7 +3,7 @@
  * in memory and rewrites the whole file of that kind on every put, as a person editing the file
  * would. Each writer produces a file that Airflow's parser reads back to exactly the stored entries.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConnectionFixture, FixtureStore } from '../../targets/target';
 import { ConfigurationError } from '../errors';

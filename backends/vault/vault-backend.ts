@@ -49,7 +49,6 @@ export const AIRFLOW_VAULT_AUTH_TYPES = [
 ] as const;
 
 export const IMPLEMENTED_AUTH_TYPES = ['token', 'approle', 'userpass'] as const;
-export type ImplementedAuthType = (typeof IMPLEMENTED_AUTH_TYPES)[number];
 
 /** hvac's default is 30 s; a conformance run wants a dead server noticed sooner. */
 export const DEFAULT_TIMEOUT_SECONDS = 10;
