@@ -29,8 +29,7 @@ import type { Clock } from './clock';
 export const AIRFLOW_SEARCH_PATH_VERSION = '3.3.2';
 
 /** What reports name as the search path and cache that ran (each function is listed in the header above). */
-export const AIRFLOW_SEARCH_PATH_IMPLEMENTATION =
-  `airflow ${AIRFLOW_SEARCH_PATH_VERSION} in the bridge (airflow.models *_from_secrets, airflow.sdk context._get_*, SecretCache)`;
+export const AIRFLOW_SEARCH_PATH_IMPLEMENTATION = `airflow ${AIRFLOW_SEARCH_PATH_VERSION} in the bridge (airflow.models *_from_secrets, airflow.sdk context._get_*, SecretCache)`;
 
 /** The ops this needs from the bridge (bridge/PROTOCOL.md, "Search path ops"). */
 const SEARCH_PATH_OPS = [
@@ -214,7 +213,8 @@ export class AirflowSearchPath extends SearchPath {
   override async getConfig(key: string): Promise<string | null> {
     const { process, chain } = await this.prepare();
     const answer = await process.request('search_path_get_config', { key, backends: chain.specs });
-    if (answer.error) throw errorFromAnswer(answer.error, { op: 'get_config', subject: `config "${key}"`, where: `Airflow's config lookup in ${process.label}` });
+    if (answer.error)
+      throw errorFromAnswer(answer.error, { op: 'get_config', subject: `config "${key}"`, where: `Airflow's config lookup in ${process.label}` });
     const { value, calls } = (answer.value ?? {}) as { value?: unknown; calls?: Record<string, BridgeCallCounts> };
     count(chain, calls ?? {});
     if (value !== undefined && value !== null && typeof value !== 'string') throw badAnswer(process, 'search_path_get_config', 'a string or null');
@@ -237,9 +237,18 @@ export class AirflowSearchPath extends SearchPath {
 
   private async variableWritten(action: 'set' | 'delete', key: string): Promise<void> {
     const { process, chain } = await this.prepare();
-    const answer = await process.request('search_path_variable_written', { action, key, ...(await this.airflowState(process)), backends: chain.specs });
+    const answer = await process.request('search_path_variable_written', {
+      action,
+      key,
+      ...(await this.airflowState(process)),
+      backends: chain.specs,
+    });
     if (answer.error) {
-      throw errorFromAnswer(answer.error, { op: 'get_variable', subject: `Variable.${action}("${key}")`, where: `Airflow's Variable.${action} in ${process.label}` });
+      throw errorFromAnswer(answer.error, {
+        op: 'get_variable',
+        subject: `Variable.${action}("${key}")`,
+        where: `Airflow's Variable.${action} in ${process.label}`,
+      });
     }
     count(chain, (answer.value as { calls?: Record<string, BridgeCallCounts> } | null)?.calls ?? {});
   }
@@ -254,7 +263,12 @@ export class AirflowSearchPath extends SearchPath {
     });
   }
 
-  private async lookup(op: string, fields: Record<string, unknown>, subject: string, errorOp: string): Promise<{ answer: LookupAnswer; process: CommandProcess }> {
+  private async lookup(
+    op: string,
+    fields: Record<string, unknown>,
+    subject: string,
+    errorOp: string,
+  ): Promise<{ answer: LookupAnswer; process: CommandProcess }> {
     const { process, chain } = await this.prepare();
     const reply = await process.request(op, { ...fields, ...(await this.airflowState(process)), backends: chain.specs });
     if (reply.error) throw errorFromAnswer(reply.error, { op: errorOp, subject, where: `Airflow's search path in ${process.label}` });
@@ -317,10 +331,13 @@ async function checkBridge(process: CommandProcess): Promise<void> {
   }
   const version = hello.versions?.airflow;
   if (version !== AIRFLOW_SEARCH_PATH_VERSION) {
-    throw new ConfigurationError(`the bridge runs Airflow ${version ?? '(unknown)'}, but its search path is reported as Airflow ${AIRFLOW_SEARCH_PATH_VERSION}`, {
-      where: process.label,
-      hint: 'run `bash install/airflow.sh` for the pinned venv, or move AIRFLOW_SEARCH_PATH_VERSION with the pin',
-    });
+    throw new ConfigurationError(
+      `the bridge runs Airflow ${version ?? '(unknown)'}, but its search path is reported as Airflow ${AIRFLOW_SEARCH_PATH_VERSION}`,
+      {
+        where: process.label,
+        hint: 'run `bash install/airflow.sh` for the pinned venv, or move AIRFLOW_SEARCH_PATH_VERSION with the pin',
+      },
+    );
   }
 }
 

@@ -9,15 +9,7 @@
  * up in logs, reports and certificates. `hint` says what to do next.
  */
 
-export type ErrorKind =
-  | 'unauthorized'
-  | 'forbidden'
-  | 'unavailable'
-  | 'timeout'
-  | 'throttled'
-  | 'malformed'
-  | 'invalid-name'
-  | 'configuration';
+export type ErrorKind = 'unauthorized' | 'forbidden' | 'unavailable' | 'timeout' | 'throttled' | 'malformed' | 'invalid-name' | 'configuration';
 
 export interface ErrorDetails {
   /** What was being looked up or parsed, e.g. `connection "my_db"`. Never a value. */

@@ -69,11 +69,7 @@ async function importBackendModule(shown: string, absolute: string): Promise<Bac
   }
   const factory = pickFactory(exports);
   if (!factory) {
-    throw moduleError(
-      shown,
-      'exports no backend factory',
-      'export default (kwargs) => backend, or export function createBackend(kwargs) { ... }',
-    );
+    throw moduleError(shown, 'exports no backend factory', 'export default (kwargs) => backend, or export function createBackend(kwargs) { ... }');
   }
   return { path: absolute, factory, exports };
 }
@@ -107,11 +103,19 @@ export async function createBackendFromModule(module: BackendModule, kwargs: Rec
   } catch (error) {
     // A SecretsError is the module's own, deliberate refusal (bad kwargs): keep its class.
     if (isSecretsError(error)) throw error;
-    throw moduleError(module.path, `the factory threw ${firstLine(error)}`, 'the factory gets the backend kwargs as one object; check what it expects');
+    throw moduleError(
+      module.path,
+      `the factory threw ${firstLine(error)}`,
+      'the factory gets the backend kwargs as one object; check what it expects',
+    );
   }
   const problem = notABackend(made);
   if (problem) {
-    throw moduleError(module.path, `the factory returned ${problem}`, `return an object with kind and ${BACKEND_METHODS.join(', ')} (extend BaseSecretsBackend)`);
+    throw moduleError(
+      module.path,
+      `the factory returned ${problem}`,
+      `return an object with kind and ${BACKEND_METHODS.join(', ')} (extend BaseSecretsBackend)`,
+    );
   }
   return made as SecretsBackend;
 }

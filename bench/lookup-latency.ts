@@ -97,7 +97,6 @@ export interface LatencyPlan {
   readonly networked: boolean;
 }
 
-
 const PROFILE_CALLS = 200_000;
 const PROFILE_BUDGET_MS = 2_000;
 const BACK_TO_BACK = { warmupRounds: 500, rounds: 5_000, budgetMs: 5_000 } as const;
@@ -110,7 +109,14 @@ function notRunMessage(error: unknown): string {
 type BridgedBackend = SecretsBackend & Partial<Pick<CommandBackend, 'lastRoundTrip'>>;
 
 /** The Airflow twin's backend on the same store, or why there is none. */
-async function openTwin(twin: TargetDefinition | null, target: TargetDefinition, environment: TargetEnvironment, key: string, value: string, sessions: TargetSession[]): Promise<{ backend: BridgedBackend; what: string } | { notRun: string }> {
+async function openTwin(
+  twin: TargetDefinition | null,
+  target: TargetDefinition,
+  environment: TargetEnvironment,
+  key: string,
+  value: string,
+  sessions: TargetSession[],
+): Promise<{ backend: BridgedBackend; what: string } | { notRun: string }> {
   if (!twin) return { notRun: `not run: no Airflow twin reads the ${target.name} layout` };
   try {
     const session = await twin.open(environment);
@@ -214,7 +220,9 @@ export async function measureTargetLatency(
         : { path: 'raw', what: '', latency: null, notRun: `not run: the bench has no raw client for the ${target.family} family` },
       { path: 'reference', what: `${reference.kind}.getVariable`, latency: latencyOf(directPass, 'reference') },
       { path: 'cache-hit', what: 'SearchPath.getVariable, a SecretCache hit, back to back', latency: latencyOf(cacheHitPass, 'cache-hit') },
-      'backend' in bridged ? { path: 'airflow', what: bridged.what, latency: latencyOf(bridgedPass, 'airflow') } : { path: 'airflow', what: '', latency: null, notRun: bridged.notRun },
+      'backend' in bridged
+        ? { path: 'airflow', what: bridged.what, latency: latencyOf(bridgedPass, 'airflow') }
+        : { path: 'airflow', what: '', latency: null, notRun: bridged.notRun },
     ];
     const p50 = (id: PathId) => paths.find((one) => one.path === id)?.latency?.p50Ms ?? null;
     const referenceBesideAirflow = latencyOf(bridgedPass, 'reference');
@@ -248,7 +256,9 @@ export async function measureTargetLatency(
       passes: { direct: passOf(directPass), cacheHit: passOf(cacheHitPass), bridged: passOf(bridgedPass) },
       warmupRounds: plan.warmupRounds,
       referenceRequestsPerLookup:
-        requestsBefore === undefined || requestsAfter === undefined || referenceCalls === 0 ? null : (requestsAfter - requestsBefore) / referenceCalls,
+        requestsBefore === undefined || requestsAfter === undefined || referenceCalls === 0
+          ? null
+          : (requestsAfter - requestsBefore) / referenceCalls,
       ...(profiles ? { profiles } : {}),
     };
   } catch (error) {

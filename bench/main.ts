@@ -13,7 +13,6 @@ import { buildRegistry } from '../suites/run-selection';
 import type { BenchFlags } from './run-bench';
 import { MUTANT_FAMILY } from '../targets/registry';
 
-
 /** Every family a warm `npm test -- --backend=<family>` can be timed for: the registry's, mutants aside. */
 export const HARNESS_FAMILIES: readonly string[] = buildRegistry()
   .familyNames()
@@ -36,7 +35,9 @@ export function parseBenchFlags(args: readonly string[]): BenchFlags {
         .filter((one) => one !== '');
       const unknown = families.filter((one) => !HARNESS_FAMILIES.includes(one));
       if (families.length === 0 || unknown.length > 0) {
-        throw new UsageError(`--families takes ${HARNESS_FAMILIES.join(', ')}${unknown.length > 0 ? `, not ${unknown.join(', ')}` : ''}; usage: ${USAGE}`);
+        throw new UsageError(
+          `--families takes ${HARNESS_FAMILIES.join(', ')}${unknown.length > 0 ? `, not ${unknown.join(', ')}` : ''}; usage: ${USAGE}`,
+        );
       }
     } else throw new UsageError(`unknown argument "${arg}"; usage: ${USAGE}`);
   }

@@ -20,7 +20,15 @@ import { compareBatchReads } from './batch';
 import { measureConnectionReuse, type ConnectionReuse } from './connection-reuse';
 import { reviewGoals } from './goal-review';
 import { GOALS } from './goals';
-import { CI_TIMINGS_DIR, latestCiRecord, measureServerStarts, measureWarmTest, runColdCi, type ColdCiBreakdown, type WarmTestRun } from './harness-timing';
+import {
+  CI_TIMINGS_DIR,
+  latestCiRecord,
+  measureServerStarts,
+  measureWarmTest,
+  runColdCi,
+  type ColdCiBreakdown,
+  type WarmTestRun,
+} from './harness-timing';
 import { renderLatencyChart } from './latency-chart';
 import { measureTargetLatency, type LatencyPlan, type TargetLatency } from './lookup-latency';
 import { BENCH_FILES, latencyChart, renderBenchMarkdown, type BenchResult } from './report';
@@ -98,8 +106,11 @@ async function measureReuse(environment: TargetEnvironment, key: string, value: 
     const name = target.name;
     const result = await measureConnectionReuse(target, environment, key, value, REUSE_PLAN);
     results.push(result);
-    const line = (label: string, count: ConnectionReuse['front']) => (count ? `${label} ${count.lookups} lookups over ${count.tcpConnections} connections, ${count.httpRequests} requests` : '');
-    progress(result.notRun ? `${name}: ${result.notRun}` : `${name}: ${line('server as is:', result.asIs)}; ${line('keep-alive front:', result.front)}`);
+    const line = (label: string, count: ConnectionReuse['front']) =>
+      count ? `${label} ${count.lookups} lookups over ${count.tcpConnections} connections, ${count.httpRequests} requests` : '';
+    progress(
+      result.notRun ? `${name}: ${result.notRun}` : `${name}: ${line('server as is:', result.asIs)}; ${line('keep-alive front:', result.front)}`,
+    );
   }
   return results;
 }
@@ -111,11 +122,14 @@ async function harnessRuns(flags: BenchFlags, outDir: string): Promise<{ warmTes
     progress(`timing npm test -- --backend=${family} ...`);
     const run = await measureWarmTest(family, REPO_ROOT, outDir, WARM_TEST_TIMEOUT_MS);
     warmTests.push(run);
-    progress(`npm test -- --backend=${family}: ${run.notRun ?? formatDuration(run.wallMs ?? NaN)}, ${run.passed ? 'passed' : `exit ${run.exitCode}`}`);
+    progress(
+      `npm test -- --backend=${family}: ${run.notRun ?? formatDuration(run.wallMs ?? NaN)}, ${run.passed ? 'passed' : `exit ${run.exitCode}`}`,
+    );
   }
   return {
     warmTests,
-    warmTestsNote: 'Warm: node_modules, the servers and the Airflow venv installed, compile caches filled by earlier runs; each family once, one after another, with no bench servers running.',
+    warmTestsNote:
+      'Warm: node_modules, the servers and the Airflow venv installed, compile caches filled by earlier runs; each family once, one after another, with no bench servers running.',
   };
 }
 
@@ -124,13 +138,27 @@ async function coldCi(flags: BenchFlags, outDir: string): Promise<{ coldCi: Cold
   if (flags.coldCi) {
     progress('running .ci/run on a fresh clone (about 15 minutes) ...');
     const { breakdown, run, log } = await runColdCi(REPO_ROOT, outDir, COLD_CI_TIMEOUT_MS);
-    if (!breakdown) return { coldCi: null, coldCiNote: `not measured: the cold run ${run.timedOut ? 'timed out' : `exited ${run.exitCode}`} before writing its record; see ${relative(outDir, log)}` };
-    return { coldCi: shown(breakdown), coldCiNote: `Measured now with --cold-ci: a fresh git clone of HEAD, then bash .ci/run (log: ${relative(outDir, log)}).` };
+    if (!breakdown)
+      return {
+        coldCi: null,
+        coldCiNote: `not measured: the cold run ${run.timedOut ? 'timed out' : `exited ${run.exitCode}`} before writing its record; see ${relative(outDir, log)}`,
+      };
+    return {
+      coldCi: shown(breakdown),
+      coldCiNote: `Measured now with --cold-ci: a fresh git clone of HEAD, then bash .ci/run (log: ${relative(outDir, log)}).`,
+    };
   }
   const latest = await latestCiRecord(join(REPO_ROOT, CI_TIMINGS_DIR));
   return latest
-    ? { coldCi: shown(latest), coldCiNote: 'Read from the last .ci/run record on this machine; npm run bench -- --cold-ci measures a fresh clone now (about 15 minutes).' }
-    : { coldCi: null, coldCiNote: 'not measured yet: run bash .ci/run (it records its phase timings in reports/ci-timings/), or npm run bench -- --cold-ci for a fresh clone.' };
+    ? {
+        coldCi: shown(latest),
+        coldCiNote: 'Read from the last .ci/run record on this machine; npm run bench -- --cold-ci measures a fresh clone now (about 15 minutes).',
+      }
+    : {
+        coldCi: null,
+        coldCiNote:
+          'not measured yet: run bash .ci/run (it records its phase timings in reports/ci-timings/), or npm run bench -- --cold-ci for a fresh clone.',
+      };
 }
 
 export async function runBench(flags: BenchFlags, runId: string): Promise<number> {
@@ -214,7 +242,10 @@ export async function runBench(flags: BenchFlags, runId: string): Promise<number
   await writeOutputs(outDir, withChart);
   // Everything the bench wrote, the harness runs' own folders included, is searched for the canary.
   const scan = await scanFolderForCanary(outDir, canary);
-  const final: BenchResult = { ...withChart, canaryScan: { scannedFiles: scan.scannedFiles, leaks: scan.findings.map((finding) => `${finding.source} (${finding.occurrences}×)`) } };
+  const final: BenchResult = {
+    ...withChart,
+    canaryScan: { scannedFiles: scan.scannedFiles, leaks: scan.findings.map((finding) => `${finding.source} (${finding.occurrences}×)`) },
+  };
   await writeOutputs(outDir, final);
   await publishLatest(benchRoot, outDir, runId);
 
@@ -240,9 +271,16 @@ function printSummary(result: BenchResult, outDir: string): void {
   }
   const missed = result.goals.filter((goal) => goal.status === 'missed');
   const met = result.goals.filter((goal) => goal.status === 'met');
-  lines.push('', `goals: ${met.length} met, ${missed.length} missed, ${result.goals.length - met.length - missed.length} not measured (reported, not enforced)`);
+  lines.push(
+    '',
+    `goals: ${met.length} met, ${missed.length} missed, ${result.goals.length - met.length - missed.length} not measured (reported, not enforced)`,
+  );
   for (const goal of missed) lines.push(`  missed: ${goal.goal.text} on ${goal.subject}`);
   const shown = existsSync(join(outDir, BENCH_FILES.chartPng)) ? `, ${BENCH_FILES.chartPng}` : '';
-  lines.push('', `bench: ${relative(REPO_ROOT, outDir)}/${BENCH_FILES.markdown} (+ ${BENCH_FILES.json}, ${BENCH_FILES.chart}${shown}); copy in reports/bench/latest/`, '');
+  lines.push(
+    '',
+    `bench: ${relative(REPO_ROOT, outDir)}/${BENCH_FILES.markdown} (+ ${BENCH_FILES.json}, ${BENCH_FILES.chart}${shown}); copy in reports/bench/latest/`,
+    '',
+  );
   process.stdout.write(lines.join('\n'));
 }

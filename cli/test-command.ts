@@ -78,7 +78,16 @@ function splitList(flag: string, value: string): string[] {
 }
 
 export function parseFlags(mode: RunMode, args: readonly string[]): ParsedFlags {
-  const parsed: ParsedFlags = { backend: null, backendCommand: null, airflowConfig: null, suite: null, caseFilter: null, provision: 'auto', reportsDir: 'reports', help: false };
+  const parsed: ParsedFlags = {
+    backend: null,
+    backendCommand: null,
+    airflowConfig: null,
+    suite: null,
+    caseFilter: null,
+    provision: 'auto',
+    reportsDir: 'reports',
+    help: false,
+  };
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index] ?? '';
     if (arg === '--help' || arg === '-h') {
@@ -136,7 +145,13 @@ export interface RunPlan {
   vitestArgs: string[];
 }
 
-export function planRun(mode: RunMode, flags: ParsedFlags, registry: TargetRegistry, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RunPlan {
+export function planRun(
+  mode: RunMode,
+  flags: ParsedFlags,
+  registry: TargetRegistry,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): RunPlan {
   const selection = flags.backend ?? (mode === 'run' ? [...EMBEDDED_DEFAULT] : registry.defaultTargets().map((target) => target.name));
   const targetNames = resolveBackendSelection(registry, selection);
   let suiteIds: string[] | null = null;

@@ -133,7 +133,6 @@ export class StartedMotoServer extends StartedServer<MotoEndpoint | MotoIamEndpo
   }
 }
 
-
 const motoVersionScript = 'import importlib.metadata as m; print(m.version("moto"))';
 
 /** moto has no version endpoint: ask the interpreter that runs `moto_server`. */

@@ -216,7 +216,10 @@ export class StartedServer<Endpoint extends ServerInfo> implements AsyncDisposab
 }
 
 /** The kind of server `create` makes, started for a run as `context` says, under the kind's name. */
-export function serverKind<Endpoint extends ServerInfo>(name: string, create: () => ServerModule<Endpoint, StartedServer<Endpoint>>): ServerKind<Endpoint> {
+export function serverKind<Endpoint extends ServerInfo>(
+  name: string,
+  create: () => ServerModule<Endpoint, StartedServer<Endpoint>>,
+): ServerKind<Endpoint> {
   return {
     name,
     start({ provisioning, logDir, network }) {

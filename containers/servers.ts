@@ -88,9 +88,7 @@ export async function startServers(needed: readonly ServerKind[], options: Serve
   };
 }
 
-async function resolveProvisioning(
-  choice: ProvisioningChoice,
-): Promise<{ provisioning: Provisioning } | { notRun: string }> {
+async function resolveProvisioning(choice: ProvisioningChoice): Promise<{ provisioning: Provisioning } | { notRun: string }> {
   if (choice === 'native') return { provisioning: 'native' };
   const docker = await dockerAvailability();
   if (docker.available) return { provisioning: 'docker' };

@@ -116,11 +116,9 @@ export async function createProxy(toxiproxy: ToxiproxyEndpoint, request: ProxyRe
   const where = `Toxiproxy ${toxiproxy.apiAddress}`;
   if (toxiproxy.listenPorts.length === 0) {
     // Toxiproxy runs on this machine: let it bind any free port and read back which.
-    const proxy = await client
-      .createProxy({ name: request.name, listen: `${toxiproxy.listenHost}:0`, upstream })
-      .catch((error: unknown) => {
-        throw proxyError(request.name, upstream, where, error);
-      });
+    const proxy = await client.createProxy({ name: request.name, listen: `${toxiproxy.listenHost}:0`, upstream }).catch((error: unknown) => {
+      throw proxyError(request.name, upstream, where, error);
+    });
     return createdProxy(proxy, proxy.listen);
   }
   // Only the container's pre-exposed ports reach this machine. Another worker may take a port

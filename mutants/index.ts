@@ -9,7 +9,9 @@ import { configMutants, harnessMutants } from './harness-mutants';
 import type { BasedMutantSpec } from './mutant';
 import { resilienceMutants } from './resilience-mutants';
 
-const on = (base: string) => (spec: Omit<BasedMutantSpec, 'base'>): BasedMutantSpec => ({ ...spec, base });
+const on =
+  (base: string) =>
+  (spec: Omit<BasedMutantSpec, 'base'>): BasedMutantSpec => ({ ...spec, base });
 
 export const crossFamilyMutants: readonly BasedMutantSpec[] = [
   ...readingMutants.map(on('env')),

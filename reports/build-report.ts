@@ -80,7 +80,11 @@ const MAX_ERROR_LENGTH = 400;
  * stack, the diff or `actual`/`expected`: those may hold values.
  */
 export function oneLineError(error: RecordedError): string {
-  const firstLine = (error.message ?? '').split(/\r?\n/).find((line) => line.trim() !== '')?.trim() ?? '(no message)';
+  const firstLine =
+    (error.message ?? '')
+      .split(/\r?\n/)
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? '(no message)';
   const where = typeof error.where === 'string' && error.where !== '' ? ` (${error.where})` : '';
   const hint = typeof error.hint === 'string' && error.hint !== '' ? `; hint: ${error.hint}` : '';
   const line = `${error.name || 'Error'}: ${firstLine}${where}${hint}`;
@@ -220,6 +224,9 @@ export function buildRunReport(input: ReportInput): RunReport {
     canary: { seededValues: conformance.reduce((sum, t) => sum + (t.meta.canarySeeds ?? 0), 0) },
     errors,
     verdict,
-    figures: buildTargetFigures(cases, targets.map((t) => t.name)),
+    figures: buildTargetFigures(
+      cases,
+      targets.map((t) => t.name),
+    ),
   };
 }

@@ -20,7 +20,22 @@ export const CERTIFICATE_FILES = { markdown: 'certificate.md', html: 'certificat
 // Describing a target, redacted
 
 /** Substrings of a kwarg name that make its value secret-looking, wherever they stand in the name. */
-const SECRET_NAME_PARTS = ['pass', 'pwd', 'token', 'secret', 'credential', 'private', 'key', 'session', 'cookie', 'cert', 'jwt', 'signature', 'role_id', 'sas'];
+const SECRET_NAME_PARTS = [
+  'pass',
+  'pwd',
+  'token',
+  'secret',
+  'credential',
+  'private',
+  'key',
+  'session',
+  'cookie',
+  'cert',
+  'jwt',
+  'signature',
+  'role_id',
+  'sas',
+];
 /** A URL whose user-info holds a password: `postgres://user:pw@host`. */
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s]*:[^/?#@\s]*@/i;
 const MAX_KWARG_DEPTH = 8;
@@ -111,7 +126,11 @@ export function describeTarget(target: TargetDefinition, environment: TargetEnvi
   }
   // Mutants copy their base target, describe() included; the certificate must not call them the real thing.
   if (isMutant(target)) {
-    description = { ...description, origin: 'mutant', notes: [`a deliberately broken copy of ${target.mutantOf}: ${target.breaks}`, ...(description.notes ?? [])] };
+    description = {
+      ...description,
+      origin: 'mutant',
+      notes: [`a deliberately broken copy of ${target.mutantOf}: ${target.breaks}`, ...(description.notes ?? [])],
+    };
   }
   return redactDescription(description, canary);
 }
@@ -215,7 +234,9 @@ function levelResult(target: TargetReport, report: RunReport, level: (typeof CER
 }
 
 function descriptionOf(target: TargetReport): TargetDescription {
-  return target.description ?? { backendClass: target.backendKind, origin: 'unknown', versions: {}, notes: ['this report predates target descriptions'] };
+  return (
+    target.description ?? { backendClass: target.backendKind, origin: 'unknown', versions: {}, notes: ['this report predates target descriptions'] }
+  );
 }
 
 function metricGroups(report: RunReport): MetricGroup[] {
@@ -264,9 +285,12 @@ export function buildCertificate(report: RunReport): Certificate {
     return {
       target,
       description,
-      servers: target.servers.map((name) => report.servers.find((s) => s.name === name) ?? { name, status: 'unavailable', reason: 'not in servers.json' }),
+      servers: target.servers.map(
+        (name) => report.servers.find((s) => s.name === name) ?? { name, status: 'unavailable', reason: 'not in servers.json' },
+      ),
       levels: CERTIFICATION_LEVELS.map((level) => levelResult(target, report, level)),
-      findings: target.status === 'ran' ? report.cases.filter((c) => c.target === target.name && (c.status === 'fail' || c.status === 'finding')) : [],
+      findings:
+        target.status === 'ran' ? report.cases.filter((c) => c.target === target.name && (c.status === 'fail' || c.status === 'finding')) : [],
       flags,
     };
   });
@@ -312,7 +336,7 @@ export function versionText(description: TargetDescription): string {
 }
 
 export function kwargText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }
 
 export function serverText(server: ServerReport): string {
@@ -334,7 +358,8 @@ export function levelCounts(level: LevelResult): string {
 
 /** `3 of 5 levels certified`, the at-a-glance summary of a row. */
 export function levelSummary(certificate: TargetCertificate): string {
-  if (certificate.target.status === 'not-run') return `did not run: ${(certificate.target.notRunReason ?? 'no reason given').replace(/^not run:\s*/, '')}`;
+  if (certificate.target.status === 'not-run')
+    return `did not run: ${(certificate.target.notRunReason ?? 'no reason given').replace(/^not run:\s*/, '')}`;
   const certified = certificate.levels.filter((level) => level.verdict === 'certified').length;
   const failed = certificate.levels.filter((level) => level.verdict === 'not-certified').length;
   const failedText = failed > 0 ? `, ${failed} not certified` : '';
@@ -368,7 +393,7 @@ export function caseDetail(c: CaseReport): string {
 
 export const VERDICT_LEGEND =
   'certified: every executed case of the level passed; not certified: at least one failed; ' +
-  'not run: no case of the level executed (the reason is in the target\'s section). Cases a target cannot run are ' +
+  "not run: no case of the level executed (the reason is in the target's section). Cases a target cannot run are " +
   'skipped with its declared reason and do not count against it.';
 
 export const SECRET_NOTE =
@@ -415,7 +440,8 @@ function markdownTarget(lines: string[], certificate: TargetCertificate): void {
     if (level.verdict === 'not-run') lines.push(cell(level.reason ?? 'not run'), '');
     if (level.cases.length === 0 || target.status === 'not-run') continue;
     lines.push(levelCounts(level), '');
-    for (const { suite, implementations } of searchPathsBySuite(level.cases)) lines.push(`- search path and cache of ${cell(suite)}: ${cell(implementations.join('; '))}`);
+    for (const { suite, implementations } of searchPathsBySuite(level.cases))
+      lines.push(`- search path and cache of ${cell(suite)}: ${cell(implementations.join('; '))}`);
     lines.push('| suite | case | result | rule, reason or error |', '|---|---|---|---|');
     for (const c of level.cases) lines.push(`| ${cell(c.suite)} | ${cell(c.case)} | ${CASE_LABELS[c.status]} | ${cell(caseDetail(c))} |`);
     lines.push('');
@@ -440,7 +466,9 @@ export function renderCertificateMarkdown(certificate: Certificate): string {
     lines.push(`| target | backend | ${CERTIFICATION_LEVELS.map((l) => l.title).join(' | ')} | summary |`);
     lines.push(`|---|---|${CERTIFICATION_LEVELS.map(() => '---|').join('')}---|`);
     for (const t of certificate.targets) {
-      const levels = t.levels.map((level) => `${verdictText(level)}${level.passed + level.failed > 0 ? ` (${level.passed}/${level.passed + level.failed})` : ''}`);
+      const levels = t.levels.map(
+        (level) => `${verdictText(level)}${level.passed + level.failed > 0 ? ` (${level.passed}/${level.passed + level.failed})` : ''}`,
+      );
       lines.push(`| ${cell(t.target.name)} | ${cell(t.description.backendClass)} | ${levels.join(' | ')} | ${levelSummary(t)} |`);
     }
     lines.push('', VERDICT_LEGEND, '');
@@ -468,7 +496,12 @@ export function renderCertificateMarkdown(certificate: Certificate): string {
   lines.push('## Measured figures', '');
   if (certificate.metrics.length === 0) lines.push('No case recorded a figure in this run.', '');
   for (const group of certificate.metrics) {
-    lines.push(`### ${cell(group.metric)} (${group.unit})`, '', '| target | cases | samples | min | p50 | p95 | p99 | max |', '|---|---|---|---|---|---|---|---|');
+    lines.push(
+      `### ${cell(group.metric)} (${group.unit})`,
+      '',
+      '| target | cases | samples | min | p50 | p95 | p99 | max |',
+      '|---|---|---|---|---|---|---|---|',
+    );
     for (const row of group.rows) {
       const values = [row.min, row.p50, row.p95, row.p99, row.max].map(formatMetricValue);
       lines.push(`| ${cell(row.target)} | ${row.cases} | ${row.samples} | ${values.join(' | ')} |`);

@@ -31,7 +31,12 @@ function testcase(classname: string, c: CaseReport): string {
   if (c.status === 'finding') {
     // Declared and reproduced: not a failure of the run, but never shown as a plain pass either.
     const finding = `      <properties><property name="rule" value="${escapeXml(c.rule)}"/><property name="finding" value="${escapeXml(c.finding ?? '')}"/></properties>`;
-    return [head, finding, `      <system-out>known finding: ${escapeXml(c.finding ?? '')}; observed: ${escapeXml(c.error ?? '')}</system-out>`, '    </testcase>'].join('\n');
+    return [
+      head,
+      finding,
+      `      <system-out>known finding: ${escapeXml(c.finding ?? '')}; observed: ${escapeXml(c.error ?? '')}</system-out>`,
+      '    </testcase>',
+    ].join('\n');
   }
   if (c.status === 'skip') return [head, rule, `      <skipped message="${escapeXml(c.skipReason ?? 'skipped')}"/>`, '    </testcase>'].join('\n');
   return [head, rule, '    </testcase>'].join('\n');
@@ -59,10 +64,16 @@ export function renderJunitXml(report: RunReport): string {
   if (unitFailures.length > 0) {
     tests += unitFailures.length;
     failures += unitFailures.length;
-    blocks.push(`  <testsuite name="unit tests (failures only)" tests="${unitFailures.length}" failures="${unitFailures.length}" errors="0" skipped="0">`);
+    blocks.push(
+      `  <testsuite name="unit tests (failures only)" tests="${unitFailures.length}" failures="${unitFailures.length}" errors="0" skipped="0">`,
+    );
     for (const f of unitFailures) {
       const message = escapeXml(f.error);
-      blocks.push(`    <testcase classname="unit" name="${escapeXml(f.name)}">`, `      <failure message="${message}">${message}</failure>`, '    </testcase>');
+      blocks.push(
+        `    <testcase classname="unit" name="${escapeXml(f.name)}">`,
+        `      <failure message="${message}">${message}</failure>`,
+        '    </testcase>',
+      );
     }
     blocks.push('  </testsuite>');
   }

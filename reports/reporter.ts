@@ -41,7 +41,8 @@ function recordTest(test: TestCase, root: string): RecordedTest {
 function errorsOutsideTests(module: TestModule): string[] {
   const errors = module.errors().map((error) => `${module.relativeModuleId}: ${oneLineError(recordedErrors([error])[0] ?? {})}`);
   for (const suite of module.children.allSuites()) {
-    for (const error of suite.errors()) errors.push(`${module.relativeModuleId} > ${suite.fullName}: ${oneLineError(recordedErrors([error])[0] ?? {})}`);
+    for (const error of suite.errors())
+      errors.push(`${module.relativeModuleId} > ${suite.fullName}: ${oneLineError(recordedErrors([error])[0] ?? {})}`);
   }
   return errors;
 }

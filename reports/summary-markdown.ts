@@ -51,10 +51,19 @@ export function renderSummaryMarkdown(report: RunReport): string {
 
   const findings = findingCases(report);
   if (findings.length > 0) {
-    lines.push('## Findings', '', 'Cases the backend is declared to fail (its `knownFindings`), and did fail as declared. They do not fail the run.', '');
+    lines.push(
+      '## Findings',
+      '',
+      'Cases the backend is declared to fail (its `knownFindings`), and did fail as declared. They do not fail the run.',
+      '',
+    );
     for (const c of findings) {
       lines.push(`- **${escapeCell(c.target)} › ${escapeCell(c.suite)} › ${escapeCell(c.case)}**`);
-      lines.push(`  - rule: ${escapeCell(c.rule)}`, `  - why: ${escapeCell(c.finding ?? '')}`, `  - observed: \`${escapeCell(c.error ?? '').replace(/`/g, "'")}\``);
+      lines.push(
+        `  - rule: ${escapeCell(c.rule)}`,
+        `  - why: ${escapeCell(c.finding ?? '')}`,
+        `  - observed: \`${escapeCell(c.error ?? '').replace(/`/g, "'")}\``,
+      );
     }
     lines.push('');
   }
@@ -65,7 +74,8 @@ export function renderSummaryMarkdown(report: RunReport): string {
   if (searchPaths.length > 0) {
     lines.push('## Search path and cache', '', 'Which implementation ran the cases that look up through a search path or a cache, per cell.', '');
     lines.push('| target | suite | search path and cache |', '|---|---|---|');
-    for (const { target, suite, implementations } of searchPaths) lines.push(`| ${escapeCell(target)} | ${escapeCell(suite)} | ${escapeCell(implementations.join('; '))} |`);
+    for (const { target, suite, implementations } of searchPaths)
+      lines.push(`| ${escapeCell(target)} | ${escapeCell(suite)} | ${escapeCell(implementations.join('; '))} |`);
     lines.push('');
   }
 

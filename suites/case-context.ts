@@ -10,13 +10,15 @@ import { SearchPath, type SearchPathOptions } from '../backends/search-path';
 import { runTag, type TargetDefinition, type TargetEnvironment } from '../targets/target';
 import type { CaseContext, CaseMetric, ConformanceCase, IdFactory, SecretValues } from './suite';
 
-
 function shortHash(text: string, length: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
 }
 
 function safeHint(hint: string | undefined): string {
-  const cleaned = (hint ?? 'id').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const cleaned = (hint ?? 'id')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return (cleaned || 'id').slice(0, 16);
 }
 

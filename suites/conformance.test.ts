@@ -53,8 +53,7 @@ function missingCapabilityNote(target: TargetDefinition, needs: readonly Capabil
  * fixture stores later pass through untouched.
  */
 function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: () => void): TargetDefinition {
-  const carries = (value: unknown) =>
-    (typeof value === 'string' ? value : JSON.stringify(value ?? null)).includes(canary);
+  const carries = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value ?? null)).includes(canary);
   const countingFixtures = (fixtures: FixtureStore): FixtureStore =>
     new Proxy(fixtures, {
       get(store, property) {
@@ -121,7 +120,6 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
     ctx.task.meta.canarySeeds = seeds;
   }
 }
-
 
 function caseSelected(target: TargetDefinition, suite: Suite, conformanceCase: ConformanceCase): boolean {
   if (run.caseFilter === null) return true;

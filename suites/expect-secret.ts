@@ -42,9 +42,7 @@ export function expectNotFound(actual: unknown, what: string): void {
   throw new SecretAssertionError(`${what}: expected not found (null), got ${fingerprint(actual)}`);
 }
 
-export type ExpectedConnection = Partial<
-  Record<'connType' | 'host' | 'login' | 'password' | 'schema' | 'port' | 'extra', unknown>
->;
+export type ExpectedConnection = Partial<Record<'connType' | 'host' | 'login' | 'password' | 'schema' | 'port' | 'extra', unknown>>;
 
 /**
  * Compares the listed connection fields. `extra` is compared as parsed JSON (`extraDejson`);

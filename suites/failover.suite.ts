@@ -139,7 +139,9 @@ function checkOutcome(fault: Fault, outcome: LookupOutcome<string>, backend: Sec
   }
   const failure = outcome.failures.find((one) => one.backend === backend.kind);
   if (!failure) {
-    throw new Error(`${what}: got ${fingerprint(outcome.value)} from ${outcome.servedBy ?? 'no backend'} with no failure of ${backend.kind} recorded`);
+    throw new Error(
+      `${what}: got ${fingerprint(outcome.value)} from ${outcome.servedBy ?? 'no backend'} with no failure of ${backend.kind} recorded`,
+    );
   }
   if (!fault.errors.some((errorClass) => failure.error instanceof errorClass)) {
     const allowed = [...(fault.valueAllowed ? ['the value'] : []), ...fault.errors.map((errorClass) => errorClass.name)].join(' or ');
@@ -217,14 +219,20 @@ async function underFault(ctx: CaseContext, fault: Fault): Promise<void> {
 
     await removeFault();
     removeFault = null;
-    const recovered = await pollUntil(() => backend.getVariable(key), (value) => value === values.stored, {
-      attempts: 40,
-      deadlineMs: 4 * boundMs,
-      intervalMs: 50,
-    });
+    const recovered = await pollUntil(
+      () => backend.getVariable(key),
+      (value) => value === values.stored,
+      {
+        attempts: 40,
+        deadlineMs: 4 * boundMs,
+        intervalMs: 50,
+      },
+    );
     if (!recovered.ok) {
       const last = recovered.last instanceof Error ? errorName(recovered.last) : fingerprint(recovered.last);
-      throw new Error(`variable "${key}": no correct answer within ${recovered.attempts} tries (${recovered.ms} ms) after ${fault.id} ended; last: ${last}`);
+      throw new Error(
+        `variable "${key}": no correct answer within ${recovered.attempts} tries (${recovered.ms} ms) after ${fault.id} ended; last: ${last}`,
+      );
     }
     ctx.record(recoveryMetric(fault.id), recovered.ms, 'ms');
   } finally {

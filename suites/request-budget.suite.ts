@@ -61,7 +61,9 @@ async function withLogProxy(ctx: CaseContext, body: (proxy: RequestLogProxy, net
 
 function expectTally(counted: Tally, expected: { read: number; authAtMost: number }, what: string): void {
   if (counted.read !== expected.read || counted.auth > expected.authAtMost || counted.other !== 0) {
-    throw new Error(`${what}: ${describeTally(counted)}; expected ${expected.read} read, at most ${expected.authAtMost} authentication, nothing else`);
+    throw new Error(
+      `${what}: ${describeTally(counted)}; expected ${expected.read} read, at most ${expected.authAtMost} authentication, nothing else`,
+    );
   }
 }
 
@@ -75,7 +77,7 @@ const networkedCases: ConformanceCase[] = [
     name: 'a cold connection lookup costs one read and at most one authentication; the backend counts them right',
     rule:
       '§7 issue 4 pain point 4 (harness): one lookup, one read; authentication once per backend instance (provider 4.8.4 sends no lookup-self, ' +
-      'this reference sends one for a token). The backend\'s own request counter equals what a proxy saw',
+      "this reference sends one for a token). The backend's own request counter equals what a proxy saw",
     needs: ['connections', 'network-faults'],
     async run(ctx) {
       const connId = ctx.ids.next('cold');
@@ -158,7 +160,8 @@ const networkedCases: ConformanceCase[] = [
         for (const instance of [1, 2]) {
           const from = proxy.requests.length;
           const backend = backendAt(ctx, proxy.address);
-          for (let i = 0; i < 5; i += 1) expectSecret(await backend.getVariable(key), value, `variable "${key}", instance ${instance}, read ${i + 1}`);
+          for (let i = 0; i < 5; i += 1)
+            expectSecret(await backend.getVariable(key), value, `variable "${key}", instance ${instance}, read ${i + 1}`);
           const counted = since(network, proxy, from);
           expectTally(counted, { read: 5, authAtMost: 1 }, `5 lookups on backend instance ${instance}`);
           perInstance.push(counted.auth);
@@ -171,7 +174,7 @@ const networkedCases: ConformanceCase[] = [
   },
   {
     name: `${CONCURRENT_LOOKUPS} concurrent cold lookups of one variable make one upstream read with the cache on`,
-    rule: '§3.4 + issue 4 (harness reference beyond Airflow): the cached chain shares one in-flight lookup per id; Airflow\'s SecretCache would send one read per lookup',
+    rule: "§3.4 + issue 4 (harness reference beyond Airflow): the cached chain shares one in-flight lookup per id; Airflow's SecretCache would send one read per lookup",
     needs: ['variables', 'network-faults'],
     referenceOnly: COALESCING_IS_REFERENCE_ONLY,
     async run(ctx) {
@@ -231,7 +234,7 @@ const chainCases: ConformanceCase[] = [
   },
   {
     name: `without the cache, ${CONCURRENT_LOOKUPS} concurrent lookups each reach the backend`,
-    rule: '§3.1 use_cache is False by default and nothing is shared: every lookup asks the backends (Airflow\'s behaviour, kept)',
+    rule: "§3.1 use_cache is False by default and nothing is shared: every lookup asks the backends (Airflow's behaviour, kept)",
     needs: ['variables'],
     async run(ctx) {
       const key = ctx.ids.next('nocache');
@@ -242,7 +245,9 @@ const chainCases: ConformanceCase[] = [
       const answers = await concurrentAnswers(CONCURRENT_LOOKUPS, () => path.getVariable(key));
       answers.forEach((answer, i) => expectSecret(answer, value, `variable "${key}", concurrent lookup ${i + 1}`));
       if (backend.counts.variables !== CONCURRENT_LOOKUPS) {
-        throw new Error(`${CONCURRENT_LOOKUPS} uncached concurrent lookups reached the backend ${backend.counts.variables} time(s); expected ${CONCURRENT_LOOKUPS}`);
+        throw new Error(
+          `${CONCURRENT_LOOKUPS} uncached concurrent lookups reached the backend ${backend.counts.variables} time(s); expected ${CONCURRENT_LOOKUPS}`,
+        );
       }
     },
   },

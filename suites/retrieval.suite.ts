@@ -104,10 +104,7 @@ export const retrievalSuite = defineSuite({
       needs: ['connections'],
       async run(ctx) {
         const password = ctx.secrets.token('pw');
-        const { connId, connection } = await seedAndRead(
-          ctx,
-          `postgresql://svc_reader:${password}@db.example.com:5432/analytics?sslmode=require`,
-        );
+        const { connId, connection } = await seedAndRead(ctx, `postgresql://svc_reader:${password}@db.example.com:5432/analytics?sslmode=require`);
         expectConnection(
           connection,
           {
@@ -158,7 +155,7 @@ export const retrievalSuite = defineSuite({
     },
     {
       name: 'a config value comes back as stored',
-      rule: '§3.3 get_config returns the stored string for a sensitive option\'s _secret path',
+      rule: "§3.3 get_config returns the stored string for a sensitive option's _secret path",
       needs: ['config'],
       async run(ctx) {
         const key = ctx.ids.next('cfg');
@@ -252,10 +249,7 @@ export const retrievalSuite = defineSuite({
       needs: ['connections'],
       async run(ctx) {
         const extra = { token: ctx.secrets.token('tok'), nested: { list: [1, 'two', null], flag: false } };
-        const { connId, connection } = await seedAndRead(
-          ctx,
-          `http://api.example/?__extra__=${percentEncode(JSON.stringify(extra))}&ignored=yes`,
-        );
+        const { connId, connection } = await seedAndRead(ctx, `http://api.example/?__extra__=${percentEncode(JSON.stringify(extra))}&ignored=yes`);
         expectConnection(connection, { extra }, `connection "${connId}"`);
       },
     },

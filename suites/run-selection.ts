@@ -45,7 +45,7 @@ export function selectSuites(registry: TargetRegistry, selection: readonly strin
     if (!suite) {
       const known = suites.map((candidate) => candidate.id).join(', ') || '(none registered yet)';
       throw new ConfigurationError(`unknown suite "${id}"; known suites: ${known}`, {
-        where: 'suites/index.ts and the families\' own suites',
+        where: "suites/index.ts and the families' own suites",
         hint: 'pass --suite with ids from that list, comma-separated',
       });
     }

@@ -124,7 +124,10 @@ export function bridgedTarget(base: TargetDefinition, options: BridgedTargetOpti
         origin: origin ?? 'airflow',
         versions: airflowVersionsFor(options.distributions ?? []),
         kwargs: extra.kwargs ?? {},
-        notes: [`run by Airflow itself through bridge/airflow_bridge.py; connections built with ${CONNECTION_CLASSES[options.parser]}`, ...(extra.notes ?? [])],
+        notes: [
+          `run by Airflow itself through bridge/airflow_bridge.py; connections built with ${CONNECTION_CLASSES[options.parser]}`,
+          ...(extra.notes ?? []),
+        ],
         ...(extra.flags && extra.flags.length > 0 ? { flags: [...extra.flags] } : {}),
       };
     },
@@ -134,4 +137,3 @@ export function bridgedTarget(base: TargetDefinition, options: BridgedTargetOpti
     airflowSearchPath: true,
   });
 }
-

@@ -53,7 +53,8 @@ export function commandTarget(base: TargetDefinition, options: CommandTargetOpti
   const capabilities = options.auth ? inherited : inherited.filter((capability) => !AUTH_CAPABILITIES.includes(capability));
   const missing: Partial<Record<Capability, string>> = { ...base.missingCapabilityReasons, ...options.missingCapabilityReasons };
   for (const capability of AUTH_CAPABILITIES) {
-    if (inherited.includes(capability) && !options.auth) missing[capability] ??= `${options.name} has no auth scenarios wired for the bridged backend yet`;
+    if (inherited.includes(capability) && !options.auth)
+      missing[capability] ??= `${options.name} has no auth scenarios wired for the bridged backend yet`;
   }
   const target: TargetDefinition = {
     // The base's store (a Vault mount, an AWS service) and network are the ones the command's
@@ -126,12 +127,16 @@ export function sessionKwargs({ session }: SessionContext): Record<string, unkno
  * The base target's auth scenarios, with Airflow's backend built from each scenario's kwargs:
  * the same wrong token, expired secret-id or denying policy, met by the real provider code.
  */
-export function scenariosThroughBridge(context: SessionContext, backend: (kwargs: Record<string, unknown>) => SecretsBackend): AuthScenarios | undefined {
+export function scenariosThroughBridge(
+  context: SessionContext,
+  backend: (kwargs: Record<string, unknown>) => SecretsBackend,
+): AuthScenarios | undefined {
   const base = context.session.auth;
   if (!base) return undefined;
   const through = async (name: string, made: Promise<AuthScenario>): Promise<AuthScenario> => {
     const scenario = await made;
-    if (!scenario.kwargs) throw new ConfigurationError(`the ${name} scenario of the base target does not give its kwargs`, { where: 'targets/command-target.ts' });
+    if (!scenario.kwargs)
+      throw new ConfigurationError(`the ${name} scenario of the base target does not give its kwargs`, { where: 'targets/command-target.ts' });
     // The reference backend the base scenario made is not used: Airflow's takes its place.
     await scenario.backend.close?.();
     return { backend: backend(scenario.kwargs), kwargs: scenario.kwargs, credentials: scenario.credentials };
@@ -143,4 +148,3 @@ export function scenariosThroughBridge(context: SessionContext, backend: (kwargs
     ...(deniedRead ? { deniedRead: (ids: { connId: string; key: string }) => through('deniedRead', deniedRead.call(base, ids)) } : {}),
   };
 }
-

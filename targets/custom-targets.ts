@@ -335,7 +335,11 @@ async function commandSpec(command: string, cwd: string, taken: Set<string>, lay
   }
   // The protocol is snake_case: `missing_capability_reasons` in hello.
   const { missing_capability_reasons: reasons, ...rest } = hello as HelloAnswer & { missing_capability_reasons?: unknown };
-  const declaration = checkDeclaration(reasons === undefined ? rest : { ...rest, missingCapabilityReasons: reasons }, `--backend-command hello (${command})`, layouts);
+  const declaration = checkDeclaration(
+    reasons === undefined ? rest : { ...rest, missingCapabilityReasons: reasons },
+    `--backend-command hello (${command})`,
+    layouts,
+  );
   const kind = hello.backend ?? hello.implementation;
   const spec = specFromDeclaration(
     declaration,
@@ -401,10 +405,7 @@ export function deploymentSpec(path: string, reading: AirflowConfigReading, take
     });
   }
   const kept = layout.keptKwargs;
-  const replaced = [
-    ...(layout.replacedKwargs ?? []),
-    ...(kept === 'all' ? [] : Object.keys(reading.kwargs).filter((name) => !kept.includes(name))),
-  ];
+  const replaced = [...(layout.replacedKwargs ?? []), ...(kept === 'all' ? [] : Object.keys(reading.kwargs).filter((name) => !kept.includes(name)))];
   const kwargs = Object.fromEntries(Object.entries(reading.kwargs).filter(([name]) => !replaced.includes(name)));
   const notes: string[] = [];
   const kwargsIgnored = reading.warnings.find((warning) => /backend_kwargs/.test(warning));

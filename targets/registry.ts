@@ -104,4 +104,3 @@ export function createTargetRegistry(inputs: RegistryInputs): TargetRegistry {
     },
   };
 }
-

@@ -124,7 +124,6 @@ export interface VariableVersions {
   readonly unqualifiedReadIgnoresStageMoves?: string;
 }
 
-
 /** How a `network-faults` target's backend reaches its server, so a proxy can stand in between. */
 export interface TargetNetwork {
   /** The server the backend talks to; a Toxiproxy proxy dials its endpoint's `proxyUpstream`. */
@@ -306,10 +305,7 @@ export function ownPackageVersion(): string {
 }
 
 /** `describe` for a backend implemented in this package, versioned by the package. */
-export function referenceDescription(
-  backendClass: string,
-  extra: Pick<TargetDescription, 'kwargs' | 'notes'> = {},
-): TargetDescription {
+export function referenceDescription(backendClass: string, extra: Pick<TargetDescription, 'kwargs' | 'notes'> = {}): TargetDescription {
   return { backendClass, origin: 'reference', versions: { 'airflow-secrets-conformance': ownPackageVersion() }, ...extra };
 }
 

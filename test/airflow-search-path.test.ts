@@ -169,7 +169,9 @@ describe("Airflow's search path through the bridge", { timeout: 120_000 }, () =>
       expect(await chain([env, counted]).getConfig(key)).toBeNull();
       expect(counted.counts.config).toBe(0);
       const failing = new FailingBackend();
-      const error = await chain([failing]).getConfig(key).catch((caught: unknown) => caught);
+      const error = await chain([failing])
+        .getConfig(key)
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ConfigurationError);
       expect(String((error as Error).message)).toMatch(/Cannot retrieve config from alternative secrets backend/);
       expect(await chain([new InMemoryMetastoreBackend(), failing]).getConfig(key)).toBeNull();

@@ -34,7 +34,7 @@ describe('bench statistics', () => {
     expect(() => percentile([1], Number.NaN)).toThrow(RangeError);
   });
 
-  it('summarises unsorted samples without reordering the caller\'s array', () => {
+  it("summarises unsorted samples without reordering the caller's array", () => {
     const samples = [5, 1, 4, 2, 3];
     const summary = summarize(samples);
     expect(summary).toMatchObject({ samples: 5, p50Ms: 3, minMs: 1, maxMs: 5, meanMs: 3 });
@@ -116,7 +116,12 @@ describe('interleaved sampling', () => {
         return 'v';
       },
     });
-    const sampled = await sampleInterleaved([path('a', 1), path('b', 2), path('c', 3)], { warmupRounds: 1, rounds: 2, budgetMs: 1_000, now: clock.now });
+    const sampled = await sampleInterleaved([path('a', 1), path('b', 2), path('c', 3)], {
+      warmupRounds: 1,
+      rounds: 2,
+      budgetMs: 1_000,
+      now: clock.now,
+    });
     expect(order).toEqual(['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
     expect(sampled).toEqual({ samplesMs: { a: [1, 1], b: [2, 2], c: [3, 3] }, rounds: 2, stoppedBy: 'rounds' });
   });
@@ -151,7 +156,12 @@ describe('interleaved sampling', () => {
 
   it('stops at the time bound with the rounds it finished', async () => {
     const clock = fakeClock();
-    const sampled = await sampleInterleaved([{ id: 'a', expected: 1, call: () => (clock.advance(10), 1) }], { warmupRounds: 0, rounds: 1_000, budgetMs: 35, now: clock.now });
+    const sampled = await sampleInterleaved([{ id: 'a', expected: 1, call: () => (clock.advance(10), 1) }], {
+      warmupRounds: 0,
+      rounds: 1_000,
+      budgetMs: 35,
+      now: clock.now,
+    });
     expect(sampled.stoppedBy).toBe('time');
     expect(sampled.rounds).toBe(4);
   });
@@ -200,8 +210,20 @@ describe('latency chart', () => {
   it('writes well-formed SVG with every label escaped', () => {
     const svg = renderLatencyChart(
       chart([
-        { label: 'vault<kv2>&co', bars: [{ series: 'raw', p50Ms: 2, p99Ms: 5 }, { series: 'reference', p50Ms: 2.2, p99Ms: 6 }] },
-        { label: 'env', bars: [{ series: 'raw', p50Ms: 0.001, p99Ms: 0.002 }, { series: 'reference', p50Ms: null, p99Ms: null, missing: 'not run: no <server>' }] },
+        {
+          label: 'vault<kv2>&co',
+          bars: [
+            { series: 'raw', p50Ms: 2, p99Ms: 5 },
+            { series: 'reference', p50Ms: 2.2, p99Ms: 6 },
+          ],
+        },
+        {
+          label: 'env',
+          bars: [
+            { series: 'raw', p50Ms: 0.001, p99Ms: 0.002 },
+            { series: 'reference', p50Ms: null, p99Ms: null, missing: 'not run: no <server>' },
+          ],
+        },
       ]),
     );
     expect(xmlProblems(svg)).toEqual([]);
@@ -234,7 +256,17 @@ describe('latency chart', () => {
     expect(axis.ticksMs[0]).toBe(0);
     expect(axis.maxMs).toBeGreaterThanOrEqual(7);
     expect(axis.position(axis.maxMs / 2)).toBeCloseTo(0.5, 10);
-    const svg = renderLatencyChart(chart([{ label: 'a', bars: [{ series: 'raw', p50Ms: 2, p99Ms: 3 }, { series: 'reference', p50Ms: 7, p99Ms: null }] }]));
+    const svg = renderLatencyChart(
+      chart([
+        {
+          label: 'a',
+          bars: [
+            { series: 'raw', p50Ms: 2, p99Ms: 3 },
+            { series: 'reference', p50Ms: 7, p99Ms: null },
+          ],
+        },
+      ]),
+    );
     expect(xmlProblems(svg)).toEqual([]);
     expect(svg).not.toContain('logarithmic');
   });
@@ -279,8 +311,23 @@ describe('bench.md', () => {
       servers: { provisioning: 'native', unavailable: {} },
       latency: targets,
       connectionReuse: [],
-      batch: { variables: 0, rounds: 0, batchCalls: null, singleCalls: null, batchRound: null, singleRound: null, singleOverBatch: null, notRun: 'not run: test' },
-      harness: { warmTests: [], warmTestsNote: 'not measured: skipped', coldCi: null, coldCiNote: 'not measured yet: run bash .ci/run', serverStarts: [] },
+      batch: {
+        variables: 0,
+        rounds: 0,
+        batchCalls: null,
+        singleCalls: null,
+        batchRound: null,
+        singleRound: null,
+        singleOverBatch: null,
+        notRun: 'not run: test',
+      },
+      harness: {
+        warmTests: [],
+        warmTestsNote: 'not measured: skipped',
+        coldCi: null,
+        coldCiNote: 'not measured yet: run bash .ci/run',
+        serverStarts: [],
+      },
       goals: reviewGoals(inputs),
       chartPng: '',
     };
@@ -368,7 +415,10 @@ describe('cold CI records', () => {
   });
 
   it('says which phase failed and leaves out what it cannot know', () => {
-    const failed = breakDownCiRecord({ ...record, exitCode: 1, failedPhase: 'tests', testServers: null, phases: record.phases.slice(0, 3) }, 'r.json');
+    const failed = breakDownCiRecord(
+      { ...record, exitCode: 1, failedPhase: 'tests', testServers: null, phases: record.phases.slice(0, 3) },
+      'r.json',
+    );
     expect(failed).toMatchObject({ passed: false, failedPhase: 'tests', serverStartSeconds: null, suitesSeconds: null });
   });
 
@@ -390,7 +440,11 @@ describe('cold CI records', () => {
 describe('bench flags', () => {
   it('runs everything but the cold CI by default', () => {
     expect(parseBenchFlags([])).toEqual({ coldCi: false, harness: true, families: ['env', 'local', 'vault', 'aws', 'airflow'] });
-    expect(parseBenchFlags(['--cold-ci', '--skip-harness', '--families=vault,env'])).toEqual({ coldCi: true, harness: false, families: ['vault', 'env'] });
+    expect(parseBenchFlags(['--cold-ci', '--skip-harness', '--families=vault,env'])).toEqual({
+      coldCi: true,
+      harness: false,
+      families: ['vault', 'env'],
+    });
   });
 
   it('refuses unknown flags and families as usage errors', () => {
@@ -443,7 +497,7 @@ describe('connection counting on 127.0.0.1', () => {
     }
   });
 
-  it('keeps one connection for a keep-alive client behind the front, counting the server\'s closes', async () => {
+  it("keeps one connection for a keep-alive client behind the front, counting the server's closes", async () => {
     const front = await startKeepAliveFront(upstream);
     const proxy = await startTcpCountingProxy(front.url);
     const keepAlive = new Agent({ keepAlive: true });

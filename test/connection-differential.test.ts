@@ -197,7 +197,10 @@ describe('connection model against Airflow 3.3.2 (differential)', () => {
             return `  ${parser}: ${b.compared} compared, ${b.errors} rejected by Airflow, ${b.known} known divergences`;
           }),
           `  agreed ${counts.agreed}, known divergences ${counts.known} (${known.length} entries), unexplained ${unexplained.length}`,
-          `  shapes: ${[...shapes].sort().map(([shape, n]) => `${shape}=${n}`).join(' ')}`,
+          `  shapes: ${[...shapes]
+            .sort()
+            .map(([shape, n]) => `${shape}=${n}`)
+            .join(' ')}`,
         ].join('\n'),
       );
       expect(unexplained.slice(0, 40), `${unexplained.length} unexplained divergences`).toEqual([]);

@@ -5,13 +5,7 @@
  * installed Airflow 3.3.2; the differential test covers the rest.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  Connection,
-  deserializeConnection,
-  redactConnectionText,
-  sanitizeConnId,
-  type ParserFlavour,
-} from '../backends/connection/connection';
+import { Connection, deserializeConnection, redactConnectionText, sanitizeConnId, type ParserFlavour } from '../backends/connection/connection';
 import { pyFloatRepr, pyJsonDumps, pyJsonLoads, PythonJsonError } from '../backends/connection/python-json';
 import { parseQsl, quote, quotePlus, unquote, urlencode, urlsplit } from '../backends/connection/python-url';
 import { ConnectionFormatError } from '../backends/errors';
@@ -62,8 +56,7 @@ const FROM_URI_PARAMS: UriCase[] = [
   },
   {
     description: 'with nested json',
-    uri:
-      'scheme://user:password@host%2Flocation:1234/schema?__extra__=%7B%22my_val%22%3A+%5B%22list%22%2C+%22of%22%2C+%22values%22%5D%2C+%22extra%22%3A+%7B%22nested%22%3A+%7B%22json%22%3A+%22val%22%7D%7D%7D',
+    uri: 'scheme://user:password@host%2Flocation:1234/schema?__extra__=%7B%22my_val%22%3A+%5B%22list%22%2C+%22of%22%2C+%22values%22%5D%2C+%22extra%22%3A+%7B%22nested%22%3A+%7B%22json%22%3A+%22val%22%7D%7D%7D',
     expected: { extra: { my_val: ['list', 'of', 'values'], extra: { nested: { json: 'val' } } } },
   },
   {
@@ -240,12 +233,8 @@ describe('spec §6.1: the odd parts of URI parsing', () => {
 
   it('types query values in core only (PR #59339); the SDK keeps strings', () => {
     const uri = 'x://h?int_param=123&bool_param=true&float=1.5&null=null&text=abc&nan=NaN';
-    expect(parse(uri, 'sdk').extra).toBe(
-      '{"int_param": "123", "bool_param": "true", "float": "1.5", "null": "null", "text": "abc", "nan": "NaN"}',
-    );
-    expect(parse(uri, 'core').extra).toBe(
-      '{"int_param": 123, "bool_param": true, "float": 1.5, "null": null, "text": "abc", "nan": NaN}',
-    );
+    expect(parse(uri, 'sdk').extra).toBe('{"int_param": "123", "bool_param": "true", "float": "1.5", "null": "null", "text": "abc", "nan": "NaN"}');
+    expect(parse(uri, 'core').extra).toBe('{"int_param": 123, "bool_param": true, "float": 1.5, "null": null, "text": "abc", "nan": NaN}');
   });
 
   it('lets __extra__ win over every other parameter', () => {
@@ -467,7 +456,12 @@ describe('deserializeConnection (BaseSecretsBackend dispatch)', () => {
   });
 
   it('never puts the password in a message', () => {
-    const inputs = ['x://user:Sup3rS3cret@h:notaport', 'x://user:Sup3rS3cret@[nope]', '{"password": "Sup3rS3cret", "port": "x"}', 'x://user:Sup3rS3cret@a://b://c'];
+    const inputs = [
+      'x://user:Sup3rS3cret@h:notaport',
+      'x://user:Sup3rS3cret@[nope]',
+      '{"password": "Sup3rS3cret", "port": "x"}',
+      'x://user:Sup3rS3cret@a://b://c',
+    ];
     for (const value of inputs) {
       for (const parser of BOTH) {
         const error = formatErrorOf(() => deserializeConnection('c', value, parser));

@@ -81,21 +81,25 @@ describe('certifying custom backends through the runner', () => {
     expect(run.stderr).toMatch(/FAIL: 4 conformance cases failed/);
   });
 
-  it('an airflow.cfg with malformed backend_kwargs runs without kwargs, as Airflow does, and is flagged', { timeout: RUN_TIMEOUT_MS }, async (context) => {
-    requireAirflow(context);
-    const folder = mkdtempSync(join(tmpdir(), 'custom-backends-cfg-'));
-    const cfg = join(folder, 'airflow.cfg');
-    writeFileSync(cfg, `[secrets]\nbackend = ${ENVIRONMENT_VARIABLES_BACKEND}\nbackend_kwargs = {"connections_prefix": "x",\n`);
-    const run = await certify([`--airflow-config=${cfg}`, '--suite=retrieval,naming']);
-    expect(run.code, run.stderr).toBe(0);
-    const target = run.report!.targets.find((t) => t.name === 'airflow-cfg:EnvironmentVariablesBackend');
-    expect(target?.backendKind).toBe(`${ENVIRONMENT_VARIABLES_BACKEND} [backend_kwargs ignored: not a JSON object]`);
-    expect(target?.description).toMatchObject({
-      origin: 'custom',
-      flags: ['Airflow: Failed to parse [secrets] backend_kwargs as JSON, defaulting to no kwargs.'],
-    });
-    expect(run.report!.cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(10);
-  });
+  it(
+    'an airflow.cfg with malformed backend_kwargs runs without kwargs, as Airflow does, and is flagged',
+    { timeout: RUN_TIMEOUT_MS },
+    async (context) => {
+      requireAirflow(context);
+      const folder = mkdtempSync(join(tmpdir(), 'custom-backends-cfg-'));
+      const cfg = join(folder, 'airflow.cfg');
+      writeFileSync(cfg, `[secrets]\nbackend = ${ENVIRONMENT_VARIABLES_BACKEND}\nbackend_kwargs = {"connections_prefix": "x",\n`);
+      const run = await certify([`--airflow-config=${cfg}`, '--suite=retrieval,naming']);
+      expect(run.code, run.stderr).toBe(0);
+      const target = run.report!.targets.find((t) => t.name === 'airflow-cfg:EnvironmentVariablesBackend');
+      expect(target?.backendKind).toBe(`${ENVIRONMENT_VARIABLES_BACKEND} [backend_kwargs ignored: not a JSON object]`);
+      expect(target?.description).toMatchObject({
+        origin: 'custom',
+        flags: ['Airflow: Failed to parse [secrets] backend_kwargs as JSON, defaulting to no kwargs.'],
+      });
+      expect(run.report!.cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(10);
+    },
+  );
 
   it('a module path that does not exist is one line with a hint, no stack trace', { timeout: RUN_TIMEOUT_MS }, async () => {
     const run = await certify(['--backend=./examples/no-such-backend.ts']);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildTargetFigures, latencyFigures, renderFiguresConsole, renderFiguresMarkdown } from '../reports/figures';
 import type { CaseReport } from '../reports/model';
-import { faultLookupMetric, LOOKUP_LATENCY, meaningOf, recoveryMetric, requestsMetric, TIME_TO_NEW_VALUE_CACHED, TIME_TO_NEW_VALUE_UNCACHED } from '../suites/measure';
+import {
+  faultLookupMetric,
+  LOOKUP_LATENCY,
+  meaningOf,
+  recoveryMetric,
+  requestsMetric,
+  TIME_TO_NEW_VALUE_CACHED,
+  TIME_TO_NEW_VALUE_UNCACHED,
+} from '../suites/measure';
 import type { CaseMetric } from '../suites/suite';
 
 function kase(target: string, name: string, metrics: CaseMetric[]): CaseReport {
@@ -46,12 +54,17 @@ describe('resilience figures', () => {
   });
 
   it('renders a summary section and one console line per target, and nothing without figures', () => {
-    const figures = buildTargetFigures([kase('vault-kv2', 'b', [ms(LOOKUP_LATENCY, 4), ms(recoveryMetric('reset|peer'), 5), requests(requestsMetric('cold connection lookup'), 2)])], []);
+    const figures = buildTargetFigures(
+      [kase('vault-kv2', 'b', [ms(LOOKUP_LATENCY, 4), ms(recoveryMetric('reset|peer'), 5), requests(requestsMetric('cold connection lookup'), 2)])],
+      [],
+    );
     const markdown = renderFiguresMarkdown(figures).join('\n');
     expect(markdown).toContain('## Measured figures');
     expect(markdown).toContain('| vault-kv2 | 4 / 4 / 4 ms (1) |');
     expect(markdown).toContain('| vault-kv2 | reset\\|peer | – | – | 5 ms |');
-    expect(renderFiguresConsole(figures)).toContain('  vault-kv2  4 / 4 / 4 ms (1); recovery 5 ms (reset|peer, slowest of 1); 2 per cold connection lookup');
+    expect(renderFiguresConsole(figures)).toContain(
+      '  vault-kv2  4 / 4 / 4 ms (1); recovery 5 ms (reset|peer, slowest of 1); 2 per cold connection lookup',
+    );
     expect(renderFiguresMarkdown([])).toEqual([]);
     expect(renderFiguresConsole(undefined)).toEqual([]);
   });

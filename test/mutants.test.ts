@@ -48,7 +48,12 @@ function serversMissing(target: TargetDefinition): string | null {
 
 /** A run of its own for each mutant and base check, so a leaking mutant cannot taint the next. */
 function environmentFor(label: string): TargetEnvironment {
-  return { runId: `mutants-${process.pid}-${label}`, canary: readRunEnvironment().canary, scratchDir: join(scratchDir, label.replace(/[^a-z0-9-]/gi, '_')), servers };
+  return {
+    runId: `mutants-${process.pid}-${label}`,
+    canary: readRunEnvironment().canary,
+    scratchDir: join(scratchDir, label.replace(/[^a-z0-9-]/gi, '_')),
+    servers,
+  };
 }
 
 interface Kill {
@@ -70,7 +75,11 @@ function applicable(target: TargetDefinition): Array<{ key: string; conformanceC
   );
 }
 
-async function failingCases(target: TargetDefinition, cases: Array<{ key: string; conformanceCase: ConformanceCase }>, label: string): Promise<string[]> {
+async function failingCases(
+  target: TargetDefinition,
+  cases: Array<{ key: string; conformanceCase: ConformanceCase }>,
+  label: string,
+): Promise<string[]> {
   const environment = environmentFor(label);
   const failed: string[] = [];
   for (const { key, conformanceCase } of cases) {
@@ -102,7 +111,8 @@ afterAll(() => {
   const reportDir = process.env.ASC_RUN_ID ? readRunEnvironment().runDir : null;
   if (!reportDir || kills.length === 0) return;
   const rows = kills.map(
-    (k) => `| \`${k.mutant}\` | ${k.breaks} | ${k.killedBy.length} of ${k.casesRun} | ${k.killedBy.slice(0, 3).join('<br>')}${k.killedBy.length > 3 ? '<br>…' : ''} |`,
+    (k) =>
+      `| \`${k.mutant}\` | ${k.breaks} | ${k.killedBy.length} of ${k.casesRun} | ${k.killedBy.slice(0, 3).join('<br>')}${k.killedBy.length > 3 ? '<br>…' : ''} |`,
   );
   const unproven = unprovenCases();
   const table = [
@@ -139,7 +149,11 @@ describe('every mutant is killed by a named case', () => {
       expect(killedBy, `${mutant.name}: no case failed out of ${cases.length}`).not.toEqual([]);
 
       const base = baseOf(mutant);
-      const falseKills = await failingCases(base, cases.filter((c) => killedBy.includes(c.key)), `${mutant.name}-base`);
+      const falseKills = await failingCases(
+        base,
+        cases.filter((c) => killedBy.includes(c.key)),
+        `${mutant.name}-base`,
+      );
       expect(falseKills, `these cases also fail on the unbroken ${base.name}, so they prove nothing`).toEqual([]);
 
       kills.push({ mutant: mutant.name, base: base.name, breaks: mutant.breaks, casesRun: cases.length, killedBy });

@@ -42,7 +42,11 @@ const pairs: readonly Pair[] = buildRegistry().layouts.map((layout) => ({
 }));
 
 /** What one lookup gave, in a form two implementations can be compared by, without values. */
-type Outcome = { kind: 'null' } | { kind: 'error'; name: string } | { kind: 'connection'; fields: Record<string, string> } | { kind: 'value'; fingerprint: string };
+type Outcome =
+  | { kind: 'null' }
+  | { kind: 'error'; name: string }
+  | { kind: 'connection'; fields: Record<string, string> }
+  | { kind: 'value'; fingerprint: string };
 
 /** Every field by fingerprint; `extra` by its parsed content with keys sorted (Vault returns dicts sorted). */
 function connectionFields(connection: Connection): Record<string, string> {
@@ -51,7 +55,11 @@ function connectionFields(connection: Connection): Record<string, string> {
     Array.isArray(value)
       ? value.map(sortKeys)
       : value !== null && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortKeys(v)]))
+        ? Object.fromEntries(
+            Object.entries(value as Record<string, unknown>)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, v]) => [k, sortKeys(v)]),
+          )
         : value;
   return Object.fromEntries(Object.entries(view).map(([field, value]) => [field, fingerprint(JSON.stringify(sortKeys(value)))]));
 }
@@ -94,7 +102,11 @@ function corpus(): Item[] {
     kind: 'connection' as const,
     value: input.input,
   }));
-  const variables = trickyValues.map((value) => ({ label: `variable (${value.label})`, kind: 'variable' as const, value: embedCanary(value.text, readRunEnvironment().canary) }));
+  const variables = trickyValues.map((value) => ({
+    label: `variable (${value.label})`,
+    kind: 'variable' as const,
+    value: embedCanary(value.text, readRunEnvironment().canary),
+  }));
   return [...connections, ...variables];
 }
 
@@ -131,7 +143,10 @@ const airflowInstalled = existsSync(airflowPython());
 
 beforeAll(async () => {
   if (!airflowInstalled) return;
-  started = await startServers(needed, { provisioning: (process.env.ASC_PROVISION ?? 'auto') as ProvisioningChoice, logDir: join(scratchDir, 'servers') });
+  started = await startServers(needed, {
+    provisioning: (process.env.ASC_PROVISION ?? 'auto') as ProvisioningChoice,
+    logDir: join(scratchDir, 'servers'),
+  });
   servers = started.endpoints;
 }, 120_000);
 
@@ -170,7 +185,12 @@ describe('reference backends read every fixture the way Airflow 3.3.2 does', () 
         if (process.env.CI === 'true') throw new Error(missing.join(' / '));
         skip(missing.join(' / '));
       }
-      const environment: TargetEnvironment = { runId: `refvsaf-${process.pid}`, canary: readRunEnvironment().canary, scratchDir: join(scratchDir, pair.reference.name), servers };
+      const environment: TargetEnvironment = {
+        runId: `refvsaf-${process.pid}`,
+        canary: readRunEnvironment().canary,
+        scratchDir: join(scratchDir, pair.reference.name),
+        servers,
+      };
       const session = await pair.reference.open(environment);
       const ids = createIdFactory(environment.runId, name);
       const tally: PairTotals = { pair: name, compared: 0, same: 0, notStorable: 0, known: 0, unexplained: 0 };

@@ -36,12 +36,7 @@ describe('target registry', () => {
   });
 
   it('resolves names and families in the order given, without repeats', () => {
-    expect(resolveTargets(['local-env', 'env', 'local', 'local-json']).map((t) => t.name)).toEqual([
-      'local-env',
-      'env',
-      'local-json',
-      'local-yaml',
-    ]);
+    expect(resolveTargets(['local-env', 'env', 'local', 'local-json']).map((t) => t.name)).toEqual(['local-env', 'env', 'local-json', 'local-yaml']);
     expect(resolveTargets([' env ', '']).map((t) => t.name)).toEqual(['env']);
     expect(resolveTargets([])).toEqual([]);
   });
@@ -76,7 +71,8 @@ describe('target registry', () => {
     const all = new Set(targets.flatMap((t) => t.capabilities).filter((c) => !familyOnly.has(c)));
     for (const target of [envTarget, localJsonTarget, localYamlTarget, localEnvTarget]) {
       for (const capability of all) {
-        if (!target.capabilities.includes(capability)) expect(target.missingCapabilityReasons?.[capability], `${target.name} ${capability}`).toBeTruthy();
+        if (!target.capabilities.includes(capability))
+          expect(target.missingCapabilityReasons?.[capability], `${target.name} ${capability}`).toBeTruthy();
       }
     }
   });
@@ -136,7 +132,9 @@ describe('local targets', () => {
         for (const [key, value] of Object.entries(trickyValues)) await session.fixtures.putVariable(key, value);
         for (const [key, value] of Object.entries(trickyValues)) expect(await backend.getVariable(key), key).toBe(value);
         await session.fixtures.putConnection('by_uri', { uri: 'postgresql://svc:p%40ss@db.example.com:5432/main' });
-        await session.fixtures.putConnection('by_fields', { fields: { conn_type: 'postgresql', host: 'db', port: 5432, extra: { sslmode: 'require' } } });
+        await session.fixtures.putConnection('by_fields', {
+          fields: { conn_type: 'postgresql', host: 'db', port: 5432, extra: { sslmode: 'require' } },
+        });
         expect(await backend.getConnection('by_uri')).toMatchObject({ connType: 'postgres', password: 'p@ss', port: 5432 });
         expect(await backend.getConnection('by_fields')).toMatchObject({ connType: 'postgresql', host: 'db', port: 5432 });
         await session.fixtures.putConfig?.('core.parallelism', '32');

@@ -74,7 +74,11 @@ function requireActionlint(context: TestContext): void {
  * uses them only when they are on PATH, so the same file would pass on one machine and not another.
  */
 function actionlint(file: string): ActionlintFinding[] {
-  const result = spawnSync(ACTIONLINT, ['-format', '{{json .}}', '-shellcheck=', '-pyflakes=', file], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(ACTIONLINT, ['-format', '{{json .}}', '-shellcheck=', '-pyflakes=', file], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (result.error) throw result.error;
   // 0: clean, 1: findings; anything else is actionlint itself failing.
   expect([0, 1], `actionlint exited ${result.status}: ${result.stderr}`).toContain(result.status);

@@ -41,7 +41,11 @@ class IamAdmin {
       return await call(this.client, { abortSignal: AbortSignal.timeout(10_000) });
     } catch (error) {
       const code = error instanceof Error ? error.name : 'no error code';
-      throw new UnavailableError(`moto-iam refused IAM ${action}: ${code}`, { where: this.endpoint.endpoint, hint: 'read the moto-iam log in the run report', cause: error });
+      throw new UnavailableError(`moto-iam refused IAM ${action}: ${code}`, {
+        where: this.endpoint.endpoint,
+        hint: 'read the moto-iam log in the run report',
+        cause: error,
+      });
     }
   }
 
@@ -124,17 +128,26 @@ export class AwsAuth implements AuthScenarios {
         { Effect: 'Deny', Action: READ_ACTION[this.service], Resource: seeded.map(({ name }) => arnOf(this.service, endpoint, name)) },
       ],
     };
-    await admin.run('PutUserPolicy', (client, options) => client.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'deny-seeded-reads', PolicyDocument: JSON.stringify(policy) }), options));
+    await admin.run('PutUserPolicy', (client, options) =>
+      client.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'deny-seeded-reads', PolicyDocument: JSON.stringify(policy) }), options),
+    );
     this.cleanups.push(async () => {
-      await admin.run('DeleteUserPolicy', (client, options) => client.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: 'deny-seeded-reads' }), options));
+      await admin.run('DeleteUserPolicy', (client, options) =>
+        client.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: 'deny-seeded-reads' }), options),
+      );
     });
     const created = await admin.run('CreateAccessKey', (client, options) => client.send(new CreateAccessKeyCommand({ UserName: userName }), options));
     const keys = { accessKeyId: created.AccessKey?.AccessKeyId ?? '', secretAccessKey: created.AccessKey?.SecretAccessKey ?? '' };
     if (!keys.accessKeyId || !keys.secretAccessKey) {
-      throw new UnavailableError('moto-iam CreateAccessKey answered without a key pair', { where: endpoint.endpoint, hint: 'check the moto version (5.2.x expected)' });
+      throw new UnavailableError('moto-iam CreateAccessKey answered without a key pair', {
+        where: endpoint.endpoint,
+        hint: 'check the moto version (5.2.x expected)',
+      });
     }
     this.cleanups.push(async () => {
-      await admin.run('DeleteAccessKey', (client, options) => client.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: keys.accessKeyId }), options));
+      await admin.run('DeleteAccessKey', (client, options) =>
+        client.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: keys.accessKeyId }), options),
+      );
     });
     return this.scenario(endpoint, keys);
   }
@@ -142,7 +155,10 @@ export class AwsAuth implements AuthScenarios {
   /** Undoes the scenarios' setup, newest first; keeps going past a failure and reports the first. */
   async cleanUp(): Promise<void> {
     const failures: unknown[] = [];
-    while (this.cleanups.length > 0) await this.cleanups.pop()?.().catch((error: unknown) => failures.push(error));
+    while (this.cleanups.length > 0)
+      await this.cleanups
+        .pop()?.()
+        .catch((error: unknown) => failures.push(error));
     if (failures.length > 0) throw failures[0];
   }
 
@@ -150,4 +166,3 @@ export class AwsAuth implements AuthScenarios {
     return requireEndpoint(this.environment.servers, motoIamServer, 'the AWS auth scenarios');
   }
 }
-

@@ -20,7 +20,14 @@ import {
   UnavailableError,
   type SecretsError,
 } from '../errors';
-import { BOTOCORE_DEFAULT_RETRY, BOTOCORE_LEGACY_MAX_ATTEMPTS, BotocoreRetryStrategy, botocoreLookupBudget, type BotocoreRetryPolicy, type LookupBudget } from '../retry';
+import {
+  BOTOCORE_DEFAULT_RETRY,
+  BOTOCORE_LEGACY_MAX_ATTEMPTS,
+  BotocoreRetryStrategy,
+  botocoreLookupBudget,
+  type BotocoreRetryPolicy,
+  type LookupBudget,
+} from '../retry';
 
 /** botocore's `DEFAULT_TIMEOUT` (endpoint.py), for both `connect_timeout` and `read_timeout`. */
 export const BOTOCORE_DEFAULT_TIMEOUT_SECONDS = 60;
@@ -34,14 +41,7 @@ export type SecretKind = 'connection' | 'variable' | 'config';
  * Kwargs the provider hands to `AwsConnectionWrapper` that this reference does not model: they
  * change how credentials are obtained. Refused, so a run never silently certifies other settings.
  */
-const UNMODELLED_AWS_KWARGS = [
-  'profile_name',
-  'role_arn',
-  'assume_role_method',
-  'assume_role_kwargs',
-  'service_config',
-  'session_kwargs',
-] as const;
+const UNMODELLED_AWS_KWARGS = ['profile_name', 'role_arn', 'assume_role_method', 'assume_role_kwargs', 'service_config', 'session_kwargs'] as const;
 
 /** The client settings, as Airflow's provider reads them from `backend_kwargs`. */
 export interface AwsClientSettings {
@@ -74,7 +74,8 @@ function configurationError(backendKind: string, message: string, hint: string):
 function optionalString(kwargs: Readonly<Record<string, unknown>>, name: string, backendKind: string): string | undefined {
   const value = kwargs[name];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw configurationError(backendKind, `${name} must be a string, got ${typeof value}`, `set ${name} to a string or leave it out`);
+  if (typeof value !== 'string')
+    throw configurationError(backendKind, `${name} must be a string, got ${typeof value}`, `set ${name} to a string or leave it out`);
   return value;
 }
 
@@ -121,14 +122,22 @@ type ConfigSettings = Pick<AwsClientSettings, 'connectTimeoutMs' | 'readTimeoutM
 function positiveSeconds(value: unknown, name: string, backendKind: string): number {
   if (value === undefined || value === null) return BOTOCORE_DEFAULT_TIMEOUT_SECONDS * 1000;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw configurationError(backendKind, `config_kwargs.${name} must be a positive number of seconds`, `leave it out for botocore's ${BOTOCORE_DEFAULT_TIMEOUT_SECONDS} s`);
+    throw configurationError(
+      backendKind,
+      `config_kwargs.${name} must be a positive number of seconds`,
+      `leave it out for botocore's ${BOTOCORE_DEFAULT_TIMEOUT_SECONDS} s`,
+    );
   }
   return Math.max(1, Math.round(value * 1000));
 }
 
 function attemptsKwarg(value: unknown, name: string, minimum: number, backendKind: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) {
-    throw configurationError(backendKind, `config_kwargs.retries.${name} must be a whole number of at least ${minimum}`, 'e.g. {"retries": {"total_max_attempts": 3, "mode": "standard"}}');
+    throw configurationError(
+      backendKind,
+      `config_kwargs.retries.${name} must be a whole number of at least ${minimum}`,
+      'e.g. {"retries": {"total_max_attempts": 3, "mode": "standard"}}',
+    );
   }
   return value;
 }
@@ -147,11 +156,19 @@ function readRetries(value: unknown, backendKind: string): BotocoreRetryPolicy {
   const retries = value as Record<string, unknown>;
   const mode = retries.mode ?? 'standard';
   if (mode !== 'standard' && mode !== 'legacy') {
-    throw configurationError(backendKind, `config_kwargs.retries.mode ${JSON.stringify(mode)} is not modelled by this reference backend`, 'use "standard" or "legacy"');
+    throw configurationError(
+      backendKind,
+      `config_kwargs.retries.mode ${JSON.stringify(mode)} is not modelled by this reference backend`,
+      'use "standard" or "legacy"',
+    );
   }
   const unknown = Object.keys(retries).filter((key) => !['mode', 'max_attempts', 'total_max_attempts'].includes(key));
   if (unknown.length > 0) {
-    throw configurationError(backendKind, `config_kwargs.retries has unknown keys: ${unknown.join(', ')}`, 'use mode, max_attempts or total_max_attempts');
+    throw configurationError(
+      backendKind,
+      `config_kwargs.retries has unknown keys: ${unknown.join(', ')}`,
+      'use mode, max_attempts or total_max_attempts',
+    );
   }
   let totalMaxAttempts = mode === 'legacy' ? BOTOCORE_LEGACY_MAX_ATTEMPTS : BOTOCORE_DEFAULT_RETRY.totalMaxAttempts;
   if (retries.total_max_attempts !== undefined && retries.total_max_attempts !== null) {
@@ -171,10 +188,18 @@ function readRetries(value: unknown, backendKind: string): BotocoreRetryPolicy {
  */
 function readConfigKwargs(value: unknown, backendKind: string): ConfigSettings {
   if (value === undefined || value === null) {
-    return { connectTimeoutMs: BOTOCORE_DEFAULT_TIMEOUT_SECONDS * 1000, readTimeoutMs: BOTOCORE_DEFAULT_TIMEOUT_SECONDS * 1000, retry: BOTOCORE_DEFAULT_RETRY };
+    return {
+      connectTimeoutMs: BOTOCORE_DEFAULT_TIMEOUT_SECONDS * 1000,
+      readTimeoutMs: BOTOCORE_DEFAULT_TIMEOUT_SECONDS * 1000,
+      retry: BOTOCORE_DEFAULT_RETRY,
+    };
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw configurationError(backendKind, 'config_kwargs must be an object of botocore Config arguments', 'e.g. {"connect_timeout": 5, "read_timeout": 5}');
+    throw configurationError(
+      backendKind,
+      'config_kwargs must be an object of botocore Config arguments',
+      'e.g. {"connect_timeout": 5, "read_timeout": 5}',
+    );
   }
   const config = value as Record<string, unknown>;
   const unmodelled = Object.keys(config).filter((key) => !(MODELLED_CONFIG_KWARGS as readonly string[]).includes(key));
@@ -356,13 +381,22 @@ export function classifyAwsFailure(error: unknown, context: LookupContext, notFo
   // socket's code tells the truth, and botocore reads a reset as a closed connection, not a timeout.
   const resetNamedTimeout = code === 'TimeoutError' && networkCode !== undefined && networkCode !== 'ETIMEDOUT' && UNREACHABLE_CODES.has(networkCode);
   if (context.timedOut || (code === 'TimeoutError' && !resetNamedTimeout) || networkCode === 'ETIMEDOUT') {
-    return new TimeoutError(`${subject} got no answer within ${context.timeoutMs} ms`, details('check that the endpoint is up, or raise config_kwargs read_timeout / connect_timeout (seconds)'));
+    return new TimeoutError(
+      `${subject} got no answer within ${context.timeoutMs} ms`,
+      details('check that the endpoint is up, or raise config_kwargs read_timeout / connect_timeout (seconds)'),
+    );
   }
   if (UNAUTHORIZED_CODES.has(code)) {
-    return new UnauthorizedError(`${subject} was refused: the credentials are unknown, wrong or expired (${answered})`, details('check aws_access_key_id / aws_secret_access_key / aws_session_token'));
+    return new UnauthorizedError(
+      `${subject} was refused: the credentials are unknown, wrong or expired (${answered})`,
+      details('check aws_access_key_id / aws_secret_access_key / aws_session_token'),
+    );
   }
   if (FORBIDDEN_CODES.has(code)) {
-    return new ForbiddenError(`${subject} was denied by the caller's IAM policy (${answered})`, details('allow the read action on this name in the IAM policy'));
+    return new ForbiddenError(
+      `${subject} was denied by the caller's IAM policy (${answered})`,
+      details('allow the read action on this name in the IAM policy'),
+    );
   }
   if (THROTTLED_CODES.has(code) || httpStatus === 429) {
     return new ThrottledError(`${subject} was throttled (${answered})`, details('slow down or enable the cache ([secrets] use_cache)'));
@@ -377,7 +411,10 @@ export function classifyAwsFailure(error: unknown, context: LookupContext, notFo
     return new TimeoutError(`${subject} was aborted before an answer came`, details('check that the endpoint is up'));
   }
   if (networkCode !== undefined && UNREACHABLE_CODES.has(networkCode)) {
-    return new UnavailableError(`${subject} could not reach the server (${networkCode})`, details('check endpoint_url and that the server is running'));
+    return new UnavailableError(
+      `${subject} could not reach the server (${networkCode})`,
+      details('check endpoint_url and that the server is running'),
+    );
   }
   // An unreadable refusal: only the status is left to go by.
   if (httpStatus === 401) {
@@ -389,7 +426,10 @@ export function classifyAwsFailure(error: unknown, context: LookupContext, notFo
   if (httpStatus !== undefined && httpStatus >= 500) {
     return new UnavailableError(`${subject} failed on the server side (${answered})`, details('retry later; see the service health'));
   }
-  return new UnavailableError(`${subject} failed with ${answered}, which the provider does not read as not found`, details('see the service documentation for this error code'));
+  return new UnavailableError(
+    `${subject} failed with ${answered}, which the provider does not read as not found`,
+    details('see the service documentation for this error code'),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,7 +450,8 @@ async function bodyText(body: unknown): Promise<string> {
   if (typeof body === 'string') return body;
   if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
   const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  for await (const chunk of body as AsyncIterable<Uint8Array | string>)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -578,7 +619,11 @@ export function prefixKwarg(kwargs: Readonly<Record<string, unknown>>, name: str
   if (!(name in kwargs) || kwargs[name] === undefined) return fallback;
   const value = kwargs[name];
   if (value === null || typeof value === 'string') return value;
-  throw configurationError(backendKind, `${name} must be a string or null, got ${typeof value}`, `set ${name} to a string, or to null to disable this kind of lookup`);
+  throw configurationError(
+    backendKind,
+    `${name} must be a string or null, got ${typeof value}`,
+    `set ${name} to a string, or to null to disable this kind of lookup`,
+  );
 }
 
 export function patternKwarg(kwargs: Readonly<Record<string, unknown>>, name: string, backendKind: string): string | null {

@@ -50,7 +50,9 @@ async function expectRequest<T>(proxy: CountingProxy, what: string, body: () => 
 function pythonDumps(entries: ReadonlyArray<readonly [string, string | number | null | Record<string, string>]>): string {
   const dump = (value: unknown): string =>
     value !== null && typeof value === 'object'
-      ? `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${dump(v)}`).join(', ')}}`
+      ? `{${Object.entries(value)
+          .map(([k, v]) => `${JSON.stringify(k)}: ${dump(v)}`)
+          .join(', ')}}`
       : JSON.stringify(value);
   return `{${entries.map(([key, value]) => `${JSON.stringify(key)}: ${dump(value)}`).join(', ')}}`;
 }
@@ -167,7 +169,7 @@ function jsonFieldCases(): ConformanceCase[] {
 
 const secretsManagerCases: ConformanceCase[] = [
   {
-    name: 'a custom sep joins prefix and id, after rstrip(sep) took the prefix\'s trailing sep characters',
+    name: "a custom sep joins prefix and id, after rstrip(sep) took the prefix's trailing sep characters",
     rule: `§7.2 prefix.rstrip(sep) strips any trailing character of sep, then build_path(prefix, id, sep) (${SM_PY})`,
     needs: ['variables', 'aws-naming'],
     async run(ctx) {
@@ -219,7 +221,15 @@ const secretsManagerCases: ConformanceCase[] = [
       const connId = ctx.ids.next('smfields');
       const password = ctx.secrets.token('pw');
       await ctx.fixtures.putConnection(connId, {
-        fields: { conn_type: 'postgresql', host: 'db.example.com', login: 'svc', password, schema: 'analytics', port: '5432', extra: { sslmode: 'require' } },
+        fields: {
+          conn_type: 'postgresql',
+          host: 'db.example.com',
+          login: 'svc',
+          password,
+          schema: 'analytics',
+          port: '5432',
+          extra: { sslmode: 'require' },
+        },
       });
       expectConnection(
         await ctx.backend.getConnection(connId),
@@ -236,7 +246,15 @@ const secretsManagerCases: ConformanceCase[] = [
       const connId = ctx.ids.next('alias');
       const password = ctx.secrets.token('pw');
       await ctx.fixtures.putConnection(connId, {
-        raw: JSON.stringify({ engine: 'postgresql', user: 'svc', pass: password, remote_host: 'db.example.com', port: '5432', database: 'analytics', extra: { sslmode: 'require' } }),
+        raw: JSON.stringify({
+          engine: 'postgresql',
+          user: 'svc',
+          pass: password,
+          remote_host: 'db.example.com',
+          port: '5432',
+          database: 'analytics',
+          extra: { sslmode: 'require' },
+        }),
       });
       const expectedText = pythonDumps([
         ['login', 'svc'],
@@ -256,15 +274,27 @@ const secretsManagerCases: ConformanceCase[] = [
     },
   },
   {
-    name: 'the first alias in the secret\'s own key order wins',
+    name: "the first alias in the secret's own key order wins",
     rule: `§7.2 next(v for k, v in secret.items() if k in words): key order, not alias order (${SM_PY})`,
     needs: ['connections', 'aws-naming'],
     async run(ctx) {
       const connId = ctx.ids.next('order');
       await ctx.fixtures.putConnection(connId, {
-        raw: JSON.stringify({ username: 'first', login: 'second', server: 'first.example', host: 'second.example', conn_id: 'mysql', conn_type: 'http', password: ctx.secrets.token('pw') }),
+        raw: JSON.stringify({
+          username: 'first',
+          login: 'second',
+          server: 'first.example',
+          host: 'second.example',
+          conn_id: 'mysql',
+          conn_type: 'http',
+          password: ctx.secrets.token('pw'),
+        }),
       });
-      expectConnection(await ctx.backend.getConnection(connId), { login: 'first', host: 'first.example', connType: 'mysql' }, `connection "${connId}"`);
+      expectConnection(
+        await ctx.backend.getConnection(connId),
+        { login: 'first', host: 'first.example', connType: 'mysql' },
+        `connection "${connId}"`,
+      );
     },
   },
   {
@@ -275,7 +305,14 @@ const secretsManagerCases: ConformanceCase[] = [
       const connId = ctx.ids.next('dropped');
       const password = ctx.secrets.token('pw');
       await ctx.fixtures.putConnection(connId, {
-        raw: JSON.stringify({ conn_type: 'http', host: 'api.example', password, description: 'kept nowhere', region: 'eu-west-1', passwd: ctx.secrets.token('typo') }),
+        raw: JSON.stringify({
+          conn_type: 'http',
+          host: 'api.example',
+          password,
+          description: 'kept nowhere',
+          region: 'eu-west-1',
+          passwd: ctx.secrets.token('typo'),
+        }),
       });
       const connection = await ctx.backend.getConnection(connId);
       expectConnection(connection, { connType: 'http', host: 'api.example', password, login: null, extra: {} }, `connection "${connId}"`);
@@ -295,7 +332,11 @@ const secretsManagerCases: ConformanceCase[] = [
       const plain = await ctx.backend.getConnection(connId);
       expectConnection(plain, { connType: 'mysql', login: null, password: null, host: null }, `connection "${connId}" without extra_conn_words`);
       const backend = ctx.session.backend({ extra_conn_words: { user: ['principal'], password: ['secret_token'], host: ['endpoint'] } });
-      expectConnection(await backend.getConnection(connId), { connType: 'mysql', login: 'svc', password, host: 'db.example.com' }, `connection "${connId}" with extra_conn_words`);
+      expectConnection(
+        await backend.getConnection(connId),
+        { connType: 'mysql', login: 'svc', password, host: 'db.example.com' },
+        `connection "${connId}" with extra_conn_words`,
+      );
     },
   },
   {

@@ -1,14 +1,27 @@
 /** The `aws` family: AWS Secrets Manager and SSM Parameter Store, read by the amazon provider's two backends. */
 import { sessionKwargs } from '../../targets/command-target';
 import type { BackendFamily } from '../../targets/family';
-import { airflowParameterStoreTarget, airflowSecretsManagerTarget, AWS_DISTRIBUTIONS, PARAMETER_STORE_BACKEND_CLASS, SECRETS_MANAGER_BACKEND_CLASS } from './airflow-twin';
+import {
+  airflowParameterStoreTarget,
+  airflowSecretsManagerTarget,
+  AWS_DISTRIBUTIONS,
+  PARAMETER_STORE_BACKEND_CLASS,
+  SECRETS_MANAGER_BACKEND_CLASS,
+} from './airflow-twin';
 import { awsNamingSuite } from './aws-naming.suite';
 import { awsMutants } from './mutants';
 import { awsRawClient } from './raw-client';
 import { awsParameterStoreTarget, awsSecretsManagerTarget, awsTargets } from './targets';
 
 /** The kwargs of both backends that say where and how names are built; address and keys are the test server's. */
-const NAMING_KWARGS = ['connections_prefix', 'variables_prefix', 'config_prefix', 'connections_lookup_pattern', 'variables_lookup_pattern', 'config_lookup_pattern'];
+const NAMING_KWARGS = [
+  'connections_prefix',
+  'variables_prefix',
+  'config_prefix',
+  'connections_lookup_pattern',
+  'variables_lookup_pattern',
+  'config_lookup_pattern',
+];
 
 export const awsFamily: BackendFamily = {
   name: 'aws',

@@ -107,4 +107,3 @@ export class AwsFixtures implements FixtureStore {
     this.written.delete(name);
   }
 }
-

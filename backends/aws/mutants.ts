@@ -26,7 +26,8 @@ function rebuiltSecretsManager(real: SecretsBackend, make: Rebuild<SecretsManage
 }
 
 function rebuiltParameterStore(real: SecretsBackend, make: Rebuild<SystemsManagerParameterStoreBackend>): SecretsBackend {
-  if (!(real instanceof SystemsManagerParameterStoreBackend)) throw new Error(`aws-ssm mutants rebuild a SystemsManagerParameterStoreBackend, got ${real.kind}`);
+  if (!(real instanceof SystemsManagerParameterStoreBackend))
+    throw new Error(`aws-ssm mutants rebuild a SystemsManagerParameterStoreBackend, got ${real.kind}`);
   return make(real.kwargs, { sharing: real });
 }
 
@@ -163,7 +164,7 @@ const awsMutantSpecs: readonly BasedMutantSpec[] = [
   {
     name: 'sm-unknown-json-keys-kept',
     base: 'aws-sm',
-    breaks: '§7.2 re-keys aliases but passes the JSON secret\'s other keys on to from_json',
+    breaks: "§7.2 re-keys aliases but passes the JSON secret's other keys on to from_json",
     backend: (real) =>
       rebuiltSecretsManager(
         real,
@@ -182,14 +183,18 @@ const awsMutantSpecs: readonly BasedMutantSpec[] = [
     base: 'aws-sm',
     breaks: '§7 answers None when IAM denies the read (AccessDeniedException), as if the secret did not exist',
     backend: (real) => rebuiltSecretsManager(real, (kwargs, options) => new SecretsManagerForbiddenAsNotFound(kwargs, options)),
-    session: wrappingAuthScenarios((real) => rebuiltSecretsManager(real, (kwargs, options) => new SecretsManagerForbiddenAsNotFound(kwargs, options))),
+    session: wrappingAuthScenarios((real) =>
+      rebuiltSecretsManager(real, (kwargs, options) => new SecretsManagerForbiddenAsNotFound(kwargs, options)),
+    ),
   },
   {
     name: 'ssm-unauthorized-as-not-found',
     base: 'aws-ssm',
     breaks: '§7 answers None when the credentials are unknown or wrong (UnrecognizedClient / InvalidClientTokenId)',
     backend: (real) => rebuiltParameterStore(real, (kwargs, options) => new ParameterStoreUnauthorizedAsNotFound(kwargs, options)),
-    session: wrappingAuthScenarios((real) => rebuiltParameterStore(real, (kwargs, options) => new ParameterStoreUnauthorizedAsNotFound(kwargs, options))),
+    session: wrappingAuthScenarios((real) =>
+      rebuiltParameterStore(real, (kwargs, options) => new ParameterStoreUnauthorizedAsNotFound(kwargs, options)),
+    ),
   },
   {
     name: 'aws-retry-forever',

@@ -11,7 +11,15 @@
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { buildPath } from '../contract';
-import { AwsProviderBackend, patternKwarg, prefixKwarg, pythonRstrip, type AwsBackendOptions, type sdkClientConfig, type SecretKind } from './aws-client';
+import {
+  AwsProviderBackend,
+  patternKwarg,
+  prefixKwarg,
+  pythonRstrip,
+  type AwsBackendOptions,
+  type sdkClientConfig,
+  type SecretKind,
+} from './aws-client';
 
 const KIND = 'SystemsManagerParameterStoreBackend';
 

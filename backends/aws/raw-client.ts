@@ -19,9 +19,19 @@ export async function awsRawClient(target: TargetDefinition, session: TargetSess
   if (awsStoreOf(target)?.service === 'ssm') {
     const client = new SSMClient(clientConfig(kwargs));
     const command = new GetParameterCommand({ Name: name, WithDecryption: true });
-    return { what: 'SDK GetParameter', read: async () => (await client.send(command)).Parameter?.Value, synchronous: false, close: () => client.destroy() };
+    return {
+      what: 'SDK GetParameter',
+      read: async () => (await client.send(command)).Parameter?.Value,
+      synchronous: false,
+      close: () => client.destroy(),
+    };
   }
   const client = new SecretsManagerClient(clientConfig(kwargs));
   const command = new GetSecretValueCommand({ SecretId: name });
-  return { what: 'SDK GetSecretValue', read: async () => (await client.send(command)).SecretString, synchronous: false, close: () => client.destroy() };
+  return {
+    what: 'SDK GetSecretValue',
+    read: async () => (await client.send(command)).SecretString,
+    synchronous: false,
+    close: () => client.destroy(),
+  };
 }

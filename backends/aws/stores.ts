@@ -108,7 +108,11 @@ class SecretsManagerStore implements ServiceStore {
       },
       stageAndPromote: async (name, value) => {
         const staged = await this.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value, VersionStages: ['AWSPENDING'] }));
-        if (!staged.VersionId) throw new UnavailableError(`PutSecretValue of "${name}" answered without a VersionId`, { where: 'aws-sm target', hint: 'check the moto version' });
+        if (!staged.VersionId)
+          throw new UnavailableError(`PutSecretValue of "${name}" answered without a VersionId`, {
+            where: 'aws-sm target',
+            hint: 'check the moto version',
+          });
         await this.moveCurrent(name, staged.VersionId, (await this.stages(name)).current);
       },
       ...(divergence ? { unqualifiedReadIgnoresStageMoves: divergence } : {}),
@@ -136,7 +140,12 @@ class SecretsManagerStore implements ServiceStore {
   /** The way AWS rolls a secret back or forward: AWSCURRENT moved, the old holder losing it. */
   private async moveCurrent(name: string, to: string, from: string | undefined): Promise<void> {
     await this.client.send(
-      new UpdateSecretVersionStageCommand({ SecretId: name, VersionStage: 'AWSCURRENT', MoveToVersionId: to, ...(from ? { RemoveFromVersionId: from } : {}) }),
+      new UpdateSecretVersionStageCommand({
+        SecretId: name,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: to,
+        ...(from ? { RemoveFromVersionId: from } : {}),
+      }),
     );
   }
 
@@ -233,7 +242,11 @@ class ParameterStoreStore implements ServiceStore {
     const bytes = Buffer.byteLength(value);
     if (bytes === 0) throw fixtureError(`a parameter value cannot be empty ("${name}")`, 'aws-ssm', 'declare empty-values missing instead');
     if (bytes > ADVANCED_TIER_MAX_BYTES) {
-      throw fixtureError(`a parameter value holds at most ${ADVANCED_TIER_MAX_BYTES} bytes ("${name}" would hold ${bytes})`, 'aws-ssm', 'declare large-values missing instead');
+      throw fixtureError(
+        `a parameter value holds at most ${ADVANCED_TIER_MAX_BYTES} bytes ("${name}" would hold ${bytes})`,
+        'aws-ssm',
+        'declare large-values missing instead',
+      );
     }
     const tier = bytes > STANDARD_TIER_MAX_BYTES ? 'Advanced' : 'Standard';
     await this.client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true, Tier: tier }));
@@ -270,4 +283,3 @@ class ParameterStoreStore implements ServiceStore {
 export function storeFor(service: Service, endpoint: MotoEndpoint): ServiceStore {
   return service === 'ssm' ? new ParameterStoreStore(endpoint) : new SecretsManagerStore(endpoint);
 }
-

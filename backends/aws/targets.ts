@@ -7,7 +7,14 @@
 import { endpointOf, requireEndpoint } from '../../containers/contract';
 import { motoIamServer, motoServer, type MotoEndpoint } from '../../containers/moto';
 import { toxiproxyServer } from '../../containers/toxiproxy';
-import { referenceDescription, type Capability, type ObservedRequest, type TargetDefinition, type TargetNetwork, type TargetSession } from '../../targets/target';
+import {
+  referenceDescription,
+  type Capability,
+  type ObservedRequest,
+  type TargetDefinition,
+  type TargetNetwork,
+  type TargetSession,
+} from '../../targets/target';
 import type { SecretsBackend } from '../contract';
 import { awsLookupBudget } from './aws-client';
 import { AwsAuth } from './auth-scenarios';
@@ -139,7 +146,7 @@ const COMMON_MISSING: Partial<Record<Capability, string>> = {
   'env-var-names': 'the backend reads an AWS service, not environment variables',
   'raw-files': 'the backend reads no files',
   'auth-expired-credentials':
-    'moto 5.2.5 records an STS session\'s Expiration but never checks it (moto/iam/access_control.py), and it accepts any request date: expiry cannot be shown for real',
+    "moto 5.2.5 records an STS session's Expiration but never checks it (moto/iam/access_control.py), and it accepts any request date: expiry cannot be shown for real",
 };
 
 export const awsSecretsManagerTarget = awsTarget({
@@ -151,7 +158,7 @@ export const awsSecretsManagerTarget = awsTarget({
   missing: {
     ...COMMON_MISSING,
     'json-connections':
-      'JSON secrets are re-keyed before from_json (aliases such as user/engine, unknown keys dropped), so from_json\'s own rules do not all hold, e.g. an unknown key is no error; the aws-naming suite checks JSON secrets as the provider reads them',
+      "JSON secrets are re-keyed before from_json (aliases such as user/engine, unknown keys dropped), so from_json's own rules do not all hold, e.g. an unknown key is no error; the aws-naming suite checks JSON secrets as the provider reads them",
     'empty-values': 'Secrets Manager keeps no value for an empty SecretString (moto 5.2.5 answers ResourceNotFoundException), so "" cannot be stored',
   },
   build: (kwargs) => new SecretsManagerBackend(kwargs),

@@ -115,7 +115,12 @@ class Scanner {
     if (ch === '{' || ch === '[') {
       const kind = ch === '{' ? 'object' : 'array';
       if (depth >= MAX_NESTING) {
-        throw PythonJsonError.refused(`maximum recursion depth exceeded while decoding a JSON ${kind} from a unicode string`, text, index, `Python's json module stops with RecursionError before ${MAX_NESTING} nested levels; flatten the document`);
+        throw PythonJsonError.refused(
+          `maximum recursion depth exceeded while decoding a JSON ${kind} from a unicode string`,
+          text,
+          index,
+          `Python's json module stops with RecursionError before ${MAX_NESTING} nested levels; flatten the document`,
+        );
       }
       return kind === 'object' ? this.scanObject(index + 1, depth + 1) : this.scanArray(index + 1, depth + 1);
     }

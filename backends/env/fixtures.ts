@@ -56,4 +56,3 @@ export class EnvironmentFixtures implements FixtureStore {
     delete process.env[name];
   }
 }
-

@@ -42,8 +42,7 @@ class EnvironmentNamesBackend extends ForwardingBackend {
 const environmentNameCaseKept: MutantSpec = {
   name: 'env-names-not-upper-cased',
   breaks: '§4 reads AIRFLOW_CONN_<id> / AIRFLOW_VAR_<id> without upper-casing the id',
-  backend: (real) =>
-    new EnvironmentNamesBackend(real, { connection: (id) => [`AIRFLOW_CONN_${id}`], variable: (key) => [`AIRFLOW_VAR_${key}`] }),
+  backend: (real) => new EnvironmentNamesBackend(real, { connection: (id) => [`AIRFLOW_CONN_${id}`], variable: (key) => [`AIRFLOW_VAR_${key}`] }),
 };
 
 const dashesToUnderscores: MutantSpec = {
@@ -54,7 +53,7 @@ const dashesToUnderscores: MutantSpec = {
 
 const asciiUpperCase: MutantSpec = {
   name: 'env-names-ascii-upper-case',
-  breaks: '§4 upper-cases ASCII letters only, where Python\'s str.upper() maps ß to SS',
+  breaks: "§4 upper-cases ASCII letters only, where Python's str.upper() maps ß to SS",
   backend: (real) => new EnvironmentNamesBackend(real, { variable: (key) => [`AIRFLOW_VAR_${key.replace(/[a-z]/g, (c) => c.toUpperCase())}`] }),
 };
 
@@ -83,6 +82,15 @@ const prefixMatching: MutantSpec = {
     })(real),
 };
 
-const environmentNameMutants: readonly MutantSpec[] = [environmentNameCaseKept, dashesToUnderscores, asciiUpperCase, caseInsensitiveNames, prefixMatching];
+const environmentNameMutants: readonly MutantSpec[] = [
+  environmentNameCaseKept,
+  dashesToUnderscores,
+  asciiUpperCase,
+  caseInsensitiveNames,
+  prefixMatching,
+];
 
-export const envMutants: readonly MutantTarget[] = mutantsOn([envTarget], environmentNameMutants.map((spec) => ({ ...spec, base: envTarget.name })));
+export const envMutants: readonly MutantTarget[] = mutantsOn(
+  [envTarget],
+  environmentNameMutants.map((spec) => ({ ...spec, base: envTarget.name })),
+);

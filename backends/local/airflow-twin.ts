@@ -13,7 +13,11 @@ export const airflowLocalTarget = bridgedTarget(localJsonTarget, {
   parser: 'core',
   kwargs: localSessionFileKwargs,
   described: () => ({
-    kwargs: { connections_file_path: '<session>/connections.json', variables_file_path: '<session>/variables.json', configs_file_path: '<session>/configs.json' },
+    kwargs: {
+      connections_file_path: '<session>/connections.json',
+      variables_file_path: '<session>/variables.json',
+      configs_file_path: '<session>/configs.json',
+    },
     notes: ['each case gets its own folder of local-json fixture files'],
   }),
 });

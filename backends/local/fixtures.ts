@@ -178,4 +178,3 @@ export class LocalFiles implements FixtureStore {
     this.current[kind] = this.structuredPath(kind);
   }
 }
-

@@ -217,10 +217,10 @@ function createConnection(key: unknown, value: unknown, path: string): Connectio
       );
     }
     if (fields.has('extra') && fields.has('extra_dejson')) {
-      throw new ConnectionFormatError(
-        'The extra and extra_dejson parameters are mutually exclusive. Please provide only one parameter.',
-        { ...details, hint: 'keep either extra or extra_dejson' },
-      );
+      throw new ConnectionFormatError('The extra and extra_dejson parameters are mutually exclusive. Please provide only one parameter.', {
+        ...details,
+        hint: 'keep either extra or extra_dejson',
+      });
     }
     if (fields.has('extra_dejson')) {
       fields.set('extra', pyJsonDumps(fields.get('extra_dejson'), details));
@@ -261,17 +261,15 @@ function asSecretText(value: unknown, what: string, path: string | null): string
 // ---------------------------------------------------------------------------------------------
 // Parsing: `_parse_secret_file` and one parser per format.
 
-async function parseSecretFile(
-  path: string,
-  kind: SecretFileKind,
-): Promise<{ extension: SupportedExtension; secrets: ParsedSecrets }> {
+async function parseSecretFile(path: string, kind: SecretFileKind): Promise<{ extension: SupportedExtension; secrets: ParsedSecrets }> {
   // Path(p).suffix: the last dot of the last segment, unless the name starts with it (".env").
   const extension = extname(path).replace(/^\./, '').toLowerCase();
   if (!(SUPPORTED_EXTENSIONS as readonly string[]).includes(extension)) {
-    throw new ConfigurationError(
-      'Unsupported file format. The file must have one of the following extensions: .env .json .yaml .yml',
-      { what: `${kind} file`, where: path, hint: 'rename the file to one of the supported extensions' },
-    );
+    throw new ConfigurationError('Unsupported file format. The file must have one of the following extensions: .env .json .yaml .yml', {
+      what: `${kind} file`,
+      where: path,
+      hint: 'rename the file to one of the supported extensions',
+    });
   }
   const format = extension as SupportedExtension;
   const text = await readSecretFile(path, kind);
@@ -446,7 +444,10 @@ export function parseYamlText(text: string): ParseResult {
     parsed = document.toJS({ mapAsMap: true });
   } catch (error) {
     // Alias expansion past the `yaml` package's resource limit, or a merge of a non-mapping.
-    return { secrets: new Map(), errors: [{ line: -1, message: `YAML document cannot be expanded: ${valueFreeText(String((error as Error).message))}` }] };
+    return {
+      secrets: new Map(),
+      errors: [{ line: -1, message: `YAML document cannot be expanded: ${valueFreeText(String((error as Error).message))}` }],
+    };
   }
   if (!(parsed instanceof Map)) return { secrets: new Map(), errors: [{ line: 1, message: 'The file should contain the object.' }] };
   return { secrets: parsed, errors: [] };

@@ -51,7 +51,11 @@ const withoutLineNumbers: MutantSpec = {
   backend: (real) =>
     new ErrorRewritingBackend(real, (error) =>
       error instanceof FileParseError
-        ? new FileParseError(error.message, error.errors.map((e) => ({ ...e, line: 0 })), { where: error.where })
+        ? new FileParseError(
+            error.message,
+            error.errors.map((e) => ({ ...e, line: 0 })),
+            { where: error.where },
+          )
         : error,
     ),
 };
@@ -68,8 +72,7 @@ const reportedUnavailable: MutantSpec = {
 const badEntriesSkipped: MutantSpec = {
   name: 'bad-connection-entries-skipped',
   breaks: '§5.3 skips a connection entry it cannot build instead of raising',
-  backend: (real) =>
-    new ErrorRewritingBackend(real, (error) => (error instanceof ConnectionFormatError ? null : error)),
+  backend: (real) => new ErrorRewritingBackend(real, (error) => (error instanceof ConnectionFormatError ? null : error)),
 };
 
 const fieldConnTypeNormalised: MutantSpec = {

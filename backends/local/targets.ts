@@ -70,7 +70,12 @@ function localStore(format: LocalFileFormat): LocalStore {
   return { layout: 'local', format };
 }
 
-function localTarget(format: LocalFileFormat, summary: string, extra: readonly Capability[], missing: Partial<Record<Capability, string>>): TargetDefinition {
+function localTarget(
+  format: LocalFileFormat,
+  summary: string,
+  extra: readonly Capability[],
+  missing: Partial<Record<Capability, string>>,
+): TargetDefinition {
   const name = `local-${format}`;
   return {
     name,

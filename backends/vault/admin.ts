@@ -111,7 +111,6 @@ export class VaultAdmin {
   }
 }
 
-
 /** Secrets under a mount, listed recursively (bounded in depth and count). */
 export async function countSecrets(admin: VaultAdmin, mount: string, version: KvVersion): Promise<number> {
   const root = version === 2 ? `${quoteVaultPath(mount)}/metadata/` : `${quoteVaultPath(mount)}/`;
@@ -127,4 +126,3 @@ export async function countSecrets(admin: VaultAdmin, mount: string, version: Kv
   }
   return count;
 }
-

@@ -76,7 +76,10 @@ export function vaultAuthScenarios(auth: VaultStore['auth'], { setup, defaults, 
     },
     async expiredCredentials() {
       const secretId = await createSecretId(setup, authMount, 'reader', '1s');
-      await untilVaultForgets('a 1 s AppRole secret-id', async () => !(await admin.stillKnown(`${rolePath('reader')}/secret-id/lookup`, { secret_id: secretId })));
+      await untilVaultForgets(
+        'a 1 s AppRole secret-id',
+        async () => !(await admin.stillKnown(`${rolePath('reader')}/secret-id/lookup`, { secret_id: secretId })),
+      );
       return scenario({ secret_id: secretId }, secretId);
     },
     async deniedRead() {

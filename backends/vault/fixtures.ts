@@ -57,7 +57,12 @@ export class VaultFixtures implements FixtureStore {
       rollBack: async (key) => {
         const latest = await this.latestVersion(path(key));
         const data = latest > 1 ? await this.readVersion(path(key), latest - 1) : null;
-        if (data === null) throw new ConfigurationError(`variable "${key}" has no earlier version to roll back to`, { what: 'fixture', where: `mount ${this.mount}`, hint: 'write the variable twice first' });
+        if (data === null)
+          throw new ConfigurationError(`variable "${key}" has no earlier version to roll back to`, {
+            what: 'fixture',
+            where: `mount ${this.mount}`,
+            hint: 'write the variable twice first',
+          });
         await this.put(path(key), data);
       },
     };
@@ -71,7 +76,10 @@ export class VaultFixtures implements FixtureStore {
 
   private async readVersion(path: string, version: number | null): Promise<Record<string, unknown> | null> {
     const query = version === null ? '' : `?version=${version}`;
-    const answer = await this.admin.read(`version ${version ?? 'latest'} of ${path}`, `${quoteVaultPath(this.mount)}/data/${quoteVaultPath(path)}${query}`);
+    const answer = await this.admin.read(
+      `version ${version ?? 'latest'} of ${path}`,
+      `${quoteVaultPath(this.mount)}/data/${quoteVaultPath(path)}${query}`,
+    );
     const data = (answer?.data as { data?: unknown } | undefined)?.data;
     return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : null;
   }
@@ -103,4 +111,3 @@ function valueOf(data: Record<string, unknown> | null): string | null {
   const value = data?.value;
   return typeof value === 'string' ? value : null;
 }
-

@@ -68,22 +68,30 @@ const vaultMutantSpecs: readonly BasedMutantSpec[] = [
     base: 'vault-kv2',
     breaks: '§7.1 reads KV v2 secrets at <mount>/<path> (the v1 API) instead of <mount>/data/<path>',
     backend: (real) =>
-      rebuilt(real, (kwargs) => new (class extends VaultBackend {
-        protected override readPath(location: SecretLocation): string {
-          return kvReadPath(1, location);
-        }
-      })(kwargs)),
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override readPath(location: SecretLocation): string {
+              return kvReadPath(1, location);
+            }
+          })(kwargs),
+      ),
   },
   {
     name: 'vault-kv2-reads-first-version',
     base: 'vault-kv2',
     breaks: '§7.1 reads version 1 of a KV v2 secret instead of the latest',
     backend: (real) =>
-      rebuilt(real, (kwargs) => new (class extends VaultBackend {
-        protected override readPath(location: SecretLocation): string {
-          return `${super.readPath(location)}?version=1`;
-        }
-      })(kwargs)),
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override readPath(location: SecretLocation): string {
+              return `${super.readPath(location)}?version=1`;
+            }
+          })(kwargs),
+      ),
   },
   {
     name: 'vault-mount-point-none-ignored',
@@ -119,35 +127,47 @@ const vaultMutantSpecs: readonly BasedMutantSpec[] = [
     base: 'vault-kv2',
     breaks: '§7.1 reads only conn_uri: a secret of connection fields is "not found"',
     backend: (real) =>
-      rebuilt(real, (kwargs) => new (class extends VaultBackend {
-        protected override connectionText(data: Record<string, unknown>): string | null {
-          return typeof data.conn_uri === 'string' && data.conn_uri ? data.conn_uri : null;
-        }
-      })(kwargs)),
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override connectionText(data: Record<string, unknown>): string | null {
+              return typeof data.conn_uri === 'string' && data.conn_uri ? data.conn_uri : null;
+            }
+          })(kwargs),
+      ),
   },
   {
     name: 'vault-unknown-fields-dropped',
     base: 'vault-approle',
     breaks: '§7.1 drops keys that are not connection fields instead of refusing the secret (from_json TypeError)',
     backend: (real) =>
-      rebuilt(real, (kwargs) => new (class extends VaultBackend {
-        protected override connectionText(data: Record<string, unknown>, connId: string): string | null {
-          const known = Object.fromEntries(Object.entries(data).filter(([key]) => key === 'conn_uri' || FIELD_NAMES.includes(key)));
-          return super.connectionText(known, connId);
-        }
-      })(kwargs)),
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override connectionText(data: Record<string, unknown>, connId: string): string | null {
+              const known = Object.fromEntries(Object.entries(data).filter(([key]) => key === 'conn_uri' || FIELD_NAMES.includes(key)));
+              return super.connectionText(known, connId);
+            }
+          })(kwargs),
+      ),
   },
   {
     name: 'vault-variable-without-value-is-whole-secret',
     base: 'vault-kv2',
     breaks: '§7.1 a variable secret without "value" returns the whole secret as JSON instead of None',
     backend: (real) =>
-      rebuilt(real, (kwargs) => new (class extends VaultBackend {
-        protected override valueText(data: Record<string, unknown> | null): string | null {
-          if (data !== null && Object.keys(data).length > 0 && !('value' in data)) return JSON.stringify(data);
-          return super.valueText(data);
-        }
-      })(kwargs)),
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override valueText(data: Record<string, unknown> | null): string | null {
+              if (data !== null && Object.keys(data).length > 0 && !('value' in data)) return JSON.stringify(data);
+              return super.valueText(data);
+            }
+          })(kwargs),
+      ),
   },
   {
     name: 'vault-forbidden-as-not-found',
@@ -171,7 +191,8 @@ const vaultMutantSpecs: readonly BasedMutantSpec[] = [
     name: 'vault-retry-forever',
     base: 'vault-kv2',
     breaks: `§7.1 retries a failed request ${RUNAWAY_ATTEMPTS - 1} times without waiting, far beyond urllib3's total=3 with backoff 0.1 s`,
-    backend: (real) => rebuilt(real, (kwargs) => new VaultBackend(kwargs, { retry: { ...PROVIDER_VAULT_RETRY, total: RUNAWAY_ATTEMPTS - 1, backoffFactor: 0 } })),
+    backend: (real) =>
+      rebuilt(real, (kwargs) => new VaultBackend(kwargs, { retry: { ...PROVIDER_VAULT_RETRY, total: RUNAWAY_ATTEMPTS - 1, backoffFactor: 0 } })),
   },
   {
     name: 'vault-login-per-lookup',

@@ -9,7 +9,10 @@ export async function vaultRawClient(_target: TargetDefinition, session: TargetS
   (client as { pathPrefix?: string }).pathPrefix = '';
   if (kwargs.auth_type === 'approle') {
     const mount = kwargText(kwargs, 'auth_mount_point');
-    const login = (await client.write(`auth/${mount}/login`, { role_id: kwargText(kwargs, 'role_id'), secret_id: kwargText(kwargs, 'secret_id') })) as {
+    const login = (await client.write(`auth/${mount}/login`, {
+      role_id: kwargText(kwargs, 'role_id'),
+      secret_id: kwargText(kwargs, 'secret_id'),
+    })) as {
       auth: { client_token: string };
     };
     client.token = login.auth.client_token;

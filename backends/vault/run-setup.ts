@@ -66,12 +66,7 @@ export async function createToken(setup: Pick<RunSetup, 'admin' | 'credentials'>
   return id;
 }
 
-export async function createSecretId(
-  setup: Pick<RunSetup, 'admin' | 'credentials'>,
-  authMount: string,
-  role: string,
-  ttl?: string,
-): Promise<string> {
+export async function createSecretId(setup: Pick<RunSetup, 'admin' | 'credentials'>, authMount: string, role: string, ttl?: string): Promise<string> {
   const secretId = setup.credentials.token('sid');
   const path = `auth/${quoteVaultPath(authMount)}/role/${role}/custom-secret-id`;
   await setup.admin.write(`a secret-id of the AppRole "${role}"`, path, { secret_id: secretId, ...(ttl ? { ttl } : {}) });

@@ -53,7 +53,8 @@ function vaultTarget(variant: VaultVariant): TargetDefinition {
     summary: variant.summary,
     backendKind: 'VaultBackend',
     capabilities: variant.kvEngineVersion === 2 ? [...VAULT_CAPABILITIES, 'versions'] : VAULT_CAPABILITIES,
-    missingCapabilityReasons: variant.kvEngineVersion === 2 ? VAULT_MISSING : { ...VAULT_MISSING, versions: 'a KV v1 engine keeps the latest value only' },
+    missingCapabilityReasons:
+      variant.kvEngineVersion === 2 ? VAULT_MISSING : { ...VAULT_MISSING, versions: 'a KV v1 engine keeps the latest value only' },
     servers: [vaultServer, toxiproxyServer],
     store,
     network: VAULT_NETWORK,

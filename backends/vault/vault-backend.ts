@@ -20,7 +20,14 @@ import { pythonStrip } from '../connection/connection';
 import { plainToPy, pyJsonDumps, pyTruthy } from '../connection/python-json';
 import { quote } from '../connection/python-url';
 import { BaseSecretsBackend, buildPath, type BaseBackendOptions } from '../contract';
-import { PROVIDER_VAULT_RETRY, urllib3LookupBudget, withUrllib3Retry, type AttemptFailure, type LookupBudget, type Urllib3RetryPolicy } from '../retry';
+import {
+  PROVIDER_VAULT_RETRY,
+  urllib3LookupBudget,
+  withUrllib3Retry,
+  type AttemptFailure,
+  type LookupBudget,
+  type Urllib3RetryPolicy,
+} from '../retry';
 import {
   ConfigurationError,
   ConnectionFormatError,
@@ -163,7 +170,11 @@ function kvEngineVersion(value: unknown): 1 | 2 {
 function timeoutMs(value: unknown): number {
   if (value === undefined || value === null) return DEFAULT_TIMEOUT_SECONDS * 1000;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw kwargError(`timeout must be a positive number of seconds, got ${pythonStr(value)}`, 'timeout', 'e.g. "timeout": 10 (seconds, as hvac.Client takes it)');
+    throw kwargError(
+      `timeout must be a positive number of seconds, got ${pythonStr(value)}`,
+      'timeout',
+      'e.g. "timeout": 10 (seconds, as hvac.Client takes it)',
+    );
   }
   return Math.max(1, Math.round(value * 1000));
 }
@@ -360,7 +371,10 @@ export function classifyVaultFailure(failure: VaultFailure, context: VaultReques
     });
   }
   if (status === 429) {
-    return new ThrottledError(`Vault asked to slow down for ${context.what} (${said()})`, { ...details, hint: 'retry later, or lower the request rate' });
+    return new ThrottledError(`Vault asked to slow down for ${context.what} (${said()})`, {
+      ...details,
+      hint: 'retry later, or lower the request rate',
+    });
   }
   if (status >= 500 || status === 412) {
     return new UnavailableError(`Vault failed to answer for ${context.what} (${said()})`, {
@@ -664,7 +678,11 @@ export class VaultBackend extends BaseSecretsBackend {
         token = pythonStrip(await readFile(auth.tokenPath, 'utf8'));
       } catch (error) {
         const code = (error as { code?: unknown }).code;
-        throw kwargError(`cannot read the token file (${typeof code === 'string' ? code : 'unreadable'})`, 'token_path', `check that ${auth.tokenPath} exists and is readable`);
+        throw kwargError(
+          `cannot read the token file (${typeof code === 'string' ? code : 'unreadable'})`,
+          'token_path',
+          `check that ${auth.tokenPath} exists and is readable`,
+        );
       }
     }
     if (!token) {

@@ -57,7 +57,11 @@ function kvTwoCases(target: TargetDefinition): ConformanceCase[] {
       async run(ctx) {
         const connId = ctx.ids.next('nokeys');
         await ctx.fixtures.putConnection(connId, { fields: {} });
-        expectConnection(await ctx.backend.getConnection(connId), { connType: null, host: null, password: null }, `connection "${connId}" stored as {}`);
+        expectConnection(
+          await ctx.backend.getConnection(connId),
+          { connType: null, host: null, password: null },
+          `connection "${connId}" stored as {}`,
+        );
         expectSecret(await ctx.backend.getConnValue(connId), '{}', `get_conn_value("${connId}")`);
       },
     },
@@ -157,7 +161,11 @@ export const vaultPathsSuite = defineSuite({
         await ctx.fixtures.putConnection(connId, { uri });
         await ctx.fixtures.putVariable(key, value);
         const backend = ctx.session.backend({ connections_path: '', variables_path: '' });
-        expectConnection(await backend.getConnection(`connections/${connId}`), { host: 'direct.example', password }, `connection "connections/${connId}"`);
+        expectConnection(
+          await backend.getConnection(`connections/${connId}`),
+          { host: 'direct.example', password },
+          `connection "connections/${connId}"`,
+        );
         expectSecret(await backend.getVariable(`variables/${key}`), value, `variable "variables/${key}"`);
         expectNotFound(await backend.getVariable(key), `variable "${key}" at the mount's top level`);
       },
@@ -196,7 +204,11 @@ export const vaultPathsSuite = defineSuite({
         await ctx.fixtures.putConnection(connId, {
           fields: { conn_uri: uri, conn_type: 'postgres', host: 'from-fields.example', login: 'fields', password: ctx.secrets.token('other') },
         });
-        expectConnection(await ctx.backend.getConnection(connId), { connType: 'mysql', host: 'from-uri.example', login: 'app', password }, `connection "${connId}"`);
+        expectConnection(
+          await ctx.backend.getConnection(connId),
+          { connType: 'mysql', host: 'from-uri.example', login: 'app', password },
+          `connection "${connId}"`,
+        );
         expectSecret(await ctx.backend.getConnValue(connId), uri, `get_conn_value("${connId}")`);
       },
     },

@@ -98,7 +98,22 @@ class InputGrammar {
       () => this.localFaker().location.city(),
       () => this.pick(['', 'localhost', 'HOST', 'h%41st', 'a%2fb', 'münchen.de', 'xn--mnchen-3ya.de', '\u2100evil', 'ho st', 'host%']),
       // Case mappings and NFKC forms where Python and JavaScript could disagree.
-      () => this.pick(['İSTANBUL.tr', 'ΟΔΟΣ.gr', 'STRAẞE.de', '\u212Aelvin', 'ǅungla', 'Ⅻ.example', '𝐀𝐁.math', 'a\uFF0Fb', 'x\uFE6By', '\u2474host', 'ＦＵＬＬ.jp', 'h\u0130%2F', 'h\ud800st']),
+      () =>
+        this.pick([
+          'İSTANBUL.tr',
+          'ΟΔΟΣ.gr',
+          'STRAẞE.de',
+          '\u212Aelvin',
+          'ǅungla',
+          'Ⅻ.example',
+          '𝐀𝐁.math',
+          'a\uFF0Fb',
+          'x\uFE6By',
+          '\u2474host',
+          'ＦＵＬＬ.jp',
+          'h\u0130%2F',
+          'h\ud800st',
+        ]),
       () => this.word(),
     ])();
   }
@@ -197,9 +212,7 @@ class InputGrammar {
         () => this.pick(['"\\u00e9t\\u00e9"', '"\\ud83d\\ude00"', '"line\\nbreak"', '"tab\\t"', '"\\u0000"', '"\\ud800"']),
       ])();
     if (depth >= 2 || this.chance(0.75)) return scalar();
-    return this.chance(0.5)
-      ? `[${Array.from({ length: this.int(0, 3) }, () => this.jsonValue(depth + 1)).join(', ')}]`
-      : this.extraObject(depth + 1);
+    return this.chance(0.5) ? `[${Array.from({ length: this.int(0, 3) }, () => this.jsonValue(depth + 1)).join(', ')}]` : this.extraObject(depth + 1);
   }
 
   extraParameter(): string {
@@ -220,13 +233,7 @@ class InputGrammar {
       const key = this.chance(0.15) && keys.length > 0 ? this.pick(keys) : this.encoded(this.faker.lorem.word());
       keys.push(key);
       fields.push(
-        this.pick([
-          () => `${key}=${this.queryValue()}`,
-          () => `${key}=${this.queryValue()}`,
-          () => key,
-          () => `=${this.queryValue()}`,
-          () => '',
-        ])(),
+        this.pick([() => `${key}=${this.queryValue()}`, () => `${key}=${this.queryValue()}`, () => key, () => `=${this.queryValue()}`, () => ''])(),
       );
     }
     if (this.chance(0.2)) fields.splice(this.int(0, fields.length), 0, this.extraParameter());
@@ -299,7 +306,35 @@ class InputGrammar {
   }
 
   private portJson(): string {
-    return this.pick(['0', '1', '"1"', '"0"', '""', 'null', '-1', '65536', '1.5', '"1.5"', '"abc"', 'true', 'false', '"٣٣٠٦"', '" 12 "', '"1_000"', '1e3', '0.5', '-0.0', 'NaN', '[1]', '{}', '[]', '"+80"', '"8 0"', String(this.int(1, 65535)), `"${this.int(1, 65535)}"`]);
+    return this.pick([
+      '0',
+      '1',
+      '"1"',
+      '"0"',
+      '""',
+      'null',
+      '-1',
+      '65536',
+      '1.5',
+      '"1.5"',
+      '"abc"',
+      'true',
+      'false',
+      '"٣٣٠٦"',
+      '" 12 "',
+      '"1_000"',
+      '1e3',
+      '0.5',
+      '-0.0',
+      'NaN',
+      '[1]',
+      '{}',
+      '[]',
+      '"+80"',
+      '"8 0"',
+      String(this.int(1, 65535)),
+      `"${this.int(1, 65535)}"`,
+    ]);
   }
 
   private textJson(kind: 'conn_type' | 'host' | 'login' | 'password' | 'schema' | 'description'): string {
@@ -332,7 +367,10 @@ class InputGrammar {
       return { input: this.pick(['[1, 2]', '"postgres://h"', '5', 'null', '[]', 'true']), shape: 'json:not-object' };
     }
     if (shape === 'broken') {
-      return { input: this.pick(['{', '{"host": }', '{"host": "h",}', '{"host": "h"} x', "{'host': 'h'}", '{"host": "a\u0001b"}', '\ufeff{"host": "h"}']), shape: 'json:broken' };
+      return {
+        input: this.pick(['{', '{"host": }', '{"host": "h",}', '{"host": "h"} x', "{'host': 'h'}", '{"host": "a\u0001b"}', '\ufeff{"host": "h"}']),
+        shape: 'json:broken',
+      };
     }
     const entries: string[] = [];
     for (const field of ['conn_type', 'host', 'login', 'password', 'schema', 'description'] as const) {
@@ -349,7 +387,8 @@ class InputGrammar {
       );
     }
     if (shape === 'uri-key') entries.push(`"uri": ${this.pick([JSON.stringify(this.uri().input), 'null', '""', '5', '0'])}`);
-    if (shape === 'unknown-key') entries.push(`${this.pick(['"conn_id"', '"team_name"', '"extra_dejson"', '"Host"', '"id"'])}: ${this.textJson('login')}`);
+    if (shape === 'unknown-key')
+      entries.push(`${this.pick(['"conn_id"', '"team_name"', '"extra_dejson"', '"Host"', '"id"'])}: ${this.textJson('login')}`);
     if (this.chance(0.05) && entries.length > 0) entries.push(this.pick(entries));
     this.faker.helpers.shuffle(entries, { inplace: true });
     return { input: `{${entries.join(this.pick([', ', ',', ',\n  ']))}}`, shape: `json:${shape}` };
