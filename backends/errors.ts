@@ -108,3 +108,10 @@ export class ConfigurationError extends SecretsError {
 export function isSecretsError(error: unknown): error is SecretsError {
   return error instanceof SecretsError;
 }
+
+/** `Name: first non-empty line of the message` (at most 300 characters), as reports and hints show an error. */
+export function firstErrorLine(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const line = error.message.split(/\r?\n/).find((candidate) => candidate.trim() !== '') ?? '';
+  return `${error.name}: ${line.trim()}`.slice(0, 300);
+}

@@ -7,7 +7,8 @@ import type { ConnectionReuse } from './connection-reuse';
 import { evaluateGoal, GOALS, type GoalOutcome } from './goals';
 import type { ServerStart, WarmTestRun } from './harness-timing';
 import type { TargetLatency } from './lookup-latency';
-import { formatDuration, formatRatio, ratio } from './stats';
+import { formatDuration, formatRatio } from '../reports/text';
+import { ratio } from './stats';
 
 export interface GoalInputs {
   readonly latency: readonly TargetLatency[];

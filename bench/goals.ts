@@ -1,8 +1,8 @@
 /**
- * The bench's goals (issue 6). Goals are reported against, never enforced: a missed goal is a
+ * The bench's goals. Goals are reported against, never enforced: a missed goal is a
  * line in bench.md with the measured value and the reason, not a failed run.
  */
-import { formatDuration, formatRatio } from './stats';
+import { formatDuration, formatRatio } from '../reports/text';
 
 export type GoalComparison = 'at-most' | 'below' | 'at-least';
 export type GoalUnit = 'ratio' | 'duration-ms' | 'count';

@@ -13,7 +13,7 @@ import type { Provisioning, ServerKind } from '../containers/contract';
 import { dockerAvailability } from '../containers/docker';
 import { startServers } from '../containers/servers';
 import type { RunReport, ServersFile } from '../reports/model';
-import { percentile } from './stats';
+import { percentile } from '../reports/statistics';
 
 export const CI_TIMINGS_DIR = join('reports', 'ci-timings');
 

@@ -3,7 +3,7 @@
  * logarithmic axis when the figures span more than a decade or so (a cache hit in microseconds
  * beside a bridged lookup in milliseconds), linear otherwise. Plain SVG text, no dependency.
  */
-import { formatDuration } from './stats';
+import { escapeXml, formatDuration } from '../reports/text';
 
 export interface ChartBar {
   /** Legend key; bars with the same key share a colour across groups. */
@@ -43,10 +43,6 @@ const BAR_HEIGHT = 14;
 const BAR_GAP = 4;
 const GROUP_GAP = 18;
 const AXIS_HEIGHT = 44;
-
-export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
 
 export interface Axis {
   readonly scale: 'log' | 'linear';

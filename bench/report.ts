@@ -9,7 +9,8 @@ import { formatGoalValue, formatThreshold, type GoalOutcome } from './goals';
 import type { ColdCiBreakdown, ServerStart, WarmTestRun } from './harness-timing';
 import type { ChartSeries, LatencyChart } from './latency-chart';
 import { PATH_IDS, PATH_LABELS, type Pass, type PathId, type TargetLatency } from './lookup-latency';
-import { formatDuration, formatRatio, type LatencySummary } from './stats';
+import { formatDuration, formatRatio } from '../reports/text';
+import type { LatencySummary } from './stats';
 
 export const BENCH_FILES = { json: 'bench.json', markdown: 'bench.md', chart: 'latency.svg', chartPng: 'latency.png' } as const;
 

@@ -33,7 +33,7 @@ import { renderLatencyChart } from './latency-chart';
 import { measureTargetLatency, type LatencyPlan, type TargetLatency } from './lookup-latency';
 import { BENCH_FILES, latencyChart, renderBenchMarkdown, type BenchResult } from './report';
 import { renderSvgToPng } from './svg-to-png';
-import { formatDuration, formatRatio } from './stats';
+import { formatDuration, formatRatio } from '../reports/text';
 
 export interface BenchFlags {
   /** Run `.ci/run` on a fresh clone now (about 15 minutes) instead of reading the last record. */

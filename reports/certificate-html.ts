@@ -24,7 +24,7 @@ import {
   type LevelResult,
   type TargetCertificate,
 } from './certificate';
-import { formatDuration } from './matrix';
+import { formatDuration } from './text';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');

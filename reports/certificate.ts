@@ -10,7 +10,9 @@
 import type { MutantTarget } from '../mutants/mutant';
 import type { CertificationLevel, MetricUnit } from '../suites/suite';
 import { ownPackageVersion, type TargetDefinition, type TargetEnvironment } from '../targets/target';
-import { formatDuration } from './matrix';
+import { firstErrorLine } from '../backends/errors';
+import { percentile } from './statistics';
+import { formatDuration } from './text';
 import type { BackendOrigin, TargetDescription } from '../targets/target';
 import type { CaseReport, RunReport, ServerReport, TargetReport } from './model';
 
@@ -105,11 +107,6 @@ function isMutant(target: TargetDefinition): target is MutantTarget {
   return typeof (target as Partial<MutantTarget>).mutantOf === 'string';
 }
 
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.split(/\r?\n/)[0] ?? text;
-}
-
 /** The target's own description (or what can be said without one), redacted for the reports. */
 export function describeTarget(target: TargetDefinition, environment: TargetEnvironment, canary: string): TargetDescription {
   const undeclared: TargetDescription = {
@@ -122,7 +119,7 @@ export function describeTarget(target: TargetDefinition, environment: TargetEnvi
   try {
     description = target.describe?.(environment) ?? undeclared;
   } catch (error) {
-    description = { ...undeclared, notes: [`describe() failed: ${firstLine(error)}`] };
+    description = { ...undeclared, notes: [`describe() failed: ${firstErrorLine(error)}`] };
   }
   // Mutants copy their base target, describe() included; the certificate must not call them the real thing.
   if (isMutant(target)) {
@@ -201,13 +198,6 @@ export interface Certificate {
   readonly metrics: readonly MetricGroup[];
   /** Problems of the run as a whole (interrupted, errors outside tests). */
   readonly runFlags: readonly string[];
-}
-
-/** The p-th percentile by nearest rank over sorted values: always one of the measured values. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) throw new RangeError('percentile of no values');
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1] as number;
 }
 
 function levelResult(target: TargetReport, report: RunReport, level: (typeof CERTIFICATION_LEVELS)[number]): LevelResult {

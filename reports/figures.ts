@@ -1,10 +1,10 @@
 /**
- * The resilience figures of each target (issue 4), gathered from the metrics its cases recorded:
+ * The resilience figures of each target, gathered from the metrics its cases recorded:
  * lookup latency percentiles, what each network fault did to a lookup and how long recovery took,
  * requests per kind of lookup, and the time to a rotated value. Pure: the report builder calls it.
  */
 import { meaningOf } from '../suites/measure';
-import { percentile } from './certificate';
+import { percentile } from './statistics';
 import type { CaseReport, FaultFigures, LatencyFigures, TargetFigures } from './model';
 
 /** Nearest-rank percentiles of `values`, or null for none. */

@@ -3,19 +3,7 @@
  * matrix, plus the failing unit tests. Skipped cases carry their reason as the message.
  */
 import type { CaseReport, RunReport } from './model';
-
-// XML 1.0 forbids most C0 controls even when escaped.
-const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
-
-export function escapeXml(text: string): string {
-  return text
-    .replace(INVALID_XML_CHARS, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
+import { escapeXml } from './text';
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);

@@ -34,7 +34,3 @@ export function findingCases(report: RunReport): CaseReport[] {
   const ran = new Set(report.targets.filter((t) => t.status === 'ran').map((t) => t.name));
   return report.cases.filter((c) => c.status === 'finding' && ran.has(c.target));
 }
-
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}

@@ -170,7 +170,7 @@ export interface RunReport {
   /** Errors outside any test (a file that failed to load, an unhandled rejection), one line each. */
   errors: string[];
   verdict: RunVerdict;
-  /** Measured resilience figures per target that recorded any (issue 4); absent in older reports. */
+  /** Measured resilience figures per target that recorded any; absent in older reports. */
   figures?: TargetFigures[];
 }
 

@@ -1,7 +1,8 @@
 /** `summary.md`: the matrix for a person, then what did not run and what failed, with the rules. */
 import { searchPathsBySuite } from './certificate';
 import { renderFiguresMarkdown } from './figures';
-import { failingCases, findingCases, formatDuration, matrixRows } from './matrix';
+import { failingCases, findingCases, matrixRows } from './matrix';
+import { formatDuration } from './text';
 import type { RunReport } from './model';
 
 function escapeCell(text: string): string {

@@ -1,5 +1,5 @@
 /**
- * Failover under real network faults (issue 4): a Toxiproxy proxy of its own between the
+ * Failover under real network faults: a Toxiproxy proxy of its own between the
  * backend and its server for every case, one fault switched on while the case watches a lookup.
  *
  * While the fault is on, the lookup through the chain `[proxied backend, env]` must come back
@@ -252,7 +252,7 @@ function faultCase(fault: Fault): ConformanceCase {
   return {
     name: `${fault.id}: ${outcome} within the bound, the chain falls through, retries within budget, then recovery`,
     rule:
-      `§2.3 a failing backend is skipped and the next one answers; issue 4 (harness): under ${fault.description}, one lookup ends ` +
+      `§2.3 a failing backend is skipped and the next one answers; under ${fault.description}, one lookup ends ` +
       `within the bound of its kwargs (attempts × timeout + backoff: urllib3 total=3, backoff 0.1 s for Vault; botocore config_kwargs for AWS) ` +
       'with no more attempts than they allow',
     needs: ['variables', 'network-faults'],

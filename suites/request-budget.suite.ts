@@ -1,5 +1,5 @@
 /**
- * Request budgets (issue 4, pain points 1 and 4): what a lookup costs upstream. For networked
+ * Request budgets: what a lookup costs upstream. For networked
  * targets a logging proxy between the backend and its server counts every request by what it is
  * for, and the first case holds the backend's own counter against it, so the failover suite may
  * trust that counter. For every target, counted backends show what reaches a backend through the
@@ -76,7 +76,7 @@ const networkedCases: ConformanceCase[] = [
   {
     name: 'a cold connection lookup costs one read and at most one authentication; the backend counts them right',
     rule:
-      '§7 issue 4 pain point 4 (harness): one lookup, one read; authentication once per backend instance (provider 4.8.4 sends no lookup-self, ' +
+      '§7 one lookup, one read; authentication once per backend instance (provider 4.8.4 sends no lookup-self, ' +
       "this reference sends one for a token). The backend's own request counter equals what a proxy saw",
     needs: ['connections', 'network-faults'],
     async run(ctx) {
@@ -101,7 +101,7 @@ const networkedCases: ConformanceCase[] = [
   },
   {
     name: 'a variable lookup on a warm backend costs exactly one read',
-    rule: '§7 issue 4 pain point 1 (harness): after the first lookup, each variable lookup is one request, no authentication',
+    rule: '§7 after the first lookup, each variable lookup is one request, no authentication',
     needs: ['variables', 'network-faults'],
     async run(ctx) {
       const key = ctx.ids.next('warm');
@@ -149,7 +149,7 @@ const networkedCases: ConformanceCase[] = [
   },
   {
     name: 'one authentication per backend instance, reused by every lookup',
-    rule: '§7.1 the provider authenticates once (cached client) and reuses the token; issue 4 pain point 4: never a login per lookup',
+    rule: '§7.1 the provider authenticates once (cached client) and reuses the token; never a login per lookup',
     needs: ['variables', 'network-faults'],
     async run(ctx) {
       const key = ctx.ids.next('auth');
@@ -174,7 +174,7 @@ const networkedCases: ConformanceCase[] = [
   },
   {
     name: `${CONCURRENT_LOOKUPS} concurrent cold lookups of one variable make one upstream read with the cache on`,
-    rule: "§3.4 + issue 4 (harness reference beyond Airflow): the cached chain shares one in-flight lookup per id; Airflow's SecretCache would send one read per lookup",
+    rule: "§3.4 (reference chain, beyond Airflow): the cached chain shares one in-flight lookup per id; Airflow's SecretCache would send one read per lookup",
     needs: ['variables', 'network-faults'],
     referenceOnly: COALESCING_IS_REFERENCE_ONLY,
     async run(ctx) {
@@ -208,7 +208,7 @@ function counted(ctx: CaseContext): { backend: CountingBackend; chain: (withCach
 const chainCases: ConformanceCase[] = [
   {
     name: `${CONCURRENT_LOOKUPS} concurrent cold lookups reach the backend once with the cache on`,
-    rule: '§3.4 + issue 4 (harness reference beyond Airflow): with the cache on, concurrent lookups of one id share one walk over the backends, keyed like the cache',
+    rule: '§3.4 (reference chain, beyond Airflow): with the cache on, concurrent lookups of one id share one walk over the backends, keyed like the cache',
     needs: ['variables', 'connections'],
     referenceOnly: COALESCING_IS_REFERENCE_ONLY,
     async run(ctx) {

@@ -1,5 +1,5 @@
 /**
- * Rotation (issue 4, pain point 9): a secret changed the way its store changes it (a KV v2
+ * Rotation: a secret changed the way its store changes it (a KV v2
  * version, PutSecretValue moving AWSCURRENT, an SSM overwrite, a rewritten file, a changed
  * environment variable: each fixture store's `putVariable`), then read through Airflow's chain.
  *
@@ -53,7 +53,7 @@ export const rotationSuite = defineSuite({
     {
       name: 'a rotated variable is served old at most until the TTL, new from 1 ms past it, and never old again',
       rule:
-        '§3.4 an entry is served while now - stored <= ttl and expires when strictly older; issue 4: through the cache the time to the new value ' +
+        '§3.4 an entry is served while now - stored <= ttl and expires when strictly older; through the cache the time to the new value ' +
         'is at most TTL + 1 ms, and once the entry is older than the TTL the old value is never served',
       needs: ['variables', 'mutable'],
       async run(ctx) {
@@ -88,7 +88,7 @@ export const rotationSuite = defineSuite({
     },
     {
       name: 'without the cache, a rotated variable is served as soon as the store has it, and never the old one after',
-      rule: "§3.1 with use_cache False every lookup reaches the backend; issue 4: the real time from the store's write to the backend serving the new value, polled with a bound",
+      rule: "§3.1 with use_cache False every lookup reaches the backend; the real time from the store's write to the backend serving the new value, polled with a bound",
       needs: ['variables', 'mutable'],
       async run(ctx) {
         const key = ctx.ids.next('uncached');
@@ -117,7 +117,7 @@ export const rotationSuite = defineSuite({
     },
     {
       name: 'a rotated connection password is served from 1 ms past the TTL, and never the old one after',
-      rule: '§3.4 connections are cached as URIs for the TTL like variables; issue 4: after the TTL a rotated password is never served old',
+      rule: '§3.4 connections are cached as URIs for the TTL like variables; after the TTL a rotated password is never served old',
       needs: ['connections', 'mutable'],
       async run(ctx) {
         const connId = ctx.ids.next('rotconn');

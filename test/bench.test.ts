@@ -9,23 +9,25 @@ import { evaluateGoal, formatThreshold, GOALS, type Goal } from '../bench/goals'
 import { breakDownCiRecord, latestCiRecord, type CiTimingRecord } from '../bench/harness-timing';
 import { sampleInterleaved, UnexpectedAnswerError } from '../bench/interleaved-sampler';
 import { startKeepAliveFront } from '../bench/keep-alive-front';
-import { chooseAxis, escapeXml, renderLatencyChart, tickLabel, type LatencyChart } from '../bench/latency-chart';
+import { chooseAxis, renderLatencyChart, tickLabel, type LatencyChart } from '../bench/latency-chart';
 import { reviewGoals } from '../bench/goal-review';
 import type { TargetLatency } from '../bench/lookup-latency';
 import { parseBenchFlags } from '../bench/main';
 import { renderBenchMarkdown, type BenchResult } from '../bench/report';
-import { formatDuration, percentile, ratio, rotate, summarize } from '../bench/stats';
+import { ratio, rotate, summarize } from '../bench/stats';
+import { percentile } from '../reports/statistics';
+import { escapeXml, formatDuration } from '../reports/text';
 import { startTcpCountingProxy } from '../bench/tcp-counting-proxy';
 import { UsageError } from '../cli/usage-error';
 
 describe('bench statistics', () => {
-  it('interpolates percentiles between the nearest ranks', () => {
-    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
+  it('takes percentiles by nearest rank, the same as the certificate: always a measured value', () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2);
     expect(percentile([7], 99)).toBe(7);
     const hundred = Array.from({ length: 100 }, (_, index) => index + 1);
     expect(percentile(hundred, 0)).toBe(1);
     expect(percentile(hundred, 100)).toBe(100);
-    expect(percentile(hundred, 99)).toBeCloseTo(99.01, 10);
+    expect(percentile(hundred, 99)).toBe(99);
   });
 
   it('refuses percentiles of nothing or outside 0..100', () => {
@@ -38,7 +40,7 @@ describe('bench statistics', () => {
     const samples = [5, 1, 4, 2, 3];
     const summary = summarize(samples);
     expect(summary).toMatchObject({ samples: 5, p50Ms: 3, minMs: 1, maxMs: 5, meanMs: 3 });
-    expect(summary.p99Ms).toBeCloseTo(4.96, 10);
+    expect(summary.p99Ms).toBe(5);
     expect(samples).toEqual([5, 1, 4, 2, 3]);
   });
 

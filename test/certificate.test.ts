@@ -9,13 +9,13 @@ import {
   buildCertificate,
   CERTIFICATE_FILES,
   describeTarget,
-  percentile,
   REDACTED,
   renderCertificateMarkdown,
   type Certificate,
   type LevelResult,
 } from '../reports/certificate';
 import { renderCertificateHtml } from '../reports/certificate-html';
+import { percentile } from '../reports/statistics';
 import type { ConformanceMeta, RunReport } from '../reports/model';
 import { writeRunReports } from '../reports/publish';
 import type { CaseMetric, CertificationLevel } from '../suites/suite';

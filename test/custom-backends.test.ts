@@ -75,7 +75,7 @@ describe('certifying custom backends through the runner', () => {
       'naming › upper-casing is Unicode-aware like Python (ß becomes SS)',
       'retrieval › an empty variable is found as the empty string',
     ]);
-    for (const kase of failed) expect(kase.error, kase.case).toMatch(/value differs/);
+    for (const conformanceCase of failed) expect(conformanceCase.error, conformanceCase.case).toMatch(/value differs/);
     expect(run.stdout).toContain('✗ custom:broken-env-backend › naming › upper-casing is Unicode-aware like Python (ß becomes SS)');
     expect(run.stdout).toContain('rule: §4 str.upper() is Unicode-aware');
     expect(run.stderr).toMatch(/FAIL: 4 conformance cases failed/);

@@ -3,7 +3,8 @@ import { buildRunReport, oneLineError, type RecordedTest, type ReportInput } fro
 import { buildCertificate, renderCertificateMarkdown } from '../reports/certificate';
 import { countCanary } from '../reports/canary-scan';
 import { renderConsoleMatrix } from '../reports/console-matrix';
-import { escapeXml, renderJunitXml } from '../reports/junit-xml';
+import { renderJunitXml } from '../reports/junit-xml';
+import { escapeXml } from '../reports/text';
 import { cellText } from '../reports/matrix';
 import type { ConformanceMeta } from '../reports/model';
 import { renderSummaryMarkdown } from '../reports/summary-markdown';

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { CST, Parser, parseDocument, visit, type Document, type ScalarTag, type Tags } from 'yaml';
 import { Connection } from '../connection/connection';
-import { pyClassName, pyJsonDumps, pyJsonLoads, PythonJsonError, pyTruthy } from '../connection/python-json';
+import { pyClassName, pyJsonDumps, pyJsonLoads, PythonJsonError, pyRepr, pyStr, pyTruthy } from '../connection/python-json';
 import { BaseSecretsBackend } from '../contract';
 import {
   ConfigurationError,
@@ -187,7 +187,7 @@ export async function loadConfigs(path: string): Promise<Map<unknown, unknown>> 
 }
 
 function variableNotUnique(path: string, keys: readonly unknown[]): NotUniqueError {
-  return new NotUniqueError(`The "${path}" file contains multiple values for keys: ${pythonListRepr(keys)}`, {
+  return new NotUniqueError(`The "${path}" file contains multiple values for keys: ${pyRepr(keys)}`, {
     what: 'variables',
     where: path,
     hint: 'define each key once',
@@ -229,7 +229,7 @@ function createConnection(key: unknown, value: unknown, path: string): Connectio
     if (fields.has('conn_id') && fields.get('conn_id') !== key) {
       // Airflow's wording swaps the two: "dictionary key" is the item's conn_id.
       throw new ConnectionFormatError(
-        `Mismatch conn_id. The dictionary key has the value: ${pythonStr(fields.get('conn_id'))}. The item has the value: ${key}.`,
+        `Mismatch conn_id. The dictionary key has the value: ${pyStr(fields.get('conn_id'))}. The item has the value: ${key}.`,
         { ...details, hint: 'make conn_id match the key, or drop it' },
       );
     }
@@ -499,41 +499,6 @@ function lineOfOffset(text: string, offset: number, breaks: string): number {
   return line;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Python reprs used in Airflow's messages.
-
-/** `repr(str)`: single quotes unless the text has `'` and no `"`. */
-export function pythonStrRepr(text: string): string {
-  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  let repr = quote;
-  for (const character of text) {
-    if (character === quote || character === '\\') repr += `\\${character}`;
-    else if (character === '\n') repr += '\\n';
-    else if (character === '\r') repr += '\\r';
-    else if (character === '\t') repr += '\\t';
-    else if (/^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]$/u.test(character) || (/^\p{Zs}$/u.test(character) && character !== ' ')) {
-      const code = character.codePointAt(0) ?? 0;
-      repr += code <= 0xff ? `\\x${hex(code, 2)}` : code <= 0xffff ? `\\u${hex(code, 4)}` : `\\U${hex(code, 8)}`;
-    } else repr += character;
-  }
-  return repr + quote;
-}
-
-function hex(code: number, width: number): string {
-  return code.toString(16).padStart(width, '0');
-}
-
-function pythonStr(value: unknown): string {
-  if (value === null || value === undefined) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  return typeof value === 'string' ? value : String(value);
-}
-
-function pythonListRepr(items: readonly unknown[]): string {
-  return `[${items.map((item) => (typeof item === 'string' ? pythonStrRepr(item) : pythonStr(item))).join(', ')}]`;
-}
-
 function pythonSetRepr(items: readonly string[]): string {
-  return `{${items.map(pythonStrRepr).join(', ')}}`;
+  return `{${items.map(pyRepr).join(', ')}}`;
 }

@@ -17,7 +17,7 @@
 import { readFile } from 'node:fs/promises';
 import NodeVault from 'node-vault';
 import { pythonStrip } from '../connection/connection';
-import { plainToPy, pyJsonDumps, pyTruthy } from '../connection/python-json';
+import { plainToPy, pyJsonDumps, pyRepr, pyStr, pyTruthy } from '../connection/python-json';
 import { quote } from '../connection/python-url';
 import { BaseSecretsBackend, buildPath, type BaseBackendOptions } from '../contract';
 import {
@@ -135,19 +135,6 @@ function optionalText(kwargs: Record<string, unknown>, name: string): string | n
   return value;
 }
 
-/** Python's repr of a list of strings: `['a', 'b']`. */
-function pythonListRepr(items: readonly string[]): string {
-  return `[${items.map((item) => `'${item}'`).join(', ')}]`;
-}
-
-/** `str(value)` for what a JSON kwarg can hold, for Airflow's messages. */
-function pythonStr(value: unknown): string {
-  if (value === null || value === undefined) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
-}
-
 /** `_normalize_paths`: a string or a list of strings, each `rstrip("/")`; `None` stays `None`. */
 function normalizePaths(kwargs: Record<string, unknown>, name: string, fallback: string): string[] | null {
   const value = name in kwargs ? kwargs[name] : fallback;
@@ -164,14 +151,14 @@ function kvEngineVersion(value: unknown): 1 | 2 {
   if (value === undefined || value === null || value === 0 || value === false || value === '') return 2;
   if (value === 1 || value === true) return 1;
   if (value === 2) return 2;
-  throw kwargError(`The version is not supported: ${pythonStr(value)}. It should be one of [1, 2]`, 'kv_engine_version', 'use 1 or 2 (a number)');
+  throw kwargError(`The version is not supported: ${pyStr(value)}. It should be one of [1, 2]`, 'kv_engine_version', 'use 1 or 2 (a number)');
 }
 
 function timeoutMs(value: unknown): number {
   if (value === undefined || value === null) return DEFAULT_TIMEOUT_SECONDS * 1000;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw kwargError(
-      `timeout must be a positive number of seconds, got ${pythonStr(value)}`,
+      `timeout must be a positive number of seconds, got ${pyStr(value)}`,
       'timeout',
       'e.g. "timeout": 10 (seconds, as hvac.Client takes it)',
     );
@@ -183,7 +170,7 @@ function authSettings(kwargs: Record<string, unknown>, env: NodeJS.ProcessEnv): 
   const authType = kwargs.auth_type ?? 'token';
   if (typeof authType !== 'string' || !(AIRFLOW_VAULT_AUTH_TYPES as readonly string[]).includes(authType)) {
     throw kwargError(
-      `The auth_type is not supported: ${pythonStr(authType)}. It should be one of ${pythonListRepr(AIRFLOW_VAULT_AUTH_TYPES)}`,
+      `The auth_type is not supported: ${pyStr(authType)}. It should be one of ${pyRepr(AIRFLOW_VAULT_AUTH_TYPES)}`,
       'auth_type',
       `use one of ${IMPLEMENTED_AUTH_TYPES.join(', ')}`,
     );
