@@ -569,6 +569,23 @@ export class CommandBackend implements SecretsBackend {
     return this.lookupText('get_config', { key }, `config "${key}"`);
   }
 
+  /** The process serving this backend, shared by every backend opened through the same command. */
+  get process(): CommandProcess {
+    return this.options.command;
+  }
+
+  /**
+   * This backend's handle in the running process, opened if needed, with the environment synced:
+   * for ops that name backends by handle (a search path run inside the command).
+   */
+  async handleForOps(): Promise<string> {
+    if (this.closed) {
+      throw new ConfigurationError(`${this.kind}: the backend was closed`, { where: this.options.command.label, hint: 'open a new backend' });
+    }
+    await this.options.command.syncEnvironment();
+    return this.openHandle();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

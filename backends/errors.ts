@@ -9,15 +9,7 @@
  * up in logs, reports and certificates. `hint` says what to do next.
  */
 
-export type ErrorKind =
-  | 'unauthorized'
-  | 'forbidden'
-  | 'unavailable'
-  | 'timeout'
-  | 'throttled'
-  | 'malformed'
-  | 'invalid-name'
-  | 'configuration';
+export type ErrorKind = 'unauthorized' | 'forbidden' | 'unavailable' | 'timeout' | 'throttled' | 'malformed' | 'invalid-name' | 'configuration';
 
 export interface ErrorDetails {
   /** What was being looked up or parsed, e.g. `connection "my_db"`. Never a value. */
@@ -115,4 +107,11 @@ export class ConfigurationError extends SecretsError {
 
 export function isSecretsError(error: unknown): error is SecretsError {
   return error instanceof SecretsError;
+}
+
+/** `Name: first non-empty line of the message` (at most 300 characters), as reports and hints show an error. */
+export function firstErrorLine(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const line = error.message.split(/\r?\n/).find((candidate) => candidate.trim() !== '') ?? '';
+  return `${error.name}: ${line.trim()}`.slice(0, 300);
 }

@@ -49,6 +49,11 @@ export class InMemoryMetastoreBackend extends BaseSecretsBackend implements Vari
     this.variables.delete(key);
   }
 
+  /** What the metastore holds, for a stand-in of it elsewhere (the Airflow bridge's, under Airflow's own search path). */
+  rows(): { readonly connections: ReadonlyMap<string, Connection>; readonly variables: ReadonlyMap<string, string> } {
+    return { connections: this.connections, variables: this.variables };
+  }
+
   /** Airflow's MetastoreBackend overrides `get_connection` only; its `get_conn_value` raises. */
   async getConnValue(connId: string): Promise<string | null> {
     throw new ConfigurationError('MetastoreBackend serves connections as rows, not as stored text', {

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import type { Connection } from './connection/connection';
 import type { BackendFactory, SecretsBackend } from './contract';
-import { ConfigurationError, isSecretsError } from './errors';
+import { ConfigurationError, firstErrorLine, isSecretsError } from './errors';
 
 export const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
@@ -31,11 +31,6 @@ export function looksLikeModulePath(item: string): boolean {
 
 function moduleError(path: string, problem: string, hint: string): ConfigurationError {
   return new ConfigurationError(`backend module ${path}: ${problem}`, { what: 'backend module', where: path, hint });
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.split('\n')[0]!.slice(0, 300);
 }
 
 const loaded = new Map<string, Promise<BackendModule>>();
@@ -65,15 +60,11 @@ async function importBackendModule(shown: string, absolute: string): Promise<Bac
   try {
     exports = await importModule(pathToFileURL(absolute).href, TYPESCRIPT_EXTENSIONS.has(extension));
   } catch (error) {
-    throw moduleError(shown, `cannot be loaded (${firstLine(error)})`, 'run it with `npx tsx <file>` to see the whole error');
+    throw moduleError(shown, `cannot be loaded (${firstErrorLine(error)})`, 'run it with `npx tsx <file>` to see the whole error');
   }
   const factory = pickFactory(exports);
   if (!factory) {
-    throw moduleError(
-      shown,
-      'exports no backend factory',
-      'export default (kwargs) => backend, or export function createBackend(kwargs) { ... }',
-    );
+    throw moduleError(shown, 'exports no backend factory', 'export default (kwargs) => backend, or export function createBackend(kwargs) { ... }');
   }
   return { path: absolute, factory, exports };
 }
@@ -107,11 +98,19 @@ export async function createBackendFromModule(module: BackendModule, kwargs: Rec
   } catch (error) {
     // A SecretsError is the module's own, deliberate refusal (bad kwargs): keep its class.
     if (isSecretsError(error)) throw error;
-    throw moduleError(module.path, `the factory threw ${firstLine(error)}`, 'the factory gets the backend kwargs as one object; check what it expects');
+    throw moduleError(
+      module.path,
+      `the factory threw ${firstErrorLine(error)}`,
+      'the factory gets the backend kwargs as one object; check what it expects',
+    );
   }
   const problem = notABackend(made);
   if (problem) {
-    throw moduleError(module.path, `the factory returned ${problem}`, `return an object with kind and ${BACKEND_METHODS.join(', ')} (extend BaseSecretsBackend)`);
+    throw moduleError(
+      module.path,
+      `the factory returned ${problem}`,
+      `return an object with kind and ${BACKEND_METHODS.join(', ')} (extend BaseSecretsBackend)`,
+    );
   }
   return made as SecretsBackend;
 }

@@ -83,7 +83,7 @@ export async function withUrllib3Retry<T>(
 ): Promise<T> {
   const sleep = options.sleep ?? realSleep;
   // Bounded by the policy: `total` retries at most, then the failure propagates.
-  for (let failures = 0; ; ) {
+  for (let failures = 0; ;) {
     options.onAttempt?.();
     try {
       return await attempt();

@@ -5,6 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BatchGetSecretValueCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { endpointOf } from '../containers/contract';
+import { motoServer } from '../containers/moto';
 import { startCountingProxy, type CountingProxy } from '../containers/request-log-proxy';
 import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
 import { ratio, rotate, summarize, type LatencySummary } from './stats';
@@ -63,7 +65,7 @@ export async function compareBatchReads(
     singleOverBatch: null,
     notRun: why,
   });
-  const moto = environment.servers.moto;
+  const moto = endpointOf(environment.servers, motoServer);
   if (!moto) return notRun('not run: moto did not start');
   let session: TargetSession | undefined;
   let counter: CountingProxy | undefined;

@@ -36,10 +36,7 @@ export interface ReusePlan {
 }
 
 function upstreamOf(target: TargetDefinition, environment: TargetEnvironment): string | null {
-  const server = target.network?.server;
-  if (server === 'vault') return environment.servers.vault?.address ?? null;
-  if (server === 'moto') return environment.servers.moto?.endpoint ?? null;
-  return null;
+  return target.network?.serverUrl(environment.servers) ?? null;
 }
 
 interface HttpCounter {
@@ -86,7 +83,7 @@ export async function measureConnectionReuse(
   value: string,
   plan: ReusePlan,
 ): Promise<ConnectionReuse> {
-  const server = target.network?.server ?? 'none';
+  const server = target.network?.server.name ?? 'none';
   const notRun = (why: string): ConnectionReuse => ({ target: target.name, server, asIs: null, front: null, notRun: why });
   const upstream = upstreamOf(target, environment);
   if (!target.network || !upstream) return notRun(`not run: ${target.name} reaches no server this bench started`);

@@ -7,7 +7,8 @@ import type { ConnectionReuse } from './connection-reuse';
 import { evaluateGoal, GOALS, type GoalOutcome } from './goals';
 import type { ServerStart, WarmTestRun } from './harness-timing';
 import type { TargetLatency } from './lookup-latency';
-import { formatDuration, formatRatio, ratio } from './stats';
+import { formatDuration, formatRatio } from '../reports/text';
+import { ratio } from './stats';
 
 export interface GoalInputs {
   readonly latency: readonly TargetLatency[];
@@ -30,7 +31,10 @@ function referenceOverheadReason(target: TargetLatency): string {
   switch (family) {
     case 'env': {
       const floor = target.rawInAsyncFunction ? ratio(target.rawInAsyncFunction.p50Ms, p50(target, 'raw')) : null;
-      const floorText = floor === null ? '' : `The same read behind a Promise alone is ${formatRatio(floor)} of (a): that much of the gap is the async contract itself, which every backend must have. `;
+      const floorText =
+        floor === null
+          ? ''
+          : `The same read behind a Promise alone is ${formatRatio(floor)} of (a): that much of the gap is the async contract itself, which every backend must have. `;
       return (
         "(b) builds the name as Airflow does on every lookup (Python's str.upper(): an ASCII test, toUpperCase, the AIRFLOW_VAR_ prefix) and answers through a Promise; (a) reads a name computed once, synchronously. " +
         floorText +
@@ -40,7 +44,7 @@ function referenceOverheadReason(target: TargetLatency): string {
     case 'local':
       return (
         "(b) re-reads and parses the file on every lookup, as Airflow does, with parsers that reproduce Python's results and errors: json with a CPython-compatible json.loads, " +
-        'yaml with the yaml package in YAML 1.1 mode plus a second pass over its CST (for the two constructs PyYAML refuses and the yaml package accepts), .env with Python\'s splitlines; ' +
+        "yaml with the yaml package in YAML 1.1 mode plus a second pass over its CST (for the two constructs PyYAML refuses and the yaml package accepts), .env with Python's splitlines; " +
         '(a) is readFile and one JSON.parse / yaml.parse / split. To reach 1.10x on YAML: run the CST pass only when the text can hold such a construct (a line starting with ":" or an alias "*"), a string test; ' +
         `on JSON: parse with JSON.parse and fall back to the Python-compatible parser only where the two can differ (errors, duplicate keys, NaN, large integers). ${profile}`
       );
@@ -68,14 +72,14 @@ function warmTestReason(run: WarmTestRun): string {
   const starts = Object.values(run.serverStartMs).filter((one): one is number => one !== undefined);
   return (
     `server start inside the run: ${starts.length > 0 ? formatDuration(Math.max(...starts)) : 'n/a'}; slowest suites by summed case time: ${slowest || 'n/a'}. ` +
-    'The suites dominate: to reach 60 s, shorten the waits in those suites or give vitest more workers than this machine\'s two cores.'
+    "The suites dominate: to reach 60 s, shorten the waits in those suites or give vitest more workers than this machine's two cores."
   );
 }
 
 function startReason(start: ServerStart): string {
   return (
     `samples ${start.samplesMs.map((one) => formatDuration(one)).join(', ')}: the time from spawn to the first healthy answer, each server alone. ` +
-    'A spread between samples is load from other work on the two cores; a median over the goal is the server\'s own start-up (for moto: importing its Python services), which only a lighter server or a pre-started one would avoid.'
+    "A spread between samples is load from other work on the two cores; a median over the goal is the server's own start-up (for moto: importing its Python services), which only a lighter server or a pre-started one would avoid."
   );
 }
 
@@ -86,7 +90,8 @@ export function reviewGoals(inputs: GoalInputs): GoalOutcome[] {
     const outcome = evaluateGoal(GOALS.referenceOverhead, target.target, overhead, notRunOf(target, 'raw') ?? notRunOf(target, 'reference'));
     const raw = p50(target, 'raw');
     const reference = p50(target, 'reference');
-    const detail = raw !== null && reference !== null ? `${reference >= raw ? '+' : '-'}${formatDuration(Math.abs(reference - raw))} per lookup` : undefined;
+    const detail =
+      raw !== null && reference !== null ? `${reference >= raw ? '+' : '-'}${formatDuration(Math.abs(reference - raw))} per lookup` : undefined;
     outcomes.push(outcome.status === 'missed' ? { ...outcome, note: referenceOverheadReason(target), ...(detail ? { detail } : {}) } : outcome);
   }
   for (const target of inputs.latency) {
@@ -104,7 +109,10 @@ export function reviewGoals(inputs: GoalInputs): GoalOutcome[] {
     const outcome = evaluateGoal(GOALS.connectionReuse, subject, reuse.front?.tcpConnections ?? null, reuse.notRun);
     outcomes.push(
       outcome.status === 'missed'
-        ? { ...outcome, note: `${reuse.front?.tcpConnections} connections for ${reuse.front?.httpRequests} HTTP requests behind a front that keeps connections open: the client does not keep its connection alive between lookups; give it a keep-alive agent (or pool).` }
+        ? {
+            ...outcome,
+            note: `${reuse.front?.tcpConnections} connections for ${reuse.front?.httpRequests} HTTP requests behind a front that keeps connections open: the client does not keep its connection alive between lookups; give it a keep-alive agent (or pool).`,
+          }
         : outcome,
     );
   }

@@ -1,8 +1,8 @@
 /**
- * The bench's goals (issue 6). Goals are reported against, never enforced: a missed goal is a
+ * The bench's goals. Goals are reported against, never enforced: a missed goal is a
  * line in bench.md with the measured value and the reason, not a failed run.
  */
-import { formatDuration, formatRatio } from './stats';
+import { formatDuration, formatRatio } from '../reports/text';
 
 export type GoalComparison = 'at-most' | 'below' | 'at-least';
 export type GoalUnit = 'ratio' | 'duration-ms' | 'count';
@@ -30,14 +30,44 @@ export interface GoalOutcome {
 }
 
 export const GOALS = {
-  referenceOverhead: { id: 'reference-overhead', text: 'reference backend uncached within 1.10x of the raw client call (p50 b/a)', comparison: 'at-most', threshold: 1.1, unit: 'ratio' },
+  referenceOverhead: {
+    id: 'reference-overhead',
+    text: 'reference backend uncached within 1.10x of the raw client call (p50 b/a)',
+    comparison: 'at-most',
+    threshold: 1.1,
+    unit: 'ratio',
+  },
   cacheHitMedian: { id: 'cache-hit-median', text: 'cache hit under 5 µs median', comparison: 'below', threshold: 0.005, unit: 'duration-ms' },
-  cacheHitSpeedup: { id: 'cache-hit-speedup', text: 'cache hit at least 100x faster than uncached (p50 b/c)', comparison: 'at-least', threshold: 100, unit: 'ratio' },
-  connectionReuse: { id: 'connection-reuse', text: '1,000 lookups over at most 2 TCP connections', comparison: 'at-most', threshold: 2, unit: 'count' },
-  warmVaultTest: { id: 'warm-vault-test', text: 'warm npm test -- --backend=vault under 60 s', comparison: 'below', threshold: 60_000, unit: 'duration-ms' },
+  cacheHitSpeedup: {
+    id: 'cache-hit-speedup',
+    text: 'cache hit at least 100x faster than uncached (p50 b/c)',
+    comparison: 'at-least',
+    threshold: 100,
+    unit: 'ratio',
+  },
+  connectionReuse: {
+    id: 'connection-reuse',
+    text: '1,000 lookups over at most 2 TCP connections',
+    comparison: 'at-most',
+    threshold: 2,
+    unit: 'count',
+  },
+  warmVaultTest: {
+    id: 'warm-vault-test',
+    text: 'warm npm test -- --backend=vault under 60 s',
+    comparison: 'below',
+    threshold: 60_000,
+    unit: 'duration-ms',
+  },
   baoStart: { id: 'native-start-bao', text: 'native start: bao under 2 s', comparison: 'below', threshold: 2_000, unit: 'duration-ms' },
   motoStart: { id: 'native-start-moto', text: 'native start: moto under 2 s', comparison: 'below', threshold: 2_000, unit: 'duration-ms' },
-  toxiproxyStart: { id: 'native-start-toxiproxy', text: 'native start: Toxiproxy under 0.5 s', comparison: 'below', threshold: 500, unit: 'duration-ms' },
+  toxiproxyStart: {
+    id: 'native-start-toxiproxy',
+    text: 'native start: Toxiproxy under 0.5 s',
+    comparison: 'below',
+    threshold: 500,
+    unit: 'duration-ms',
+  },
 } as const satisfies Record<string, Goal>;
 
 export function meetsGoal(goal: Goal, measured: number): boolean {

@@ -9,11 +9,11 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Provisioning, ServerName } from '../containers/contract';
+import type { Provisioning, ServerKind } from '../containers/contract';
 import { dockerAvailability } from '../containers/docker';
 import { startServers } from '../containers/servers';
 import type { RunReport, ServersFile } from '../reports/model';
-import { percentile } from './stats';
+import { percentile } from '../reports/statistics';
 
 export const CI_TIMINGS_DIR = join('reports', 'ci-timings');
 
@@ -28,7 +28,11 @@ export interface ChildRun {
  * Runs `command` in its own process group with output to `logFile`; the whole group is killed
  * when `timeoutMs` passes.
  */
-export function runChild(command: string, args: readonly string[], options: { cwd: string; logFile: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<ChildRun> {
+export function runChild(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; logFile: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const log = createWriteStream(options.logFile, { flags: 'a' });
     const started = performance.now();
@@ -93,7 +97,8 @@ export async function measureWarmTest(family: string, repoRoot: string, outDir: 
   const cases = report ? { pass: 0, fail: 0, skip: 0, finding: 0 } : null;
   if (report && cases) for (const one of report.cases) cases[one.status] += 1;
   const bySuite = new Map<string, number>();
-  for (const one of report?.cases ?? []) bySuite.set(`${one.target} › ${one.suite}`, (bySuite.get(`${one.target} › ${one.suite}`) ?? 0) + one.durationMs);
+  for (const one of report?.cases ?? [])
+    bySuite.set(`${one.target} › ${one.suite}`, (bySuite.get(`${one.target} › ${one.suite}`) ?? 0) + one.durationMs);
   const slowestSuites = [...bySuite]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 3)
@@ -186,7 +191,11 @@ export async function latestCiRecord(dir: string): Promise<ColdCiBreakdown | nul
  * A real cold CI: a fresh clone of this repository's HEAD (no node_modules, no .cache), `.ci/run`
  * in it, its record copied here. Takes about a quarter of an hour; only on `--cold-ci`.
  */
-export async function runColdCi(repoRoot: string, outDir: string, timeoutMs: number): Promise<{ breakdown: ColdCiBreakdown | null; run: ChildRun; log: string }> {
+export async function runColdCi(
+  repoRoot: string,
+  outDir: string,
+  timeoutMs: number,
+): Promise<{ breakdown: ColdCiBreakdown | null; run: ChildRun; log: string }> {
   const clone = await mkdtemp(join(tmpdir(), 'asc-cold-ci-'));
   const log = join(outDir, 'cold-ci.log');
   try {
@@ -211,7 +220,8 @@ export async function runColdCi(repoRoot: string, outDir: string, timeoutMs: num
 // Server start per provisioning strategy.
 
 export interface ServerStart {
-  readonly server: ServerName;
+  /** The server kind's name. */
+  readonly server: string;
   readonly provisioning: Provisioning;
   /** Each start, alone on the machine's servers (not side by side with the others). */
   readonly samplesMs: readonly number[];
@@ -223,20 +233,26 @@ export interface ServerStart {
  * Starts each server alone, `repeats` times, and stops it; the start time includes readiness.
  * Docker is measured only where an engine answers; elsewhere every server says why not and how to fix it.
  */
-export async function measureServerStarts(servers: readonly ServerName[], provisioning: Provisioning, repeats: number, logDir: string): Promise<ServerStart[]> {
+export async function measureServerStarts(
+  kinds: readonly ServerKind[],
+  provisioning: Provisioning,
+  repeats: number,
+  logDir: string,
+): Promise<ServerStart[]> {
   if (provisioning === 'docker') {
     const docker = await dockerAvailability();
     if (!docker.available) {
       const notRun = `not run: ${docker.reason}; start a Docker engine (dockerd or Docker Desktop) and run npm run bench again`;
-      return servers.map((server) => ({ server, provisioning, samplesMs: [], medianMs: null, notRun }));
+      return kinds.map((kind) => ({ server: kind.name, provisioning, samplesMs: [], medianMs: null, notRun }));
     }
   }
   const results: ServerStart[] = [];
-  for (const server of servers) {
+  for (const kind of kinds) {
+    const server = kind.name;
     const samplesMs: number[] = [];
     let notRun: string | undefined;
     for (let attempt = 0; attempt < repeats && notRun === undefined; attempt += 1) {
-      const started = await startServers([server], { provisioning, logDir: join(logDir, `${provisioning}-${server}-${attempt + 1}`) });
+      const started = await startServers([kind], { provisioning, logDir: join(logDir, `${provisioning}-${server}-${attempt + 1}`) });
       try {
         const ms = started.startTimesMs[server];
         if (ms === undefined) notRun = started.unavailable[server] ?? 'not run: the server did not start';

@@ -3,7 +3,7 @@
  * logarithmic axis when the figures span more than a decade or so (a cache hit in microseconds
  * beside a bridged lookup in milliseconds), linear otherwise. Plain SVG text, no dependency.
  */
-import { formatDuration } from './stats';
+import { escapeXml, formatDuration } from '../reports/text';
 
 export interface ChartBar {
   /** Legend key; bars with the same key share a colour across groups. */
@@ -43,10 +43,6 @@ const BAR_HEIGHT = 14;
 const BAR_GAP = 4;
 const GROUP_GAP = 18;
 const AXIS_HEIGHT = 44;
-
-export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
 
 export interface Axis {
   readonly scale: 'log' | 'linear';
@@ -98,7 +94,9 @@ export function tickLabel(ms: number): string {
 }
 
 export function renderLatencyChart(chart: LatencyChart): string {
-  const values = chart.groups.flatMap((group) => group.bars.flatMap((bar) => [bar.p50Ms, bar.p99Ms])).filter((value): value is number => value !== null);
+  const values = chart.groups
+    .flatMap((group) => group.bars.flatMap((bar) => [bar.p50Ms, bar.p99Ms]))
+    .filter((value): value is number => value !== null);
   const axis = chooseAxis(values);
   const plotWidth = PLOT_RIGHT - PLOT_LEFT;
   const x = (ms: number) => PLOT_LEFT + axis.position(ms) * plotWidth;
@@ -109,7 +107,8 @@ export function renderLatencyChart(chart: LatencyChart): string {
 
   chart.groups.forEach((group, index) => {
     const groupHeight = group.bars.length * (BAR_HEIGHT + BAR_GAP) - BAR_GAP;
-    if (index % 2 === 0) backgrounds.push(`<rect x="8" y="${y - GROUP_GAP / 2}" width="${WIDTH - 16}" height="${groupHeight + GROUP_GAP}" fill="#f3f4f6"/>`);
+    if (index % 2 === 0)
+      backgrounds.push(`<rect x="8" y="${y - GROUP_GAP / 2}" width="${WIDTH - 16}" height="${groupHeight + GROUP_GAP}" fill="#f3f4f6"/>`);
     parts.push(`<text x="${PLOT_LEFT - 12}" y="${y + groupHeight / 2 + 5}" text-anchor="end" font-weight="bold">${escapeXml(group.label)}</text>`);
     group.bars.forEach((bar, barIndex) => {
       const top = y + barIndex * (BAR_HEIGHT + BAR_GAP);
@@ -120,16 +119,22 @@ export function renderLatencyChart(chart: LatencyChart): string {
       }
       const end = x(bar.p50Ms);
       const colour = colourOf.get(bar.series) ?? '#374151';
-      parts.push(`<rect class="bar" x="${PLOT_LEFT}" y="${top}" width="${Math.max(1, end - PLOT_LEFT).toFixed(1)}" height="${BAR_HEIGHT}" fill="${colour}"/>`);
+      parts.push(
+        `<rect class="bar" x="${PLOT_LEFT}" y="${top}" width="${Math.max(1, end - PLOT_LEFT).toFixed(1)}" height="${BAR_HEIGHT}" fill="${colour}"/>`,
+      );
       let labelAt = end;
       if (bar.p99Ms !== null && bar.p99Ms > bar.p50Ms) {
         const whiskerEnd = x(bar.p99Ms);
         parts.push(`<line x1="${end.toFixed(1)}" y1="${middle}" x2="${whiskerEnd.toFixed(1)}" y2="${middle}" stroke="#111827" stroke-width="1.5"/>`);
-        parts.push(`<line x1="${whiskerEnd.toFixed(1)}" y1="${top + 2}" x2="${whiskerEnd.toFixed(1)}" y2="${top + BAR_HEIGHT - 2}" stroke="#111827" stroke-width="1.5"/>`);
+        parts.push(
+          `<line x1="${whiskerEnd.toFixed(1)}" y1="${top + 2}" x2="${whiskerEnd.toFixed(1)}" y2="${top + BAR_HEIGHT - 2}" stroke="#111827" stroke-width="1.5"/>`,
+        );
         labelAt = whiskerEnd;
       }
       const p99 = bar.p99Ms === null ? '' : ` · p99 ${formatDuration(bar.p99Ms)}`;
-      parts.push(`<text x="${(labelAt + 6).toFixed(1)}" y="${middle + 4}" font-size="12">${escapeXml(`p50 ${formatDuration(bar.p50Ms)}${p99}`)}</text>`);
+      parts.push(
+        `<text x="${(labelAt + 6).toFixed(1)}" y="${middle + 4}" font-size="12">${escapeXml(`p50 ${formatDuration(bar.p50Ms)}${p99}`)}</text>`,
+      );
     });
     y += groupHeight + GROUP_GAP;
   });

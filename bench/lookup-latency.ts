@@ -16,7 +16,7 @@ import { SearchPath } from '../backends/search-path';
 import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
 import { profileCalls, type ProfileDigest } from './cpu-profile';
 import { sampleInterleaved, type Sampled, type TimedPath } from './interleaved-sampler';
-import { rawClientFor, type RawClient } from './raw-clients';
+import type { RawClient } from '../targets/family';
 import { ratio, summarize, type LatencySummary } from './stats';
 
 export type PathId = 'raw' | 'reference' | 'cache-hit' | 'airflow';
@@ -87,6 +87,8 @@ export interface TargetLatency {
 export interface LatencyPlan {
   readonly target: TargetDefinition;
   readonly twin: TargetDefinition | null;
+  /** The plain client call (a) on the target's store, from its family; none: (a) is not run. */
+  readonly rawClient: ((target: TargetDefinition, session: TargetSession, key: string) => Promise<RawClient>) | null;
   /** Rounds kept; networked stores take fewer (each round costs milliseconds). */
   readonly rounds: number;
   readonly warmupRounds: number;
@@ -94,15 +96,6 @@ export interface LatencyPlan {
   /** The store is reached over the network: its raw and reference calls end in socket callbacks. */
   readonly networked: boolean;
 }
-
-/** The bridged targets reading the same store layout as a reference target. */
-export const AIRFLOW_TWINS: Readonly<Record<string, string>> = {
-  env: 'airflow:env',
-  'local-json': 'airflow:local',
-  'vault-kv2': 'airflow:vault',
-  'aws-sm': 'airflow:aws-sm',
-  'aws-ssm': 'airflow:aws-ssm',
-};
 
 const PROFILE_CALLS = 200_000;
 const PROFILE_BUDGET_MS = 2_000;
@@ -116,7 +109,14 @@ function notRunMessage(error: unknown): string {
 type BridgedBackend = SecretsBackend & Partial<Pick<CommandBackend, 'lastRoundTrip'>>;
 
 /** The Airflow twin's backend on the same store, or why there is none. */
-async function openTwin(twin: TargetDefinition | null, target: TargetDefinition, environment: TargetEnvironment, key: string, value: string, sessions: TargetSession[]): Promise<{ backend: BridgedBackend; what: string } | { notRun: string }> {
+async function openTwin(
+  twin: TargetDefinition | null,
+  target: TargetDefinition,
+  environment: TargetEnvironment,
+  key: string,
+  value: string,
+  sessions: TargetSession[],
+): Promise<{ backend: BridgedBackend; what: string } | { notRun: string }> {
   if (!twin) return { notRun: `not run: no Airflow twin reads the ${target.name} layout` };
   try {
     const session = await twin.open(environment);
@@ -153,7 +153,7 @@ export async function measureTargetLatency(
     const session = await target.open(environment);
     sessions.push(session);
     await session.fixtures.putVariable(key, value);
-    raw = await rawClientFor(target, session, key);
+    raw = plan.rawClient ? await plan.rawClient(target, session, key) : null;
 
     const reference = session.backend();
     // A first lookup logs in and opens the connection, so the request count below is per lookup.
@@ -220,7 +220,9 @@ export async function measureTargetLatency(
         : { path: 'raw', what: '', latency: null, notRun: `not run: the bench has no raw client for the ${target.family} family` },
       { path: 'reference', what: `${reference.kind}.getVariable`, latency: latencyOf(directPass, 'reference') },
       { path: 'cache-hit', what: 'SearchPath.getVariable, a SecretCache hit, back to back', latency: latencyOf(cacheHitPass, 'cache-hit') },
-      'backend' in bridged ? { path: 'airflow', what: bridged.what, latency: latencyOf(bridgedPass, 'airflow') } : { path: 'airflow', what: '', latency: null, notRun: bridged.notRun },
+      'backend' in bridged
+        ? { path: 'airflow', what: bridged.what, latency: latencyOf(bridgedPass, 'airflow') }
+        : { path: 'airflow', what: '', latency: null, notRun: bridged.notRun },
     ];
     const p50 = (id: PathId) => paths.find((one) => one.path === id)?.latency?.p50Ms ?? null;
     const referenceBesideAirflow = latencyOf(bridgedPass, 'reference');
@@ -254,7 +256,9 @@ export async function measureTargetLatency(
       passes: { direct: passOf(directPass), cacheHit: passOf(cacheHitPass), bridged: passOf(bridgedPass) },
       warmupRounds: plan.warmupRounds,
       referenceRequestsPerLookup:
-        requestsBefore === undefined || requestsAfter === undefined || referenceCalls === 0 ? null : (requestsAfter - requestsBefore) / referenceCalls,
+        requestsBefore === undefined || requestsAfter === undefined || referenceCalls === 0
+          ? null
+          : (requestsAfter - requestsBefore) / referenceCalls,
       ...(profiles ? { profiles } : {}),
     };
   } catch (error) {

@@ -9,19 +9,16 @@
 import { pathToFileURL } from 'node:url';
 import { newCanary, newRunId } from '../cli/run-environment';
 import { UsageError } from '../cli/usage-error';
+import { buildRegistry } from '../suites/run-selection';
+import type { BenchFlags } from './run-bench';
+import { MUTANT_FAMILY } from '../targets/registry';
 
-export interface BenchFlags {
-  /** Run `.ci/run` on a fresh clone now (about 15 minutes) instead of reading the last record. */
-  readonly coldCi: boolean;
-  /** Leave out the warm `npm test` runs (minutes each). */
-  readonly harness: boolean;
-  /** Families whose warm `npm test` is timed. */
-  readonly families: readonly string[];
-}
+/** Every family a warm `npm test -- --backend=<family>` can be timed for: the registry's, mutants aside. */
+export const HARNESS_FAMILIES: readonly string[] = buildRegistry()
+  .familyNames()
+  .filter((family) => family !== MUTANT_FAMILY);
 
-export const HARNESS_FAMILIES = ['env', 'local', 'vault', 'aws', 'airflow'] as const;
-
-const USAGE = 'npm run bench [-- --skip-harness] [-- --families=env,local,vault,aws,airflow] [-- --cold-ci]';
+const USAGE = `npm run bench [-- --skip-harness] [-- --families=${HARNESS_FAMILIES.join(',')}] [-- --cold-ci]`;
 
 export function parseBenchFlags(args: readonly string[]): BenchFlags {
   let coldCi = false;
@@ -36,9 +33,11 @@ export function parseBenchFlags(args: readonly string[]): BenchFlags {
         .split(',')
         .map((one) => one.trim())
         .filter((one) => one !== '');
-      const unknown = families.filter((one) => !(HARNESS_FAMILIES as readonly string[]).includes(one));
+      const unknown = families.filter((one) => !HARNESS_FAMILIES.includes(one));
       if (families.length === 0 || unknown.length > 0) {
-        throw new UsageError(`--families takes ${HARNESS_FAMILIES.join(', ')}${unknown.length > 0 ? `, not ${unknown.join(', ')}` : ''}; usage: ${USAGE}`);
+        throw new UsageError(
+          `--families takes ${HARNESS_FAMILIES.join(', ')}${unknown.length > 0 ? `, not ${unknown.join(', ')}` : ''}; usage: ${USAGE}`,
+        );
       }
     } else throw new UsageError(`unknown argument "${arg}"; usage: ${USAGE}`);
   }

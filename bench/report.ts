@@ -9,7 +9,8 @@ import { formatGoalValue, formatThreshold, type GoalOutcome } from './goals';
 import type { ColdCiBreakdown, ServerStart, WarmTestRun } from './harness-timing';
 import type { ChartSeries, LatencyChart } from './latency-chart';
 import { PATH_IDS, PATH_LABELS, type Pass, type PathId, type TargetLatency } from './lookup-latency';
-import { formatDuration, formatRatio, type LatencySummary } from './stats';
+import { formatDuration, formatRatio } from '../reports/text';
+import type { LatencySummary } from './stats';
 
 export const BENCH_FILES = { json: 'bench.json', markdown: 'bench.md', chart: 'latency.svg', chartPng: 'latency.png' } as const;
 
@@ -83,12 +84,15 @@ function cell(text: string): string {
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join(
+    '\n',
+  );
 }
 
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : formatDuration(value));
 const seconds = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : `${value.toFixed(1)} s`);
-const p50p99 = (summary: LatencySummary | null | undefined) => (summary ? `${formatDuration(summary.p50Ms)} / ${formatDuration(summary.p99Ms)}` : 'n/a');
+const p50p99 = (summary: LatencySummary | null | undefined) =>
+  summary ? `${formatDuration(summary.p50Ms)} / ${formatDuration(summary.p99Ms)}` : 'n/a';
 
 function pathOf(target: TargetLatency, path: PathId) {
   return target.paths.find((one) => one.path === path);
@@ -110,7 +114,9 @@ function goalsSection(goals: readonly GoalOutcome[]): string {
   }
   const notes = [...grouped.values()].map((group) => {
     const first = group[0]!;
-    const subjects = group.map((one) => `${one.subject} ${formatGoalValue(one.goal.unit, one.measured)}${one.detail ? ` (${one.detail})` : ''}`).join(', ');
+    const subjects = group
+      .map((one) => `${one.subject} ${formatGoalValue(one.goal.unit, one.measured)}${one.detail ? ` (${one.detail})` : ''}`)
+      .join(', ');
     return `- **${first.goal.text}**: ${subjects}. ${first.note}`;
   });
   const met = goals.filter((outcome) => outcome.status === 'met').length;
@@ -128,7 +134,9 @@ function goalsSection(goals: readonly GoalOutcome[]): string {
 
 function passesText(target: TargetLatency): string {
   const pass = (label: string, one: Pass | null) => (one ? `${label} ${one.rounds}${one.stoppedBy === 'time' ? ' (time bound)' : ''}` : '');
-  return [pass('a+b', target.passes.direct), pass('b+d', target.passes.bridged), pass('c', target.passes.cacheHit)].filter((one) => one !== '').join(', ');
+  return [pass('a+b', target.passes.direct), pass('b+d', target.passes.bridged), pass('c', target.passes.cacheHit)]
+    .filter((one) => one !== '')
+    .join(', ');
 }
 
 function headlineSection(latency: readonly TargetLatency[]): string {
@@ -165,7 +173,14 @@ function latencySection(latency: readonly TargetLatency[]): string {
       ]);
       if (path === 'raw' && target.rawInAsyncFunction) {
         const floor = target.rawInAsyncFunction;
-        rows.push([target.target, "(a') raw call behind a Promise", `${found?.what ?? ''} in an async function: the floor of an async contract`, formatDuration(floor.p50Ms), formatDuration(floor.p99Ms), String(floor.samples)]);
+        rows.push([
+          target.target,
+          "(a') raw call behind a Promise",
+          `${found?.what ?? ''} in an async function: the floor of an async contract`,
+          formatDuration(floor.p50Ms),
+          formatDuration(floor.p99Ms),
+          String(floor.samples),
+        ]);
       }
     }
   }
@@ -227,7 +242,18 @@ function reuseSection(reuse: readonly ConnectionReuse[]): string {
     'Counted on the wire: a TCP proxy counts connections opened, an HTTP proxy behind it counts requests (logins included). ' +
       '"Server as is": the HTTP proxy passes the server\'s own Connection header on. "Keep-alive front": it keeps the client\'s connection open whatever the server says, which shows what the client does against a server that allows reuse (Vault, AWS). The goal is judged on the front.',
     '',
-    table(['backend', 'server', 'lookups', 'connections / requests, server as is', 'connections / requests, keep-alive front', 'server answers with Connection: close', 'per lookup, as is / front'], rows),
+    table(
+      [
+        'backend',
+        'server',
+        'lookups',
+        'connections / requests, server as is',
+        'connections / requests, keep-alive front',
+        'server answers with Connection: close',
+        'per lookup, as is / front',
+      ],
+      rows,
+    ),
     '',
   ].join('\n');
 }
@@ -289,7 +315,12 @@ function harnessSection(result: BenchResult): string {
     '',
     '### Warm `npm test -- --backend=<family>` (child processes, one after another)',
     '',
-    warmRows.length > 0 ? table(['command', 'wall time', 'verdict', 'cases', 'server start inside', 'slowest suites (summed case time; workers run side by side)'], warmRows) : (warmTestsNote ?? 'not measured'),
+    warmRows.length > 0
+      ? table(
+          ['command', 'wall time', 'verdict', 'cases', 'server start inside', 'slowest suites (summed case time; workers run side by side)'],
+          warmRows,
+        )
+      : (warmTestsNote ?? 'not measured'),
     ...(warmRows.length > 0 && warmTestsNote ? ['', warmTestsNote] : []),
     '',
     '### Cold CI (`.ci/run` on a fresh clone)',
@@ -319,7 +350,12 @@ function profileLines(label: string, digest: ProfileDigest): string[] {
 function profilesSection(latency: readonly TargetLatency[]): string {
   const profiled = latency.filter((target) => target.profiles);
   if (profiled.length === 0) return '';
-  const lines = ['## CPU profiles where (b) missed its goal', '', "V8's sampling profiler (what `node --cpu-prof` records), 50 µs interval, in the bench process.", ''];
+  const lines = [
+    '## CPU profiles where (b) missed its goal',
+    '',
+    "V8's sampling profiler (what `node --cpu-prof` records), 50 µs interval, in the bench process.",
+    '',
+  ];
   for (const target of profiled) {
     lines.push(`### ${target.target}`, '');
     lines.push(...profileLines(`(a) ${pathOf(target, 'raw')?.what}`, target.profiles!.raw));

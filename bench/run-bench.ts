@@ -9,38 +9,49 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { stopCommandProcesses } from '../backends/command-backend';
-import type { ServerName } from '../containers/contract';
-import { startServers } from '../containers/servers';
+import { distinctKinds, startServers } from '../containers/servers';
 import { scanFolderForCanary } from '../reports/canary-scan';
 import { publishLatest } from '../reports/publish';
-import { runCanary } from '../suites/case-context';
-import { targets as registeredTargets } from '../targets/index';
+import { newCanary } from '../cli/run-environment';
+import { buildRegistry } from '../suites/run-selection';
+import type { BackendFamily } from '../targets/family';
 import { runTag, type TargetDefinition, type TargetEnvironment } from '../targets/target';
 import { compareBatchReads } from './batch';
 import { measureConnectionReuse, type ConnectionReuse } from './connection-reuse';
 import { reviewGoals } from './goal-review';
 import { GOALS } from './goals';
-import { CI_TIMINGS_DIR, latestCiRecord, measureServerStarts, measureWarmTest, runColdCi, type ColdCiBreakdown, type WarmTestRun } from './harness-timing';
+import {
+  CI_TIMINGS_DIR,
+  latestCiRecord,
+  measureServerStarts,
+  measureWarmTest,
+  runColdCi,
+  type ColdCiBreakdown,
+  type WarmTestRun,
+} from './harness-timing';
 import { renderLatencyChart } from './latency-chart';
-import { AIRFLOW_TWINS, measureTargetLatency, type LatencyPlan, type TargetLatency } from './lookup-latency';
-import type { BenchFlags } from './main';
+import { measureTargetLatency, type LatencyPlan, type TargetLatency } from './lookup-latency';
 import { BENCH_FILES, latencyChart, renderBenchMarkdown, type BenchResult } from './report';
 import { renderSvgToPng } from './svg-to-png';
-import { formatDuration, formatRatio } from './stats';
+import { formatDuration, formatRatio } from '../reports/text';
+
+export interface BenchFlags {
+  /** Run `.ci/run` on a fresh clone now (about 15 minutes) instead of reading the last record. */
+  readonly coldCi: boolean;
+  /** Leave out the warm `npm test` runs (minutes each). */
+  readonly harness: boolean;
+  /** Families whose warm `npm test` is timed. */
+  readonly families: readonly string[];
+}
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Targets whose lookups are timed, in report order. */
-const LATENCY_TARGETS = ['env', 'local-json', 'local-yaml', 'local-env', 'vault-kv2', 'vault-kv1', 'vault-approle', 'aws-sm', 'aws-ssm'];
-/** Backends counted for connection reuse: our reference ones and Airflow's through the bridge. */
-const REUSE_TARGETS = ['vault-kv2', 'airflow:vault', 'aws-sm', 'airflow:aws-sm', 'aws-ssm', 'airflow:aws-ssm'];
 const IN_PROCESS_PLAN = { rounds: 5_000, warmupRounds: 500, budgetMs: 20_000, networked: false };
 const NETWORK_PLAN = { rounds: 500, warmupRounds: 50, budgetMs: 30_000, networked: true };
 const REUSE_PLAN = { lookups: 1_000, budgetMs: 90_000 };
 const BATCH_VARIABLES = 100;
 const BATCH_ROUNDS = 5;
 const START_REPEATS = 3;
-const START_SERVERS: readonly ServerName[] = ['vault', 'moto', 'toxiproxy'];
 const WARM_TEST_TIMEOUT_MS = 30 * 60_000;
 const COLD_CI_TIMEOUT_MS = 90 * 60_000;
 
@@ -48,8 +59,17 @@ function progress(line: string): void {
   process.stdout.write(`bench: ${line}\n`);
 }
 
+const registry = buildRegistry();
+
+/** Every family's reference targets, each with its family and its Airflow twin (if any), in report order. */
+function referenceTargets(): Array<{ target: TargetDefinition; family: BackendFamily; twin: TargetDefinition | null }> {
+  return registry.families.flatMap((family) =>
+    family.targets.map((target) => ({ target, family, twin: family.airflowTwins?.find((twin) => twin.baseTarget === target.name) ?? null })),
+  );
+}
+
 function targetNamed(name: string): TargetDefinition {
-  const found = registeredTargets.find((target) => target.name === name);
+  const found = registry.byName(name);
   if (!found) throw new Error(`the target registry has no ${name}`);
   return found;
 }
@@ -60,10 +80,9 @@ function isNetworked(target: TargetDefinition): boolean {
 
 async function measureLookups(environment: TargetEnvironment, key: string, value: string): Promise<TargetLatency[]> {
   const results: TargetLatency[] = [];
-  for (const name of LATENCY_TARGETS) {
-    const target = targetNamed(name);
-    const twinName = AIRFLOW_TWINS[name];
-    const plan: LatencyPlan = { target, twin: twinName ? targetNamed(twinName) : null, ...(isNetworked(target) ? NETWORK_PLAN : IN_PROCESS_PLAN) };
+  for (const { target, family, twin } of referenceTargets()) {
+    const name = target.name;
+    const plan: LatencyPlan = { target, twin, rawClient: family.rawClient ?? null, ...(isNetworked(target) ? NETWORK_PLAN : IN_PROCESS_PLAN) };
     const started = performance.now();
     const result = await measureTargetLatency(plan, environment, key, value, { profileWhenOver: GOALS.referenceOverhead.threshold });
     results.push(result);
@@ -79,11 +98,19 @@ async function measureLookups(environment: TargetEnvironment, key: string, value
 
 async function measureReuse(environment: TargetEnvironment, key: string, value: string): Promise<ConnectionReuse[]> {
   const results: ConnectionReuse[] = [];
-  for (const name of REUSE_TARGETS) {
-    const result = await measureConnectionReuse(targetNamed(name), environment, key, value, REUSE_PLAN);
+  // Backends counted for connection reuse: our networked reference ones and Airflow's through the bridge.
+  const counted = referenceTargets()
+    .filter(({ target }) => target.network)
+    .flatMap(({ target, twin }) => (twin ? [target, twin] : [target]));
+  for (const target of counted) {
+    const name = target.name;
+    const result = await measureConnectionReuse(target, environment, key, value, REUSE_PLAN);
     results.push(result);
-    const line = (label: string, count: ConnectionReuse['front']) => (count ? `${label} ${count.lookups} lookups over ${count.tcpConnections} connections, ${count.httpRequests} requests` : '');
-    progress(result.notRun ? `${name}: ${result.notRun}` : `${name}: ${line('server as is:', result.asIs)}; ${line('keep-alive front:', result.front)}`);
+    const line = (label: string, count: ConnectionReuse['front']) =>
+      count ? `${label} ${count.lookups} lookups over ${count.tcpConnections} connections, ${count.httpRequests} requests` : '';
+    progress(
+      result.notRun ? `${name}: ${result.notRun}` : `${name}: ${line('server as is:', result.asIs)}; ${line('keep-alive front:', result.front)}`,
+    );
   }
   return results;
 }
@@ -95,11 +122,14 @@ async function harnessRuns(flags: BenchFlags, outDir: string): Promise<{ warmTes
     progress(`timing npm test -- --backend=${family} ...`);
     const run = await measureWarmTest(family, REPO_ROOT, outDir, WARM_TEST_TIMEOUT_MS);
     warmTests.push(run);
-    progress(`npm test -- --backend=${family}: ${run.notRun ?? formatDuration(run.wallMs ?? NaN)}, ${run.passed ? 'passed' : `exit ${run.exitCode}`}`);
+    progress(
+      `npm test -- --backend=${family}: ${run.notRun ?? formatDuration(run.wallMs ?? NaN)}, ${run.passed ? 'passed' : `exit ${run.exitCode}`}`,
+    );
   }
   return {
     warmTests,
-    warmTestsNote: 'Warm: node_modules, the servers and the Airflow venv installed, compile caches filled by earlier runs; each family once, one after another, with no bench servers running.',
+    warmTestsNote:
+      'Warm: node_modules, the servers and the Airflow venv installed, compile caches filled by earlier runs; each family once, one after another, with no bench servers running.',
   };
 }
 
@@ -108,13 +138,27 @@ async function coldCi(flags: BenchFlags, outDir: string): Promise<{ coldCi: Cold
   if (flags.coldCi) {
     progress('running .ci/run on a fresh clone (about 15 minutes) ...');
     const { breakdown, run, log } = await runColdCi(REPO_ROOT, outDir, COLD_CI_TIMEOUT_MS);
-    if (!breakdown) return { coldCi: null, coldCiNote: `not measured: the cold run ${run.timedOut ? 'timed out' : `exited ${run.exitCode}`} before writing its record; see ${relative(outDir, log)}` };
-    return { coldCi: shown(breakdown), coldCiNote: `Measured now with --cold-ci: a fresh git clone of HEAD, then bash .ci/run (log: ${relative(outDir, log)}).` };
+    if (!breakdown)
+      return {
+        coldCi: null,
+        coldCiNote: `not measured: the cold run ${run.timedOut ? 'timed out' : `exited ${run.exitCode}`} before writing its record; see ${relative(outDir, log)}`,
+      };
+    return {
+      coldCi: shown(breakdown),
+      coldCiNote: `Measured now with --cold-ci: a fresh git clone of HEAD, then bash .ci/run (log: ${relative(outDir, log)}).`,
+    };
   }
   const latest = await latestCiRecord(join(REPO_ROOT, CI_TIMINGS_DIR));
   return latest
-    ? { coldCi: shown(latest), coldCiNote: 'Read from the last .ci/run record on this machine; npm run bench -- --cold-ci measures a fresh clone now (about 15 minutes).' }
-    : { coldCi: null, coldCiNote: 'not measured yet: run bash .ci/run (it records its phase timings in reports/ci-timings/), or npm run bench -- --cold-ci for a fresh clone.' };
+    ? {
+        coldCi: shown(latest),
+        coldCiNote: 'Read from the last .ci/run record on this machine; npm run bench -- --cold-ci measures a fresh clone now (about 15 minutes).',
+      }
+    : {
+        coldCi: null,
+        coldCiNote:
+          'not measured yet: run bash .ci/run (it records its phase timings in reports/ci-timings/), or npm run bench -- --cold-ci for a fresh clone.',
+      };
 }
 
 export async function runBench(flags: BenchFlags, runId: string): Promise<number> {
@@ -130,16 +174,18 @@ export async function runBench(flags: BenchFlags, runId: string): Promise<number
 
   progress('server starts, each server alone ...');
   const serverStarts = [
-    ...(await measureServerStarts(START_SERVERS, 'native', START_REPEATS, join(outDir, 'server-starts'))),
-    ...(await measureServerStarts(START_SERVERS, 'docker', 1, join(outDir, 'server-starts'))),
+    ...(await measureServerStarts(registry.serverKinds, 'native', START_REPEATS, join(outDir, 'server-starts'))),
+    ...(await measureServerStarts(registry.serverKinds, 'docker', 1, join(outDir, 'server-starts'))),
   ];
 
-  const canary = runCanary();
+  const canary = newCanary();
   const tag = runTag(runId);
   const key = `asc_${tag}_bench_latency`;
   const value = `bench-value-${canary}`;
-  const servers = await startServers(['vault', 'moto'], { provisioning: 'auto', logDir: join(outDir, 'servers') });
-  const environment: TargetEnvironment = { runId, scratchDir, servers: servers.endpoints };
+  // The servers the reference backends read from (not their fault proxies or second servers).
+  const stores = distinctKinds(referenceTargets().flatMap(({ target }) => (target.network ? [target.network.server] : [])));
+  const servers = await startServers(stores, { provisioning: 'auto', logDir: join(outDir, 'servers') });
+  const environment: TargetEnvironment = { runId, canary, scratchDir, servers: servers.endpoints };
   let latency: TargetLatency[];
   let connectionReuse: ConnectionReuse[];
   let batch: BenchResult['batch'];
@@ -196,7 +242,10 @@ export async function runBench(flags: BenchFlags, runId: string): Promise<number
   await writeOutputs(outDir, withChart);
   // Everything the bench wrote, the harness runs' own folders included, is searched for the canary.
   const scan = await scanFolderForCanary(outDir, canary);
-  const final: BenchResult = { ...withChart, canaryScan: { scannedFiles: scan.scannedFiles, leaks: scan.findings.map((finding) => `${finding.source} (${finding.occurrences}×)`) } };
+  const final: BenchResult = {
+    ...withChart,
+    canaryScan: { scannedFiles: scan.scannedFiles, leaks: scan.findings.map((finding) => `${finding.source} (${finding.occurrences}×)`) },
+  };
   await writeOutputs(outDir, final);
   await publishLatest(benchRoot, outDir, runId);
 
@@ -222,9 +271,16 @@ function printSummary(result: BenchResult, outDir: string): void {
   }
   const missed = result.goals.filter((goal) => goal.status === 'missed');
   const met = result.goals.filter((goal) => goal.status === 'met');
-  lines.push('', `goals: ${met.length} met, ${missed.length} missed, ${result.goals.length - met.length - missed.length} not measured (reported, not enforced)`);
+  lines.push(
+    '',
+    `goals: ${met.length} met, ${missed.length} missed, ${result.goals.length - met.length - missed.length} not measured (reported, not enforced)`,
+  );
   for (const goal of missed) lines.push(`  missed: ${goal.goal.text} on ${goal.subject}`);
   const shown = existsSync(join(outDir, BENCH_FILES.chartPng)) ? `, ${BENCH_FILES.chartPng}` : '';
-  lines.push('', `bench: ${relative(REPO_ROOT, outDir)}/${BENCH_FILES.markdown} (+ ${BENCH_FILES.json}, ${BENCH_FILES.chart}${shown}); copy in reports/bench/latest/`, '');
+  lines.push(
+    '',
+    `bench: ${relative(REPO_ROOT, outDir)}/${BENCH_FILES.markdown} (+ ${BENCH_FILES.json}, ${BENCH_FILES.chart}${shown}); copy in reports/bench/latest/`,
+    '',
+  );
   process.stdout.write(lines.join('\n'));
 }

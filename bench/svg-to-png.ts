@@ -6,7 +6,15 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const CHROMIUM = process.env.ASC_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const RENDER_TIMEOUT_MS = 30_000;
 
 export type PngOutcome = { readonly written: true } | { readonly written: false; readonly note: string };
@@ -25,6 +33,9 @@ export async function renderSvgToPng(svgFile: string, pngFile: string): Promise<
       await browser.close();
     }
   } catch (error) {
-    return { written: false, note: `no PNG: Chromium could not render the chart (${error instanceof Error ? error.message.split('\n')[0] : String(error)})` };
+    return {
+      written: false,
+      note: `no PNG: Chromium could not render the chart (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+    };
   }
 }

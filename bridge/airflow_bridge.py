@@ -9,8 +9,8 @@ stdout carries protocol answers only: Airflow's log output (structlog writes to 
 to stderr, which the harness captures to a log file.
 
     python bridge/airflow_bridge.py [--sys-path DIR]... [--backend DOTTED.PATH] [--kwargs JSON]
-                                    [--kwarg NAME=VALUE]... [--layout env|local|vault|aws-sm|aws-ssm]
-                                    [--format json|yaml|env]
+                                    [--kwarg NAME=VALUE]... [--layout NAME]
+                                    [--format NAME]
 
 `--backend`/`--kwargs`/`--kwarg` are the defaults of `open`; `--layout`/`--format` declare, in `hello`, which
 fixture store layout the backend reads (for `--backend-command` certification of your own class).
@@ -55,8 +55,9 @@ def _parse_arguments(argv):
     parser.add_argument("--kwargs", default=None, help="default backend kwargs for `open`, a JSON object")
     parser.add_argument("--kwarg", action="append", default=[], metavar="NAME=VALUE",
                         help="one default kwarg, a raw string like AIRFLOW__SECRETS__BACKEND_KWARG__<NAME> (repeatable)")
-    parser.add_argument("--layout", default=None, choices=["env", "local", "vault", "aws-sm", "aws-ssm"])
-    parser.add_argument("--format", default=None, choices=["json", "yaml", "env"])
+    # Checked by the harness against the layouts its families register.
+    parser.add_argument("--layout", default=None)
+    parser.add_argument("--format", default=None)
     return parser.parse_args(argv)
 
 
@@ -98,6 +99,7 @@ for folder in reversed(ARGUMENTS.sys_path):
 import airflow  # noqa: E402
 from airflow._shared.module_loading import import_string  # noqa: E402
 from airflow._shared.secrets_backend.base import call_secrets_backend_method  # noqa: E402
+from airflow_search_path import SearchPathOps  # noqa: E402
 
 logging.getLogger().setLevel(logging.WARNING)
 
@@ -132,34 +134,49 @@ def _any(lineage, names) -> bool:
     return any(name in lineage for name in names)
 
 
+def _load_family_plugins() -> list:
+    """Every backends/<family>/bridge_plugin.py: each family says how its provider's exceptions map
+    to the harness's error kinds, and which distributions its behaviour depends on."""
+    import importlib.util
+
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "backends")
+    plugins = []
+    for family in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        path = os.path.join(root, family, "bridge_plugin.py")
+        if not os.path.isfile(path):
+            continue
+        spec = importlib.util.spec_from_file_location(f"asc_bridge_plugin_{family}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        plugins.append(module)
+    return plugins
+
+
+PLUGINS = _load_family_plugins()
+
+
+def _from_plugins(name: str) -> tuple:
+    return tuple(entry for plugin in PLUGINS for entry in getattr(plugin, name, ()))
+
+
 TIMEOUT_TYPES = (
     "TimeoutError",
     "socket.timeout",
     "requests.exceptions.Timeout",
     "urllib3.exceptions.TimeoutError",
-    "botocore.exceptions.ReadTimeoutError",
-    "botocore.exceptions.ConnectTimeoutError",
-)
+) + _from_plugins("TIMEOUT_TYPES")
 REFUSED_TYPES = (
     "urllib3.exceptions.NewConnectionError",
     "urllib3.exceptions.NameResolutionError",
     "ConnectionRefusedError",
     "ConnectionResetError",
-    "botocore.exceptions.EndpointConnectionError",
-)
+) + _from_plugins("REFUSED_TYPES")
 UNAVAILABLE_TYPES = (
     "ConnectionError",
     "FileNotFoundError",
     "requests.exceptions.ConnectionError",
     "urllib3.exceptions.HTTPError",
-    "botocore.exceptions.EndpointConnectionError",
-    "botocore.exceptions.ConnectionClosedError",
-    "botocore.exceptions.HTTPClientError",
-    "hvac.exceptions.VaultDown",
-    "hvac.exceptions.InternalServerError",
-    "hvac.exceptions.BadGateway",
-    "hvac.exceptions.VaultNotInitialized",
-)
+) + _from_plugins("UNAVAILABLE_TYPES")
 # Raised while a stored value is turned into a Connection: the value is malformed.
 DESERIALIZATION_TYPES = (
     "ValueError",
@@ -169,65 +186,14 @@ DESERIALIZATION_TYPES = (
     "airflow.exceptions.AirflowException",
     "airflow.sdk.exceptions.AirflowException",
 )
-AWS_UNAUTHORIZED_CODES = {
-    "UnrecognizedClientException",
-    "InvalidClientTokenId",
-    "InvalidSignatureException",
-    "SignatureDoesNotMatch",
-    "IncompleteSignature",
-    "MissingAuthenticationToken",
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "AuthFailure",
-    "UnauthorizedException",
-}
-AWS_FORBIDDEN_CODES = {"AccessDenied", "AccessDeniedException"}
-AWS_THROTTLED_CODES = {
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "ProvisionedThroughputExceededException",
-}
 
 
-_XML_ERROR_CODE = re.compile(r"<Code>([A-Za-z0-9.]+)</Code>")
-
-
-def _aws_kind(error) -> str | None:
-    response = getattr(error, "response", None) or {}
-    code = (response.get("Error") or {}).get("Code")
-    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-    if isinstance(code, str) and code.isdigit():
-        # moto answers some refusals with an XML body even on JSON-protocol services (its IAM
-        # layer); botocore then reports only the status as the code, and the real code sits in
-        # the message. AWS itself answers in JSON, which botocore parses into the code directly.
-        found = _XML_ERROR_CODE.search(str((response.get("Error") or {}).get("Message", "")))
-        if found:
-            code = found.group(1)
-    if code in AWS_UNAUTHORIZED_CODES:
-        return "unauthorized"
-    if code in AWS_FORBIDDEN_CODES:
-        return "forbidden"
-    if code in AWS_THROTTLED_CODES or status == 429:
-        return "throttled"
-    if status == 401:
-        return "unauthorized"
-    if status == 403:
-        return "forbidden"
-    if isinstance(status, int) and status >= 500:
-        return "unavailable"
-    return None
-
-
-def _vault_error_kind(error) -> str | None:
-    message = str(error)
-    if "Authentication Error" in message:
-        return "unauthorized"
-    # The provider's own checks of its kwargs ("... requires 'role_id'", "... not supported").
-    if "requires" in message or "not supported" in message or "only be used with" in message:
-        return "configuration"
+def _plugin_kind(hook: str, error, lineage) -> str | None:
+    for plugin in PLUGINS:
+        decide = getattr(plugin, hook, None)
+        kind = decide(error, lineage) if decide else None
+        if kind:
+            return kind
     return None
 
 
@@ -250,6 +216,9 @@ def classify(error, during: str) -> tuple[str, str | None]:
     """(kind, detail) of an exception raised while answering `during` (an op name)."""
     lineage = _lineage(error)
     wrapped = [name for inner in _underlying(error) for name in _lineage(inner)]
+    if getattr(error, "asc_kind", None):
+        # Set where the failure's kind is known from where it happened (airflow_search_path.py).
+        return error.asc_kind, None
     if isinstance(error, ProtocolError):
         return "protocol", None
     if isinstance(error, ConfigurationProblem):
@@ -260,17 +229,11 @@ def classify(error, during: str) -> tuple[str, str | None]:
         return "malformed", "not-unique"
     if _any(lineage, ("airflow.exceptions.AirflowUnsupportedFileTypeException", "NotImplementedError")):
         return "configuration", None
-    if _any(lineage, ("hvac.exceptions.Forbidden", "PermissionError")):
+    if _any(lineage, ("PermissionError",)):
         return "forbidden", None
-    if _any(lineage, ("hvac.exceptions.Unauthorized", "botocore.exceptions.NoCredentialsError",
-                      "botocore.exceptions.PartialCredentialsError")):
-        return "unauthorized", None
-    if _any(lineage, ("hvac.exceptions.RateLimitExceeded",)):
-        return "throttled", None
-    if _any(lineage, ("botocore.exceptions.ClientError",)):
-        kind = _aws_kind(error)
-        if kind:
-            return kind, None
+    kind = _plugin_kind("classify", error, lineage)
+    if kind:
+        return kind, None
     # urllib3's NewConnectionError (a refused connection) subclasses its ConnectTimeoutError.
     if _any(wrapped, REFUSED_TYPES):
         return "unavailable", None
@@ -278,10 +241,9 @@ def classify(error, during: str) -> tuple[str, str | None]:
         return "timeout", None
     if _any(lineage, UNAVAILABLE_TYPES):
         return "unavailable", None
-    if _any(lineage, ("hvac.exceptions.VaultError",)):
-        kind = _vault_error_kind(error)
-        if kind:
-            return kind, None
+    kind = _plugin_kind("classify_fallback", error, lineage)
+    if kind:
+        return kind, None
     # A stored value that is not the JSON it starts out as (Secrets Manager json.loads every "{"
     # value inside get_conn_value) is malformed whichever op met it.
     if _any(lineage, ("json.decoder.JSONDecodeError",)):
@@ -560,13 +522,7 @@ def _versions() -> dict:
     import importlib.metadata as metadata
 
     versions = {"python": sys.version.split()[0], "airflow": airflow.__version__}
-    for distribution in (
-        "apache-airflow-task-sdk",
-        "apache-airflow-providers-hashicorp",
-        "apache-airflow-providers-amazon",
-        "hvac",
-        "boto3",
-    ):
+    for distribution in ("apache-airflow-task-sdk",) + _from_plugins("DISTRIBUTIONS"):
         try:
             versions[distribution] = metadata.version(distribution)
         except metadata.PackageNotFoundError:
@@ -623,6 +579,10 @@ def _get_config(request):
     return backend.get_config(_field(request, "key"))
 
 
+SEARCH_PATH = SearchPathOps(
+    BACKENDS, describe, connection_fields, ValueWitness, _connection_class, ProtocolError, ConfigurationProblem
+)
+
 OPS = {
     "hello": lambda request: _hello(),
     "open": lambda request: BACKENDS.open(request.get("backend"), request.get("kwargs"), request.get("connection_class", "sdk")),
@@ -633,6 +593,7 @@ OPS = {
     "close": lambda request: BACKENDS.close(_field(request, "handle")),
     "env": lambda request: apply_environment(request.get("set"), request.get("unset")),
     "read_airflow_config": lambda request: read_airflow_config(request.get("path"), request.get("environ")),
+    **SEARCH_PATH.ops(),
 }
 
 

@@ -39,7 +39,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await (await command.load())(rest);
+    return await (
+      await command.load()
+    )(rest);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`UsageError: ${error.message}\n`);

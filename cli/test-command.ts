@@ -14,9 +14,9 @@ import type { ProvisioningChoice } from '../containers/servers';
 import { scanFolderForCanary, scanTextForCanary, type CanaryFinding } from '../reports/canary-scan';
 import type { RunReport } from '../reports/model';
 import { publishLatest, REPORT_FILES } from '../reports/publish';
-import { defaultTargetNames, isMutantTarget, selectSuites, selectTargets } from '../suites/run-selection';
-import { withCustomTargets } from '../targets/custom.target';
-import { targets as registeredTargets } from '../targets/index';
+import { buildRegistry, isMutantTarget, selectSuites, selectTargets } from '../suites/run-selection';
+import { withCustomTargets } from '../targets/custom-targets';
+import type { TargetRegistry } from '../targets/registry';
 import {
   isCi,
   isProvisioningChoice,
@@ -78,7 +78,16 @@ function splitList(flag: string, value: string): string[] {
 }
 
 export function parseFlags(mode: RunMode, args: readonly string[]): ParsedFlags {
-  const parsed: ParsedFlags = { backend: null, backendCommand: null, airflowConfig: null, suite: null, caseFilter: null, provision: 'auto', reportsDir: 'reports', help: false };
+  const parsed: ParsedFlags = {
+    backend: null,
+    backendCommand: null,
+    airflowConfig: null,
+    suite: null,
+    caseFilter: null,
+    provision: 'auto',
+    reportsDir: 'reports',
+    help: false,
+  };
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index] ?? '';
     if (arg === '--help' || arg === '-h') {
@@ -106,7 +115,8 @@ export function parseFlags(mode: RunMode, args: readonly string[]): ParsedFlags 
 }
 
 /** One line naming what exists; the many mutants are listed only when a mutant name was mistyped. */
-function unknownBackendMessage(item: string): string {
+function unknownBackendMessage(registry: TargetRegistry, item: string): string {
+  const registeredTargets = registry.targets;
   const mutants = registeredTargets.filter(isMutantTarget).map((target) => target.name);
   if (item.startsWith('mutant:')) return `unknown backend "${item}"; known mutants: ${mutants.join(', ') || '(none registered)'}`;
   const known = registeredTargets.filter((target) => !isMutantTarget(target)).map((target) => target.name);
@@ -116,14 +126,14 @@ function unknownBackendMessage(item: string): string {
 }
 
 /** Names and families in, target names out; an unknown name is a usage error listing what exists. */
-export function resolveBackendSelection(selection: readonly string[]): string[] {
+export function resolveBackendSelection(registry: TargetRegistry, selection: readonly string[]): string[] {
   const names: string[] = [];
   for (const item of selection) {
     try {
-      for (const target of selectTargets([item])) if (!names.includes(target.name)) names.push(target.name);
+      for (const target of selectTargets(registry, [item])) if (!names.includes(target.name)) names.push(target.name);
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
-      throw new UsageError(unknownBackendMessage(item));
+      throw new UsageError(unknownBackendMessage(registry, item));
     }
   }
   return names;
@@ -135,13 +145,19 @@ export interface RunPlan {
   vitestArgs: string[];
 }
 
-export function planRun(mode: RunMode, flags: ParsedFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RunPlan {
-  const selection = flags.backend ?? (mode === 'run' ? [...EMBEDDED_DEFAULT] : defaultTargetNames());
-  const targetNames = resolveBackendSelection(selection);
+export function planRun(
+  mode: RunMode,
+  flags: ParsedFlags,
+  registry: TargetRegistry,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): RunPlan {
+  const selection = flags.backend ?? (mode === 'run' ? [...EMBEDDED_DEFAULT] : registry.defaultTargets().map((target) => target.name));
+  const targetNames = resolveBackendSelection(registry, selection);
   let suiteIds: string[] | null = null;
   if (flags.suite) {
     try {
-      suiteIds = selectSuites(flags.suite).map((suite) => suite.id);
+      suiteIds = selectSuites(registry, flags.suite).map((suite) => suite.id);
     } catch (error) {
       if (error instanceof ConfigurationError) throw new UsageError(error.message);
       throw error;
@@ -267,7 +283,9 @@ export async function runConformance(mode: RunMode, args: readonly string[]): Pr
     process.stdout.write(`usage: ${USAGE[mode]}\n${HELP}\n`);
     return 0;
   }
-  const plan = planRun(mode, await withCustomTargets(flags));
+  const families = buildRegistry();
+  const custom = await withCustomTargets(flags, { layouts: families.layouts, targetNames: families.targets.map((target) => target.name) });
+  const plan = planRun(mode, custom.flags, buildRegistry(custom.specs));
   const outcome = await runVitest(plan);
   const report = await readReport(plan.run.runDir);
   const canary = await checkCanary(plan, outcome, report);

@@ -1,11 +1,12 @@
 /**
- * One interface for every server the suites talk to. Each server module starts its server as a
- * container (testcontainers) where a Docker engine answers, or as a local process otherwise, and
- * hands back a serialisable endpoint: it crosses from vitest's global setup into test workers.
+ * One interface for every server the suites talk to. A server module (`vault.ts`, `moto.ts`, ...)
+ * starts its server as a container (testcontainers) where a Docker engine answers, or as a local
+ * process otherwise, and exports one `ServerKind` for it. Targets list the kinds they need; a run
+ * starts each kind once and hands back a serialisable endpoint, which crosses from vitest's global
+ * setup into the test workers, keyed by the kind's name.
  */
-
-/** `moto-iam` is a second moto that checks SigV4 signatures and IAM policies (the auth suite). */
-export type ServerName = 'vault' | 'moto' | 'moto-iam' | 'toxiproxy';
+import type { StartedNetwork } from 'testcontainers';
+import { ConfigurationError } from '../backends/errors';
 
 export type Provisioning = 'docker' | 'native';
 
@@ -24,48 +25,45 @@ export interface ServerInfo {
   readonly proxyUpstream?: string;
 }
 
-export interface VaultEndpoint extends ServerInfo {
-  /** `http://127.0.0.1:<port>` */
-  readonly address: string;
-  readonly rootToken: string;
+/** The endpoints of a run's started servers, by server kind name. */
+export type ServerEndpoints = Readonly<Record<string, ServerInfo>>;
+
+/** How a run starts each of its servers. */
+export interface ServerStartContext {
+  readonly provisioning: Provisioning;
+  /** The server's log goes to `<logDir>/<kind name>.log`. */
+  readonly logDir: string;
+  /** Docker only: the network every server of the run joins, under its kind's name. */
+  readonly network?: StartedNetwork;
 }
 
-export interface MotoEndpoint extends ServerInfo {
-  /** `http://127.0.0.1:<port>`, for the SDK's `endpoint` and Airflow's `endpoint_url`. */
-  readonly endpoint: string;
-  readonly region: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
+export interface RunningServer<Endpoint extends ServerInfo = ServerInfo> {
+  readonly endpoint: Endpoint;
+  stop(): Promise<void>;
 }
 
-/** A moto that enforces IAM: the credentials are an admin user's, allowed to create users and policies. */
-export interface MotoIamEndpoint extends MotoEndpoint {
-  readonly accountId: string;
-  readonly adminUserName: string;
+/** A server a target can need: started once per run, found again by `name`. */
+export interface ServerKind<Endpoint extends ServerInfo = ServerInfo> {
+  /** Unique among kinds: names the endpoint, the log file and the network alias (`vault`, `moto-iam`). */
+  readonly name: string;
+  start(context: ServerStartContext): Promise<RunningServer<Endpoint>>;
 }
 
-export interface ToxiproxyEndpoint extends ServerInfo {
-  /** The control API, `http://127.0.0.1:8474`-like. */
-  readonly apiAddress: string;
-  /** The host proxies bind to, as Toxiproxy sees it: `127.0.0.1` natively, `0.0.0.0` in a container. */
-  readonly listenHost: string;
-  /**
-   * Ports a proxy may listen on, each with the address a client on this machine dials. Empty means
-   * any port: Toxiproxy runs on this machine and picks one itself (listen port 0).
-   */
-  readonly listenPorts: readonly ProxyListenPort[];
+/** The started endpoint of `kind`, if the run started it. */
+export function endpointOf<Endpoint extends ServerInfo>(servers: ServerEndpoints, kind: ServerKind<Endpoint>): Endpoint | undefined {
+  // Endpoints are keyed by the name of the kind that started them, so this one is its own.
+  return servers[kind.name] as Endpoint | undefined;
 }
 
-export interface ProxyListenPort {
-  /** The port Toxiproxy binds (inside its container in Docker mode). */
-  readonly port: number;
-  /** `host:port` a client on this machine connects to for that port. */
-  readonly clientAddress: string;
-}
-
-export interface ServerEndpoints {
-  readonly vault?: VaultEndpoint;
-  readonly moto?: MotoEndpoint;
-  readonly 'moto-iam'?: MotoIamEndpoint;
-  readonly toxiproxy?: ToxiproxyEndpoint;
+/** The started endpoint of `kind`, or a ConfigurationError naming who needed it. */
+export function requireEndpoint<Endpoint extends ServerInfo>(servers: ServerEndpoints, kind: ServerKind<Endpoint>, neededBy: string): Endpoint {
+  const endpoint = endpointOf(servers, kind);
+  if (!endpoint) {
+    throw new ConfigurationError(`${neededBy} needs the ${kind.name} server, which this run did not start`, {
+      what: neededBy,
+      where: 'TargetEnvironment.servers',
+      hint: `select it through the runner (npm test -- --backend=...), which starts the servers its targets list`,
+    });
+  }
+  return endpoint;
 }

@@ -5,8 +5,7 @@
  */
 
 export type DockerAvailability =
-  | { readonly available: true; readonly serverVersion: string }
-  | { readonly available: false; readonly reason: string };
+  { readonly available: true; readonly serverVersion: string } | { readonly available: false; readonly reason: string };
 
 const probeTimeoutMs = 5_000;
 
@@ -20,10 +19,7 @@ export function dockerAvailability(): Promise<DockerAvailability> {
 async function probeDocker(): Promise<DockerAvailability> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<DockerAvailability>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ available: false, reason: `no Docker engine answered within ${probeTimeoutMs / 1000} s` }),
-      probeTimeoutMs,
-    );
+    timer = setTimeout(() => resolve({ available: false, reason: `no Docker engine answered within ${probeTimeoutMs / 1000} s` }), probeTimeoutMs);
     timer.unref();
   });
   const probe = (async (): Promise<DockerAvailability> => {

@@ -10,17 +10,19 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureRunEnvironment, readRunEnvironment } from '../cli/run-environment';
 import { describeTarget } from '../reports/certificate';
-import type { ServerReport, ServersFile, SuiteInfo, TargetDescription } from '../reports/model';
+import type { ServerReport, ServersFile, SuiteInfo } from '../reports/model';
+import type { TargetDescription } from '../targets/target';
 import { REPORT_FILES } from '../reports/publish';
-import { selectSuites, selectTargets } from '../suites/run-selection';
-import type { ServerEndpoints, ServerInfo, ServerName } from './contract';
-import { startServers, type StartedServers } from './servers';
+import { runRegistry, selectSuites, selectTargets } from '../suites/run-selection';
+import type { ServerEndpoints, ServerInfo } from './contract';
+import { distinctKinds, startServers, type StartedServers } from './servers';
 
 export interface SelectedTargetInfo {
   name: string;
   family: string;
   backendKind: string;
-  servers: ServerName[];
+  /** The server kinds it needs, by name. */
+  servers: string[];
   summary: string;
   /** Redacted already: it travels to the reporter and into every report file. */
   description: TargetDescription;
@@ -30,7 +32,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     servers: ServerEndpoints;
     /** `not run: <why>; <fix>` per server that could not start. */
-    unavailableServers: Partial<Record<ServerName, string>>;
+    unavailableServers: Record<string, string>;
     serverReports: ServerReport[];
     selectedTargets: SelectedTargetInfo[];
     selectedSuites: SuiteInfo[];
@@ -40,7 +42,7 @@ declare module 'vitest' {
 /** Only these endpoint fields say where a server is; everything else may be a credential. */
 const ADDRESS_FIELDS = ['address', 'endpoint', 'apiAddress'] as const;
 
-export function describeServer(name: ServerName, started: StartedServers): ServerReport {
+export function describeServer(name: string, started: StartedServers): ServerReport {
   const endpoint: ServerInfo | undefined = started.endpoints[name];
   if (!endpoint) {
     return { name, status: 'unavailable', reason: started.unavailable[name] ?? 'not run: the server did not start; see the run output' };
@@ -59,14 +61,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // canary settled here, as does the reporter (same process).
   ensureRunEnvironment();
   const run = readRunEnvironment();
-  const targets = selectTargets(run.targets);
-  const suites = selectSuites(run.suites);
-  const needed = [...new Set(targets.flatMap((target) => target.servers))];
+  const registry = runRegistry();
+  const targets = selectTargets(registry, run.targets);
+  const suites = selectSuites(registry, run.suites);
+  const needed = distinctKinds(targets.flatMap((target) => target.servers));
 
   await mkdir(run.runDir, { recursive: true });
   await mkdir(run.scratchDir, { recursive: true });
   const started = await startServers(needed, { provisioning: run.provisioning, logDir: join(run.runDir, 'servers') });
-  const serverReports = needed.map((name) => describeServer(name, started));
+  const serverReports = needed.map((kind) => describeServer(kind.name, started));
 
   const serversFile: ServersFile = { provisioning: run.provisioning, servers: serverReports };
   await writeFile(join(run.runDir, REPORT_FILES.servers), `${JSON.stringify(serversFile, null, 2)}\n`);
@@ -74,14 +77,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('servers', started.endpoints);
   project.provide('unavailableServers', { ...started.unavailable });
   project.provide('serverReports', serverReports);
-  const environment = { runId: run.runId, scratchDir: run.scratchDir, servers: started.endpoints };
+  const environment = { runId: run.runId, canary: run.canary, scratchDir: run.scratchDir, servers: started.endpoints };
   project.provide(
     'selectedTargets',
     targets.map((t) => ({
       name: t.name,
       family: t.family,
       backendKind: t.backendKind,
-      servers: [...t.servers],
+      servers: t.servers.map((kind) => kind.name),
       summary: t.summary,
       description: describeTarget(t, environment, run.canary),
     })),

@@ -15,9 +15,23 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { UnavailableError } from '../backends/errors';
-import type { MotoEndpoint, MotoIamEndpoint } from './contract';
+import type { ServerInfo, ServerKind } from './contract';
 import { repoPath } from './native-process';
-import { ServerModule, StartedServer, type EndpointDetails } from './server-module';
+import { serverKind, ServerModule, StartedServer, type EndpointDetails } from './server-module';
+
+export interface MotoEndpoint extends ServerInfo {
+  /** `http://127.0.0.1:<port>`, for the SDK's `endpoint` and Airflow's `endpoint_url`. */
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** A moto that enforces IAM: the credentials are an admin user's, allowed to create users and policies. */
+export interface MotoIamEndpoint extends MotoEndpoint {
+  readonly accountId: string;
+  readonly adminUserName: string;
+}
 
 export const defaultMotoImage = 'motoserver/moto:5.2.5';
 export const nativeMotoExecutable = repoPath('.cache/servers-venv/bin/moto_server');
@@ -96,6 +110,14 @@ export class MotoServer extends ServerModule<MotoEndpoint | MotoIamEndpoint, Sta
   }
 }
 
+/** moto as AWS: any signature and any key pass. */
+export const motoServer: ServerKind<MotoEndpoint> = serverKind('moto', () => new MotoServer());
+/**
+ * A second moto that checks SigV4 signatures and IAM policies (the auth scenarios). Its start
+ * always creates the admin user, so its endpoint is a MotoIamEndpoint.
+ */
+export const motoIamServer = serverKind('moto-iam', () => new MotoServer().withIamEnforced()) as ServerKind<MotoIamEndpoint>;
+
 export class StartedMotoServer extends StartedServer<MotoEndpoint | MotoIamEndpoint> {
   /** For the AWS SDK's `endpoint` and Airflow's `endpoint_url`. */
   getEndpoint(): string {
@@ -109,10 +131,6 @@ export class StartedMotoServer extends StartedServer<MotoEndpoint | MotoIamEndpo
   getCredentials(): { accessKeyId: string; secretAccessKey: string } {
     return { accessKeyId: this.endpoint.accessKeyId, secretAccessKey: this.endpoint.secretAccessKey };
   }
-}
-
-export function isIamEnforced(endpoint: MotoEndpoint | MotoIamEndpoint): endpoint is MotoIamEndpoint {
-  return 'adminUserName' in endpoint;
 }
 
 const motoVersionScript = 'import importlib.metadata as m; print(m.version("moto"))';

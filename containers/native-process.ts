@@ -210,11 +210,7 @@ export interface ReadinessOptions {
  * Polls `probe` until it returns a value: a real request to the server's health endpoint. Bounded
  * by attempts and by a deadline, and cut short when the process exits.
  */
-export async function waitUntilReady<T>(
-  server: ServerProcess,
-  probe: () => Promise<T | undefined>,
-  options: ReadinessOptions,
-): Promise<T> {
+export async function waitUntilReady<T>(server: ServerProcess, probe: () => Promise<T | undefined>, options: ReadinessOptions): Promise<T> {
   const deadlineMs = options.deadlineMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 600;
   const intervalMs = options.intervalMs ?? 50;
@@ -233,10 +229,11 @@ export async function waitUntilReady<T>(
   }
   const status = server.exitStatus;
   if (status) {
-    throw new UnavailableError(
-      `${server.name} exited (${status.signal ?? `code ${status.code}`}) before ${options.what} answered`,
-      { what: server.name, where: displayPath(server.logFile), hint: `read ${displayPath(server.logFile)}` },
-    );
+    throw new UnavailableError(`${server.name} exited (${status.signal ?? `code ${status.code}`}) before ${options.what} answered`, {
+      what: server.name,
+      where: displayPath(server.logFile),
+      hint: `read ${displayPath(server.logFile)}`,
+    });
   }
   throw new TimeoutError(`${options.what} was not ready within ${deadlineMs} ms (${lastProblem})`, {
     what: server.name,

@@ -57,10 +57,13 @@ export async function startRequestLogProxy(upstream: string): Promise<RequestLog
   const requests: ObservedRequest[] = [];
   const server: Server = createServer((incoming, outgoing) => {
     requests.push({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: flatHeaders(incoming.headers) });
-    const onward = forward({ host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
+    const onward = forward(
+      { host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
     onward.on('error', () => {
       if (!outgoing.headersSent) outgoing.statusCode = 502;
       outgoing.end();

@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GenericContainer, StartedNetwork, StartedTestContainer } from 'testcontainers';
-import type { Provisioning, ServerInfo } from './contract';
+import type { Provisioning, ServerInfo, ServerKind } from './contract';
 import { requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
 
 const defaultLogDir = join(tmpdir(), 'secrets-conformance', 'servers');
@@ -213,4 +213,18 @@ export class StartedServer<Endpoint extends ServerInfo> implements AsyncDisposab
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
+}
+
+/** The kind of server `create` makes, started for a run as `context` says, under the kind's name. */
+export function serverKind<Endpoint extends ServerInfo>(
+  name: string,
+  create: () => ServerModule<Endpoint, StartedServer<Endpoint>>,
+): ServerKind<Endpoint> {
+  return {
+    name,
+    start({ provisioning, logDir, network }) {
+      const server = create().withProvisioning(provisioning).withLogDir(logDir, name);
+      return (network ? server.withNetwork(network, name) : server).start();
+    },
+  };
 }

@@ -6,11 +6,8 @@
  */
 import type { StartedNetwork } from 'testcontainers';
 import { isSecretsError } from '../backends/errors';
-import type { Provisioning, ServerEndpoints, ServerInfo, ServerName } from './contract';
+import type { Provisioning, RunningServer, ServerEndpoints, ServerInfo, ServerKind } from './contract';
 import { dockerAvailability } from './docker';
-import { MotoServer } from './moto';
-import { ToxiproxyServer } from './toxiproxy';
-import { VaultServer } from './vault';
 
 export type ProvisioningChoice = Provisioning | 'auto';
 
@@ -22,31 +19,31 @@ export interface ServerStartOptions {
 
 export interface StartedServers {
   readonly endpoints: ServerEndpoints;
-  /** Servers that could not start: `not run: <why>; <command that fixes it>`. */
-  readonly unavailable: Partial<Record<ServerName, string>>;
-  /** How long each started server took to start and answer, in ms. */
-  readonly startTimesMs: Partial<Record<ServerName, number>>;
+  /** Servers that could not start, by kind name: `not run: <why>; <command that fixes it>`. */
+  readonly unavailable: Readonly<Record<string, string>>;
+  /** How long each started server took to start and answer, in ms, by kind name. */
+  readonly startTimesMs: Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 
-interface RunningServer {
-  readonly endpoint: ServerInfo;
-  stop(): Promise<void>;
+/** The kinds in `needed`, each once (by name), in first-seen order. */
+export function distinctKinds(needed: readonly ServerKind[]): ServerKind[] {
+  const byName = new Map<string, ServerKind>();
+  for (const kind of needed) if (!byName.has(kind.name)) byName.set(kind.name, kind);
+  return [...byName.values()];
 }
 
-type MutableEndpoints = { -readonly [Name in keyof ServerEndpoints]: ServerEndpoints[Name] };
-
-export async function startServers(needed: readonly ServerName[], options: ServerStartOptions): Promise<StartedServers> {
-  const names = [...new Set(needed)];
-  const endpoints: MutableEndpoints = {};
-  const unavailable: Partial<Record<ServerName, string>> = {};
-  const startTimesMs: Partial<Record<ServerName, number>> = {};
+export async function startServers(needed: readonly ServerKind[], options: ServerStartOptions): Promise<StartedServers> {
+  const kinds = distinctKinds(needed);
+  const endpoints: Record<string, ServerInfo> = {};
+  const unavailable: Record<string, string> = {};
+  const startTimesMs: Record<string, number> = {};
   const nothingStarted: StartedServers = { endpoints, unavailable, startTimesMs, stop: async () => {} };
-  if (names.length === 0) return nothingStarted;
+  if (kinds.length === 0) return nothingStarted;
 
   const choice = await resolveProvisioning(options.provisioning);
   if ('notRun' in choice) {
-    for (const name of names) unavailable[name] = choice.notRun;
+    for (const kind of kinds) unavailable[kind.name] = choice.notRun;
     return nothingStarted;
   }
 
@@ -56,18 +53,17 @@ export async function startServers(needed: readonly ServerName[], options: Serve
       const { Network } = await import('testcontainers');
       network = await new Network().start();
     } catch (error) {
-      for (const name of names) unavailable[name] = notRun(error, 'check that Docker can create networks');
+      for (const kind of kinds) unavailable[kind.name] = notRun(error, 'check that Docker can create networks');
       return nothingStarted;
     }
   }
 
   const running: RunningServer[] = [];
   // Independent servers: start them side by side.
-  const results = await Promise.allSettled(
-    names.map((name) => startServer(name, choice.provisioning, options.logDir, network)),
-  );
+  const context = { provisioning: choice.provisioning, logDir: options.logDir, ...(network ? { network } : {}) };
+  const results = await Promise.allSettled(kinds.map((kind) => kind.start(context)));
   results.forEach((result, index) => {
-    const name = names[index] as ServerName;
+    const name = (kinds[index] as ServerKind).name;
     if (result.status === 'rejected') {
       const hint =
         choice.provisioning === 'docker'
@@ -77,7 +73,7 @@ export async function startServers(needed: readonly ServerName[], options: Serve
       return;
     }
     running.push(result.value);
-    (endpoints as Record<ServerName, ServerInfo>)[name] = result.value.endpoint;
+    endpoints[name] = result.value.endpoint;
     if (result.value.endpoint.startMs !== undefined) startTimesMs[name] = result.value.endpoint.startMs;
   });
 
@@ -92,38 +88,12 @@ export async function startServers(needed: readonly ServerName[], options: Serve
   };
 }
 
-async function resolveProvisioning(
-  choice: ProvisioningChoice,
-): Promise<{ provisioning: Provisioning } | { notRun: string }> {
+async function resolveProvisioning(choice: ProvisioningChoice): Promise<{ provisioning: Provisioning } | { notRun: string }> {
   if (choice === 'native') return { provisioning: 'native' };
   const docker = await dockerAvailability();
   if (docker.available) return { provisioning: 'docker' };
   if (choice === 'auto') return { provisioning: 'native' };
   return { notRun: `not run: ${docker.reason}; start a Docker engine, or use native provisioning (npm run servers:install)` };
-}
-
-function startServer(
-  name: ServerName,
-  provisioning: Provisioning,
-  logDir: string,
-  network: StartedNetwork | undefined,
-): Promise<RunningServer> {
-  switch (name) {
-    case 'vault': {
-      const vault = new VaultServer().withProvisioning(provisioning).withLogDir(logDir, name);
-      return (network ? vault.withNetwork(network, name) : vault).start();
-    }
-    case 'moto':
-    case 'moto-iam': {
-      const moto = new MotoServer().withProvisioning(provisioning).withLogDir(logDir, name);
-      if (name === 'moto-iam') moto.withIamEnforced();
-      return (network ? moto.withNetwork(network, name) : moto).start();
-    }
-    case 'toxiproxy': {
-      const toxiproxy = new ToxiproxyServer().withProvisioning(provisioning).withLogDir(logDir, name);
-      return (network ? toxiproxy.withNetwork(network) : toxiproxy).start();
-    }
-  }
 }
 
 function notRun(error: unknown, fallbackHint: string): string {

@@ -8,9 +8,28 @@
  */
 import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
 import { ConfigurationError, UnavailableError } from '../backends/errors';
-import type { ServerInfo, ToxiproxyEndpoint } from './contract';
+import type { ServerInfo } from './contract';
 import { repoPath } from './native-process';
-import { ServerModule, StartedServer } from './server-module';
+import { serverKind, ServerModule, StartedServer } from './server-module';
+
+export interface ToxiproxyEndpoint extends ServerInfo {
+  /** The control API, `http://127.0.0.1:8474`-like. */
+  readonly apiAddress: string;
+  /** The host proxies bind to, as Toxiproxy sees it: `127.0.0.1` natively, `0.0.0.0` in a container. */
+  readonly listenHost: string;
+  /**
+   * Ports a proxy may listen on, each with the address a client on this machine dials. Empty means
+   * any port: Toxiproxy runs on this machine and picks one itself (listen port 0).
+   */
+  readonly listenPorts: readonly ProxyListenPort[];
+}
+
+export interface ProxyListenPort {
+  /** The port Toxiproxy binds (inside its container in Docker mode). */
+  readonly port: number;
+  /** `host:port` a client on this machine connects to for that port. */
+  readonly clientAddress: string;
+}
 
 export const defaultToxiproxyImage = 'ghcr.io/shopify/toxiproxy:2.12.0';
 export const nativeToxiproxyExecutable = repoPath('.cache/bin/toxiproxy-server');
@@ -60,6 +79,9 @@ export class ToxiproxyServer extends ServerModule<ToxiproxyEndpoint, StartedToxi
   }
 }
 
+/** The fault-injecting TCP proxy every networked target's failover cases put in front of its server. */
+export const toxiproxyServer = serverKind('toxiproxy', () => new ToxiproxyServer());
+
 export class StartedToxiproxyServer extends StartedServer<ToxiproxyEndpoint> {
   getApiAddress(): string {
     return this.endpoint.apiAddress;
@@ -94,11 +116,9 @@ export async function createProxy(toxiproxy: ToxiproxyEndpoint, request: ProxyRe
   const where = `Toxiproxy ${toxiproxy.apiAddress}`;
   if (toxiproxy.listenPorts.length === 0) {
     // Toxiproxy runs on this machine: let it bind any free port and read back which.
-    const proxy = await client
-      .createProxy({ name: request.name, listen: `${toxiproxy.listenHost}:0`, upstream })
-      .catch((error: unknown) => {
-        throw proxyError(request.name, upstream, where, error);
-      });
+    const proxy = await client.createProxy({ name: request.name, listen: `${toxiproxy.listenHost}:0`, upstream }).catch((error: unknown) => {
+      throw proxyError(request.name, upstream, where, error);
+    });
     return createdProxy(proxy, proxy.listen);
   }
   // Only the container's pre-exposed ports reach this machine. Another worker may take a port

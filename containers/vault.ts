@@ -8,9 +8,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { UnavailableError } from '../backends/errors';
-import type { VaultEndpoint } from './contract';
+import type { ServerInfo } from './contract';
 import { repoPath } from './native-process';
-import { ServerModule, StartedServer } from './server-module';
+import { serverKind, ServerModule, StartedServer } from './server-module';
+
+export interface VaultEndpoint extends ServerInfo {
+  /** `http://127.0.0.1:<port>` */
+  readonly address: string;
+  readonly rootToken: string;
+}
 
 export const defaultVaultImage = 'hashicorp/vault:1.17.6';
 export const nativeVaultExecutable = repoPath('.cache/servers-venv/bin/bao');
@@ -71,6 +77,9 @@ export class VaultServer extends ServerModule<VaultEndpoint, StartedVaultServer>
     );
   }
 }
+
+/** The Vault API server of a run. */
+export const vaultServer = serverKind('vault', () => new VaultServer());
 
 export class StartedVaultServer extends StartedServer<VaultEndpoint> {
   getAddress(): string {

@@ -3,9 +3,8 @@
  * plausibly would. They wrap a real backend and re-derive the broken field from the stored value,
  * so the fixture store stays correct and only the reading is wrong.
  */
-import { Connection, deserializeConnection } from '../backends/connection/connection';
+import { Connection } from '../backends/connection/connection';
 import { ConnectionFormatError, isSecretsError, UnavailableError, type SecretsError } from '../backends/errors';
-import { connectionEnvName, variableEnvName } from '../backends/environment-variables';
 import { ForwardingBackend, type MutantSpec } from './mutant';
 import { percentEncode } from '../suites/values';
 
@@ -42,44 +41,6 @@ export class DamagingBackend extends ForwardingBackend {
     return connection;
   }
 }
-
-/**
- * Reads the environment under names of its own making; the naming mutants differ only in the
- * names they try (first set one wins). A kind without names is read by the real backend.
- */
-class EnvironmentNamesBackend extends ForwardingBackend {
-  constructor(
-    inner: ConstructorParameters<typeof ForwardingBackend>[0],
-    private readonly names: { connection?: (connId: string) => string[]; variable?: (key: string) => string[] },
-  ) {
-    super(inner);
-  }
-
-  private read(candidates: readonly string[]): string | null {
-    for (const name of candidates) if (process.env[name] !== undefined) return process.env[name] ?? null;
-    return null;
-  }
-
-  override async getConnValue(connId: string) {
-    return this.names.connection ? this.read(this.names.connection(connId)) : this.inner.getConnValue(connId);
-  }
-
-  override async getConnection(connId: string) {
-    if (!this.names.connection) return this.inner.getConnection(connId);
-    const value = await this.getConnValue(connId);
-    return value ? deserializeConnection(connId, value, 'sdk') : null;
-  }
-
-  override async getVariable(key: string) {
-    return this.names.variable ? this.read(this.names.variable(key)) : this.inner.getVariable(key);
-  }
-}
-
-const environmentNameCaseKept: MutantSpec = {
-  name: 'env-names-not-upper-cased',
-  breaks: '§4 reads AIRFLOW_CONN_<id> / AIRFLOW_VAR_<id> without upper-casing the id',
-  backend: (real) => new EnvironmentNamesBackend(real, { connection: (id) => [`AIRFLOW_CONN_${id}`], variable: (key) => [`AIRFLOW_VAR_${key}`] }),
-};
 
 const noPercentDecoding: MutantSpec = {
   name: 'no-percent-decoding',
@@ -217,21 +178,6 @@ export const missingIsAnError: MutantSpec = {
     })(real),
 };
 
-const prefixMatching: MutantSpec = {
-  name: 'ids-matched-by-prefix',
-  breaks: '§1.2 answers for an id with the secret of a longer or shorter id that shares its prefix',
-  backend: (real) =>
-    new (class extends ForwardingBackend {
-      override async getVariable(key: string) {
-        const exact = await this.inner.getVariable(key);
-        if (exact !== null) return exact;
-        const wanted = `AIRFLOW_VAR_${key.toUpperCase()}`;
-        const near = Object.keys(process.env).find((name) => name.startsWith(wanted) || (name.startsWith('AIRFLOW_VAR_') && wanted.startsWith(name)));
-        return near ? (process.env[near] ?? null) : null;
-      }
-    })(real),
-};
-
 const blankConnectionMissing: MutantSpec = {
   name: 'blank-connection-not-found',
   breaks: '§1.2 treats a whitespace-only connection as not found instead of failing to deserialize it',
@@ -318,28 +264,6 @@ const emptyConnectionFound: MutantSpec = {
     })(real),
 };
 
-const dashesToUnderscores: MutantSpec = {
-  name: 'env-names-dashes-to-underscores',
-  breaks: '§4 turns "-", "." and "/" in an id into "_" in the environment name',
-  backend: (real) => new EnvironmentNamesBackend(real, { connection: (id) => [`AIRFLOW_CONN_${id.replace(/[-./]/g, '_').toUpperCase()}`] }),
-};
-
-const asciiUpperCase: MutantSpec = {
-  name: 'env-names-ascii-upper-case',
-  breaks: "§4 upper-cases ASCII letters only, where Python's str.upper() maps ß to SS",
-  backend: (real) => new EnvironmentNamesBackend(real, { variable: (key) => [`AIRFLOW_VAR_${key.replace(/[a-z]/g, (c) => c.toUpperCase())}`] }),
-};
-
-const caseInsensitiveNames: MutantSpec = {
-  name: 'env-names-case-insensitive',
-  breaks: '§4 also finds AIRFLOW_CONN_<id> / AIRFLOW_VAR_<id> written in lower case',
-  backend: (real) =>
-    new EnvironmentNamesBackend(real, {
-      connection: (id) => [connectionEnvName(id), `AIRFLOW_CONN_${id}`],
-      variable: (key) => [variableEnvName(key), `AIRFLOW_VAR_${key}`],
-    }),
-};
-
 /** Damages every string a lookup returns, the way a store client with the wrong codec would. */
 function mangledValues(name: string, breaks: string, mangle: (text: string) => string): MutantSpec {
   return {
@@ -373,18 +297,13 @@ const valueMangling: readonly MutantSpec[] = [
   mangledValues('values-truncated-at-4-kb', 'Standards: cuts values at 4 KB, the size of a standard SSM parameter', (t) => t.slice(0, 4096)),
 ];
 
-/** Mutants made from the `env` target. */
-export const environmentBackendMutants: readonly MutantSpec[] = [
-  environmentNameCaseKept,
-  dashesToUnderscores,
-  asciiUpperCase,
-  caseInsensitiveNames,
+/** Reading-rule mutants, each built on the `env` target (the store with the fewest rules of its own). */
+export const readingMutants: readonly MutantSpec[] = [
   sdkQueryValuesTyped,
   hostProtocolDropped,
   slashHostsLowerCased,
   connValueReserialised,
   missingIsAnError,
-  prefixMatching,
   blankConnectionMissing,
   lenientParsing,
   errorsEchoValues,

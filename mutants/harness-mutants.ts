@@ -2,14 +2,11 @@
  * Mutants of the search path and the cache, and of the local file loader: the rules of spec §2.3,
  * §3.4 and §5.3 broken the way a custom chain or cache plausibly breaks them.
  */
-import { readFile } from 'node:fs/promises';
 import type { Connection } from '../backends/connection/connection';
 import type { SecretsBackend } from '../backends/contract';
-import { NotUniqueError } from '../backends/errors';
-import { parseEnvText, type LocalFilesystemBackend } from '../backends/local-filesystem';
 import { SecretCache, type CacheEntry } from '../backends/secret-cache';
 import { SearchPath, type LookupOutcome } from '../backends/search-path';
-import { ForwardingBackend, type MutantSpec } from './mutant';
+import type { MutantSpec } from './mutant';
 
 class InclusiveTtlCache extends SecretCache {
   protected override isExpired(entry: CacheEntry, now: number): boolean {
@@ -187,27 +184,5 @@ export const configMutants: readonly MutantSpec[] = [
     name: 'config-asked-of-every-backend',
     breaks: '§3.3 asks every backend for config instead of only the custom one',
     components: { searchPath: (backends, options) => new ConfigFromEveryBackendSearchPath(backends, options) },
-  },
-];
-
-/** Mutants made from the `local-env` target. */
-export const localEnvFileMutants: readonly MutantSpec[] = [
-  {
-    name: 'env-file-duplicates-accepted',
-    breaks: '§5.3 accepts a key defined twice in a .env file (last one wins) instead of raising NotUnique',
-    backend: (real: SecretsBackend) =>
-      new (class extends ForwardingBackend {
-        override async getVariable(key: string) {
-          try {
-            return await this.inner.getVariable(key);
-          } catch (error) {
-            if (!(error instanceof NotUniqueError)) throw error;
-            // Reach past `protected`: the mutant re-reads the very file the real backend refused.
-            const path = (this.inner as unknown as { filePath(kind: 'variables'): string | null }).filePath('variables');
-            const values = path ? parseEnvText(await readFile(path, 'utf8')).secrets.get(key) : undefined;
-            return Array.isArray(values) ? (values.at(-1) as string) : null;
-          }
-        }
-      })(real as LocalFilesystemBackend),
   },
 ];

@@ -1,46 +1,24 @@
 /**
- * Every mutant, as a target named `mutant:<name>`. They are selectable like any target
- * (`--backend=mutant:ttl-inclusive`) and are never part of a default run.
+ * The mutants that belong to no family: broken reading rules (built on `env`, the store with the
+ * fewest rules of its own), a broken search path or cache (the harness's reference chain), and
+ * the resilience mutants of the chain. Each names the reference target it is built on; families'
+ * own mutants live in their folders. The registry builds both (targets/registry.ts).
  */
-import { environmentBackendMutants, missingIsAnError } from './backend-mutants';
-import { fileMutants, type FileFormat } from './file-mutants';
-import { configMutants, harnessMutants, localEnvFileMutants } from './harness-mutants';
-import { awsMutants } from './aws-mutants';
-import { vaultMutants } from './vault-mutants';
-import { resilienceMutants } from './resilience-mutants';
+import { missingIsAnError, readingMutants } from './backend-mutants';
+import { configMutants, harnessMutants } from './harness-mutants';
+import type { BasedMutantSpec } from './mutant';
 import { portMutants } from './port-mutants';
-import { mutantOf, type MutantTarget } from './mutant';
-import { envTarget } from '../targets/env.target';
-import { localTargets } from '../targets/local.target';
-import { awsTargets } from '../targets/aws.target';
-import { vaultTargets } from '../targets/vault.target';
-import type { TargetDefinition } from '../targets/target';
+import { resilienceMutants } from './resilience-mutants';
 
-function byName(candidates: readonly TargetDefinition[], name: string): TargetDefinition {
-  const found = candidates.find((target) => target.name === name);
-  if (!found) throw new Error(`mutants are built on target "${name}", which is not defined`);
-  return found;
-}
+const on =
+  (base: string) =>
+  (spec: Omit<BasedMutantSpec, 'base'>): BasedMutantSpec => ({ ...spec, base });
 
-const localEnv = byName(localTargets, 'local-env');
-const localJson = byName(localTargets, 'local-json');
-
-/** File mutants are named after their format: `mutant:local-json-parse-errors-without-line-numbers`. */
-function perFormat(format: FileFormat): MutantTarget[] {
-  const base = byName(localTargets, `local-${format}`);
-  return fileMutants[format].map((spec) => mutantOf(base, { ...spec, name: `local-${format}-${spec.name}` }));
-}
-
-export const mutantTargets: readonly MutantTarget[] = [
-  ...environmentBackendMutants.map((spec) => mutantOf(envTarget, spec)),
-  ...portMutants.map((spec) => mutantOf(envTarget, spec)),
-  ...harnessMutants.map((spec) => mutantOf(envTarget, spec)),
-  ...[...configMutants, { ...missingIsAnError, name: `local-json-${missingIsAnError.name}` }].map((spec) => mutantOf(localJson, spec)),
-  ...localEnvFileMutants.map((spec) => mutantOf(localEnv, spec)),
-  ...perFormat('env'),
-  ...perFormat('json'),
-  ...perFormat('yaml'),
-  ...vaultMutants.map((spec) => mutantOf(byName(vaultTargets, spec.base), spec)),
-  ...awsMutants.map((spec) => mutantOf(byName(awsTargets, spec.base), spec)),
-  ...resilienceMutants.map((spec) => mutantOf(byName([envTarget, ...vaultTargets, ...awsTargets], spec.base), spec)),
+export const crossFamilyMutants: readonly BasedMutantSpec[] = [
+  ...readingMutants.map(on('env')),
+  ...portMutants.map(on('env')),
+  ...harnessMutants.map(on('env')),
+  ...configMutants.map(on('local-json')),
+  { ...missingIsAnError, name: `local-json-${missingIsAnError.name}`, base: 'local-json' },
+  ...resilienceMutants,
 ];

@@ -4,7 +4,7 @@
  * proves each is caught by at least one named case; a case no mutant needs is unproven.
  */
 import type { SecretsBackend } from '../backends/contract';
-import type { TargetComponents, TargetDefinition, TargetSession } from '../targets/target';
+import type { AuthScenario, AuthScenarios, TargetComponents, TargetDefinition, TargetSession } from '../targets/target';
 
 export interface MutantSpec {
   /** Short kebab-case name; the target is selected as `mutant:<name>`. */
@@ -17,6 +17,12 @@ export interface MutantSpec {
   readonly components?: TargetComponents;
   /** A broken session: the fixture side of a target (cleanup, isolation). */
   readonly session?: (real: TargetSession) => TargetSession;
+}
+
+/** A mutant built on a named reference target (a family's own, or any for a harness mutant). */
+export interface BasedMutantSpec extends MutantSpec {
+  /** The target the mutant is built on: `vault-kv2`, `aws-ssm`, `env`. */
+  readonly base: string;
 }
 
 export interface MutantTarget extends TargetDefinition {
@@ -80,4 +86,34 @@ export class ForwardingBackend implements SecretsBackend {
   get requestsSent() {
     return this.inner.requestsSent;
   }
+}
+
+/** Each spec as a mutant of the target it names in `targets`. */
+export function mutantsOn(targets: readonly TargetDefinition[], specs: readonly BasedMutantSpec[]): MutantTarget[] {
+  return specs.map((spec) => {
+    const base = targets.find((target) => target.name === spec.base);
+    if (!base) throw new Error(`mutant ${spec.name} is built on target "${spec.base}", which is not among ${targets.map((t) => t.name).join(', ')}`);
+    return mutantOf(base, spec);
+  });
+}
+
+/**
+ * The session with the backend of every auth scenario passed through `wrap` as well: an error
+ * mutant must break the backends that meet those errors.
+ */
+export function wrappingAuthScenarios(wrap: (backend: SecretsBackend) => SecretsBackend) {
+  return (real: TargetSession): TargetSession => {
+    const auth = real.auth;
+    if (!auth) return real;
+    const wrapped = async (scenario: Promise<AuthScenario>): Promise<AuthScenario> => {
+      const made = await scenario;
+      return { ...made, backend: wrap(made.backend) };
+    };
+    const scenarios: AuthScenarios = {
+      ...(auth.wrongCredentials ? { wrongCredentials: () => wrapped(auth.wrongCredentials!()) } : {}),
+      ...(auth.expiredCredentials ? { expiredCredentials: () => wrapped(auth.expiredCredentials!()) } : {}),
+      ...(auth.deniedRead ? { deniedRead: (ids: { connId: string; key: string }) => wrapped(auth.deniedRead!(ids)) } : {}),
+    };
+    return { fixtures: real.fixtures, backend: (kwargs) => real.backend(kwargs), close: () => real.close(), auth: scenarios };
+  };
 }

@@ -12,11 +12,11 @@ import {
   type RunReport,
   type ServerReport,
   type SuiteInfo,
-  type TargetDescription,
   type TargetProvisioning,
   type TargetReport,
   type UnitTestTotals,
 } from './model';
+import type { TargetDescription } from '../targets/target';
 import { buildTargetFigures } from './figures';
 import { judgeRun } from './verdict';
 
@@ -80,7 +80,11 @@ const MAX_ERROR_LENGTH = 400;
  * stack, the diff or `actual`/`expected`: those may hold values.
  */
 export function oneLineError(error: RecordedError): string {
-  const firstLine = (error.message ?? '').split(/\r?\n/).find((line) => line.trim() !== '')?.trim() ?? '(no message)';
+  const firstLine =
+    (error.message ?? '')
+      .split(/\r?\n/)
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? '(no message)';
   const where = typeof error.where === 'string' && error.where !== '' ? ` (${error.where})` : '';
   const hint = typeof error.hint === 'string' && error.hint !== '' ? `; hint: ${error.hint}` : '';
   const line = `${error.name || 'Error'}: ${firstLine}${where}${hint}`;
@@ -118,6 +122,7 @@ function toCaseReport(test: RecordedTest & { meta: ConformanceMeta }): CaseRepor
     report.finding = finding.reason;
     report.error = finding.observed;
   }
+  if (test.meta.searchPath) report.searchPath = test.meta.searchPath;
   return report;
 }
 
@@ -219,6 +224,9 @@ export function buildRunReport(input: ReportInput): RunReport {
     canary: { seededValues: conformance.reduce((sum, t) => sum + (t.meta.canarySeeds ?? 0), 0) },
     errors,
     verdict,
-    figures: buildTargetFigures(cases, targets.map((t) => t.name)),
+    figures: buildTargetFigures(
+      cases,
+      targets.map((t) => t.name),
+    ),
   };
 }

@@ -16,6 +16,7 @@ import {
   formatMetricValue,
   kwargText,
   levelCounts,
+  searchPathsBySuite,
   levelSummary,
   serversText,
   versionText,
@@ -23,7 +24,7 @@ import {
   type LevelResult,
   type TargetCertificate,
 } from './certificate';
-import { formatDuration } from './matrix';
+import { formatDuration } from './text';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -76,7 +77,12 @@ function breakAtDots(text: string): string {
 
 function verdictCell(t: TargetCertificate, level: LevelResult): string {
   // A target that did not run has one reason for every level; the summary column gives it once.
-  const counts = t.target.status === 'not-run' ? 'the target did not run' : level.passed + level.failed > 0 ? levelCounts(level) : withoutNotRun(level.reason ?? '');
+  const counts =
+    t.target.status === 'not-run'
+      ? 'the target did not run'
+      : level.passed + level.failed > 0
+        ? levelCounts(level)
+        : withoutNotRun(level.reason ?? '');
   return (
     `<td class="verdict ${level.verdict}" data-level="${level.level}" data-verdict="${level.verdict}">` +
     `<span class="label">${VERDICT_SYMBOLS[level.verdict]} ${VERDICT_LABELS[level.verdict]}</span><small>${escapeHtml(counts)}</small></td>`
@@ -103,7 +109,10 @@ function findings(certificate: Certificate): string {
         `<p><strong>${escapeHtml(t.target.name)}</strong>: ${escapeHtml(findingSubject(t))} fails ${t.findings.length} case${t.findings.length === 1 ? '' : 's'}:</p>` +
         `<table class="findings"><thead><tr><th>suite › case</th><th>rule</th><th>reason</th></tr></thead><tbody>` +
         t.findings
-          .map((c) => `<tr><td>${escapeHtml(`${c.suite} › ${c.case}`)}</td><td>${escapeHtml(c.rule)}</td><td><code>${escapeHtml(c.error ?? 'failed')}</code></td></tr>`)
+          .map(
+            (c) =>
+              `<tr><td>${escapeHtml(`${c.suite} › ${c.case}`)}</td><td>${escapeHtml(c.rule)}</td><td><code>${escapeHtml(c.error ?? 'failed')}</code></td></tr>`,
+          )
           .join('') +
         '</tbody></table>',
     )
@@ -157,9 +166,14 @@ function levelBlock(t: TargetCertificate, level: LevelResult): string {
     )
     .join('');
   const reason = level.verdict === 'not-run' && level.reason ? `<p>${escapeHtml(withoutNotRun(level.reason))}</p>` : '';
+  const searchPaths = searchPathsBySuite(level.cases)
+    .map(
+      ({ suite, implementations }) => `<p class="note">search path and cache of ${escapeHtml(suite)}: ${escapeHtml(implementations.join('; '))}</p>`,
+    )
+    .join('');
   // Failures open by default: they are what a reader came for.
   return (
-    `<details${level.failed > 0 ? ' open' : ''}><summary>${title} <span class="note">${escapeHtml(levelCounts(level))}</span></summary>${reason}` +
+    `<details${level.failed > 0 ? ' open' : ''}><summary>${title} <span class="note">${escapeHtml(levelCounts(level))}</span></summary>${reason}${searchPaths}` +
     `<table class="cases"><thead><tr><th>suite</th><th>case</th><th>result</th><th>rule, reason or error</th></tr></thead><tbody>${rows}</tbody></table></details>`
   );
 }

@@ -10,8 +10,11 @@
 import type { MutantTarget } from '../mutants/mutant';
 import type { CertificationLevel, MetricUnit } from '../suites/suite';
 import { ownPackageVersion, type TargetDefinition, type TargetEnvironment } from '../targets/target';
-import { formatDuration } from './matrix';
-import type { BackendOrigin, CaseReport, RunReport, ServerReport, TargetDescription, TargetReport } from './model';
+import { firstErrorLine } from '../backends/errors';
+import { percentile } from './statistics';
+import { formatDuration } from './text';
+import type { BackendOrigin, TargetDescription } from '../targets/target';
+import type { CaseReport, RunReport, ServerReport, TargetReport } from './model';
 
 export const CERTIFICATE_FILES = { markdown: 'certificate.md', html: 'certificate.html' } as const;
 
@@ -19,7 +22,22 @@ export const CERTIFICATE_FILES = { markdown: 'certificate.md', html: 'certificat
 // Describing a target, redacted
 
 /** Substrings of a kwarg name that make its value secret-looking, wherever they stand in the name. */
-const SECRET_NAME_PARTS = ['pass', 'pwd', 'token', 'secret', 'credential', 'private', 'key', 'session', 'cookie', 'cert', 'jwt', 'signature', 'role_id', 'sas'];
+const SECRET_NAME_PARTS = [
+  'pass',
+  'pwd',
+  'token',
+  'secret',
+  'credential',
+  'private',
+  'key',
+  'session',
+  'cookie',
+  'cert',
+  'jwt',
+  'signature',
+  'role_id',
+  'sas',
+];
 /** A URL whose user-info holds a password: `postgres://user:pw@host`. */
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s]*:[^/?#@\s]*@/i;
 const MAX_KWARG_DEPTH = 8;
@@ -89,11 +107,6 @@ function isMutant(target: TargetDefinition): target is MutantTarget {
   return typeof (target as Partial<MutantTarget>).mutantOf === 'string';
 }
 
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.split(/\r?\n/)[0] ?? text;
-}
-
 /** The target's own description (or what can be said without one), redacted for the reports. */
 export function describeTarget(target: TargetDefinition, environment: TargetEnvironment, canary: string): TargetDescription {
   const undeclared: TargetDescription = {
@@ -106,11 +119,15 @@ export function describeTarget(target: TargetDefinition, environment: TargetEnvi
   try {
     description = target.describe?.(environment) ?? undeclared;
   } catch (error) {
-    description = { ...undeclared, notes: [`describe() failed: ${firstLine(error)}`] };
+    description = { ...undeclared, notes: [`describe() failed: ${firstErrorLine(error)}`] };
   }
   // Mutants copy their base target, describe() included; the certificate must not call them the real thing.
   if (isMutant(target)) {
-    description = { ...description, origin: 'mutant', notes: [`a deliberately broken copy of ${target.mutantOf}: ${target.breaks}`, ...(description.notes ?? [])] };
+    description = {
+      ...description,
+      origin: 'mutant',
+      notes: [`a deliberately broken copy of ${target.mutantOf}: ${target.breaks}`, ...(description.notes ?? [])],
+    };
   }
   return redactDescription(description, canary);
 }
@@ -183,13 +200,6 @@ export interface Certificate {
   readonly runFlags: readonly string[];
 }
 
-/** The p-th percentile by nearest rank over sorted values: always one of the measured values. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) throw new RangeError('percentile of no values');
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1] as number;
-}
-
 function levelResult(target: TargetReport, report: RunReport, level: (typeof CERTIFICATION_LEVELS)[number]): LevelResult {
   const inRun = report.suites.filter((suite) => suite.level === level.id).map((suite) => suite.id);
   // A target that did not run has one placeholder per suite, not cases.
@@ -214,7 +224,9 @@ function levelResult(target: TargetReport, report: RunReport, level: (typeof CER
 }
 
 function descriptionOf(target: TargetReport): TargetDescription {
-  return target.description ?? { backendClass: target.backendKind, origin: 'unknown', versions: {}, notes: ['this report predates target descriptions'] };
+  return (
+    target.description ?? { backendClass: target.backendKind, origin: 'unknown', versions: {}, notes: ['this report predates target descriptions'] }
+  );
 }
 
 function metricGroups(report: RunReport): MetricGroup[] {
@@ -263,9 +275,12 @@ export function buildCertificate(report: RunReport): Certificate {
     return {
       target,
       description,
-      servers: target.servers.map((name) => report.servers.find((s) => s.name === name) ?? { name, status: 'unavailable', reason: 'not in servers.json' }),
+      servers: target.servers.map(
+        (name) => report.servers.find((s) => s.name === name) ?? { name, status: 'unavailable', reason: 'not in servers.json' },
+      ),
       levels: CERTIFICATION_LEVELS.map((level) => levelResult(target, report, level)),
-      findings: target.status === 'ran' ? report.cases.filter((c) => c.target === target.name && (c.status === 'fail' || c.status === 'finding')) : [],
+      findings:
+        target.status === 'ran' ? report.cases.filter((c) => c.target === target.name && (c.status === 'fail' || c.status === 'finding')) : [],
       flags,
     };
   });
@@ -311,7 +326,7 @@ export function versionText(description: TargetDescription): string {
 }
 
 export function kwargText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }
 
 export function serverText(server: ServerReport): string {
@@ -333,11 +348,24 @@ export function levelCounts(level: LevelResult): string {
 
 /** `3 of 5 levels certified`, the at-a-glance summary of a row. */
 export function levelSummary(certificate: TargetCertificate): string {
-  if (certificate.target.status === 'not-run') return `did not run: ${(certificate.target.notRunReason ?? 'no reason given').replace(/^not run:\s*/, '')}`;
+  if (certificate.target.status === 'not-run')
+    return `did not run: ${(certificate.target.notRunReason ?? 'no reason given').replace(/^not run:\s*/, '')}`;
   const certified = certificate.levels.filter((level) => level.verdict === 'certified').length;
   const failed = certificate.levels.filter((level) => level.verdict === 'not-certified').length;
   const failedText = failed > 0 ? `, ${failed} not certified` : '';
   return `${certified} of ${certificate.levels.length} levels certified${failedText}`;
+}
+
+/** Which search path and cache each cell (suite) of a level ran, for the cells whose cases used one. */
+export function searchPathsBySuite(cases: readonly CaseReport[]): Array<{ suite: string; implementations: string[] }> {
+  const bySuite = new Map<string, Set<string>>();
+  for (const c of cases) {
+    if (!c.searchPath) continue;
+    const found = bySuite.get(c.suite) ?? new Set<string>();
+    found.add(c.searchPath);
+    bySuite.set(c.suite, found);
+  }
+  return [...bySuite].map(([suite, implementations]) => ({ suite, implementations: [...implementations] }));
 }
 
 export function formatMetricValue(value: number): string {
@@ -355,7 +383,7 @@ export function caseDetail(c: CaseReport): string {
 
 export const VERDICT_LEGEND =
   'certified: every executed case of the level passed; not certified: at least one failed; ' +
-  'not run: no case of the level executed (the reason is in the target\'s section). Cases a target cannot run are ' +
+  "not run: no case of the level executed (the reason is in the target's section). Cases a target cannot run are " +
   'skipped with its declared reason and do not count against it.';
 
 export const SECRET_NOTE =
@@ -401,7 +429,10 @@ function markdownTarget(lines: string[], certificate: TargetCertificate): void {
     lines.push(`#### ${level.title}${suites}: ${verdictText(level)}`, '');
     if (level.verdict === 'not-run') lines.push(cell(level.reason ?? 'not run'), '');
     if (level.cases.length === 0 || target.status === 'not-run') continue;
-    lines.push(levelCounts(level), '', '| suite | case | result | rule, reason or error |', '|---|---|---|---|');
+    lines.push(levelCounts(level), '');
+    for (const { suite, implementations } of searchPathsBySuite(level.cases))
+      lines.push(`- search path and cache of ${cell(suite)}: ${cell(implementations.join('; '))}`);
+    lines.push('| suite | case | result | rule, reason or error |', '|---|---|---|---|');
     for (const c of level.cases) lines.push(`| ${cell(c.suite)} | ${cell(c.case)} | ${CASE_LABELS[c.status]} | ${cell(caseDetail(c))} |`);
     lines.push('');
   }
@@ -425,7 +456,9 @@ export function renderCertificateMarkdown(certificate: Certificate): string {
     lines.push(`| target | backend | ${CERTIFICATION_LEVELS.map((l) => l.title).join(' | ')} | summary |`);
     lines.push(`|---|---|${CERTIFICATION_LEVELS.map(() => '---|').join('')}---|`);
     for (const t of certificate.targets) {
-      const levels = t.levels.map((level) => `${verdictText(level)}${level.passed + level.failed > 0 ? ` (${level.passed}/${level.passed + level.failed})` : ''}`);
+      const levels = t.levels.map(
+        (level) => `${verdictText(level)}${level.passed + level.failed > 0 ? ` (${level.passed}/${level.passed + level.failed})` : ''}`,
+      );
       lines.push(`| ${cell(t.target.name)} | ${cell(t.description.backendClass)} | ${levels.join(' | ')} | ${levelSummary(t)} |`);
     }
     lines.push('', VERDICT_LEGEND, '');
@@ -453,7 +486,12 @@ export function renderCertificateMarkdown(certificate: Certificate): string {
   lines.push('## Measured figures', '');
   if (certificate.metrics.length === 0) lines.push('No case recorded a figure in this run.', '');
   for (const group of certificate.metrics) {
-    lines.push(`### ${cell(group.metric)} (${group.unit})`, '', '| target | cases | samples | min | p50 | p95 | p99 | max |', '|---|---|---|---|---|---|---|---|');
+    lines.push(
+      `### ${cell(group.metric)} (${group.unit})`,
+      '',
+      '| target | cases | samples | min | p50 | p95 | p99 | max |',
+      '|---|---|---|---|---|---|---|---|',
+    );
     for (const row of group.rows) {
       const values = [row.min, row.p50, row.p95, row.p99, row.max].map(formatMetricValue);
       lines.push(`| ${cell(row.target)} | ${row.cases} | ${row.samples} | ${values.join(' | ')} |`);

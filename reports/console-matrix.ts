@@ -1,6 +1,7 @@
 /** The matrix printed at the end of every run, with a `not run:` line for each target that did not run. */
 import { renderFiguresConsole } from './figures';
-import { failingCases, findingCases, formatDuration, matrixRows } from './matrix';
+import { failingCases, findingCases, matrixRows } from './matrix';
+import { formatDuration } from './text';
 import type { RunReport } from './model';
 
 /** A mutant run fails hundreds of cases; the console shows the first ones, summary.md has them all. */

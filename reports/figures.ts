@@ -1,10 +1,10 @@
 /**
- * The resilience figures of each target (issue 4), gathered from the metrics its cases recorded:
+ * The resilience figures of each target, gathered from the metrics its cases recorded:
  * lookup latency percentiles, what each network fault did to a lookup and how long recovery took,
  * requests per kind of lookup, and the time to a rotated value. Pure: the report builder calls it.
  */
 import { meaningOf } from '../suites/measure';
-import { percentile } from './certificate';
+import { percentile } from './statistics';
 import type { CaseReport, FaultFigures, LatencyFigures, TargetFigures } from './model';
 
 /** Nearest-rank percentiles of `values`, or null for none. */
@@ -70,7 +70,10 @@ function figuresOf(target: string, cases: readonly CaseReport[]): TargetFigures 
 export function buildTargetFigures(cases: readonly CaseReport[], targetOrder: readonly string[]): TargetFigures[] {
   const names = [...new Set([...targetOrder, ...cases.map((c) => c.target)])];
   return names.flatMap((target) => {
-    const figures = figuresOf(target, cases.filter((c) => c.target === target));
+    const figures = figuresOf(
+      target,
+      cases.filter((c) => c.target === target),
+    );
     return figures ? [figures] : [];
   });
 }
@@ -95,17 +98,25 @@ export function renderFiguresMarkdown(figures: readonly TargetFigures[] | undefi
   const lines = [
     '## Measured figures',
     '',
-    'Lookup latency is p50 / p95 / p99 over healthy lookups (nearest rank, real time). A rotated value through the cache is timed on the fake clock (TTL + 1 ms for Airflow\'s cache); without the cache in real time after the store\'s write.',
+    "Lookup latency is p50 / p95 / p99 over healthy lookups (nearest rank, real time). A rotated value through the cache is timed on the fake clock (TTL + 1 ms for Airflow's cache); without the cache in real time after the store's write.",
     '',
     '| target | lookup p50 / p95 / p99 (lookups) | new value, cache on | new value, no cache | requests per lookup |',
     '|---|---|---|---|---|',
   ];
   for (const f of figures) {
-    const requests = Object.entries(f.requestsPer).map(([what, count]) => `${what}: ${count}`).join('; ') || '–';
-    lines.push(`| ${cell(f.target)} | ${formatLatency(f.lookupLatencyMs)} | ${formatMs(f.rotation.cachedMs)} | ${formatMs(f.rotation.uncachedMs)} | ${cell(requests)} |`);
+    const requests =
+      Object.entries(f.requestsPer)
+        .map(([what, count]) => `${what}: ${count}`)
+        .join('; ') || '–';
+    lines.push(
+      `| ${cell(f.target)} | ${formatLatency(f.lookupLatencyMs)} | ${formatMs(f.rotation.cachedMs)} | ${formatMs(f.rotation.uncachedMs)} | ${cell(requests)} |`,
+    );
   }
   const faultRows = figures.flatMap((f) =>
-    f.faults.map((fault) => `| ${cell(f.target)} | ${cell(fault.fault)} | ${formatMs(fault.lookupMs)} | ${fault.attempts ?? '–'} | ${formatMs(fault.recoveryMs)} |`),
+    f.faults.map(
+      (fault) =>
+        `| ${cell(f.target)} | ${cell(fault.fault)} | ${formatMs(fault.lookupMs)} | ${fault.attempts ?? '–'} | ${formatMs(fault.recoveryMs)} |`,
+    ),
   );
   if (faultRows.length > 0) {
     lines.push('', '| target | fault | lookup under it | requests sent | recovery after it |', '|---|---|---|---|---|', ...faultRows);
@@ -121,7 +132,10 @@ export function renderFiguresConsole(figures: readonly TargetFigures[] | undefin
   const lines = ['', 'Figures (lookup p50 / p95 / p99 and samples; slowest recovery after a fault; upstream requests):'];
   for (const f of figures) {
     const recoveries = f.faults.filter((fault) => fault.recoveryMs !== null);
-    const slowest = recoveries.reduce<FaultFigures | null>((worstSoFar, fault) => (worstSoFar === null || (fault.recoveryMs ?? 0) > (worstSoFar.recoveryMs ?? 0) ? fault : worstSoFar), null);
+    const slowest = recoveries.reduce<FaultFigures | null>(
+      (worstSoFar, fault) => (worstSoFar === null || (fault.recoveryMs ?? 0) > (worstSoFar.recoveryMs ?? 0) ? fault : worstSoFar),
+      null,
+    );
     const parts = [
       formatLatency(f.lookupLatencyMs),
       slowest ? `recovery ${slowest.recoveryMs} ms (${slowest.fault}, slowest of ${recoveries.length})` : 'no faults',

@@ -3,19 +3,7 @@
  * matrix, plus the failing unit tests. Skipped cases carry their reason as the message.
  */
 import type { CaseReport, RunReport } from './model';
-
-// XML 1.0 forbids most C0 controls even when escaped.
-const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
-
-export function escapeXml(text: string): string {
-  return text
-    .replace(INVALID_XML_CHARS, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
+import { escapeXml } from './text';
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(3);
@@ -31,7 +19,12 @@ function testcase(classname: string, c: CaseReport): string {
   if (c.status === 'finding') {
     // Declared and reproduced: not a failure of the run, but never shown as a plain pass either.
     const finding = `      <properties><property name="rule" value="${escapeXml(c.rule)}"/><property name="finding" value="${escapeXml(c.finding ?? '')}"/></properties>`;
-    return [head, finding, `      <system-out>known finding: ${escapeXml(c.finding ?? '')}; observed: ${escapeXml(c.error ?? '')}</system-out>`, '    </testcase>'].join('\n');
+    return [
+      head,
+      finding,
+      `      <system-out>known finding: ${escapeXml(c.finding ?? '')}; observed: ${escapeXml(c.error ?? '')}</system-out>`,
+      '    </testcase>',
+    ].join('\n');
   }
   if (c.status === 'skip') return [head, rule, `      <skipped message="${escapeXml(c.skipReason ?? 'skipped')}"/>`, '    </testcase>'].join('\n');
   return [head, rule, '    </testcase>'].join('\n');
@@ -59,10 +52,16 @@ export function renderJunitXml(report: RunReport): string {
   if (unitFailures.length > 0) {
     tests += unitFailures.length;
     failures += unitFailures.length;
-    blocks.push(`  <testsuite name="unit tests (failures only)" tests="${unitFailures.length}" failures="${unitFailures.length}" errors="0" skipped="0">`);
+    blocks.push(
+      `  <testsuite name="unit tests (failures only)" tests="${unitFailures.length}" failures="${unitFailures.length}" errors="0" skipped="0">`,
+    );
     for (const f of unitFailures) {
       const message = escapeXml(f.error);
-      blocks.push(`    <testcase classname="unit" name="${escapeXml(f.name)}">`, `      <failure message="${message}">${message}</failure>`, '    </testcase>');
+      blocks.push(
+        `    <testcase classname="unit" name="${escapeXml(f.name)}">`,
+        `      <failure message="${message}">${message}</failure>`,
+        '    </testcase>',
+      );
     }
     blocks.push('  </testsuite>');
   }

@@ -4,9 +4,7 @@
  */
 import type { CaseReport, CellTotals, RunReport } from './model';
 
-export type MatrixRow =
-  | { readonly target: string; readonly cells: readonly string[] }
-  | { readonly target: string; readonly notRun: string };
+export type MatrixRow = { readonly target: string; readonly cells: readonly string[] } | { readonly target: string; readonly notRun: string };
 
 export function cellText(totals: CellTotals | undefined): string {
   if (!totals) return '–';
@@ -20,9 +18,7 @@ export function cellText(totals: CellTotals | undefined): string {
 export function matrixRows(report: RunReport): MatrixRow[] {
   return report.targets.map((target) => {
     if (target.status === 'not-run') return { target: target.name, notRun: target.notRunReason ?? 'not run' };
-    const cells = report.suites.map((suite) =>
-      cellText(report.totals.find((t) => t.target === target.name && t.suite === suite.id)),
-    );
+    const cells = report.suites.map((suite) => cellText(report.totals.find((t) => t.target === target.name && t.suite === suite.id)));
     return { target: target.name, cells };
   });
 }
@@ -37,8 +33,4 @@ export function failingCases(report: RunReport): CaseReport[] {
 export function findingCases(report: RunReport): CaseReport[] {
   const ran = new Set(report.targets.filter((t) => t.status === 'ran').map((t) => t.name));
   return report.cases.filter((c) => c.status === 'finding' && ran.has(c.target));
-}
-
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -7,7 +7,8 @@
  * Nothing in the model holds a secret value: errors are one line, skip reasons are the targets'
  * own sentences, and the canary is counted, never stored.
  */
-import type { Provisioning, ServerName } from '../containers/contract';
+import type { Provisioning } from '../containers/contract';
+import type { TargetDescription } from '../targets/target';
 import type { ProvisioningChoice } from '../containers/servers';
 import type { CaseMetric, CertificationLevel } from '../suites/suite';
 
@@ -15,6 +16,7 @@ export const REPORT_SCHEMA_VERSION = 1;
 
 declare module 'vitest' {
   // Conformance tests carry their coordinates in vitest's meta; unit tests carry none.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- vitest's meta is extended by declaration merging
   interface TaskMeta extends Partial<ConformanceMeta> {}
 }
 
@@ -38,6 +40,8 @@ export interface ConformanceMeta {
   canarySeeds?: number;
   /** Set when the case is a declared known finding that did fail as declared. */
   finding?: { reason: string; observed: string };
+  /** Which search path and cache implementation the case ran, when it used one. */
+  searchPath?: string;
 }
 
 export interface CaseReport {
@@ -56,42 +60,12 @@ export interface CaseReport {
   error?: string;
   /** For a finding: why the target fails the case, as the target declares it. */
   finding?: string;
+  /** Which search path and cache implementation ran the case, when it used one. */
+  searchPath?: string;
   metrics: CaseMetric[];
 }
 
 export type TargetProvisioning = Provisioning | 'embedded' | 'mixed';
-
-/** Whose code the certified backend is: the certificate words its findings accordingly. */
-export type BackendOrigin =
-  /** This package's TypeScript implementation of Airflow's rules. */
-  | 'reference'
-  /** Airflow's own class, run by Airflow itself through the bridge. */
-  | 'airflow'
-  /** A backend given on the runner's command line: a module, a command, an airflow.cfg. */
-  | 'custom'
-  /** A reference target broken on purpose, to prove the suites catch the bug. */
-  | 'mutant'
-  /** The target declares no `describe`. */
-  | 'unknown';
-
-/**
- * What a certificate says was certified, as the target declares it (`TargetDefinition.describe`).
- * The global setup redacts it before it enters the model (`describeTarget` in
- * reports/certificate.ts), so every report file may print it as is.
- */
-export interface TargetDescription {
-  /** The class as a deployment names it: `airflow.providers.hashicorp.secrets.vault.VaultBackend`, `VaultBackend`. */
-  backendClass: string;
-  origin: BackendOrigin;
-  /** Package name to version, for every version the result depends on: Airflow, the provider, this package. */
-  versions: Record<string, string>;
-  /** The kwargs the backend was built with; secret-looking values are redacted by name and by the run's canary. */
-  kwargs?: Record<string, unknown>;
-  /** Facts a reader needs about the configuration, one line each. */
-  notes?: string[];
-  /** Problems with the configuration itself (malformed `backend_kwargs`, ...), one line each. */
-  flags?: string[];
-}
 
 export interface TargetReport {
   name: string;
@@ -99,7 +73,8 @@ export interface TargetReport {
   backendKind: string;
   status: 'ran' | 'not-run';
   notRunReason?: string;
-  servers: ServerName[];
+  /** The server kinds the target needs, by name. */
+  servers: string[];
   /** `embedded` for targets that need no server. */
   provisioning: TargetProvisioning | null;
   /** One line for reports (the target's `summary`). */
@@ -195,7 +170,7 @@ export interface RunReport {
   /** Errors outside any test (a file that failed to load, an unhandled rejection), one line each. */
   errors: string[];
   verdict: RunVerdict;
-  /** Measured resilience figures per target that recorded any (issue 4); absent in older reports. */
+  /** Measured resilience figures per target that recorded any; absent in older reports. */
   figures?: TargetFigures[];
 }
 

@@ -41,12 +41,13 @@ function recordTest(test: TestCase, root: string): RecordedTest {
 function errorsOutsideTests(module: TestModule): string[] {
   const errors = module.errors().map((error) => `${module.relativeModuleId}: ${oneLineError(recordedErrors([error])[0] ?? {})}`);
   for (const suite of module.children.allSuites()) {
-    for (const error of suite.errors()) errors.push(`${module.relativeModuleId} > ${suite.fullName}: ${oneLineError(recordedErrors([error])[0] ?? {})}`);
+    for (const error of suite.errors())
+      errors.push(`${module.relativeModuleId} > ${suite.fullName}: ${oneLineError(recordedErrors([error])[0] ?? {})}`);
   }
   return errors;
 }
 
-export class ConformanceReporter implements Reporter {
+export default class ConformanceReporter implements Reporter {
   private vitest: Vitest | undefined;
   private startedAt = new Date();
 
@@ -95,4 +96,3 @@ export class ConformanceReporter implements Reporter {
 }
 
 // vitest loads a reporter named by path through its default export.
-export default ConformanceReporter;

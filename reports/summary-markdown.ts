@@ -1,6 +1,8 @@
 /** `summary.md`: the matrix for a person, then what did not run and what failed, with the rules. */
+import { searchPathsBySuite } from './certificate';
 import { renderFiguresMarkdown } from './figures';
-import { failingCases, findingCases, formatDuration, matrixRows } from './matrix';
+import { failingCases, findingCases, matrixRows } from './matrix';
+import { formatDuration } from './text';
 import type { RunReport } from './model';
 
 function escapeCell(text: string): string {
@@ -50,11 +52,31 @@ export function renderSummaryMarkdown(report: RunReport): string {
 
   const findings = findingCases(report);
   if (findings.length > 0) {
-    lines.push('## Findings', '', 'Cases the backend is declared to fail (its `knownFindings`), and did fail as declared. They do not fail the run.', '');
+    lines.push(
+      '## Findings',
+      '',
+      'Cases the backend is declared to fail (its `knownFindings`), and did fail as declared. They do not fail the run.',
+      '',
+    );
     for (const c of findings) {
       lines.push(`- **${escapeCell(c.target)} › ${escapeCell(c.suite)} › ${escapeCell(c.case)}**`);
-      lines.push(`  - rule: ${escapeCell(c.rule)}`, `  - why: ${escapeCell(c.finding ?? '')}`, `  - observed: \`${escapeCell(c.error ?? '').replace(/`/g, "'")}\``);
+      lines.push(
+        `  - rule: ${escapeCell(c.rule)}`,
+        `  - why: ${escapeCell(c.finding ?? '')}`,
+        `  - observed: \`${escapeCell(c.error ?? '').replace(/`/g, "'")}\``,
+      );
     }
+    lines.push('');
+  }
+
+  const searchPaths = report.targets.flatMap((target) =>
+    searchPathsBySuite(report.cases.filter((c) => c.target === target.name)).map((cell) => ({ target: target.name, ...cell })),
+  );
+  if (searchPaths.length > 0) {
+    lines.push('## Search path and cache', '', 'Which implementation ran the cases that look up through a search path or a cache, per cell.', '');
+    lines.push('| target | suite | search path and cache |', '|---|---|---|');
+    for (const { target, suite, implementations } of searchPaths)
+      lines.push(`| ${escapeCell(target)} | ${escapeCell(suite)} | ${escapeCell(implementations.join('; '))} |`);
     lines.push('');
   }
 

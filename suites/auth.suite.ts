@@ -79,8 +79,10 @@ export const authSuite = defineSuite({
         const outcome = await ctx.searchPath([backend, metastore]).resolveVariable(ids.key);
         expectSecret(outcome.value, fallback, `variable "${ids.key}" through [unauthenticated target, metastore]`);
         const failure = outcome.failures[0]?.error;
-        if (!(failure instanceof UnauthorizedError)) throw new Error(`the recorded failure is ${failure instanceof Error ? failure.name : 'missing'}, expected UnauthorizedError`);
-        if ([...secrets, ...credentials].some((secret) => failure.message.includes(secret))) throw new Error('the recorded failure message contains a secret');
+        if (!(failure instanceof UnauthorizedError))
+          throw new Error(`the recorded failure is ${failure instanceof Error ? failure.name : 'missing'}, expected UnauthorizedError`);
+        if ([...secrets, ...credentials].some((secret) => failure.message.includes(secret)))
+          throw new Error('the recorded failure message contains a secret');
       },
     },
   ],

@@ -9,14 +9,14 @@ import type { ConformanceMeta } from '../reports/model';
 import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
 import { hasCapability } from '../targets/target';
 import { runCase } from './case-context';
-import { expectDeclaredFinding } from './findings';
-import { selectSuites, selectTargets } from './run-selection';
+import { expectDeclaredFinding, findingKey } from './findings';
+import { runRegistry, selectSuites, selectTargets } from './run-selection';
 import type { CaseMetric, ConformanceCase, Suite } from './suite';
 
 const DEFAULT_CASE_TIMEOUT_MS = 30_000;
 
 const run = readRunEnvironment();
-const environment: TargetEnvironment = { runId: run.runId, scratchDir: run.scratchDir, servers: inject('servers') };
+const environment: TargetEnvironment = { runId: run.runId, canary: run.canary, scratchDir: run.scratchDir, servers: inject('servers') };
 const unavailableServers = inject('unavailableServers');
 
 function baseMeta(target: TargetDefinition, suite: Suite, rule: string): ConformanceMeta {
@@ -34,7 +34,7 @@ function baseMeta(target: TargetDefinition, suite: Suite, rule: string): Conform
 /** Why a target cannot run here: one `not run: <why>; <fix>` per missing server, or null. */
 function notRunReason(target: TargetDefinition): string | null {
   const reasons = target.servers.flatMap((server) => {
-    const reason = unavailableServers[server];
+    const reason = unavailableServers[server.name];
     return reason === undefined ? [] : [reason.replace(/^not run:\s*/, '')];
   });
   return reasons.length === 0 ? null : `not run: ${reasons.join(' / ')}`;
@@ -53,8 +53,7 @@ function missingCapabilityNote(target: TargetDefinition, needs: readonly Capabil
  * fixture stores later pass through untouched.
  */
 function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: () => void): TargetDefinition {
-  const carries = (value: unknown) =>
-    (typeof value === 'string' ? value : JSON.stringify(value ?? null)).includes(canary);
+  const carries = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value ?? null)).includes(canary);
   const countingFixtures = (fixtures: FixtureStore): FixtureStore =>
     new Proxy(fixtures, {
       get(store, property) {
@@ -84,17 +83,33 @@ function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: (
   };
 }
 
-async function runConformanceCase(ctx: TestContext, target: TargetDefinition, suite: Suite, kase: ConformanceCase): Promise<void> {
-  const note = missingCapabilityNote(target, kase.needs ?? []);
+/** Why a reference-only case does not run for a target with a search path of its own, or null. */
+function referenceOnlyNote(target: TargetDefinition, conformanceCase: ConformanceCase): string | null {
+  const implementation = target.components?.searchPathImplementation;
+  if (conformanceCase.referenceOnly === undefined || implementation === undefined) return null;
+  return `not run: reference-only (${target.name} runs the search path and cache of ${implementation}): ${conformanceCase.referenceOnly}`;
+}
+
+async function runConformanceCase(ctx: TestContext, target: TargetDefinition, suite: Suite, conformanceCase: ConformanceCase): Promise<void> {
+  const note = missingCapabilityNote(target, conformanceCase.needs ?? []) ?? referenceOnlyNote(target, conformanceCase);
   if (note) ctx.skip(note);
   const metrics: CaseMetric[] = [];
   let seeds = 0;
   const counted = countingCanarySeeds(target, run.canary, () => {
     seeds += 1;
   });
-  const finding = target.knownFindings?.[`${suite.id} › ${kase.name}`];
+  const finding = target.knownFindings?.[findingKey(suite.id, conformanceCase.name)];
   try {
-    const running = runCase(counted, kase, environment, `${target.name}/${suite.id}/${kase.name}`, (metric) => metrics.push(metric));
+    const running = runCase(
+      counted,
+      conformanceCase,
+      environment,
+      `${target.name}/${suite.id}/${conformanceCase.name}`,
+      (metric) => metrics.push(metric),
+      (implementation) => {
+        ctx.task.meta.searchPath = implementation;
+      },
+    );
     if (finding === undefined) {
       await running;
       return;
@@ -106,10 +121,9 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
   }
 }
 
-
-function caseSelected(target: TargetDefinition, suite: Suite, kase: ConformanceCase): boolean {
+function caseSelected(target: TargetDefinition, suite: Suite, conformanceCase: ConformanceCase): boolean {
   if (run.caseFilter === null) return true;
-  return `${target.name} › ${suite.id} › ${kase.name}`.toLowerCase().includes(run.caseFilter.toLowerCase());
+  return `${target.name} › ${suite.id} › ${conformanceCase.name}`.toLowerCase().includes(run.caseFilter.toLowerCase());
 }
 
 interface PlannedCell {
@@ -120,11 +134,12 @@ interface PlannedCell {
 
 // Planned before any `describe`: vitest runs describe bodies later, and an empty file must be
 // known now.
-const suites = selectSuites(run.suites);
-const plan = selectTargets(run.targets).map((target) => {
+const registry = runRegistry();
+const suites = selectSuites(registry, run.suites);
+const plan = selectTargets(registry, run.targets).map((target) => {
   const blocked = notRunReason(target);
   const cells: PlannedCell[] = suites
-    .map((suite) => ({ suite, cases: blocked ? [] : suite.cases(target).filter((kase) => caseSelected(target, suite, kase)) }))
+    .map((suite) => ({ suite, cases: blocked ? [] : suite.cases(target).filter((conformanceCase) => caseSelected(target, suite, conformanceCase)) }))
     .filter((cell) => blocked !== null || cell.cases.length > 0);
   return { target, blocked, cells };
 });
@@ -143,9 +158,9 @@ for (const { target, blocked, cells } of plan) {
           });
           return;
         }
-        for (const kase of cases) {
-          const options = { meta: baseMeta(target, suite, kase.rule), timeout: kase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS };
-          it(kase.name, options, (ctx) => runConformanceCase(ctx, target, suite, kase));
+        for (const conformanceCase of cases) {
+          const options = { meta: baseMeta(target, suite, conformanceCase.rule), timeout: conformanceCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS };
+          it(conformanceCase.name, options, (ctx) => runConformanceCase(ctx, target, suite, conformanceCase));
         }
       });
     }

@@ -2,14 +2,24 @@
  * Backends the lookup-order and caching suites put next to the target in a search path: one that
  * always fails, and a wrapper that counts the calls reaching the backend behind it.
  */
+import type { BridgeBackendSpec, BridgeCallCounts, BridgeDouble, BridgeDoubleSpec } from '../backends/airflow-search-path';
 import type { SecretsBackend } from '../backends/contract';
 import type { Connection } from '../backends/connection/connection';
 import { UnavailableError } from '../backends/errors';
 
 /** Fails every lookup the way an unreachable server does. */
-export class FailingBackend implements SecretsBackend {
+export class FailingBackend implements SecretsBackend, BridgeDouble {
   readonly kind = 'FailingBackend';
   calls = 0;
+
+  /** Under Airflow's own search path its stand-in fails in the bridge, and its calls are added here. */
+  bridgeSpec(): BridgeDoubleSpec {
+    return { kind: 'failing' };
+  }
+
+  addBridgeCalls(calls: BridgeCallCounts): void {
+    this.calls += calls.connections + calls.variables + calls.config;
+  }
 
   private fail(what: string): never {
     this.calls += 1;
@@ -43,12 +53,23 @@ export interface CallCounts {
 }
 
 /** Passes every call to `inner` and counts them, so a case can assert what reached a backend. */
-export class CountingBackend implements SecretsBackend {
+export class CountingBackend implements SecretsBackend, BridgeDouble {
   readonly kind: string;
   readonly counts: CallCounts = { connections: 0, variables: 0, config: 0 };
 
   constructor(private readonly inner: SecretsBackend) {
     this.kind = inner.kind;
+  }
+
+  /** Under Airflow's own search path its stand-in counts in the bridge, around `inner`'s. */
+  bridgeSpec(inner: (backend: SecretsBackend) => BridgeBackendSpec): BridgeDoubleSpec {
+    return { kind: 'counting', inner: inner(this.inner) };
+  }
+
+  addBridgeCalls(calls: BridgeCallCounts): void {
+    this.counts.connections += calls.connections;
+    this.counts.variables += calls.variables;
+    this.counts.config += calls.config;
   }
 
   get total(): number {

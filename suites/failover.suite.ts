@@ -1,5 +1,5 @@
 /**
- * Failover under real network faults (issue 4): a Toxiproxy proxy of its own between the
+ * Failover under real network faults: a Toxiproxy proxy of its own between the
  * backend and its server for every case, one fault switched on while the case watches a lookup.
  *
  * While the fault is on, the lookup through the chain `[proxied backend, env]` must come back
@@ -11,10 +11,11 @@
  * without limit or retries beyond its budget.
  */
 import type { SecretsBackend } from '../backends/contract';
-import { EnvironmentVariablesBackend, variableEnvName } from '../backends/environment-variables';
-import { ConfigurationError, TimeoutError, UnavailableError, type SecretsError } from '../backends/errors';
+import { EnvironmentVariablesBackend, variableEnvName } from '../backends/env/environment-variables';
+import { TimeoutError, UnavailableError, type SecretsError } from '../backends/errors';
 import type { LookupOutcome } from '../backends/search-path';
-import { createProxy, type CreatedProxy } from '../containers/toxiproxy';
+import { requireEndpoint } from '../containers/contract';
+import { createProxy, toxiproxyServer, type CreatedProxy, type ToxiproxyEndpoint } from '../containers/toxiproxy';
 import type { TargetDefinition } from '../targets/target';
 import { expectNoSecretIn, expectSecret, fingerprint } from './expect-secret';
 import { faultLookupMetric, LOOKUP_LATENCY, pollUntil, recoveryMetric, requestsMetric, settleWithin, timed } from './measure';
@@ -120,14 +121,8 @@ const FAULTS: readonly Fault[] = [
   },
 ];
 
-function toxiproxyOf(ctx: CaseContext) {
-  const toxiproxy = ctx.environment.servers.toxiproxy;
-  if (toxiproxy) return toxiproxy;
-  throw new ConfigurationError('the toxiproxy server of this run is not running', {
-    what: `target ${ctx.target.name}`,
-    where: 'TargetEnvironment.servers',
-    hint: 'declare toxiproxy among the target\'s servers so the runner starts it',
-  });
+function toxiproxyOf(ctx: CaseContext): ToxiproxyEndpoint {
+  return requireEndpoint(ctx.environment.servers, toxiproxyServer, `target ${ctx.target.name} (its failover cases)`);
 }
 
 function errorName(error: unknown): string {
@@ -144,7 +139,9 @@ function checkOutcome(fault: Fault, outcome: LookupOutcome<string>, backend: Sec
   }
   const failure = outcome.failures.find((one) => one.backend === backend.kind);
   if (!failure) {
-    throw new Error(`${what}: got ${fingerprint(outcome.value)} from ${outcome.servedBy ?? 'no backend'} with no failure of ${backend.kind} recorded`);
+    throw new Error(
+      `${what}: got ${fingerprint(outcome.value)} from ${outcome.servedBy ?? 'no backend'} with no failure of ${backend.kind} recorded`,
+    );
   }
   if (!fault.errors.some((errorClass) => failure.error instanceof errorClass)) {
     const allowed = [...(fault.valueAllowed ? ['the value'] : []), ...fault.errors.map((errorClass) => errorClass.name)].join(' or ');
@@ -222,14 +219,20 @@ async function underFault(ctx: CaseContext, fault: Fault): Promise<void> {
 
     await removeFault();
     removeFault = null;
-    const recovered = await pollUntil(() => backend.getVariable(key), (value) => value === values.stored, {
-      attempts: 40,
-      deadlineMs: 4 * boundMs,
-      intervalMs: 50,
-    });
+    const recovered = await pollUntil(
+      () => backend.getVariable(key),
+      (value) => value === values.stored,
+      {
+        attempts: 40,
+        deadlineMs: 4 * boundMs,
+        intervalMs: 50,
+      },
+    );
     if (!recovered.ok) {
       const last = recovered.last instanceof Error ? errorName(recovered.last) : fingerprint(recovered.last);
-      throw new Error(`variable "${key}": no correct answer within ${recovered.attempts} tries (${recovered.ms} ms) after ${fault.id} ended; last: ${last}`);
+      throw new Error(
+        `variable "${key}": no correct answer within ${recovered.attempts} tries (${recovered.ms} ms) after ${fault.id} ended; last: ${last}`,
+      );
     }
     ctx.record(recoveryMetric(fault.id), recovered.ms, 'ms');
   } finally {
@@ -249,7 +252,7 @@ function faultCase(fault: Fault): ConformanceCase {
   return {
     name: `${fault.id}: ${outcome} within the bound, the chain falls through, retries within budget, then recovery`,
     rule:
-      `§2.3 a failing backend is skipped and the next one answers; issue 4 (harness): under ${fault.description}, one lookup ends ` +
+      `§2.3 a failing backend is skipped and the next one answers; under ${fault.description}, one lookup ends ` +
       `within the bound of its kwargs (attempts × timeout + backoff: urllib3 total=3, backoff 0.1 s for Vault; botocore config_kwargs for AWS) ` +
       'with no more attempts than they allow',
     needs: ['variables', 'network-faults'],

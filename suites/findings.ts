@@ -3,13 +3,7 @@
  * the provider code that does it). The case still runs; failing as declared is a finding, passing
  * means the declaration is out of date, which fails the case so the list stays true.
  */
-
-/** `Name: first line of the message`, as reports show errors (suite assertions never print values). */
-export function firstErrorLine(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const line = error.message.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
-  return `${error.name}: ${line.trim()}`;
-}
+import { firstErrorLine } from '../backends/errors';
 
 /** Awaits a case declared as a known finding: resolves with what was observed, or throws if it passed. */
 export async function expectDeclaredFinding(running: Promise<void>, reason: string, target: string): Promise<{ reason: string; observed: string }> {
@@ -21,4 +15,9 @@ export async function expectDeclaredFinding(running: Promise<void>, reason: stri
     throw new Error(`known finding no longer reproduces, so the declaration is out of date: ${reason}; remove it from ${target}'s knownFindings`);
   }
   return { reason, observed };
+}
+
+/** The key a target's `knownFindings` uses for a case: `<suite id> › <case name>`. */
+export function findingKey(suiteId: string, caseName: string): string {
+  return `${suiteId} › ${caseName}`;
 }

@@ -31,7 +31,8 @@ export const isolationSuite = defineSuite({
           () => null,
           (error: unknown) => error,
         );
-        if (!(failure instanceof Error) || !failure.message.includes('deliberate failure')) throw new Error('the deliberately failing case did not fail as planned');
+        if (!(failure instanceof Error) || !failure.message.includes('deliberate failure'))
+          throw new Error('the deliberately failing case did not fail as planned');
         // Only this case's own session is open now: cases of one target run one at a time.
         await ctx.fixtures.putVariable(ctx.ids.next('probe'), ctx.secrets.token('v'));
         const left = await residue.call(ctx.target, ctx.environment);

@@ -69,7 +69,9 @@ export async function timed<T>(work: () => Promise<T>): Promise<Timed<T>> {
   return { value, ms: roundedMs(start) };
 }
 
-export type Settled<T> = { readonly settled: true; readonly ms: number; readonly outcome: { value: T } | { error: unknown } } | { readonly settled: false; readonly ms: number };
+export type Settled<T> =
+  | { readonly settled: true; readonly ms: number; readonly outcome: { value: T } | { error: unknown } }
+  | { readonly settled: false; readonly ms: number };
 
 /**
  * Waits for `promise` at most `boundMs`. A promise still pending is left to settle on its own (its
@@ -96,7 +98,9 @@ export interface PollBounds {
   readonly intervalMs: number;
 }
 
-export type PollResult<T> = { readonly ok: true; readonly ms: number; readonly attempts: number; readonly value: T } | { readonly ok: false; readonly ms: number; readonly attempts: number; readonly last: unknown };
+export type PollResult<T> =
+  | { readonly ok: true; readonly ms: number; readonly attempts: number; readonly value: T }
+  | { readonly ok: false; readonly ms: number; readonly attempts: number; readonly last: unknown };
 
 /**
  * Calls `check` until it answers something `done` accepts, bounded in attempts and time. A check

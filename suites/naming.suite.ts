@@ -48,13 +48,10 @@ export const namingSuite = defineSuite({
       async run(ctx) {
         const connId = ctx.ids.next('lower');
         const key = ctx.ids.next('lower');
-        await withEnvironment(
-          { [`AIRFLOW_CONN_${connId}`]: uriFor(ctx), [`AIRFLOW_VAR_${key}`]: ctx.secrets.token('v') },
-          async () => {
-            expectNotFound(await ctx.backend.getConnection(connId), `connection "${connId}" under a lower-case name`);
-            expectNotFound(await ctx.backend.getVariable(key), `variable "${key}" under a lower-case name`);
-          },
-        );
+        await withEnvironment({ [`AIRFLOW_CONN_${connId}`]: uriFor(ctx), [`AIRFLOW_VAR_${key}`]: ctx.secrets.token('v') }, async () => {
+          expectNotFound(await ctx.backend.getConnection(connId), `connection "${connId}" under a lower-case name`);
+          expectNotFound(await ctx.backend.getVariable(key), `variable "${key}" under a lower-case name`);
+        });
       },
     },
     {

@@ -4,7 +4,8 @@
  */
 import type { SecretsBackend } from '../backends/contract';
 import { ConfigurationError } from '../backends/errors';
-import type { ServerInfo } from '../containers/contract';
+import { requireEndpoint, type ServerInfo } from '../containers/contract';
+import { startCountingProxy, type CountingProxy } from '../containers/request-log-proxy';
 import type { TargetDefinition, TargetNetwork } from '../targets/target';
 import type { CaseContext } from './suite';
 
@@ -19,21 +20,38 @@ export function networkOf(target: TargetDefinition): TargetNetwork {
 }
 
 export function serverOf(ctx: CaseContext, network: TargetNetwork): ServerInfo {
-  const server = ctx.environment.servers[network.server];
-  if (server) return server;
-  throw new ConfigurationError(`the ${network.server} server of this run is not running`, {
+  return requireEndpoint(ctx.environment.servers, network.server, `target ${ctx.target.name}`);
+}
+
+/** `host:port` at which a client on this machine reaches the server. */
+export function clientAddressOf(ctx: CaseContext, network: TargetNetwork): string {
+  const url = network.serverUrl(ctx.environment.servers);
+  if (url) return new URL(url).host;
+  throw new ConfigurationError(`the ${network.server.name} server of this run is not running`, {
     what: `target ${ctx.target.name}`,
     where: 'TargetEnvironment.servers',
-    hint: `run the target through the runner, which starts ${network.server}`,
+    hint: `run the target through the runner, which starts ${network.server.name}`,
   });
 }
 
-/** `host:port` at which a client on this machine reaches the server (its `address` or `endpoint`). */
-export function clientAddressOf(ctx: CaseContext, network: TargetNetwork): string {
-  const fields = serverOf(ctx, network) as unknown as Record<string, unknown>;
-  const url = [fields.address, fields.endpoint].find((value): value is string => typeof value === 'string');
-  if (url) return new URL(url).host;
-  throw new ConfigurationError(`the ${network.server} endpoint names no address`, { where: 'TargetEnvironment.servers', hint: 'check containers/contract.ts' });
+/** A counting proxy in front of the session's server, and backends of the session aimed through it. */
+export interface CountedBackends {
+  readonly proxy: CountingProxy;
+  backend(kwargs?: Record<string, unknown>): SecretsBackend;
+}
+
+/**
+ * Runs `body` with a fresh counting proxy in front of the target's server: "no request" and "one
+ * request" are then counted on the wire, for any implementation (Airflow's own through the bridge too).
+ */
+export async function withCountingProxy(ctx: CaseContext, body: (counted: CountedBackends) => Promise<void>): Promise<void> {
+  const network = networkOf(ctx.target);
+  const proxy = await startCountingProxy(`http://${clientAddressOf(ctx, network)}`);
+  try {
+    await body({ proxy, backend: (kwargs = {}) => ctx.session.backend({ ...kwargs, ...network.addressKwargs(new URL(proxy.url).host) }) });
+  } finally {
+    await proxy.close();
+  }
 }
 
 /** A backend of this session sent to `address`, with `extra` kwargs over the target's defaults. */

@@ -1,5 +1,5 @@
 /**
- * Rotation (issue 4, pain point 9): a secret changed the way its store changes it (a KV v2
+ * Rotation: a secret changed the way its store changes it (a KV v2
  * version, PutSecretValue moving AWSCURRENT, an SSM overwrite, a rewritten file, a changed
  * environment variable: each fixture store's `putVariable`), then read through Airflow's chain.
  *
@@ -35,7 +35,7 @@ function versionsOf(ctx: CaseContext): VariableVersions {
   throw new ConfigurationError(`target ${ctx.target.name} declares versions but its fixture store has none`, {
     what: `target ${ctx.target.name}`,
     where: 'FixtureStore.versions',
-    hint: 'implement versions in the target\'s fixture store, or drop the capability',
+    hint: "implement versions in the target's fixture store, or drop the capability",
   });
 }
 
@@ -53,7 +53,7 @@ export const rotationSuite = defineSuite({
     {
       name: 'a rotated variable is served old at most until the TTL, new from 1 ms past it, and never old again',
       rule:
-        '§3.4 an entry is served while now - stored <= ttl and expires when strictly older; issue 4: through the cache the time to the new value ' +
+        '§3.4 an entry is served while now - stored <= ttl and expires when strictly older; through the cache the time to the new value ' +
         'is at most TTL + 1 ms, and once the entry is older than the TTL the old value is never served',
       needs: ['variables', 'mutable'],
       async run(ctx) {
@@ -88,7 +88,7 @@ export const rotationSuite = defineSuite({
     },
     {
       name: 'without the cache, a rotated variable is served as soon as the store has it, and never the old one after',
-      rule: '§3.1 with use_cache False every lookup reaches the backend; issue 4: the real time from the store\'s write to the backend serving the new value, polled with a bound',
+      rule: "§3.1 with use_cache False every lookup reaches the backend; the real time from the store's write to the backend serving the new value, polled with a bound",
       needs: ['variables', 'mutable'],
       async run(ctx) {
         const key = ctx.ids.next('uncached');
@@ -99,18 +99,25 @@ export const rotationSuite = defineSuite({
         expectSecret(first.value, before, `variable "${key}" before the rotation`);
         ctx.record(LOOKUP_LATENCY, first.ms, 'ms');
         const written = await timed(() => ctx.fixtures.putVariable(key, after));
-        const seen = await pollUntil(() => ctx.backend.getVariable(key), (value) => value === after, UNCACHED_POLL);
+        const seen = await pollUntil(
+          () => ctx.backend.getVariable(key),
+          (value) => value === after,
+          UNCACHED_POLL,
+        );
         if (!seen.ok) {
-          throw new Error(`variable "${key}": the backend still served ${fingerprint(seen.last)} ${seen.ms} ms (${seen.attempts} reads) after the store was written`);
+          throw new Error(
+            `variable "${key}": the backend still served ${fingerprint(seen.last)} ${seen.ms} ms (${seen.attempts} reads) after the store was written`,
+          );
         }
-        for (let i = 1; i <= 3; i += 1) expectSecret(await ctx.backend.getVariable(key), after, `variable "${key}", read ${i} after the new value came`);
+        for (let i = 1; i <= 3; i += 1)
+          expectSecret(await ctx.backend.getVariable(key), after, `variable "${key}", read ${i} after the new value came`);
         ctx.record(TIME_TO_NEW_VALUE_UNCACHED, seen.ms, 'ms');
         ctx.record('store write', written.ms, 'ms');
       },
     },
     {
       name: 'a rotated connection password is served from 1 ms past the TTL, and never the old one after',
-      rule: '§3.4 connections are cached as URIs for the TTL like variables; issue 4: after the TTL a rotated password is never served old',
+      rule: '§3.4 connections are cached as URIs for the TTL like variables; after the TTL a rotated password is never served old',
       needs: ['connections', 'mutable'],
       async run(ctx) {
         const connId = ctx.ids.next('rotconn');
@@ -122,15 +129,18 @@ export const rotationSuite = defineSuite({
         await ctx.fixtures.putConnection(connId, { uri: `postgres://app:${after}@db.example:5432/orders` });
         ctx.clock.advance(ROTATION_TTL_SECONDS * 1000 + 1);
         for (let i = 0; i <= LATER_READS; i += 1) {
-          expectConnection(await path.getConnection(connId), { password: after, host: 'db.example' }, `connection "${connId}", read ${i + 1} past the TTL`);
+          expectConnection(
+            await path.getConnection(connId),
+            { password: after, host: 'db.example' },
+            `connection "${connId}", read ${i + 1} past the TTL`,
+          );
           ctx.clock.advance((ROTATION_TTL_SECONDS * 1000) / 2);
         }
       },
     },
     {
       name: 'a variable set through Airflow is served at once, a rotation in the store only after the TTL',
-      rule:
-        '§3.4 Variable.set writes to the metastore and calls invalidate_variable; nothing invalidates an entry when the secret changes in the store itself',
+      rule: '§3.4 Variable.set writes to the metastore and calls invalidate_variable; nothing invalidates an entry when the secret changes in the store itself',
       needs: ['variables', 'mutable'],
       async run(ctx) {
         const viaAirflow = ctx.ids.next('set');

@@ -1,29 +1,43 @@
 /**
  * Which targets and suites a run covers. The command line, the global setup and the vitest entry
- * all resolve the selection here, so they cannot disagree.
+ * all build the run's registry and resolve the selection here, so they cannot disagree.
  */
+import { families } from '../backends/families';
 import { ConfigurationError } from '../backends/errors';
-import { resolveTargets, targets } from '../targets/index';
+import { crossFamilyMutants } from '../mutants/index';
+import { customSpecsFromEnvironment, targetFromSpec, type CustomTargetSpec } from '../targets/custom-targets';
+import { createTargetRegistry, MUTANT_FAMILY, type TargetRegistry } from '../targets/registry';
 import type { TargetDefinition } from '../targets/target';
-import { suites } from './index';
+import { commonSuites } from './index';
 import type { Suite } from './suite';
 
-/** Mutants are broken on purpose: they run only when named. */
-export function isMutantTarget(target: Pick<TargetDefinition, 'name'>): boolean {
-  return target.name.startsWith('mutant:');
+/** The registry of every family, plus the custom targets in `customSpecs`. */
+export function buildRegistry(customSpecs: readonly CustomTargetSpec[] = []): TargetRegistry {
+  return createTargetRegistry({
+    families,
+    suites: commonSuites,
+    mutants: crossFamilyMutants,
+    custom: (layouts) => customSpecs.map((spec) => targetFromSpec(spec, layouts)),
+  });
 }
 
-/** Every registered target except the mutants. */
-export function defaultTargetNames(): string[] {
-  return targets.filter((target) => !isMutantTarget(target)).map((target) => target.name);
+/** The registry of this run: the families, and the custom targets the runner resolved (`ASC_CUSTOM_TARGETS`). */
+export function runRegistry(env: NodeJS.ProcessEnv = process.env): TargetRegistry {
+  return buildRegistry(customSpecsFromEnvironment(env));
+}
+
+/** Mutants are broken on purpose: they run only when named. */
+export function isMutantTarget(target: Pick<TargetDefinition, 'family'>): boolean {
+  return target.family === MUTANT_FAMILY;
 }
 
 /** Names and family names in, targets out; `null` means the default selection. */
-export function selectTargets(selection: readonly string[] | null): TargetDefinition[] {
-  return resolveTargets(selection ?? defaultTargetNames());
+export function selectTargets(registry: TargetRegistry, selection: readonly string[] | null): TargetDefinition[] {
+  return selection === null ? registry.defaultTargets() : registry.resolve(selection);
 }
 
-export function selectSuites(selection: readonly string[] | null): Suite[] {
+export function selectSuites(registry: TargetRegistry, selection: readonly string[] | null): Suite[] {
+  const { suites } = registry;
   if (selection === null) return [...suites];
   const chosen: Suite[] = [];
   for (const id of selection) {
@@ -31,7 +45,7 @@ export function selectSuites(selection: readonly string[] | null): Suite[] {
     if (!suite) {
       const known = suites.map((candidate) => candidate.id).join(', ') || '(none registered yet)';
       throw new ConfigurationError(`unknown suite "${id}"; known suites: ${known}`, {
-        where: 'suites/index.ts',
+        where: "suites/index.ts and the families' own suites",
         hint: 'pass --suite with ids from that list, comma-separated',
       });
     }

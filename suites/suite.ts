@@ -9,9 +9,22 @@ import type { FakeClock } from '../backends/clock';
 import type { SecretCache } from '../backends/secret-cache';
 import type { SearchPath, SearchPathOptions } from '../backends/search-path';
 import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
-import type { IdFactory, SecretValues } from './case-context';
 
-/** Certificate levels (issue 5): each suite contributes to one. */
+export interface IdFactory {
+  /** A fresh id: lower-case letters, digits and `_`, valid in every store we certify. */
+  next(hint?: string): string;
+}
+
+export interface SecretValues {
+  /** The run's canary marker: letters and digits only, so every encoding keeps it verbatim. */
+  readonly canary: string;
+  /** A fresh secret-looking token carrying the canary. */
+  token(hint?: string): string;
+  /** `text` with the canary appended, for values built to exercise a format. */
+  mark(text: string): string;
+}
+
+/** Certificate levels: each suite contributes to one. */
 export type CertificationLevel = 'core' | 'lookup-and-caching' | 'rotation' | 'resilience' | 'security';
 
 export interface ConformanceCase {
@@ -21,6 +34,11 @@ export interface ConformanceCase {
   readonly rule: string;
   /** Capabilities the target must declare; otherwise the case is skipped with the target's reason. */
   readonly needs?: readonly Capability[];
+  /**
+   * Set on a case that checks where our reference search path or cache goes beyond Airflow: why.
+   * It is not run for targets whose components are another implementation (Airflow's own).
+   */
+  readonly referenceOnly?: string;
   readonly timeoutMs?: number;
   run(ctx: CaseContext): Promise<void>;
 }

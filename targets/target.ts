@@ -12,11 +12,10 @@ import type { SearchPath, SearchPathOptions } from '../backends/search-path';
 import type { Clock } from '../backends/clock';
 import type { ParserFlavour } from '../backends/connection/connection';
 import type { LookupBudget } from '../backends/retry';
-import type { ServerEndpoints, ServerName } from '../containers/contract';
+import type { ServerEndpoints, ServerKind } from '../containers/contract';
 import type { ObservedRequest } from '../containers/request-log-proxy';
 
 export type { ObservedRequest };
-import type { TargetDescription } from '../reports/model';
 
 export type Capability =
   /** get_conn_value / get_connection are served. */
@@ -70,6 +69,13 @@ export type ConnectionFixture =
   /** Stored exactly as given, even if malformed: the raw value the backend will read. */
   | { raw: string };
 
+/** The text a store holds for a connection: the URI, the raw value, or the fields as JSON text (read with `from_json`). */
+export function connectionFixtureText(fixture: ConnectionFixture): string {
+  if ('uri' in fixture) return fixture.uri;
+  if ('raw' in fixture) return fixture.raw;
+  return JSON.stringify(fixture.fields);
+}
+
 /** The store's own secret names, for cases that check how a backend builds them from ids. */
 export interface StoreNames {
   /** A name prefix this run owns (`asc/1a2b3c`, `/asc/1a2b3c`); every name written must start with it. */
@@ -118,11 +124,12 @@ export interface VariableVersions {
   readonly unqualifiedReadIgnoresStageMoves?: string;
 }
 
-
 /** How a `network-faults` target's backend reaches its server, so a proxy can stand in between. */
 export interface TargetNetwork {
   /** The server the backend talks to; a Toxiproxy proxy dials its endpoint's `proxyUpstream`. */
-  readonly server: ServerName;
+  readonly server: ServerKind;
+  /** The server's base URL in a run (`http://127.0.0.1:8200`), for tools that put a front of their own before it. */
+  serverUrl(servers: ServerEndpoints): string | null;
   /** Kwargs that send the backend to `host:port` instead of the server. */
   addressKwargs(address: string): Record<string, unknown>;
   /** Kwargs that bound each attempt by `seconds`, in the backend's own spelling. */
@@ -176,6 +183,8 @@ export interface TargetSession {
 export interface TargetEnvironment {
   /** Unique per run; fixture stores put it in names, paths or mounts so runs never collide. */
   readonly runId: string;
+  /** The run's canary (letters and digits): every secret value a session makes carries it. */
+  readonly canary: string;
   /** A scratch folder owned by this run. */
   readonly scratchDir: string;
   readonly servers: ServerEndpoints;
@@ -185,6 +194,49 @@ export interface TargetEnvironment {
 export interface TargetComponents {
   searchPath?: (backends: SecretsBackend[], options: SearchPathOptions) => SearchPath;
   cache?: (options: { enabled: boolean; ttlSeconds?: number; clock: Clock }) => SecretCache;
+  /** Which search path and cache these are, as reports name them; the reference's when absent. */
+  searchPathImplementation?: string;
+}
+
+/** Whose code the certified backend is: the certificate words its findings accordingly. */
+export type BackendOrigin =
+  /** This package's TypeScript implementation of Airflow's rules. */
+  | 'reference'
+  /** Airflow's own class, run by Airflow itself through the bridge. */
+  | 'airflow'
+  /** A backend given on the runner's command line: a module, a command, an airflow.cfg. */
+  | 'custom'
+  /** A reference target broken on purpose, to prove the suites catch the bug. */
+  | 'mutant'
+  /** The target declares no `describe`. */
+  | 'unknown';
+
+/**
+ * What a certificate says was certified, as the target declares it (`TargetDefinition.describe`).
+ * The global setup redacts it before any report sees it (`describeTarget` in
+ * reports/certificate.ts), so every report file may print it as is.
+ */
+export interface TargetDescription {
+  /** The class as a deployment names it: `airflow.providers.hashicorp.secrets.vault.VaultBackend`, `VaultBackend`. */
+  backendClass: string;
+  origin: BackendOrigin;
+  /** Package name to version, for every version the result depends on: Airflow, the provider, this package. */
+  versions: Record<string, string>;
+  /** The kwargs the backend was built with; secret-looking values are redacted by name and by the run's canary. */
+  kwargs?: Record<string, unknown>;
+  /** Facts a reader needs about the configuration, one line each. */
+  notes?: string[];
+  /** Problems with the configuration itself (malformed `backend_kwargs`, ...), one line each. */
+  flags?: string[];
+}
+
+/**
+ * Where a target's fixtures live, discriminated by `layout`. A family extends it with what its own
+ * suites need (a KV version, an AWS service) and narrows it with a guard on `layout`.
+ */
+export interface TargetStore {
+  /** The store layout's name, as custom backends declare it: `env`, `local`, `vault`, `aws-sm`. */
+  readonly layout: string;
 }
 
 export interface TargetDefinition {
@@ -192,6 +244,8 @@ export interface TargetDefinition {
   readonly name: string;
   /** Family selected as a group: `vault` selects every Vault target. */
   readonly family: string;
+  /** For a target that runs another implementation on a reference target's store (a twin, a custom backend): that target's name. */
+  readonly baseTarget?: string;
   /** One line for reports. */
   readonly summary: string;
   /** The backend class certified, as reports name it. */
@@ -201,7 +255,13 @@ export interface TargetDefinition {
   readonly parser?: ParserFlavour;
   /** Why each missing capability is missing; shown as the skip reason. */
   readonly missingCapabilityReasons?: Partial<Record<Capability, string>>;
-  readonly servers: readonly ServerName[];
+  readonly servers: readonly ServerKind[];
+  /**
+   * The store layout the target's fixtures are written in (`env`, `local`, `vault`, `aws-sm`, ...),
+   * with the facts its family's own suites need. Twins, mutants and custom backends of a layout
+   * keep their base target's store, so the family's cases run for them too.
+   */
+  readonly store: TargetStore;
   /** For file-backed targets: the format its fixture store writes (`raw-files` cases use it). */
   readonly fileFormat?: 'env' | 'json' | 'yaml';
   /** For `network-faults` targets: where the backend connects and how to point it elsewhere. */
@@ -245,10 +305,7 @@ export function ownPackageVersion(): string {
 }
 
 /** `describe` for a backend implemented in this package, versioned by the package. */
-export function referenceDescription(
-  backendClass: string,
-  extra: Pick<TargetDescription, 'kwargs' | 'notes'> = {},
-): TargetDescription {
+export function referenceDescription(backendClass: string, extra: Pick<TargetDescription, 'kwargs' | 'notes'> = {}): TargetDescription {
   return { backendClass, origin: 'reference', versions: { 'airflow-secrets-conformance': ownPackageVersion() }, ...extra };
 }
 

@@ -11,23 +11,19 @@ import { afterAll, beforeEach, describe, expect, it, type TestContext } from 'vi
 import { commandProcess, stopCommandProcesses, type CommandProcess } from '../backends/command-backend';
 import { ConfigurationError } from '../backends/errors';
 import { expectRejects } from '../suites/expect-secret';
-import {
-  airflowBridgeCommand,
-  airflowLocalTarget,
-  airflowPython,
-  ENVIRONMENT_VARIABLES_BACKEND,
-  installedAirflowVersions,
-  LOCAL_FILESYSTEM_BACKEND,
-} from '../targets/airflow.target';
-import { deploymentSpec, readAirflowConfig, targetFromSpec, type AirflowConfigReading } from '../targets/custom.target';
-import { targets } from '../targets/index';
+import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';
+import { airflowLocalTarget, LOCAL_FILESYSTEM_BACKEND_CLASS as LOCAL_FILESYSTEM_BACKEND } from '../backends/local/airflow-twin';
+import { buildRegistry } from '../suites/run-selection';
+import { airflowBridgeCommand, airflowPython, installedAirflowVersions } from '../targets/airflow-bridge';
+import { deploymentSpec, readAirflowConfig, targetFromSpec, type AirflowConfigReading } from '../targets/custom-targets';
 import type { TargetEnvironment } from '../targets/target';
 
 const scratch = mkdtempSync(join(tmpdir(), 'airflow-config-'));
 const VAULT_BACKEND = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
 let files = 0;
 let bridge: CommandProcess | undefined;
-const environment: TargetEnvironment = { runId: 'airflow-config-test', scratchDir: scratch, servers: {} };
+const environment: TargetEnvironment = { runId: 'airflow-config-test', canary: 'cnryairflowconfigtest', scratchDir: scratch, servers: {} };
+const { layouts } = buildRegistry();
 
 function cfg(secrets: string): string {
   files += 1;
@@ -121,7 +117,7 @@ describe('the deployment as a target', () => {
 
   it('malformed kwargs are flagged in the backend kind and the flags', () => {
     const warning = 'Failed to parse [secrets] backend_kwargs as JSON, defaulting to no kwargs.';
-    const spec = deploymentSpec(path, reading({ warnings: [warning] }), new Set());
+    const spec = deploymentSpec(path, reading({ warnings: [warning] }), new Set(), layouts);
     expect(spec.backendKind).toBe(`${ENVIRONMENT_VARIABLES_BACKEND} [backend_kwargs ignored: not a JSON object]`);
     expect(spec.flags).toEqual([`Airflow: ${warning}`]);
     expect(spec).toMatchObject({ name: 'airflow-cfg:EnvironmentVariablesBackend', layout: 'env', parser: 'sdk', kwargs: {} });
@@ -132,6 +128,7 @@ describe('the deployment as a target', () => {
       path,
       reading({ backend: LOCAL_FILESYSTEM_BACKEND, kwargs: { connections_file_path: '/etc/c.yml', variables_file_path: '/etc/v.yml' } }),
       new Set(),
+      layouts,
     );
     expect(spec).toMatchObject({ layout: 'local', format: 'yaml', parser: 'core', kwargs: {} });
     expect(spec.notes).toContain("replaced by the test store's: connections_file_path, variables_file_path");
@@ -145,6 +142,7 @@ describe('the deployment as a target', () => {
         kwargs: { url: 'https://vault.corp', token: 'hvs.real', mount_point: 'airflow', connections_path: 'conns', kv_engine_version: 1 },
       }),
       new Set(),
+      layouts,
     );
     expect(spec.kwargs).toEqual({ mount_point: 'airflow', connections_path: 'conns', kv_engine_version: 1 });
     expect(JSON.stringify(spec)).not.toContain('hvs.real');
@@ -152,14 +150,14 @@ describe('the deployment as a target', () => {
   });
 
   it('an empty backend or a class of unknown layout is a ConfigurationError with a hint', () => {
-    expect(() => deploymentSpec(path, reading({ backend: null }), new Set())).toThrow(/\[secrets\] backend is empty/);
-    expect(() => deploymentSpec(path, reading({ backend: 'my_company.secrets.OwnBackend' }), new Set())).toThrow(ConfigurationError);
-    expect(() => deploymentSpec(path, reading({ backend: 'my_company.secrets.OwnBackend' }), new Set())).toThrow(/cannot tell which store/);
+    expect(() => deploymentSpec(path, reading({ backend: null }), new Set(), layouts)).toThrow(/\[secrets\] backend is empty/);
+    expect(() => deploymentSpec(path, reading({ backend: 'my_company.secrets.OwnBackend' }), new Set(), layouts)).toThrow(ConfigurationError);
+    expect(() => deploymentSpec(path, reading({ backend: 'my_company.secrets.OwnBackend' }), new Set(), layouts)).toThrow(/cannot tell which store/);
   });
 
   it('describes itself for the certificate: class, origin, Airflow versions, kept kwargs, flags', () => {
     const warning = 'Failed to parse [secrets] backend_kwargs as JSON, defaulting to no kwargs.';
-    const target = targetFromSpec(deploymentSpec(path, reading({ warnings: [warning] }), new Set()), targets);
+    const target = targetFromSpec(deploymentSpec(path, reading({ warnings: [warning] }), new Set(), layouts), layouts);
     const description = target.describe?.(environment);
     expect(description).toMatchObject({ backendClass: ENVIRONMENT_VARIABLES_BACKEND, origin: 'custom', kwargs: {}, flags: [`Airflow: ${warning}`] });
     expect(description?.versions['apache-airflow']).toBe(installedAirflowVersions()['apache-airflow']);
@@ -168,6 +166,6 @@ describe('the deployment as a target', () => {
 
   it('names stay unique within a run', () => {
     const taken = new Set<string>(['airflow-cfg:EnvironmentVariablesBackend']);
-    expect(deploymentSpec(path, reading({}), taken).name).toBe('airflow-cfg:EnvironmentVariablesBackend-2');
+    expect(deploymentSpec(path, reading({}), taken, layouts).name).toBe('airflow-cfg:EnvironmentVariablesBackend-2');
   });
 });

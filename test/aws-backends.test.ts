@@ -21,9 +21,9 @@ import {
   requestsSentBy,
   sdkClientConfig,
   type LookupContext,
-} from '../backends/aws-client';
-import { SECRETS_MANAGER_NOT_FOUND_CODES, SecretsManagerBackend, standardizeSecretKeys } from '../backends/aws-secrets-manager';
-import { PARAMETER_STORE_NOT_FOUND_CODES, SystemsManagerParameterStoreBackend } from '../backends/aws-systems-manager';
+} from '../backends/aws/aws-client';
+import { SECRETS_MANAGER_NOT_FOUND_CODES, SecretsManagerBackend, standardizeSecretKeys } from '../backends/aws/secrets-manager-backend';
+import { PARAMETER_STORE_NOT_FOUND_CODES, SystemsManagerParameterStoreBackend } from '../backends/aws/parameter-store-backend';
 import { pyJsonDumps, pyJsonLoads, type PyDict } from '../backends/connection/python-json';
 import {
   ConfigurationError,
@@ -35,9 +35,11 @@ import {
   UnauthorizedError,
   UnavailableError,
 } from '../backends/errors';
-import { nativeMotoExecutable } from '../containers/moto';
+import { endpointOf } from '../containers/contract';
+import { motoIamServer, motoServer, nativeMotoExecutable } from '../containers/moto';
 import { startServers, type StartedServers } from '../containers/servers';
-import { awsParameterStoreTarget, awsSecretsManagerTarget, runRoot } from '../targets/aws.target';
+import { awsParameterStoreTarget, awsSecretsManagerTarget } from '../backends/aws/targets';
+import { runRoot } from '../backends/aws/stores';
 import type { TargetEnvironment } from '../targets/target';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -126,10 +128,14 @@ describe('SystemsManagerParameterStoreBackend naming', () => {
 
 describe('Secrets Manager JSON re-keying', () => {
   it('maps aliases to the seven fields, in field order, first key in the secret winning', () => {
-    expect(rekey('{"user": "a", "login": "b", "key": "k", "engine": "postgresql", "database": "d", "port": "5432", "extra": {"x": 1}, "description": "dd"}')).toBe(
-      '{"login": "a", "password": "k", "host": null, "port": "5432", "schema": "d", "conn_type": "postgresql", "extra": {"x": 1}}',
+    expect(
+      rekey(
+        '{"user": "a", "login": "b", "key": "k", "engine": "postgresql", "database": "d", "port": "5432", "extra": {"x": 1}, "description": "dd"}',
+      ),
+    ).toBe('{"login": "a", "password": "k", "host": null, "port": "5432", "schema": "d", "conn_type": "postgresql", "extra": {"x": 1}}');
+    expect(rekey('{"conn_type": "http"}')).toBe(
+      '{"login": null, "password": null, "host": null, "port": null, "schema": null, "conn_type": "http", "extra": null}',
     );
-    expect(rekey('{"conn_type": "http"}')).toBe('{"login": null, "password": null, "host": null, "port": null, "schema": null, "conn_type": "http", "extra": null}');
   });
 
   it('extends the aliases with extra_conn_words, "user" meaning login, a string by its characters', () => {
@@ -158,7 +164,9 @@ describe('Secrets Manager JSON re-keying', () => {
 
 describe('client settings', () => {
   it('uses static keys only when both halves are given, and bounds every call', () => {
-    const both = sdkClientConfig(readClientSettings({ aws_access_key_id: 'AK', aws_secret_access_key: 'SK', aws_session_token: 'T', region_name: 'eu-west-1' }, 'X'));
+    const both = sdkClientConfig(
+      readClientSettings({ aws_access_key_id: 'AK', aws_secret_access_key: 'SK', aws_session_token: 'T', region_name: 'eu-west-1' }, 'X'),
+    );
     expect(both.credentials).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'T' });
     expect(both.region).toBe('eu-west-1');
     expect(sdkClientConfig(readClientSettings({ aws_access_key_id: 'AK' }, 'X')).credentials).toBeUndefined();
@@ -187,8 +195,14 @@ describe('failure classes', () => {
   const classify = (error: unknown, codes = SECRETS_MANAGER_NOT_FOUND_CODES, overrides: Partial<LookupContext> = {}) =>
     classifyAwsFailure(error, { ...context, ...overrides }, codes);
 
-  it('reads the provider\'s not-found codes as null, and only those', () => {
-    for (const code of ['ResourceNotFoundException', 'InvalidParameterException', 'InvalidRequestException', 'DecryptionFailure', 'InternalServiceError']) {
+  it("reads the provider's not-found codes as null, and only those", () => {
+    for (const code of [
+      'ResourceNotFoundException',
+      'InvalidParameterException',
+      'InvalidRequestException',
+      'DecryptionFailure',
+      'InternalServiceError',
+    ]) {
       expect(classify(sdkError(code, 400))).toBeNull();
     }
     expect(classify(sdkError('ParameterNotFound', 400), PARAMETER_STORE_NOT_FOUND_CODES)).toBeNull();
@@ -210,14 +224,16 @@ describe('failure classes', () => {
     expect(classify(Object.assign(new Error('socket'), { name: 'TimeoutError', code: 'ETIMEDOUT' }))).toBeInstanceOf(TimeoutError);
     // The SDK's handler names a reset "TimeoutError" so that it is retried; a reset is no timeout.
     expect(classify(Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET' }))).toBeInstanceOf(UnavailableError);
-    expect(classify(Object.assign(new Error('aborted'), { name: 'AbortError' }), SECRETS_MANAGER_NOT_FOUND_CODES, { timedOut: true })).toBeInstanceOf(TimeoutError);
+    expect(classify(Object.assign(new Error('aborted'), { name: 'AbortError' }), SECRETS_MANAGER_NOT_FOUND_CODES, { timedOut: true })).toBeInstanceOf(
+      TimeoutError,
+    );
     expect(classify(new Error('Region is missing'))).toBeInstanceOf(ConfigurationError);
     // The SDK's bare SyntaxError for a body it could not parse: the status decides.
     expect(classify(sdkError('SyntaxError', 403))).toBeInstanceOf(ForbiddenError);
     expect(classify(sdkError('SyntaxError', 401))).toBeInstanceOf(UnauthorizedError);
   });
 
-  it('never repeats the server\'s message, which can name users and keys', () => {
+  it("never repeats the server's message, which can name users and keys", () => {
     const error = classify(sdkError('AccessDeniedException', 400));
     expect(error?.oneLine()).toContain('AccessDeniedException');
     expect(error?.oneLine()).toContain('variable "k"');
@@ -253,9 +269,15 @@ print(json.dumps(out))
 
 const REKEY_CASES: Array<{ secret: string; words: Record<string, unknown> }> = [
   { secret: '{"user": "a", "login": "b", "key": "k", "engine": "postgresql", "database": "d", "port": "5432", "extra": {"x": 1}}', words: {} },
-  { secret: '{"username": "u", "user_name": "v", "pass": "p", "password": "q", "server": "s", "remote_host": "r", "schema": "sc", "database": "db"}', words: {} },
+  {
+    secret: '{"username": "u", "user_name": "v", "pass": "p", "password": "q", "server": "s", "remote_host": "r", "schema": "sc", "database": "db"}',
+    words: {},
+  },
   { secret: '{"connection_type": "mysql", "conn_id": "x", "extra": "{\\"a\\": 1}", "port": 5432.0, "host": "H", "1": "digit key"}', words: {} },
-  { secret: '{"principal": "p", "token": "t", "where": "w", "kind": "k", "db": "d", "opts": {"o": true}}', words: { user: ['principal'], password: ['token'], host: ['where'], conn_type: ['kind'], schema: ['db'], extra: ['opts'] } },
+  {
+    secret: '{"principal": "p", "token": "t", "where": "w", "kind": "k", "db": "d", "opts": {"o": true}}',
+    words: { user: ['principal'], password: ['token'], host: ['where'], conn_type: ['kind'], schema: ['db'], extra: ['opts'] },
+  },
   { secret: '{"login": "both", "usr": "second"}', words: { user: ['usr'], login: ['usr'] } },
   { secret: '{"hq": "characters"}', words: { host: 'hq' } },
   { secret: '{"x": 1}', words: { bogus: ['x'] } },
@@ -294,7 +316,12 @@ async function askProvider(input: unknown): Promise<{ rekey: string[]; sm: Array
   try {
     const child = spawn(airflowPython, ['-c', PROVIDER_ORACLE], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, AIRFLOW_HOME: home, AIRFLOW__CORE__LOAD_EXAMPLES: 'False', AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: `sqlite:///${home}/airflow.db` },
+      env: {
+        ...process.env,
+        AIRFLOW_HOME: home,
+        AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: `sqlite:///${home}/airflow.db`,
+      },
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -366,8 +393,8 @@ describe('against moto', () => {
 
   beforeAll(async () => {
     if (!existsSync(nativeMotoExecutable)) return;
-    servers = await startServers(['moto', 'moto-iam'], { provisioning: 'native', logDir });
-    environment = { runId: `aws-backends-${process.pid}`, scratchDir: logDir, servers: servers.endpoints };
+    servers = await startServers([motoServer, motoIamServer], { provisioning: 'native', logDir });
+    environment = { runId: `aws-backends-${process.pid}`, canary: 'cnryawsbackends', scratchDir: logDir, servers: servers.endpoints };
   }, 120_000);
 
   afterAll(async () => {
@@ -376,7 +403,7 @@ describe('against moto', () => {
   });
 
   function motoKwargs(name: 'moto' | 'moto-iam', extra: Record<string, unknown> = {}): Record<string, unknown> {
-    const endpoint = servers?.endpoints[name];
+    const endpoint = servers && endpointOf(servers.endpoints, name === 'moto' ? motoServer : motoIamServer);
     if (!endpoint) throw new Error(`${name} did not start`);
     return {
       endpoint_url: endpoint.endpoint,
@@ -401,7 +428,7 @@ describe('against moto', () => {
     expect(() => requestsSentBy({ kind: 'Other' })).toThrow(/not an AWS provider backend/);
   });
 
-  it('reads moto-iam\'s XML refusal of unknown keys as Unauthorized, sent once, without the keys', async (ctx) => {
+  it("reads moto-iam's XML refusal of unknown keys as Unauthorized, sent once, without the keys", async (ctx) => {
     requireMoto(ctx);
     const secretKey = 'wrong-secret-key-for-the-test';
     for (const make of [
@@ -427,7 +454,9 @@ describe('against moto', () => {
 
   it('is Unavailable on a closed port and Timeout on a port that never answers', async (ctx) => {
     requireMoto(ctx);
-    const closed = new SecretsManagerBackend(motoKwargs('moto', { endpoint_url: 'http://127.0.0.1:9', config_kwargs: { connect_timeout: 5, read_timeout: 5 } }));
+    const closed = new SecretsManagerBackend(
+      motoKwargs('moto', { endpoint_url: 'http://127.0.0.1:9', config_kwargs: { connect_timeout: 5, read_timeout: 5 } }),
+    );
     await expect(closed.getVariable('k')).rejects.toBeInstanceOf(UnavailableError);
     await closed.close();
     // Accepts connections and never answers.

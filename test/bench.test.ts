@@ -9,23 +9,25 @@ import { evaluateGoal, formatThreshold, GOALS, type Goal } from '../bench/goals'
 import { breakDownCiRecord, latestCiRecord, type CiTimingRecord } from '../bench/harness-timing';
 import { sampleInterleaved, UnexpectedAnswerError } from '../bench/interleaved-sampler';
 import { startKeepAliveFront } from '../bench/keep-alive-front';
-import { chooseAxis, escapeXml, renderLatencyChart, tickLabel, type LatencyChart } from '../bench/latency-chart';
+import { chooseAxis, renderLatencyChart, tickLabel, type LatencyChart } from '../bench/latency-chart';
 import { reviewGoals } from '../bench/goal-review';
 import type { TargetLatency } from '../bench/lookup-latency';
 import { parseBenchFlags } from '../bench/main';
 import { renderBenchMarkdown, type BenchResult } from '../bench/report';
-import { formatDuration, percentile, ratio, rotate, summarize } from '../bench/stats';
+import { ratio, rotate, summarize } from '../bench/stats';
+import { percentile } from '../reports/statistics';
+import { escapeXml, formatDuration } from '../reports/text';
 import { startTcpCountingProxy } from '../bench/tcp-counting-proxy';
 import { UsageError } from '../cli/usage-error';
 
 describe('bench statistics', () => {
-  it('interpolates percentiles between the nearest ranks', () => {
-    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
+  it('takes percentiles by nearest rank, the same as the certificate: always a measured value', () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2);
     expect(percentile([7], 99)).toBe(7);
     const hundred = Array.from({ length: 100 }, (_, index) => index + 1);
     expect(percentile(hundred, 0)).toBe(1);
     expect(percentile(hundred, 100)).toBe(100);
-    expect(percentile(hundred, 99)).toBeCloseTo(99.01, 10);
+    expect(percentile(hundred, 99)).toBe(99);
   });
 
   it('refuses percentiles of nothing or outside 0..100', () => {
@@ -34,11 +36,11 @@ describe('bench statistics', () => {
     expect(() => percentile([1], Number.NaN)).toThrow(RangeError);
   });
 
-  it('summarises unsorted samples without reordering the caller\'s array', () => {
+  it("summarises unsorted samples without reordering the caller's array", () => {
     const samples = [5, 1, 4, 2, 3];
     const summary = summarize(samples);
     expect(summary).toMatchObject({ samples: 5, p50Ms: 3, minMs: 1, maxMs: 5, meanMs: 3 });
-    expect(summary.p99Ms).toBeCloseTo(4.96, 10);
+    expect(summary.p99Ms).toBe(5);
     expect(samples).toEqual([5, 1, 4, 2, 3]);
   });
 
@@ -116,7 +118,12 @@ describe('interleaved sampling', () => {
         return 'v';
       },
     });
-    const sampled = await sampleInterleaved([path('a', 1), path('b', 2), path('c', 3)], { warmupRounds: 1, rounds: 2, budgetMs: 1_000, now: clock.now });
+    const sampled = await sampleInterleaved([path('a', 1), path('b', 2), path('c', 3)], {
+      warmupRounds: 1,
+      rounds: 2,
+      budgetMs: 1_000,
+      now: clock.now,
+    });
     expect(order).toEqual(['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
     expect(sampled).toEqual({ samplesMs: { a: [1, 1], b: [2, 2], c: [3, 3] }, rounds: 2, stoppedBy: 'rounds' });
   });
@@ -151,7 +158,12 @@ describe('interleaved sampling', () => {
 
   it('stops at the time bound with the rounds it finished', async () => {
     const clock = fakeClock();
-    const sampled = await sampleInterleaved([{ id: 'a', expected: 1, call: () => (clock.advance(10), 1) }], { warmupRounds: 0, rounds: 1_000, budgetMs: 35, now: clock.now });
+    const sampled = await sampleInterleaved([{ id: 'a', expected: 1, call: () => (clock.advance(10), 1) }], {
+      warmupRounds: 0,
+      rounds: 1_000,
+      budgetMs: 35,
+      now: clock.now,
+    });
     expect(sampled.stoppedBy).toBe('time');
     expect(sampled.rounds).toBe(4);
   });
@@ -200,8 +212,20 @@ describe('latency chart', () => {
   it('writes well-formed SVG with every label escaped', () => {
     const svg = renderLatencyChart(
       chart([
-        { label: 'vault<kv2>&co', bars: [{ series: 'raw', p50Ms: 2, p99Ms: 5 }, { series: 'reference', p50Ms: 2.2, p99Ms: 6 }] },
-        { label: 'env', bars: [{ series: 'raw', p50Ms: 0.001, p99Ms: 0.002 }, { series: 'reference', p50Ms: null, p99Ms: null, missing: 'not run: no <server>' }] },
+        {
+          label: 'vault<kv2>&co',
+          bars: [
+            { series: 'raw', p50Ms: 2, p99Ms: 5 },
+            { series: 'reference', p50Ms: 2.2, p99Ms: 6 },
+          ],
+        },
+        {
+          label: 'env',
+          bars: [
+            { series: 'raw', p50Ms: 0.001, p99Ms: 0.002 },
+            { series: 'reference', p50Ms: null, p99Ms: null, missing: 'not run: no <server>' },
+          ],
+        },
       ]),
     );
     expect(xmlProblems(svg)).toEqual([]);
@@ -234,7 +258,17 @@ describe('latency chart', () => {
     expect(axis.ticksMs[0]).toBe(0);
     expect(axis.maxMs).toBeGreaterThanOrEqual(7);
     expect(axis.position(axis.maxMs / 2)).toBeCloseTo(0.5, 10);
-    const svg = renderLatencyChart(chart([{ label: 'a', bars: [{ series: 'raw', p50Ms: 2, p99Ms: 3 }, { series: 'reference', p50Ms: 7, p99Ms: null }] }]));
+    const svg = renderLatencyChart(
+      chart([
+        {
+          label: 'a',
+          bars: [
+            { series: 'raw', p50Ms: 2, p99Ms: 3 },
+            { series: 'reference', p50Ms: 7, p99Ms: null },
+          ],
+        },
+      ]),
+    );
     expect(xmlProblems(svg)).toEqual([]);
     expect(svg).not.toContain('logarithmic');
   });
@@ -279,8 +313,23 @@ describe('bench.md', () => {
       servers: { provisioning: 'native', unavailable: {} },
       latency: targets,
       connectionReuse: [],
-      batch: { variables: 0, rounds: 0, batchCalls: null, singleCalls: null, batchRound: null, singleRound: null, singleOverBatch: null, notRun: 'not run: test' },
-      harness: { warmTests: [], warmTestsNote: 'not measured: skipped', coldCi: null, coldCiNote: 'not measured yet: run bash .ci/run', serverStarts: [] },
+      batch: {
+        variables: 0,
+        rounds: 0,
+        batchCalls: null,
+        singleCalls: null,
+        batchRound: null,
+        singleRound: null,
+        singleOverBatch: null,
+        notRun: 'not run: test',
+      },
+      harness: {
+        warmTests: [],
+        warmTestsNote: 'not measured: skipped',
+        coldCi: null,
+        coldCiNote: 'not measured yet: run bash .ci/run',
+        serverStarts: [],
+      },
       goals: reviewGoals(inputs),
       chartPng: '',
     };
@@ -368,7 +417,10 @@ describe('cold CI records', () => {
   });
 
   it('says which phase failed and leaves out what it cannot know', () => {
-    const failed = breakDownCiRecord({ ...record, exitCode: 1, failedPhase: 'tests', testServers: null, phases: record.phases.slice(0, 3) }, 'r.json');
+    const failed = breakDownCiRecord(
+      { ...record, exitCode: 1, failedPhase: 'tests', testServers: null, phases: record.phases.slice(0, 3) },
+      'r.json',
+    );
     expect(failed).toMatchObject({ passed: false, failedPhase: 'tests', serverStartSeconds: null, suitesSeconds: null });
   });
 
@@ -390,7 +442,11 @@ describe('cold CI records', () => {
 describe('bench flags', () => {
   it('runs everything but the cold CI by default', () => {
     expect(parseBenchFlags([])).toEqual({ coldCi: false, harness: true, families: ['env', 'local', 'vault', 'aws', 'airflow'] });
-    expect(parseBenchFlags(['--cold-ci', '--skip-harness', '--families=vault,env'])).toEqual({ coldCi: true, harness: false, families: ['vault', 'env'] });
+    expect(parseBenchFlags(['--cold-ci', '--skip-harness', '--families=vault,env'])).toEqual({
+      coldCi: true,
+      harness: false,
+      families: ['vault', 'env'],
+    });
   });
 
   it('refuses unknown flags and families as usage errors', () => {
@@ -443,7 +499,7 @@ describe('connection counting on 127.0.0.1', () => {
     }
   });
 
-  it('keeps one connection for a keep-alive client behind the front, counting the server\'s closes', async () => {
+  it("keeps one connection for a keep-alive client behind the front, counting the server's closes", async () => {
     const front = await startKeepAliveFront(upstream);
     const proxy = await startTcpCountingProxy(front.url);
     const keepAlive = new Agent({ keepAlive: true });

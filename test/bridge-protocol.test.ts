@@ -40,13 +40,9 @@ import {
 import { freeLoopbackPort } from '../containers/native-process';
 import { nativeVaultExecutable, VaultServer, type StartedVaultServer } from '../containers/vault';
 import { expectNoSecretIn, expectRejects } from '../suites/expect-secret';
-import {
-  airflowBridgeCommand,
-  airflowPython,
-  ENVIRONMENT_VARIABLES_BACKEND,
-  installedAirflowVersions,
-  LOCAL_FILESYSTEM_BACKEND,
-} from '../targets/airflow.target';
+import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';
+import { LOCAL_FILESYSTEM_BACKEND_CLASS as LOCAL_FILESYSTEM_BACKEND } from '../backends/local/airflow-twin';
+import { airflowBridgeCommand, airflowPython, installedAirflowVersions } from '../targets/airflow-bridge';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'bridge-protocol-'));
@@ -167,7 +163,12 @@ describe('the Airflow bridge answers every op', () => {
     const backend = new CommandBackend({ command, backend: LOCAL_FILESYSTEM_BACKEND, parser: 'core' });
     // A core Connection with a password makes Airflow warn (structlog writes to stdout) about the empty Fernet key.
     const connections = writeScratch('log-conns.json', '{"c": "mysql://u:pass@h/s"}');
-    const withConnections = new CommandBackend({ command, backend: LOCAL_FILESYSTEM_BACKEND, parser: 'core', kwargs: { connections_file_path: connections } });
+    const withConnections = new CommandBackend({
+      command,
+      backend: LOCAL_FILESYSTEM_BACKEND,
+      parser: 'core',
+      kwargs: { connections_file_path: connections },
+    });
     expect(await backend.getVariable('k')).toBe('v');
     expect((await withConnections.getConnection('c'))?.host).toBe('h');
     await command.stop();
@@ -207,10 +208,18 @@ describe('errors come back typed and secret-free', () => {
   it('malformed: file parse errors keep their lines; duplicates are NotUniqueError', async (context) => {
     requireAirflow(context);
     const password = secret('pw');
-    const json = airflowBackend(LOCAL_FILESYSTEM_BACKEND, { variables_file_path: writeScratch('bad.json', `{\n  "a": "${password}",\n  oops\n}\n`) }, 'core');
+    const json = airflowBackend(
+      LOCAL_FILESYSTEM_BACKEND,
+      { variables_file_path: writeScratch('bad.json', `{\n  "a": "${password}",\n  oops\n}\n`) },
+      'core',
+    );
     const parse = await expectRejects(json.getVariable('a'), FileParseError, 'bad JSON file', [password]);
     expect(parse.errors).toEqual([{ line: 3, message: 'Expecting property name enclosed in double quotes' }]);
-    const yaml = airflowBackend(LOCAL_FILESYSTEM_BACKEND, { variables_file_path: writeScratch('bad.yaml', `a: "${password}"\nb: : ${password}\n`) }, 'core');
+    const yaml = airflowBackend(
+      LOCAL_FILESYSTEM_BACKEND,
+      { variables_file_path: writeScratch('bad.yaml', `a: "${password}"\nb: : ${password}\n`) },
+      'core',
+    );
     const yamlError = await expectRejects(yaml.getVariable('a'), FileParseError, 'bad YAML file', [password]);
     expect(yamlError.errors[0]?.line).toBe(1);
     const env = airflowBackend(LOCAL_FILESYSTEM_BACKEND, { variables_file_path: writeScratch('dup.env', `a=${password}\na=${password}x\n`) }, 'core');
@@ -333,7 +342,10 @@ describe('the protocol itself', () => {
       const garbage = await ask('this is not json {');
       expect(garbage).toMatchObject({ id: null, error: { kind: 'protocol' } });
       expect((await ask('[1, 2]')).error?.kind).toBe('protocol');
-      expect(await ask('{"id": "x", "op": "explode"}')).toMatchObject({ id: 'x', error: { kind: 'protocol', message: expect.stringMatching(/unknown op/) } });
+      expect(await ask('{"id": "x", "op": "explode"}')).toMatchObject({
+        id: 'x',
+        error: { kind: 'protocol', message: expect.stringMatching(/unknown op/) },
+      });
       expect(await ask('{"id": 4, "op": "get_variable", "key": "k"}')).toMatchObject({ id: 4, error: { kind: 'protocol' } });
       expect(await ask('{"id": 5, "op": "hello"}')).toMatchObject({ id: 5, value: { protocol: 1 } });
     } finally {
@@ -377,7 +389,10 @@ describe('a command that dies, hangs or breaks the protocol', () => {
 
   it('a command that exits is UnavailableError with its stderr tail, and is started again on the next request', async () => {
     const marker = writeScratch('starts.txt', '');
-    const command = commandProcess({ shell: `echo start >> ${marker}; read line; echo '${hello}'; read line; echo 'giving up now' >&2; exit 3` }, { cwd: scratch });
+    const command = commandProcess(
+      { shell: `echo start >> ${marker}; read line; echo '${hello}'; read line; echo 'giving up now' >&2; exit 3` },
+      { cwd: scratch },
+    );
     const backend = new CommandBackend({ command, backend: 'x' });
     const error = await expectRejects(backend.getVariable('k'), UnavailableError, 'a dying command');
     expect(error.message).toMatch(/exited with code 3/);

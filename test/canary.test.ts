@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countCanary, scanFolderForCanary, scanTextForCanary } from '../reports/canary-scan';
 import type { RunReport } from '../reports/model';
-import { isMutantTarget } from '../suites/run-selection';
-import { targets } from '../targets/index';
+import { buildRegistry, isMutantTarget } from '../suites/run-selection';
 import { onlyRunDir, readRunReport, runCli, type CliResult } from './support/run-cli';
 
 const canary = `cnry${randomBytes(8).toString('hex')}`;
 // A mutant makes cases fail, so failure messages are part of what is searched.
-const mutant = targets.find(isMutantTarget)?.name;
+const mutant = buildRegistry().targets.find(isMutantTarget)?.name;
 const backends = ['env', 'local-json', ...(mutant ? [mutant] : [])];
 
 let reportsRoot = '';

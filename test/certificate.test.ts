@@ -9,20 +9,20 @@ import {
   buildCertificate,
   CERTIFICATE_FILES,
   describeTarget,
-  percentile,
   REDACTED,
   renderCertificateMarkdown,
   type Certificate,
   type LevelResult,
 } from '../reports/certificate';
 import { renderCertificateHtml } from '../reports/certificate-html';
-import type { ConformanceMeta, RunReport, TargetDescription } from '../reports/model';
+import { percentile } from '../reports/statistics';
+import type { ConformanceMeta, RunReport } from '../reports/model';
 import { writeRunReports } from '../reports/publish';
 import type { CaseMetric, CertificationLevel } from '../suites/suite';
-import type { TargetDefinition, TargetEnvironment } from '../targets/target';
+import type { TargetDefinition, TargetDescription, TargetEnvironment } from '../targets/target';
 
 const CANARY = 'cnryc0ffee1234abcd';
-const environment: TargetEnvironment = { runId: 'run-1', scratchDir: '/tmp/scratch', servers: {} };
+const environment: TargetEnvironment = { runId: 'run-1', canary: 'cnrycertificatetest', scratchDir: '/tmp/scratch', servers: {} };
 const scratch = await mkdtemp(join(tmpdir(), 'certificate-test-'));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
 
@@ -34,6 +34,7 @@ function target(name: string, extra: Partial<TargetDefinition> = {}): TargetDefi
     backendKind: 'SomeBackend',
     capabilities: [],
     servers: [],
+    store: { layout: 'none' },
     open: () => Promise.reject(new Error('not opened in this test')),
     ...extra,
   };
@@ -59,7 +60,17 @@ function recorded(targetName: string, suite: string, name: string, state: Record
     ...(metrics ? { metrics } : {}),
     ...(notRun ? { notRun } : {}),
   };
-  return { module: 'suites/conformance.test.ts', project: 'conformance', fullName: `${targetName} > ${suite} > ${name}`, name, meta, state, durationMs: 3, errors: [], ...rest };
+  return {
+    module: 'suites/conformance.test.ts',
+    project: 'conformance',
+    fullName: `${targetName} > ${suite} > ${name}`,
+    name,
+    meta,
+    state,
+    durationMs: 3,
+    errors: [],
+    ...rest,
+  };
 }
 
 const vaultDown = 'not run: bao is not installed; run npm run servers:install';
@@ -73,9 +84,15 @@ function sampleReport(descriptions: Record<string, TargetDescription>): RunRepor
   const tests: RecordedTest[] = [
     recorded('env', 'retrieval', 'reads a variable', 'passed', { metrics: [latency(1), latency(2), latency(3), latency(4)] }),
     recorded('env', 'retrieval', 'reads a config value', 'skipped', { note: 'not run: env does not declare config: no get_config' }),
-    recorded('env', 'formats', 'reads <b>JSON</b> | pipes', 'passed', { metrics: [latency(10), { metric: 'requests per lookup', value: 1, unit: 'requests' }] }),
-    recorded('env', 'caching', 'expires after the TTL', 'failed', { errors: [{ name: 'AssertionError', message: 'variable "k": still cached after 61 s\n- diff' }] }),
-    recorded('env', 'auth', 'wrong credentials are refused', 'skipped', { note: 'not run: env does not declare auth-wrong-credentials: no credentials' }),
+    recorded('env', 'formats', 'reads <b>JSON</b> | pipes', 'passed', {
+      metrics: [latency(10), { metric: 'requests per lookup', value: 1, unit: 'requests' }],
+    }),
+    recorded('env', 'caching', 'expires after the TTL', 'failed', {
+      errors: [{ name: 'AssertionError', message: 'variable "k": still cached after 61 s\n- diff' }],
+    }),
+    recorded('env', 'auth', 'wrong credentials are refused', 'skipped', {
+      note: 'not run: env does not declare auth-wrong-credentials: no credentials',
+    }),
     recorded('airflow:env', 'retrieval', 'reads a variable', 'passed', { metrics: [latency(40)] }),
     recorded('airflow:env', 'formats', 'a JSON port given as a string becomes an integer', 'failed', {
       errors: [{ name: 'AssertionError', message: 'connection "c1": port differs (got string, want number)' }],
@@ -85,7 +102,13 @@ function sampleReport(descriptions: Record<string, TargetDescription>): RunRepor
   ];
   const targets: SelectedTarget[] = [
     { name: 'env', family: 'env', backendKind: 'EnvironmentVariablesBackend', servers: [], summary: 'the env target', description: descriptions.env },
-    { name: 'airflow:env', family: 'airflow', backendKind: 'airflow.secrets.environment_variables.EnvironmentVariablesBackend', servers: [], description: descriptions['airflow:env'] },
+    {
+      name: 'airflow:env',
+      family: 'airflow',
+      backendKind: 'airflow.secrets.environment_variables.EnvironmentVariablesBackend',
+      servers: [],
+      description: descriptions['airflow:env'],
+    },
     { name: 'vault-kv2', family: 'vault', backendKind: 'VaultBackend', servers: ['vault'], description: descriptions['vault-kv2'] },
   ];
   return buildRunReport({
@@ -111,7 +134,18 @@ function sampleReport(descriptions: Record<string, TargetDescription>): RunRepor
 }
 
 const descriptions: Record<string, TargetDescription> = {
-  env: describeTarget(target('env', { describe: () => ({ backendClass: 'EnvironmentVariablesBackend', origin: 'reference', versions: { 'airflow-secrets-conformance': '0.1.0' }, kwargs: {} }) }), environment, CANARY),
+  env: describeTarget(
+    target('env', {
+      describe: () => ({
+        backendClass: 'EnvironmentVariablesBackend',
+        origin: 'reference',
+        versions: { 'airflow-secrets-conformance': '0.1.0' },
+        kwargs: {},
+      }),
+    }),
+    environment,
+    CANARY,
+  ),
   'airflow:env': describeTarget(
     target('airflow:env', {
       describe: () => ({
@@ -222,7 +256,9 @@ describe('describing a target for the certificate', () => {
       CANARY,
     );
     expect(throwing.notes).toEqual(['describe() failed: TypeError: cannot read [canary]']);
-    const base = target('env', { describe: () => ({ backendClass: 'EnvironmentVariablesBackend', origin: 'reference', versions: { 'airflow-secrets-conformance': '0.1.0' } }) });
+    const base = target('env', {
+      describe: () => ({ backendClass: 'EnvironmentVariablesBackend', origin: 'reference', versions: { 'airflow-secrets-conformance': '0.1.0' } }),
+    });
     const mutant = { ...base, name: 'mutant:env-lowercase', family: 'mutant', mutantOf: 'env', breaks: 'names are lower-cased' };
     expect(describeTarget(mutant, environment, CANARY)).toMatchObject({
       origin: 'mutant',
@@ -248,7 +284,10 @@ describe('certificate levels', () => {
       reason: 'not run: its one case was skipped (env does not declare auth-wrong-credentials: no credentials)',
     });
     expect(levelOf(certificate, 'env', 'rotation')).toMatchObject({ verdict: 'not-run', reason: 'not run: this run had no suite of this level' });
-    expect(levelOf(certificate, 'airflow:env', 'security')).toMatchObject({ verdict: 'not-run', reason: 'not run: no case of auth applies to airflow:env' });
+    expect(levelOf(certificate, 'airflow:env', 'security')).toMatchObject({
+      verdict: 'not-run',
+      reason: 'not run: no case of auth applies to airflow:env',
+    });
     for (const level of certificate.targets.find((t) => t.target.name === 'vault-kv2')?.levels ?? []) {
       expect(level).toMatchObject({ verdict: 'not-run', reason: vaultDown });
     }
@@ -259,12 +298,16 @@ describe('certificate levels', () => {
     const airflow = certificate.targets.find((t) => t.target.name === 'airflow:env');
     expect(airflow?.findings.map((c) => c.case)).toEqual(['a JSON port given as a string becomes an integer']);
     expect(airflow?.flags).toEqual(['backend_kwargs is not a JSON object: Airflow ignored it']);
-    expect(certificate.targets.find((t) => t.target.name === 'vault-kv2')?.flags).toEqual(['the target did not run: bao is not installed; run npm run servers:install']);
+    expect(certificate.targets.find((t) => t.target.name === 'vault-kv2')?.flags).toEqual([
+      'the target did not run: bao is not installed; run npm run servers:install',
+    ]);
     const markdown = renderCertificateMarkdown(certificate);
     expect(markdown).toContain(
       '**airflow:env**: Airflow itself (airflow.secrets.environment_variables.EnvironmentVariablesBackend, apache-airflow 3.3.2) fails 1 case:',
     );
-    expect(markdown).toContain('- formats › a JSON port given as a string becomes an integer: rule §1 the formats rule for a JSON port given as a string becomes an integer; `AssertionError: connection "c1": port differs (got string, want number)`');
+    expect(markdown).toContain(
+      '- formats › a JSON port given as a string becomes an integer: rule §1 the formats rule for a JSON port given as a string becomes an integer; `AssertionError: connection "c1": port differs (got string, want number)`',
+    );
     expect(markdown).toContain('**env**: the reference EnvironmentVariablesBackend fails 1 case:');
     expect(markdown).toContain('- airflow:env: backend_kwargs is not a JSON object: Airflow ignored it');
   });
@@ -297,7 +340,7 @@ describe('certificate.md', () => {
   });
 
   it('says what was certified: class, implementation, versions, redacted kwargs, servers', () => {
-    expect(markdown).toContain('- implementation: Airflow\'s own class, run by Airflow through the bridge');
+    expect(markdown).toContain("- implementation: Airflow's own class, run by Airflow through the bridge");
     expect(markdown).toContain('- versions: apache-airflow 3.3.2');
     expect(markdown).toContain('  - `connections_prefix`: `airflow-connections`');
     expect(markdown).toContain('  - `password`: `[redacted: secret-looking name]`');
@@ -368,7 +411,15 @@ declare function getComputedStyle(element: unknown): { backgroundColor: string }
 declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
 
 const CHROMIUM = process.env.ASC_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 function requireChromium(context: TestContext): void {
   if (existsSync(CHROMIUM)) return;
@@ -391,7 +442,11 @@ describe('certificate.html in headless Chromium', () => {
       await expect.poll(() => matrix.isVisible(), { timeout: 10_000 }).toBe(true);
 
       const rowLocator = matrix.locator(':scope > tbody > tr');
-      const rows: { target: string | null; header: string; cells: { verdict: string | null; label: string; background: string; visible: boolean }[] }[] = [];
+      const rows: {
+        target: string | null;
+        header: string;
+        cells: { verdict: string | null; label: string; background: string; visible: boolean }[];
+      }[] = [];
       for (let index = 0, count = await rowLocator.count(); index < count; index += 1) {
         const row = rowLocator.nth(index);
         const cellLocator = row.locator('td.verdict');

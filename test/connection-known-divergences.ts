@@ -11,7 +11,7 @@ import { pythonStrip, type ParserFlavour } from '../backends/connection/connecti
 import { pyJsonDumps, pyJsonLoads, pyTruthy, type PyDict, type PyValue } from '../backends/connection/python-json';
 import { quote, unquote } from '../backends/connection/python-url';
 import type { ConnectionInput } from './generators/connection-inputs';
-import { difference, viewText, type Outcome } from './support/connection-outcomes';
+import { difference, type Outcome } from './support/connection-outcomes';
 
 export interface DivergenceCase {
   readonly input: ConnectionInput;

@@ -21,17 +21,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ConfigurationError, UnavailableError } from '../backends/errors';
-import type { ServerName } from '../containers/contract';
+import { buildRegistry } from '../suites/run-selection';
 import { dockerAvailability } from '../containers/docker';
 import { MotoServer, nativeMotoExecutable, type StartedMotoServer } from '../containers/moto';
 import { displayPath, runningServerProcesses, type ServerProcess } from '../containers/native-process';
 import { startServers } from '../containers/servers';
-import {
-  createProxy,
-  nativeToxiproxyExecutable,
-  ToxiproxyServer,
-  type StartedToxiproxyServer,
-} from '../containers/toxiproxy';
+import { createProxy, nativeToxiproxyExecutable, ToxiproxyServer, type StartedToxiproxyServer } from '../containers/toxiproxy';
 import { nativeVaultExecutable, VaultServer, type StartedVaultServer } from '../containers/vault';
 
 const logDir = mkdtempSync(join(tmpdir(), 'containers-test-'));
@@ -121,9 +116,7 @@ describe('servers started as local processes', () => {
       { accessKeyId, secretAccessKey: 'not-the-secret-key' },
     ]) {
       const outsider = secretsManager(started, credentials);
-      const refused = await outsider
-        .send(new GetSecretValueCommand({ SecretId: 'conformance/iam-smoke' }))
-        .catch((error: unknown) => error);
+      const refused = await outsider.send(new GetSecretValueCommand({ SecretId: 'conformance/iam-smoke' })).catch((error: unknown) => error);
       // moto answers these in XML where AWS answers JSON, so the SDK names the error badly; the
       // status is what is reliable here.
       expect((refused as SecretsManagerServiceException).$metadata?.httpStatusCode).toBe(403);
@@ -158,7 +151,12 @@ describe('servers started as local processes', () => {
     requireInstalled(context, 'bao', 'moto_server', 'toxiproxy-server');
     const servers = [vault, moto, motoIam, toxiproxy] as const;
     const listening = servers.map((server) => {
-      const address = 'address' in server!.endpoint ? server!.endpoint.address : 'endpoint' in server!.endpoint ? server!.endpoint.endpoint : server!.endpoint.apiAddress;
+      const address =
+        'address' in server!.endpoint
+          ? server!.endpoint.address
+          : 'endpoint' in server!.endpoint
+            ? server!.endpoint.endpoint
+            : server!.endpoint.apiAddress;
       return Number(new URL(address).port);
     });
     // Vault's dev server also listens on port+1 (its cluster port).
@@ -206,11 +204,10 @@ interface FixtureOutcome {
 
 /** Runs the fixture that starts every server, waits for its pids, calls `end`, waits (bounded) for it to exit. */
 async function runServersFixture(name: string, end: (child: ChildProcess) => void): Promise<FixtureOutcome> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'test/fixtures/start-servers-until-signalled.ts'), join(logDir, name)],
-    { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/fixtures/start-servers-until-signalled.ts'), join(logDir, name)], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   // Kept for failure messages only: the crash case prints its deliberate stack trace here.
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
@@ -222,18 +219,15 @@ async function runServersFixture(name: string, end: (child: ChildProcess) => voi
       new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
       exited.then((status) => `exited early: ${JSON.stringify(status)}`),
     ]);
-    const report = JSON.parse(firstLine.startsWith('{') ? firstLine : '{}') as { pids?: Record<ServerName, number> };
+    const report = JSON.parse(firstLine.startsWith('{') ? firstLine : '{}') as { pids?: Record<string, number> };
     expect(report.pids, `${firstLine}\n${stderr}`).toBeDefined();
     const serverPids = Object.values(report.pids ?? {});
-    expect(serverPids).toHaveLength(4);
+    expect(serverPids).toHaveLength(buildRegistry().serverKinds.length);
     const serverProcesses = [...new Set([...serverPids, ...processGroupMembers(serverPids)])];
     expect(serverProcesses.every(isAlive)).toBe(true);
 
     end(child);
-    const status = await Promise.race([
-      exited,
-      new Promise<'still running'>((resolve) => setTimeout(resolve, 20_000, 'still running')),
-    ]);
+    const status = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(resolve, 20_000, 'still running'))]);
     return { status, serverPids, serverProcesses };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -243,16 +237,22 @@ async function runServersFixture(name: string, end: (child: ChildProcess) => voi
 describe('a server that cannot start', () => {
   it('names the missing executable and the install command, in one line', async () => {
     const missing = join(logDir, 'no-such-dir', 'bao');
-    const failure = await new VaultServer().withExecutable(missing).withLogDir(logDir, 'vault-missing').start().catch((error: unknown) => error);
+    const failure = await new VaultServer()
+      .withExecutable(missing)
+      .withLogDir(logDir, 'vault-missing')
+      .start()
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ConfigurationError);
-    expect((failure as ConfigurationError).oneLine()).toBe(
-      `ConfigurationError: bao not installed at ${missing}; hint: run npm run servers:install`,
-    );
+    expect((failure as ConfigurationError).oneLine()).toBe(`ConfigurationError: bao not installed at ${missing}; hint: run npm run servers:install`);
   });
 
   it('is reported as exited, pointing at its log, once its bounded retries are spent', async () => {
     // `false` exits at once, as a server that lost its port to another process would.
-    const failure = await new ToxiproxyServer().withExecutable('/bin/false').withLogDir(logDir, 'toxiproxy-exits').start().catch((error: unknown) => error);
+    const failure = await new ToxiproxyServer()
+      .withExecutable('/bin/false')
+      .withLogDir(logDir, 'toxiproxy-exits')
+      .start()
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UnavailableError);
     expect((failure as UnavailableError).message).toMatch(/^toxiproxy-exits exited \(code 1\) before http:\/\/127\.0\.0\.1:\d+\/version answered$/);
     expect((failure as UnavailableError).hint).toBe(`read ${join(logDir, 'toxiproxy-exits.log')}`);
@@ -264,8 +264,9 @@ describe('forced Docker provisioning', () => {
   it('marks every server unavailable, saying why, when no Docker engine answers', async (context) => {
     const docker = await dockerAvailability();
     if (docker.available) context.skip(`a Docker engine answers here (${docker.serverVersion})`);
-    const names: ServerName[] = ['vault', 'moto', 'moto-iam', 'toxiproxy'];
-    const servers = await startServers(names, { provisioning: 'docker', logDir });
+    const kinds = buildRegistry().serverKinds;
+    const names = kinds.map((kind) => kind.name);
+    const servers = await startServers(kinds, { provisioning: 'docker', logDir });
     try {
       expect(servers.endpoints).toEqual({});
       expect(Object.keys(servers.unavailable).sort()).toEqual([...names].sort());
@@ -278,10 +279,7 @@ describe('forced Docker provisioning', () => {
   });
 });
 
-function secretsManager(
-  server: StartedMotoServer,
-  credentials = server.getCredentials(),
-): SecretsManagerClient {
+function secretsManager(server: StartedMotoServer, credentials = server.getCredentials()): SecretsManagerClient {
   return new SecretsManagerClient({ endpoint: server.getEndpoint(), region: server.getRegion(), credentials, maxAttempts: 1 });
 }
 

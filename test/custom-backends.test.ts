@@ -8,7 +8,10 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { airflowPython, ENVIRONMENT_VARIABLES_BACKEND } from '../targets/airflow.target';
+import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';
+import { airflowPython } from '../targets/airflow-bridge';
+import { AIRFLOW_SEARCH_PATH_IMPLEMENTATION } from '../backends/airflow-search-path';
+import { REFERENCE_SEARCH_PATH_IMPLEMENTATION } from '../suites/case-context';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 
 const RUN_TIMEOUT_MS = 240_000;
@@ -44,6 +47,8 @@ describe('certifying custom backends through the runner', () => {
     expect(cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(150);
     expect(cases.filter((c) => c.status === 'fail')).toEqual([]);
     expect(run.report!.targets.map((t) => t.name)).toEqual(['custom:json-file-backend']);
+    // A backend in this process: its chain and cache cases run our reference search path.
+    expect(new Set(cases.filter((c) => c.suite === 'caching').map((c) => c.searchPath))).toEqual(new Set([REFERENCE_SEARCH_PATH_IMPLEMENTATION]));
   });
 
   it('the Python example, a BaseSecretsBackend subclass run through the bridge, passes', { timeout: RUN_TIMEOUT_MS }, async (context) => {
@@ -55,6 +60,9 @@ describe('certifying custom backends through the runner', () => {
     // The naming cases change this process's environment directly: the bridge must see it mirrored.
     expect(cases.filter((c) => c.suite === 'naming' && c.status === 'pass')).toHaveLength(4);
     expect(cases.filter((c) => c.status === 'fail')).toEqual([]);
+    // The command is the Airflow bridge: its chain and cache cases run Airflow's own search path.
+    const chained = cases.filter((c) => c.suite === 'lookup-order' || c.suite === 'caching');
+    expect(new Set(chained.filter((c) => c.status === 'pass').map((c) => c.searchPath))).toEqual(new Set([AIRFLOW_SEARCH_PATH_IMPLEMENTATION]));
   });
 
   it('the broken example fails, naming each broken rule and why', { timeout: RUN_TIMEOUT_MS }, async () => {
@@ -67,27 +75,31 @@ describe('certifying custom backends through the runner', () => {
       'naming › upper-casing is Unicode-aware like Python (ß becomes SS)',
       'retrieval › an empty variable is found as the empty string',
     ]);
-    for (const kase of failed) expect(kase.error, kase.case).toMatch(/value differs/);
+    for (const conformanceCase of failed) expect(conformanceCase.error, conformanceCase.case).toMatch(/value differs/);
     expect(run.stdout).toContain('✗ custom:broken-env-backend › naming › upper-casing is Unicode-aware like Python (ß becomes SS)');
     expect(run.stdout).toContain('rule: §4 str.upper() is Unicode-aware');
     expect(run.stderr).toMatch(/FAIL: 4 conformance cases failed/);
   });
 
-  it('an airflow.cfg with malformed backend_kwargs runs without kwargs, as Airflow does, and is flagged', { timeout: RUN_TIMEOUT_MS }, async (context) => {
-    requireAirflow(context);
-    const folder = mkdtempSync(join(tmpdir(), 'custom-backends-cfg-'));
-    const cfg = join(folder, 'airflow.cfg');
-    writeFileSync(cfg, `[secrets]\nbackend = ${ENVIRONMENT_VARIABLES_BACKEND}\nbackend_kwargs = {"connections_prefix": "x",\n`);
-    const run = await certify([`--airflow-config=${cfg}`, '--suite=retrieval,naming']);
-    expect(run.code, run.stderr).toBe(0);
-    const target = run.report!.targets.find((t) => t.name === 'airflow-cfg:EnvironmentVariablesBackend');
-    expect(target?.backendKind).toBe(`${ENVIRONMENT_VARIABLES_BACKEND} [backend_kwargs ignored: not a JSON object]`);
-    expect(target?.description).toMatchObject({
-      origin: 'custom',
-      flags: ['Airflow: Failed to parse [secrets] backend_kwargs as JSON, defaulting to no kwargs.'],
-    });
-    expect(run.report!.cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(10);
-  });
+  it(
+    'an airflow.cfg with malformed backend_kwargs runs without kwargs, as Airflow does, and is flagged',
+    { timeout: RUN_TIMEOUT_MS },
+    async (context) => {
+      requireAirflow(context);
+      const folder = mkdtempSync(join(tmpdir(), 'custom-backends-cfg-'));
+      const cfg = join(folder, 'airflow.cfg');
+      writeFileSync(cfg, `[secrets]\nbackend = ${ENVIRONMENT_VARIABLES_BACKEND}\nbackend_kwargs = {"connections_prefix": "x",\n`);
+      const run = await certify([`--airflow-config=${cfg}`, '--suite=retrieval,naming']);
+      expect(run.code, run.stderr).toBe(0);
+      const target = run.report!.targets.find((t) => t.name === 'airflow-cfg:EnvironmentVariablesBackend');
+      expect(target?.backendKind).toBe(`${ENVIRONMENT_VARIABLES_BACKEND} [backend_kwargs ignored: not a JSON object]`);
+      expect(target?.description).toMatchObject({
+        origin: 'custom',
+        flags: ['Airflow: Failed to parse [secrets] backend_kwargs as JSON, defaulting to no kwargs.'],
+      });
+      expect(run.report!.cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(10);
+    },
+  );
 
   it('a module path that does not exist is one line with a hint, no stack trace', { timeout: RUN_TIMEOUT_MS }, async () => {
     const run = await certify(['--backend=./examples/no-such-backend.ts']);

@@ -5,7 +5,7 @@ import {
   pythonUpper,
   variableEnvName,
   type Environment,
-} from '../backends/environment-variables';
+} from '../backends/env/environment-variables';
 
 function backendWith(env: Environment): EnvironmentVariablesBackend {
   return new EnvironmentVariablesBackend({ env, parser: 'sdk' });

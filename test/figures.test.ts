@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { buildTargetFigures, latencyFigures, renderFiguresConsole, renderFiguresMarkdown } from '../reports/figures';
 import type { CaseReport } from '../reports/model';
-import { faultLookupMetric, LOOKUP_LATENCY, meaningOf, recoveryMetric, requestsMetric, TIME_TO_NEW_VALUE_CACHED, TIME_TO_NEW_VALUE_UNCACHED } from '../suites/measure';
+import {
+  faultLookupMetric,
+  LOOKUP_LATENCY,
+  meaningOf,
+  recoveryMetric,
+  requestsMetric,
+  TIME_TO_NEW_VALUE_CACHED,
+  TIME_TO_NEW_VALUE_UNCACHED,
+} from '../suites/measure';
 import type { CaseMetric } from '../suites/suite';
 
-function kase(target: string, name: string, metrics: CaseMetric[]): CaseReport {
+function caseReport(target: string, name: string, metrics: CaseMetric[]): CaseReport {
   return { target, family: 'f', backendKind: 'B', suite: 's', level: 'resilience', case: name, rule: '§0', status: 'pass', durationMs: 1, metrics };
 }
 
@@ -30,10 +38,15 @@ describe('resilience figures', () => {
 
   it('groups per target in report order, keeps the worst of each figure, and leaves out targets without any', () => {
     const cases = [
-      kase('aws-sm', 'a', [ms(LOOKUP_LATENCY, 7), ms(faultLookupMetric('latency'), 800), requests(requestsMetric('lookup under latency'), 3)]),
-      kase('vault-kv2', 'b', [ms(LOOKUP_LATENCY, 4), ms(LOOKUP_LATENCY, 12), ms(recoveryMetric('latency'), 5), ms(recoveryMetric('latency'), 9)]),
-      kase('vault-kv2', 'c', [requests(requestsMetric('cold connection lookup'), 2), ms(TIME_TO_NEW_VALUE_CACHED, 300_001)]),
-      kase('env', 'd', [ms('store write (env)', 1)]),
+      caseReport('aws-sm', 'a', [ms(LOOKUP_LATENCY, 7), ms(faultLookupMetric('latency'), 800), requests(requestsMetric('lookup under latency'), 3)]),
+      caseReport('vault-kv2', 'b', [
+        ms(LOOKUP_LATENCY, 4),
+        ms(LOOKUP_LATENCY, 12),
+        ms(recoveryMetric('latency'), 5),
+        ms(recoveryMetric('latency'), 9),
+      ]),
+      caseReport('vault-kv2', 'c', [requests(requestsMetric('cold connection lookup'), 2), ms(TIME_TO_NEW_VALUE_CACHED, 300_001)]),
+      caseReport('env', 'd', [ms('store write (env)', 1)]),
     ];
     const figures = buildTargetFigures(cases, ['vault-kv2', 'env', 'aws-sm']);
     expect(figures.map((f) => f.target)).toEqual(['vault-kv2', 'aws-sm']);
@@ -46,12 +59,23 @@ describe('resilience figures', () => {
   });
 
   it('renders a summary section and one console line per target, and nothing without figures', () => {
-    const figures = buildTargetFigures([kase('vault-kv2', 'b', [ms(LOOKUP_LATENCY, 4), ms(recoveryMetric('reset|peer'), 5), requests(requestsMetric('cold connection lookup'), 2)])], []);
+    const figures = buildTargetFigures(
+      [
+        caseReport('vault-kv2', 'b', [
+          ms(LOOKUP_LATENCY, 4),
+          ms(recoveryMetric('reset|peer'), 5),
+          requests(requestsMetric('cold connection lookup'), 2),
+        ]),
+      ],
+      [],
+    );
     const markdown = renderFiguresMarkdown(figures).join('\n');
     expect(markdown).toContain('## Measured figures');
     expect(markdown).toContain('| vault-kv2 | 4 / 4 / 4 ms (1) |');
     expect(markdown).toContain('| vault-kv2 | reset\\|peer | – | – | 5 ms |');
-    expect(renderFiguresConsole(figures)).toContain('  vault-kv2  4 / 4 / 4 ms (1); recovery 5 ms (reset|peer, slowest of 1); 2 per cold connection lookup');
+    expect(renderFiguresConsole(figures)).toContain(
+      '  vault-kv2  4 / 4 / 4 ms (1); recovery 5 ms (reset|peer, slowest of 1); 2 per cold connection lookup',
+    );
     expect(renderFiguresMarkdown([])).toEqual([]);
     expect(renderFiguresConsole(undefined)).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectDeclaredFinding, firstErrorLine } from '../suites/findings';
+import { firstErrorLine } from '../backends/errors';
+import { expectDeclaredFinding } from '../suites/findings';
 
 describe('known findings', () => {
   it('a declared finding that fails as declared gives what was observed', async () => {

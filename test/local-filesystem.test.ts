@@ -15,7 +15,7 @@ import {
   UnavailableError,
   type FileSyntaxError,
 } from '../backends/errors';
-import { LocalFilesystemBackend, pythonJsonDumps } from '../backends/local-filesystem';
+import { LocalFilesystemBackend, pythonJsonDumps } from '../backends/local/local-filesystem';
 
 let folder: string;
 let fileCounter = 0;
@@ -67,7 +67,7 @@ describe('LocalFilesystemBackend: .env files', () => {
     expect(await backend.getVariable('a')).toBeNull();
   });
 
-  it('reports every bad line with its number and Airflow\'s message', async () => {
+  it("reports every bad line with its number and Airflow's message", async () => {
     const backend = await variables('env', '# comment\n\nA=1\nnoequals\n=x\nB=\nC= spaced =x\n');
     expect(await parseErrors(backend.getVariable('A'))).toEqual([
       { line: 4, message: 'Invalid line format. The line should contain at least one equal sign ("=").' },
@@ -131,7 +131,10 @@ describe('LocalFilesystemBackend: .json files', () => {
   });
 
   it('keeps the last duplicate key and returns non-string values as Python json.dumps text', async () => {
-    const backend = await variables('json', '{"num": 1.0, "int": 7, "big": 123456789012345678901, "map": {"a": [1, "x"]}, "s": "\\u00e9", "nul": null, "dupe": 1, "dupe": 2}');
+    const backend = await variables(
+      'json',
+      '{"num": 1.0, "int": 7, "big": 123456789012345678901, "map": {"a": [1, "x"]}, "s": "\\u00e9", "nul": null, "dupe": 1, "dupe": 2}',
+    );
     expect(await backend.getVariable('num')).toBe('1.0');
     expect(await backend.getVariable('int')).toBe('7');
     expect(await backend.getVariable('big')).toBe('123456789012345678901');
@@ -171,10 +174,16 @@ describe('LocalFilesystemBackend: .json files', () => {
     expect((error as Error).message).toBe(`Found multiple values for twice in ${path}.`);
   });
 
-  it('gives Airflow\'s messages for bad connection objects, and a bad entry fails every lookup', async () => {
+  it("gives Airflow's messages for bad connection objects, and a bad entry fails every lookup", async () => {
     const cases: Array<[unknown, RegExp]> = [
-      [{ conn_type: 'http', passwd: 'x' }, /^The object have illegal keys: passwd\. The dictionary can only contain the following keys: \{'conn_id', /],
-      [{ extra: '{}', extra_dejson: { a: 1 } }, /^The extra and extra_dejson parameters are mutually exclusive\. Please provide only one parameter\.$/],
+      [
+        { conn_type: 'http', passwd: 'x' },
+        /^The object have illegal keys: passwd\. The dictionary can only contain the following keys: \{'conn_id', /,
+      ],
+      [
+        { extra: '{}', extra_dejson: { a: 1 } },
+        /^The extra and extra_dejson parameters are mutually exclusive\. Please provide only one parameter\.$/,
+      ],
       [{ conn_id: 'other_id', conn_type: 'http' }, /^Mismatch conn_id\. The dictionary key has the value: other_id\. The item has the value: bad\.$/],
       [null, /^Unexpected value type: <class 'NoneType'>\. The connection can only be defined using a string or object\.$/],
       [42, /^Unexpected value type: <class 'int'>\./],
@@ -200,7 +209,7 @@ describe('LocalFilesystemBackend: .yaml and .yml files', () => {
     ]);
   });
 
-  it('reports a syntax error at PyYAML\'s 0-based line, without quoting the file', async () => {
+  it("reports a syntax error at PyYAML's 0-based line, without quoting the file", async () => {
     const secret = 'pw-91bd-do-not-print';
     const errors = await parseErrors((await variables('yaml', `k: "${secret}"\nother: : value\n`)).getVariable('k'));
     expect(errors).toHaveLength(1);
@@ -214,8 +223,11 @@ describe('LocalFilesystemBackend: .yaml and .yml files', () => {
     expect((await parseErrors((await variables('yaml', 'a: *nowhere\n')).getVariable('a')))[0]?.line).toBe(0);
   });
 
-  it('reads values with PyYAML\'s YAML 1.1 rules: y/n stay strings, yes is a boolean, last duplicate wins', async () => {
-    const backend = await variables('yml', 'y: y\nn: n\nflag: yes\nnum: 1.0\nint: 7\nmap: {a: 1}\nnull_value: null\nempty_str: ""\ndupe: first\ndupe: second\n');
+  it("reads values with PyYAML's YAML 1.1 rules: y/n stay strings, yes is a boolean, last duplicate wins", async () => {
+    const backend = await variables(
+      'yml',
+      'y: y\nn: n\nflag: yes\nnum: 1.0\nint: 7\nmap: {a: 1}\nnull_value: null\nempty_str: ""\ndupe: first\ndupe: second\n',
+    );
     expect(await backend.getVariable('y')).toBe('y');
     expect(await backend.getVariable('n')).toBe('n');
     expect(await backend.getVariable('flag')).toBe('true');
@@ -258,14 +270,14 @@ describe('LocalFilesystemBackend: files and kwargs', () => {
     expect((error as UnavailableError).where).toBe(join(folder, 'absent.json'));
   });
 
-  it('refuses an unsupported extension with Airflow\'s message, and takes the extension case-insensitively', async () => {
+  it("refuses an unsupported extension with Airflow's message, and takes the extension case-insensitively", async () => {
     const error = await rejection((await variables('txt', 'A=1\n')).getVariable('A'));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toBe('Unsupported file format. The file must have one of the following extensions: .env .json .yaml .yml');
     expect(await (await variables('JSON', '{"A": "1"}')).getVariable('A')).toBe('1');
   });
 
-  it('refuses an unknown kwarg as Python\'s cls(**kwargs) does', () => {
+  it("refuses an unknown kwarg as Python's cls(**kwargs) does", () => {
     expect(() => new LocalFilesystemBackend({ variable_file_path: '/x.json' })).toThrow(ConfigurationError);
   });
 
@@ -277,16 +289,23 @@ describe('LocalFilesystemBackend: files and kwargs', () => {
     await expect(twice.getConfig('k')).rejects.toBeInstanceOf(NotUniqueError);
   });
 
-  it('has no get_conn_value, as Airflow\'s class has none', async () => {
+  it("has no get_conn_value, as Airflow's class has none", async () => {
     await expect(new LocalFilesystemBackend().getConnValue('a')).rejects.toBeInstanceOf(ConfigurationError);
   });
 });
 
 describe('pythonJsonDumps', () => {
-  it('writes Python\'s default json.dumps text', () => {
-    expect(pythonJsonDumps(new Map<string, unknown>([['a', 1n], ['b', 1.5], ['c', [true, null]], ['d', 'é\u{1F600}']]))).toBe(
-      '{"a": 1, "b": 1.5, "c": [true, null], "d": "\\u00e9\\ud83d\\ude00"}',
-    );
+  it("writes Python's default json.dumps text", () => {
+    expect(
+      pythonJsonDumps(
+        new Map<string, unknown>([
+          ['a', 1n],
+          ['b', 1.5],
+          ['c', [true, null]],
+          ['d', 'é\u{1F600}'],
+        ]),
+      ),
+    ).toBe('{"a": 1, "b": 1.5, "c": [true, null], "d": "\\u00e9\\ud83d\\ude00"}');
     expect(pythonJsonDumps(1e16)).toBe('1e+16');
     expect(pythonJsonDumps(Number.NaN)).toBe('NaN');
   });

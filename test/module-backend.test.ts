@@ -89,7 +89,10 @@ describe('loading a backend module', () => {
     expect(error.message).toMatch(/the factory threw TypeError: no url given/);
     const errorsPath = fileURLToPath(new URL('../backends/errors.ts', import.meta.url));
     const refusing = await loadBackendModule(
-      moduleFile('refuses.ts', `import { ForbiddenError } from ${JSON.stringify(errorsPath)}; export default () => { throw new ForbiddenError('no access'); };`),
+      moduleFile(
+        'refuses.ts',
+        `import { ForbiddenError } from ${JSON.stringify(errorsPath)}; export default () => { throw new ForbiddenError('no access'); };`,
+      ),
     );
     await expectRejects(createBackendFromModule(refusing, {}), ForbiddenError, 'a deliberate refusal');
   });

@@ -7,21 +7,22 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerEndpoints, ServerName } from '../containers/contract';
-import { startServers, type ProvisioningChoice, type StartedServers } from '../containers/servers';
-import { mutantTargets } from '../mutants/index';
+import type { ServerEndpoints } from '../containers/contract';
+import { distinctKinds, startServers, type ProvisioningChoice, type StartedServers } from '../containers/servers';
 import type { MutantTarget } from '../mutants/mutant';
 import { runCase } from '../suites/case-context';
-import { suites } from '../suites/index';
+import { findingKey } from '../suites/findings';
+import { buildRegistry, isMutantTarget } from '../suites/run-selection';
 import type { ConformanceCase } from '../suites/suite';
-import { targets } from '../targets/index';
 import { hasCapability, type TargetDefinition, type TargetEnvironment } from '../targets/target';
 import { readRunEnvironment } from '../cli/run-environment';
 
 const scratchDir = mkdtempSync(join(tmpdir(), 'asc-mutants-'));
+const { targets, suites } = buildRegistry();
+const mutantTargets = targets.filter(isMutantTarget) as MutantTarget[];
 
 /** The servers the networked mutants need, started once for this file. */
-const neededServers = [...new Set(mutantTargets.flatMap((mutant) => mutant.servers))] as ServerName[];
+const neededServers = distinctKinds(mutantTargets.flatMap((mutant) => mutant.servers));
 let started: StartedServers | null = null;
 let servers: ServerEndpoints = {};
 
@@ -38,13 +39,21 @@ afterAll(async () => {
 
 /** Why a mutant's servers are missing (`not run: ...`), or null when all of them answered. */
 function serversMissing(target: TargetDefinition): string | null {
-  const reasons = target.servers.flatMap((server) => (started?.unavailable[server] ? [started.unavailable[server]] : []));
+  const reasons = target.servers.flatMap((server) => {
+    const reason = started?.unavailable[server.name];
+    return reason ? [reason] : [];
+  });
   return reasons.length > 0 ? reasons.join(' / ') : null;
 }
 
 /** A run of its own for each mutant and base check, so a leaking mutant cannot taint the next. */
 function environmentFor(label: string): TargetEnvironment {
-  return { runId: `mutants-${process.pid}-${label}`, scratchDir: join(scratchDir, label.replace(/[^a-z0-9-]/gi, '_')), servers };
+  return {
+    runId: `mutants-${process.pid}-${label}`,
+    canary: readRunEnvironment().canary,
+    scratchDir: join(scratchDir, label.replace(/[^a-z0-9-]/gi, '_')),
+    servers,
+  };
 }
 
 interface Kill {
@@ -57,21 +66,25 @@ interface Kill {
 
 const kills: Kill[] = [];
 
-function applicable(target: TargetDefinition): Array<{ key: string; kase: ConformanceCase }> {
+function applicable(target: TargetDefinition): Array<{ key: string; conformanceCase: ConformanceCase }> {
   return suites.flatMap((suite) =>
     suite
       .cases(target)
-      .filter((kase) => (kase.needs ?? []).every((capability) => hasCapability(target, capability)))
-      .map((kase) => ({ key: `${suite.id} › ${kase.name}`, kase })),
+      .filter((conformanceCase) => (conformanceCase.needs ?? []).every((capability) => hasCapability(target, capability)))
+      .map((conformanceCase) => ({ key: findingKey(suite.id, conformanceCase.name), conformanceCase })),
   );
 }
 
-async function failingCases(target: TargetDefinition, cases: Array<{ key: string; kase: ConformanceCase }>, label: string): Promise<string[]> {
+async function failingCases(
+  target: TargetDefinition,
+  cases: Array<{ key: string; conformanceCase: ConformanceCase }>,
+  label: string,
+): Promise<string[]> {
   const environment = environmentFor(label);
   const failed: string[] = [];
-  for (const { key, kase } of cases) {
+  for (const { key, conformanceCase } of cases) {
     try {
-      await runCase(target, kase, environment, key);
+      await runCase(target, conformanceCase, environment, key);
     } catch {
       failed.push(key);
     }
@@ -98,7 +111,8 @@ afterAll(() => {
   const reportDir = process.env.ASC_RUN_ID ? readRunEnvironment().runDir : null;
   if (!reportDir || kills.length === 0) return;
   const rows = kills.map(
-    (k) => `| \`${k.mutant}\` | ${k.breaks} | ${k.killedBy.length} of ${k.casesRun} | ${k.killedBy.slice(0, 3).join('<br>')}${k.killedBy.length > 3 ? '<br>…' : ''} |`,
+    (k) =>
+      `| \`${k.mutant}\` | ${k.breaks} | ${k.killedBy.length} of ${k.casesRun} | ${k.killedBy.slice(0, 3).join('<br>')}${k.killedBy.length > 3 ? '<br>…' : ''} |`,
   );
   const unproven = unprovenCases();
   const table = [
@@ -135,7 +149,11 @@ describe('every mutant is killed by a named case', () => {
       expect(killedBy, `${mutant.name}: no case failed out of ${cases.length}`).not.toEqual([]);
 
       const base = baseOf(mutant);
-      const falseKills = await failingCases(base, cases.filter((c) => killedBy.includes(c.key)), `${mutant.name}-base`);
+      const falseKills = await failingCases(
+        base,
+        cases.filter((c) => killedBy.includes(c.key)),
+        `${mutant.name}-base`,
+      );
       expect(falseKills, `these cases also fail on the unbroken ${base.name}, so they prove nothing`).toEqual([]);
 
       kills.push({ mutant: mutant.name, base: base.name, breaks: mutant.breaks, casesRun: cases.length, killedBy });

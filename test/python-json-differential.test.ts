@@ -74,20 +74,95 @@ function randomSource(seed: number): () => number {
 }
 
 const HAND_PICKED = [
-  '"\\x"', '"a\\', '"\\u12"', '"\\u1234', '"\\u123g"', '"\\ud800\\u12"', '"\\ud800\\uzzzz"', '"\\ud800\\u12',
-  '"\\ud800\\udc00"', '"\\ud800\\ud800"x', '"\\udc00"', '"a\u0001"', '"ab', '"\u007f\u0080"',
-  '[1e]', '1e', '1e+', '[1e+]', '[1.]', '1.', '-', '[-]', '-0', '-0.0', '0e0', '1E+2', '[01]', '1.5e300', '1e400', '-1e400',
-  '{"a":1,}', '[1,]', '{"a" 1}', '{"a":}', '{,}', '[,]', '{"a":1 "b":2}', '', ' ', '\n\n  ', 'nul', 'NaN', '-Infinity', 'Infinityx',
-  '\ufeff{}', ' \ufeff{}', '{} x', '{"a":\n  x}', '{"b": 1, "10": NaN, "a": -Infinity, "b": 2}', '{"\\u00e9": "\u00e9\u{1F600}"}',
-  `[${'1'.repeat(4300)}]`, `[-${'1'.repeat(4301)}]`, `[${'1'.repeat(4301)}.5]`, '['.repeat(1100), '{"a":'.repeat(1100),
+  '"\\x"',
+  '"a\\',
+  '"\\u12"',
+  '"\\u1234',
+  '"\\u123g"',
+  '"\\ud800\\u12"',
+  '"\\ud800\\uzzzz"',
+  '"\\ud800\\u12',
+  '"\\ud800\\udc00"',
+  '"\\ud800\\ud800"x',
+  '"\\udc00"',
+  '"a\u0001"',
+  '"ab',
+  '"\u007f\u0080"',
+  '[1e]',
+  '1e',
+  '1e+',
+  '[1e+]',
+  '[1.]',
+  '1.',
+  '-',
+  '[-]',
+  '-0',
+  '-0.0',
+  '0e0',
+  '1E+2',
+  '[01]',
+  '1.5e300',
+  '1e400',
+  '-1e400',
+  '{"a":1,}',
+  '[1,]',
+  '{"a" 1}',
+  '{"a":}',
+  '{,}',
+  '[,]',
+  '{"a":1 "b":2}',
+  '',
+  ' ',
+  '\n\n  ',
+  'nul',
+  'NaN',
+  '-Infinity',
+  'Infinityx',
+  '\ufeff{}',
+  ' \ufeff{}',
+  '{} x',
+  '{"a":\n  x}',
+  '{"b": 1, "10": NaN, "a": -Infinity, "b": 2}',
+  '{"\\u00e9": "\u00e9\u{1F600}"}',
+  `[${'1'.repeat(4300)}]`,
+  `[-${'1'.repeat(4301)}]`,
+  `[${'1'.repeat(4301)}.5]`,
+  '['.repeat(1100),
+  '{"a":'.repeat(1100),
 ];
 
-const FRAGMENTS = ['{', '}', '[', ']', '"', ':', ',', '\\', '\\u', 'e', 'E', '.', '-', '+', '0', '7', ' ', '\n', '\t', '\u0001', 'n', 'N', 'I', 'é', '\ud83d'];
+const FRAGMENTS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  ':',
+  ',',
+  '\\',
+  '\\u',
+  'e',
+  'E',
+  '.',
+  '-',
+  '+',
+  '0',
+  '7',
+  ' ',
+  '\n',
+  '\t',
+  '\u0001',
+  'n',
+  'N',
+  'I',
+  'é',
+  '\ud83d',
+];
 
 /** Valid documents with random whitespace, some then broken by one edit. */
 function generateTexts(count: number, seed: number): string[] {
   const random = randomSource(seed);
-  const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const space = (): string => (random() < 0.7 ? '' : pick([' ', '\n', '\t', '\r\n', '  \n ']));
   const float = (): string => {
     const bits = new DataView(new ArrayBuffer(8));
@@ -105,10 +180,14 @@ function generateTexts(count: number, seed: number): string[] {
   const value = (depth: number): string => {
     const roll = random();
     if (depth < 4 && roll < 0.2) {
-      const members = Array.from({ length: Math.floor(random() * 4) }, () => `${space()}${pick([string(), '"k"', '"k"'])}${space()}:${space()}${value(depth + 1)}${space()}`);
+      const members = Array.from(
+        { length: Math.floor(random() * 4) },
+        () => `${space()}${pick([string(), '"k"', '"k"'])}${space()}:${space()}${value(depth + 1)}${space()}`,
+      );
       return `{${members.join(',')}}`;
     }
-    if (depth < 4 && roll < 0.35) return `[${Array.from({ length: Math.floor(random() * 4) }, () => `${space()}${value(depth + 1)}${space()}`).join(',')}]`;
+    if (depth < 4 && roll < 0.35)
+      return `[${Array.from({ length: Math.floor(random() * 4) }, () => `${space()}${value(depth + 1)}${space()}`).join(',')}]`;
     if (roll < 0.5) return string();
     if (roll < 0.65) return float();
     if (roll < 0.75) return String(Math.floor(random() * 2000) - 1000) + pick(['', '', '0000000000000000000000']);
@@ -139,11 +218,15 @@ describe('Python json port against CPython 3.11 (differential)', () => {
     expect(theirs).toHaveLength(texts.length);
     const disagreements = texts.flatMap((text, index) => {
       const mine = ours(text);
-      return JSON.stringify(mine) === JSON.stringify(theirs[index]) ? [] : [`${JSON.stringify(text)}\n    ours ${JSON.stringify(mine)}\n    python ${JSON.stringify(theirs[index])}`];
+      return JSON.stringify(mine) === JSON.stringify(theirs[index])
+        ? []
+        : [`${JSON.stringify(text)}\n    ours ${JSON.stringify(mine)}\n    python ${JSON.stringify(theirs[index])}`];
     });
     const kinds = new Map<string, number>();
     for (const outcome of theirs) kinds.set(String(outcome[0]), (kinds.get(String(outcome[0])) ?? 0) + 1);
-    console.log(`python-json differential (seed ${SEED}): ${texts.length} texts, ${[...kinds].map(([kind, n]) => `${kind}=${n}`).join(' ')}, disagreements ${disagreements.length}`);
+    console.log(
+      `python-json differential (seed ${SEED}): ${texts.length} texts, ${[...kinds].map(([kind, n]) => `${kind}=${n}`).join(' ')}, disagreements ${disagreements.length}`,
+    );
     expect(disagreements.slice(0, 20)).toEqual([]);
     // Both sides must have met every outcome, or the generator stopped exercising the error paths.
     expect([...kinds.keys()].sort()).toEqual(['decode', 'ok', 'recursion', 'value']);

@@ -12,26 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandBackend } from '../backends/command-backend';
 import type { Connection, ParserFlavour } from '../backends/connection/connection';
 import type { SecretsBackend } from '../backends/contract';
-import type { ServerEndpoints, ServerName } from '../containers/contract';
-import { startServers, type ProvisioningChoice, type StartedServers } from '../containers/servers';
-import { createIdFactory, runCanary } from '../suites/case-context';
+import type { ServerEndpoints } from '../containers/contract';
+import { distinctKinds, startServers, type ProvisioningChoice, type StartedServers } from '../containers/servers';
+import { createIdFactory } from '../suites/case-context';
 import { fingerprint } from '../suites/expect-secret';
 import { embedCanary, trickyValues } from '../suites/values';
-import {
-  airflowBridge,
-  airflowPython,
-  ENVIRONMENT_VARIABLES_BACKEND,
-  LOCAL_FILESYSTEM_BACKEND,
-  localFileKwargs,
-  PARAMETER_STORE_BACKEND,
-  SECRETS_MANAGER_BACKEND,
-  VAULT_BACKEND,
-} from '../targets/airflow.target';
-import { awsParameterStoreTarget, awsSecretsManagerTarget } from '../targets/aws.target';
-import { envTarget } from '../targets/env.target';
-import { localJsonTarget } from '../targets/local.target';
+import { buildRegistry } from '../suites/run-selection';
+import { airflowBridge, airflowPython } from '../targets/airflow-bridge';
 import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
-import { vaultKv2Target } from '../targets/vault.target';
 import knownDifferences from './reference-vs-airflow-known-differences.json';
 import { generateConnectionInputs } from './generators/connection-inputs';
 import { readRunEnvironment } from '../cli/run-environment';
@@ -44,21 +32,21 @@ interface Pair {
   readonly kwargs: (session: TargetSession, environment: TargetEnvironment) => Record<string, unknown>;
 }
 
-const fromSession = (session: TargetSession): Record<string, unknown> => {
-  if (!session.kwargs) throw new Error('the reference session does not give its kwargs');
-  return session.kwargs;
-};
-
-const pairs: readonly Pair[] = [
-  { reference: envTarget, backendClass: ENVIRONMENT_VARIABLES_BACKEND, parser: 'sdk', mirrorEnvironment: true, kwargs: () => ({}) },
-  { reference: localJsonTarget, backendClass: LOCAL_FILESYSTEM_BACKEND, parser: 'core', mirrorEnvironment: false, kwargs: (session, environment) => localFileKwargs({ session, environment }) },
-  { reference: vaultKv2Target, backendClass: VAULT_BACKEND, parser: 'sdk', mirrorEnvironment: false, kwargs: fromSession },
-  { reference: awsSecretsManagerTarget, backendClass: SECRETS_MANAGER_BACKEND, parser: 'sdk', mirrorEnvironment: false, kwargs: fromSession },
-  { reference: awsParameterStoreTarget, backendClass: PARAMETER_STORE_BACKEND, parser: 'sdk', mirrorEnvironment: false, kwargs: fromSession },
-];
+/** One pair per store layout: its reference target, and the first Airflow class that reads the layout. */
+const pairs: readonly Pair[] = buildRegistry().layouts.map((layout) => ({
+  reference: layout.base(undefined),
+  backendClass: layout.airflowClasses[0] ?? '',
+  parser: layout.parser ?? 'sdk',
+  mirrorEnvironment: layout.mirrorEnvironment ?? false,
+  kwargs: (session, environment) => layout.sessionKwargs({ session, environment }),
+}));
 
 /** What one lookup gave, in a form two implementations can be compared by, without values. */
-type Outcome = { kind: 'null' } | { kind: 'error'; name: string } | { kind: 'connection'; fields: Record<string, string> } | { kind: 'value'; fingerprint: string };
+type Outcome =
+  | { kind: 'null' }
+  | { kind: 'error'; name: string }
+  | { kind: 'connection'; fields: Record<string, string> }
+  | { kind: 'value'; fingerprint: string };
 
 /** Every field by fingerprint; `extra` by its parsed content with keys sorted (Vault returns dicts sorted). */
 function connectionFields(connection: Connection): Record<string, string> {
@@ -67,7 +55,11 @@ function connectionFields(connection: Connection): Record<string, string> {
     Array.isArray(value)
       ? value.map(sortKeys)
       : value !== null && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortKeys(v)]))
+        ? Object.fromEntries(
+            Object.entries(value as Record<string, unknown>)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, v]) => [k, sortKeys(v)]),
+          )
         : value;
   return Object.fromEntries(Object.entries(view).map(([field, value]) => [field, fingerprint(JSON.stringify(sortKeys(value)))]));
 }
@@ -110,7 +102,11 @@ function corpus(): Item[] {
     kind: 'connection' as const,
     value: input.input,
   }));
-  const variables = trickyValues.map((value) => ({ label: `variable (${value.label})`, kind: 'variable' as const, value: embedCanary(value.text, runCanary()) }));
+  const variables = trickyValues.map((value) => ({
+    label: `variable (${value.label})`,
+    kind: 'variable' as const,
+    value: embedCanary(value.text, readRunEnvironment().canary),
+  }));
   return [...connections, ...variables];
 }
 
@@ -138,7 +134,7 @@ function knownReason(pair: string, item: Item, what: string): string | null {
 }
 
 const scratchDir = mkdtempSync(join(tmpdir(), 'asc-ref-vs-airflow-'));
-const needed = [...new Set(pairs.flatMap((pair) => pair.reference.servers))] as ServerName[];
+const needed = distinctKinds(pairs.flatMap((pair) => pair.reference.servers));
 let started: StartedServers | null = null;
 let servers: ServerEndpoints = {};
 const rows: Row[] = [];
@@ -147,7 +143,10 @@ const airflowInstalled = existsSync(airflowPython());
 
 beforeAll(async () => {
   if (!airflowInstalled) return;
-  started = await startServers(needed, { provisioning: (process.env.ASC_PROVISION ?? 'auto') as ProvisioningChoice, logDir: join(scratchDir, 'servers') });
+  started = await startServers(needed, {
+    provisioning: (process.env.ASC_PROVISION ?? 'auto') as ProvisioningChoice,
+    logDir: join(scratchDir, 'servers'),
+  });
   servers = started.endpoints;
 }, 120_000);
 
@@ -181,12 +180,17 @@ describe('reference backends read every fixture the way Airflow 3.3.2 does', () 
         if (process.env.CI === 'true') throw new Error(`not run: Airflow venv missing at ${airflowPython()}; run npm run servers:install`);
         skip(`not run: Airflow venv missing at ${airflowPython()}; run npm run servers:install`);
       }
-      const missing = pair.reference.servers.map((s) => started?.unavailable[s]).filter((r): r is string => r !== undefined);
+      const missing = pair.reference.servers.map((s) => started?.unavailable[s.name]).filter((r): r is string => r !== undefined);
       if (missing.length > 0) {
         if (process.env.CI === 'true') throw new Error(missing.join(' / '));
         skip(missing.join(' / '));
       }
-      const environment: TargetEnvironment = { runId: `refvsaf-${process.pid}`, scratchDir: join(scratchDir, pair.reference.name), servers };
+      const environment: TargetEnvironment = {
+        runId: `refvsaf-${process.pid}`,
+        canary: readRunEnvironment().canary,
+        scratchDir: join(scratchDir, pair.reference.name),
+        servers,
+      };
       const session = await pair.reference.open(environment);
       const ids = createIdFactory(environment.runId, name);
       const tally: PairTotals = { pair: name, compared: 0, same: 0, notStorable: 0, known: 0, unexplained: 0 };

@@ -1,18 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import { buildRunReport, oneLineError, type RecordedTest, type ReportInput } from '../reports/build-report';
+import { buildCertificate, renderCertificateMarkdown } from '../reports/certificate';
 import { countCanary } from '../reports/canary-scan';
 import { renderConsoleMatrix } from '../reports/console-matrix';
-import { escapeXml, renderJunitXml } from '../reports/junit-xml';
+import { renderJunitXml } from '../reports/junit-xml';
+import { escapeXml } from '../reports/text';
 import { cellText } from '../reports/matrix';
 import type { ConformanceMeta } from '../reports/model';
 import { renderSummaryMarkdown } from '../reports/summary-markdown';
 
 function meta(target: string, suite: string, extra: Partial<ConformanceMeta> = {}): ConformanceMeta {
-  return { target, family: target.split('-')[0] ?? target, backendKind: 'SomeBackend', suite, suiteTitle: suite, level: 'core', rule: `§1 ${suite} rule`, ...extra };
+  return {
+    target,
+    family: target.split('-')[0] ?? target,
+    backendKind: 'SomeBackend',
+    suite,
+    suiteTitle: suite,
+    level: 'core',
+    rule: `§1 ${suite} rule`,
+    ...extra,
+  };
 }
 
 function conformanceTest(name: string, m: ConformanceMeta, state: RecordedTest['state'], extra: Partial<RecordedTest> = {}): RecordedTest {
-  return { module: 'suites/conformance.test.ts', project: 'conformance', fullName: `${m.target} > ${m.suite} > ${name}`, name, meta: m, state, durationMs: 2, errors: [], ...extra };
+  return {
+    module: 'suites/conformance.test.ts',
+    project: 'conformance',
+    fullName: `${m.target} > ${m.suite} > ${name}`,
+    name,
+    meta: m,
+    state,
+    durationMs: 2,
+    errors: [],
+    ...extra,
+  };
 }
 
 function input(tests: RecordedTest[], overrides: Partial<ReportInput> = {}): ReportInput {
@@ -44,7 +65,9 @@ const notRun = 'not run: bao missing; run npm run servers:install';
 const sample = [
   conformanceTest('reads a variable', meta('env', 'retrieval'), 'passed'),
   conformanceTest('reads a connection', meta('env', 'retrieval'), 'passed'),
-  conformanceTest('sees a change', meta('env', 'caching'), 'skipped', { note: 'not run: env does not declare mutable: env vars are read at call time' }),
+  conformanceTest('sees a change', meta('env', 'caching'), 'skipped', {
+    note: 'not run: env does not declare mutable: env vars are read at call time',
+  }),
   conformanceTest('expires after the TTL', meta('env', 'caching'), 'failed', {
     errors: [{ name: 'AssertionError', message: 'variable "x": value differs (got string len 3)\n- diff line\n+ other' }],
   }),
@@ -74,7 +97,10 @@ describe('report model', () => {
   });
 
   it('reports a declared finding that failed as a finding: counted as executed, not as a failure, shown with why', () => {
-    const finding = { reason: 'the provider maps every 403 to an authentication error', observed: 'AssertionError: expected ForbiddenError, got UnauthorizedError' };
+    const finding = {
+      reason: 'the provider maps every 403 to an authentication error',
+      observed: 'AssertionError: expected ForbiddenError, got UnauthorizedError',
+    };
     const tests = [sample[0] as RecordedTest, conformanceTest('denied read is Forbidden', meta('env', 'retrieval', { finding }), 'passed')];
     const report = buildRunReport(input(tests));
     const reported = report.cases.find((c) => c.case === 'denied read is Forbidden');
@@ -91,16 +117,49 @@ describe('report model', () => {
   });
 
   it('keeps unit tests apart and counts errors outside tests as failures', () => {
-    const unit: RecordedTest = { module: 'test/x.test.ts', project: 'unit', fullName: 'test/x.test.ts > adds', name: 'adds', meta: {}, state: 'failed', durationMs: 1, errors: [{ name: 'Error', message: 'boom' }] };
-    const report = buildRunReport(input([sample[0] as RecordedTest, unit], { unitTestsSelected: true, unitModules: 1, errors: ['suites/a.ts: Error: cannot load'] }));
-    expect(report.unitTests).toEqual({ files: 1, passed: 0, failed: 1, skipped: 0, failures: [{ name: 'test/x.test.ts > adds', error: 'Error: boom' }] });
+    const unit: RecordedTest = {
+      module: 'test/x.test.ts',
+      project: 'unit',
+      fullName: 'test/x.test.ts > adds',
+      name: 'adds',
+      meta: {},
+      state: 'failed',
+      durationMs: 1,
+      errors: [{ name: 'Error', message: 'boom' }],
+    };
+    const report = buildRunReport(
+      input([sample[0] as RecordedTest, unit], { unitTestsSelected: true, unitModules: 1, errors: ['suites/a.ts: Error: cannot load'] }),
+    );
+    expect(report.unitTests).toEqual({
+      files: 1,
+      passed: 0,
+      failed: 1,
+      skipped: 0,
+      failures: [{ name: 'test/x.test.ts > adds', error: 'Error: boom' }],
+    });
     expect(report.cases).toHaveLength(1);
     expect(report.verdict.problems).toEqual(['1 unit test failed', '1 error outside any test (see "errors")']);
   });
 
   it('sums the canary seeds the cases reported', () => {
-    const seeded = [conformanceTest('a', meta('env', 'retrieval', { canarySeeds: 3 }), 'passed'), conformanceTest('b', meta('env', 'retrieval', { canarySeeds: 2 }), 'passed')];
+    const seeded = [
+      conformanceTest('a', meta('env', 'retrieval', { canarySeeds: 3 }), 'passed'),
+      conformanceTest('b', meta('env', 'retrieval', { canarySeeds: 2 }), 'passed'),
+    ];
     expect(buildRunReport(input(seeded)).canary).toEqual({ seededValues: 5 });
+  });
+
+  it('names the search path and cache a case ran, per cell, in results, summary.md and the certificate', () => {
+    const airflow = 'airflow 3.3.2 in the bridge (...)';
+    const tests = [
+      conformanceTest('expires after the TTL', meta('env', 'caching', { searchPath: airflow }), 'passed'),
+      conformanceTest('reads a variable', meta('env', 'retrieval'), 'passed'),
+    ];
+    const report = buildRunReport(input(tests));
+    expect(report.cases.find((c) => c.suite === 'caching')?.searchPath).toBe(airflow);
+    expect(report.cases.find((c) => c.suite === 'retrieval')).not.toHaveProperty('searchPath');
+    expect(renderSummaryMarkdown(report)).toContain(`| env | caching | ${airflow} |`);
+    expect(renderCertificateMarkdown(buildCertificate(report))).toContain(`- search path and cache of caching: ${airflow}`);
   });
 
   it('one-line errors carry where and hint, and are bounded', () => {
@@ -130,7 +189,9 @@ describe('writers', () => {
   });
 
   it('the console lists at most 30 failing cases and points to summary.md for the rest', () => {
-    const many = Array.from({ length: 32 }, (_, i) => conformanceTest(`case ${i}`, meta('env', 'retrieval'), 'failed', { errors: [{ message: `boom ${i}` }] }));
+    const many = Array.from({ length: 32 }, (_, i) =>
+      conformanceTest(`case ${i}`, meta('env', 'retrieval'), 'failed', { errors: [{ message: `boom ${i}` }] }),
+    );
     const text = renderConsoleMatrix(buildRunReport(input(many)), 'reports/r1');
     expect(text).toContain('Failing cases (32):');
     expect(text).toContain('✗ env › retrieval › case 29');

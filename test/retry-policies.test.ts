@@ -1,6 +1,6 @@
 import type { RetryErrorInfo } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { awsLookupBudget } from '../backends/aws-client';
+import { awsLookupBudget } from '../backends/aws/aws-client';
 import {
   BOTOCORE_DEFAULT_RETRY,
   botocoreLookupBudget,
@@ -13,7 +13,7 @@ import {
   withUrllib3Retry,
   type AttemptFailure,
 } from '../backends/retry';
-import { vaultAttemptFailure, vaultLookupBudget } from '../backends/vault';
+import { vaultAttemptFailure, vaultLookupBudget } from '../backends/vault/vault-backend';
 
 describe('urllib3 Retry as the hashicorp provider mounts it', () => {
   it('waits nothing after the first failure, then backoff_factor * 2 ** (n - 1)', () => {
@@ -69,10 +69,15 @@ describe('urllib3 Retry as the hashicorp provider mounts it', () => {
     expect(attempts).toBe(3);
     let bugs = 0;
     await expect(
-      withUrllib3Retry(PROVIDER_VAULT_RETRY, 'GET', async () => {
-        bugs += 1;
-        throw new TypeError('a bug, not the network');
-      }, vaultAttemptFailure),
+      withUrllib3Retry(
+        PROVIDER_VAULT_RETRY,
+        'GET',
+        async () => {
+          bugs += 1;
+          throw new TypeError('a bug, not the network');
+        },
+        vaultAttemptFailure,
+      ),
     ).rejects.toBeInstanceOf(TypeError);
     expect(bugs).toBe(1);
   });
@@ -84,7 +89,7 @@ describe('urllib3 Retry as the hashicorp provider mounts it', () => {
 });
 
 describe('botocore retries', () => {
-  const failure = (errorType: RetryErrorInfo['errorType'], error: object = {}): RetryErrorInfo => ({ errorType, error } as RetryErrorInfo);
+  const failure = (errorType: RetryErrorInfo['errorType'], error: object = {}): RetryErrorInfo => ({ errorType, error }) as RetryErrorInfo;
   const transient = failure('TRANSIENT', { name: 'Error', code: 'ECONNRESET' });
 
   it('standard mode: rand * min(0.05 * 2 ** (n - 1), 20) s; legacy: rand * 2 ** (n - 1) s', () => {
@@ -122,7 +127,10 @@ describe('botocore retries', () => {
     expect(awsLookupBudget({ config_kwargs: { retries: { max_attempts: 1 } } }).attempts).toBe(2);
     expect(awsLookupBudget({ config_kwargs: { retries: { max_attempts: 1, total_max_attempts: 4 } } }).attempts).toBe(4);
     expect(awsLookupBudget({ config_kwargs: { retries: { mode: 'legacy' } } }).attempts).toBe(5);
-    expect(awsLookupBudget({ config_kwargs: { connect_timeout: 0.1, read_timeout: 0.2, retries: { total_max_attempts: 1 } } })).toEqual({ attempts: 1, worstCaseMs: 300 });
+    expect(awsLookupBudget({ config_kwargs: { connect_timeout: 0.1, read_timeout: 0.2, retries: { total_max_attempts: 1 } } })).toEqual({
+      attempts: 1,
+      worstCaseMs: 300,
+    });
     expect(() => awsLookupBudget({ config_kwargs: { retries: { mode: 'adaptive' } } })).toThrow(/not modelled/);
     expect(() => awsLookupBudget({ config_kwargs: { max_pool_connections: 3 } })).toThrow(/not modelled/);
   });

@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_DEFAULT, parseFlags, planRun } from '../cli/test-command';
 import { UsageError } from '../cli/usage-error';
-import { suites } from '../suites/index';
-import { isMutantTarget } from '../suites/run-selection';
-import { targets } from '../targets/index';
+import { buildRegistry, isMutantTarget } from '../suites/run-selection';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 
 const scratch: string[] = [];
@@ -19,6 +17,8 @@ afterAll(async () => {
   await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
+const registry = buildRegistry();
+const { targets, suites } = registry;
 const familyMembers = (family: string) => targets.filter((t) => t.family === family).map((t) => t.name);
 /** Runs spawn vitest; on a loaded 2-core machine (the full `npm test`) they take far longer than alone. */
 const SUB_RUN = { timeout: 240_000 };
@@ -61,7 +61,7 @@ describe('secrets-conformance test: usage errors', () => {
 });
 
 describe('secrets-conformance test: selection', () => {
-  const plan = (mode: 'test' | 'run', args: string[]) => planRun(mode, parseFlags(mode, args), {}, tmpdir());
+  const plan = (mode: 'test' | 'run', args: string[]) => planRun(mode, parseFlags(mode, args), registry, {}, tmpdir());
 
   it('expands a family into its members and keeps names in order without duplicates', () => {
     expect(familyMembers('local')).toEqual(['local-json', 'local-yaml', 'local-env']);

@@ -96,7 +96,7 @@ describe('SearchPath coalesces concurrent cold lookups when a cache is on', () =
     expect(backend.asked).toHaveLength(2);
   });
 
-  it('without a cache, or with a disabled one, every lookup is Airflow\'s own: N lookups, N reads', async () => {
+  it("without a cache, or with a disabled one, every lookup is Airflow's own: N lookups, N reads", async () => {
     for (const path of [(b: GatedBackend) => new SearchPath([b]), (b: GatedBackend) => cached(b, 'core', false)]) {
       const backend = new GatedBackend({ 'var:k': 'v1' });
       const chain = path(backend);

@@ -112,7 +112,13 @@ describe('SearchPath lookup order', () => {
 describe('SearchPath with a cache', () => {
   it('serves a connection from the cache as a URI rebuilt by the parser (lossy: description is gone)', async () => {
     const metastore = new InMemoryMetastoreBackend();
-    metastore.setConnection('db', Connection.fromFields({ conn_type: 'mysql', host: 'db.example', login: 'svc', password: 'p@ss w', port: 3306, description: 'not in a URI' }, { connId: 'db', parser: 'core' }));
+    metastore.setConnection(
+      'db',
+      Connection.fromFields(
+        { conn_type: 'mysql', host: 'db.example', login: 'svc', password: 'p@ss w', port: 3306, description: 'not in a URI' },
+        { connId: 'db', parser: 'core' },
+      ),
+    );
     const cache = cacheOn();
     const path = new SearchPath([metastore], { cache });
     const first = await path.resolveConnection('db');

@@ -9,7 +9,7 @@ function enabledCache(ttlSeconds?: number) {
 }
 
 describe('SecretCache', () => {
-  it('defaults to Airflow\'s 15 minute TTL', () => {
+  it("defaults to Airflow's 15 minute TTL", () => {
     expect(DEFAULT_CACHE_TTL_SECONDS).toBe(900);
     expect(new SecretCache({ enabled: true }).ttlSeconds).toBe(900);
   });

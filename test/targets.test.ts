@@ -3,16 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError, FileParseError } from '../backends/errors';
-import { knownTargetNames, registerTargets, resolveTargets, targets } from '../targets/index';
-import { suites } from '../suites/index';
-import { localEnvTarget, localJsonTarget, localYamlTarget } from '../targets/local.target';
-import { envTarget } from '../targets/env.target';
+import { families } from '../backends/families';
+import { commonSuites } from '../suites/index';
+import { buildRegistry } from '../suites/run-selection';
+import { createTargetRegistry } from '../targets/registry';
+import { localEnvTarget, localJsonTarget, localYamlTarget } from '../backends/local/targets';
+import { envTarget } from '../backends/env/targets';
 import type { TargetDefinition, TargetEnvironment } from '../targets/target';
 
 let environment: TargetEnvironment;
+const registry = buildRegistry();
+const { targets, suites } = registry;
+const resolveTargets = (selection: string[]) => registry.resolve(selection);
 
 beforeAll(async () => {
-  environment = { runId: 'unit', scratchDir: await mkdtemp(join(tmpdir(), 'asc-targets-')), servers: {} };
+  environment = { runId: 'unit', canary: 'cnrytargetstest', scratchDir: await mkdtemp(join(tmpdir(), 'asc-targets-')), servers: {} };
 });
 
 /** A scratch dir inside the run's, for a test that looks at the session folder itself. */
@@ -26,17 +31,12 @@ afterAll(async () => {
 
 describe('target registry', () => {
   it('knows env and the three local targets', () => {
-    expect(knownTargetNames()).toEqual(expect.arrayContaining(['env', 'local-json', 'local-yaml', 'local-env']));
+    expect(targets.map((t) => t.name)).toEqual(expect.arrayContaining(['env', 'local-json', 'local-yaml', 'local-env']));
     expect(targets.filter((t) => t.family === 'local').map((t) => t.name)).toEqual(['local-json', 'local-yaml', 'local-env']);
   });
 
   it('resolves names and families in the order given, without repeats', () => {
-    expect(resolveTargets(['local-env', 'env', 'local', 'local-json']).map((t) => t.name)).toEqual([
-      'local-env',
-      'env',
-      'local-json',
-      'local-yaml',
-    ]);
+    expect(resolveTargets(['local-env', 'env', 'local', 'local-json']).map((t) => t.name)).toEqual(['local-env', 'env', 'local-json', 'local-yaml']);
     expect(resolveTargets([' env ', '']).map((t) => t.name)).toEqual(['env']);
     expect(resolveTargets([])).toEqual([]);
   });
@@ -55,13 +55,14 @@ describe('target registry', () => {
     expect(message).toMatch(/families: env, local/);
   });
 
-  it('registers extra targets, reachable by name and family, and refuses a taken name', () => {
+  it('builds from explicit inputs: extra targets are reachable by name and family, and a taken name is refused', () => {
+    const withExtra = (extra: TargetDefinition) => createTargetRegistry({ families, suites: commonSuites, custom: () => [extra] });
     const extra: TargetDefinition = { ...envTarget, name: 'extra:unit-test', family: 'extra-unit' };
-    registerTargets([extra]);
-    expect(resolveTargets(['extra:unit-test'])).toEqual([extra]);
-    expect(resolveTargets(['extra-unit'])).toEqual([extra]);
-    expect(() => registerTargets([{ ...envTarget }])).toThrow(ConfigurationError);
-    expect(() => registerTargets([{ ...envTarget, name: 'local', family: 'other' }])).toThrow(ConfigurationError);
+    expect(withExtra(extra).resolve(['extra:unit-test'])).toEqual([extra]);
+    expect(withExtra(extra).resolve(['extra-unit'])).toEqual([extra]);
+    expect(registry.byName('extra:unit-test')).toBeUndefined();
+    expect(() => withExtra({ ...envTarget })).toThrow(ConfigurationError);
+    expect(() => withExtra({ ...envTarget, name: 'local', family: 'other' })).toThrow(ConfigurationError);
   });
 
   it('gives a reason for every capability a built-in target lacks', () => {
@@ -70,7 +71,8 @@ describe('target registry', () => {
     const all = new Set(targets.flatMap((t) => t.capabilities).filter((c) => !familyOnly.has(c)));
     for (const target of [envTarget, localJsonTarget, localYamlTarget, localEnvTarget]) {
       for (const capability of all) {
-        if (!target.capabilities.includes(capability)) expect(target.missingCapabilityReasons?.[capability], `${target.name} ${capability}`).toBeTruthy();
+        if (!target.capabilities.includes(capability))
+          expect(target.missingCapabilityReasons?.[capability], `${target.name} ${capability}`).toBeTruthy();
       }
     }
   });
@@ -130,7 +132,9 @@ describe('local targets', () => {
         for (const [key, value] of Object.entries(trickyValues)) await session.fixtures.putVariable(key, value);
         for (const [key, value] of Object.entries(trickyValues)) expect(await backend.getVariable(key), key).toBe(value);
         await session.fixtures.putConnection('by_uri', { uri: 'postgresql://svc:p%40ss@db.example.com:5432/main' });
-        await session.fixtures.putConnection('by_fields', { fields: { conn_type: 'postgresql', host: 'db', port: 5432, extra: { sslmode: 'require' } } });
+        await session.fixtures.putConnection('by_fields', {
+          fields: { conn_type: 'postgresql', host: 'db', port: 5432, extra: { sslmode: 'require' } },
+        });
         expect(await backend.getConnection('by_uri')).toMatchObject({ connType: 'postgres', password: 'p@ss', port: 5432 });
         expect(await backend.getConnection('by_fields')).toMatchObject({ connType: 'postgresql', host: 'db', port: 5432 });
         await session.fixtures.putConfig?.('core.parallelism', '32');

@@ -29,8 +29,10 @@ import {
   readVaultKwargs,
   VaultBackend,
   type VaultRequestPhase,
-} from '../backends/vault';
+} from '../backends/vault/vault-backend';
 import { startServers, type StartedServers } from '../containers/servers';
+import { endpointOf } from '../containers/contract';
+import { vaultServer } from '../containers/vault';
 import { expectNoSecretIn } from '../suites/expect-secret';
 import { startCountingProxy } from '../containers/request-log-proxy';
 
@@ -75,7 +77,7 @@ describe('kwargs, as the provider reads them at construction', () => {
     ],
     [{}, "The 'token' authentication type requires 'token' or 'token_path'"],
     [{ auth_type: 'approle', secret_id: 's' }, "The 'approle' authentication type requires 'role_id'"],
-  ])('refuses %j with Airflow\'s message', (kwargs, message) => {
+  ])("refuses %j with Airflow's message", (kwargs, message) => {
     const error = refusal(() => readVaultKwargs(kwargs, NO_ENV));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error.message).toBe(message);
@@ -92,7 +94,12 @@ describe('kwargs, as the provider reads them at construction', () => {
   });
 
   it('userpass needs nothing at construction, like the provider', () => {
-    expect(readVaultKwargs({ auth_type: 'userpass' }, NO_ENV).auth).toEqual({ type: 'userpass', mountPoint: 'userpass', username: null, password: null });
+    expect(readVaultKwargs({ auth_type: 'userpass' }, NO_ENV).auth).toEqual({
+      type: 'userpass',
+      mountPoint: 'userpass',
+      username: null,
+      password: null,
+    });
   });
 
   it('a falsy kv_engine_version is the default 2, True is 1', () => {
@@ -102,10 +109,7 @@ describe('kwargs, as the provider reads them at construction', () => {
   });
 
   it('paths: rstrip("/"), a list kept in order, None disables, "" stays', () => {
-    const settings = readVaultKwargs(
-      { token: 't', connections_path: 'conns//', variables_path: ['a/', 'b'], config_path: null },
-      NO_ENV,
-    );
+    const settings = readVaultKwargs({ token: 't', connections_path: 'conns//', variables_path: ['a/', 'b'], config_path: null }, NO_ENV);
     expect(settings.paths).toEqual({ connections: ['conns'], variables: ['a', 'b'], config: null });
     expect(readVaultKwargs({ token: 't', connections_path: '' }, NO_ENV).paths.connections).toEqual(['']);
   });
@@ -194,7 +198,7 @@ describe('failures, classified by status and phase', () => {
     expect(classify(null, 'read', code)).toBeInstanceOf(errorClass);
   });
 
-  it('reads node-vault errors: the status and Vault\'s message, or the socket code', () => {
+  it("reads node-vault errors: the status and Vault's message, or the socket code", () => {
     expect(describeVaultFailure({ message: 'permission denied', response: { statusCode: 403, body: {} } })).toEqual({
       status: 403,
       code: null,
@@ -229,8 +233,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'vault-backend-test-'));
 const secret = (hint: string) => `${hint}${randomBytes(8).toString('hex')}`;
 
 beforeAll(async () => {
-  servers = await startServers(['vault'], { provisioning: 'native', logDir: join(scratch, 'logs') });
-  const vault = servers.endpoints.vault;
+  servers = await startServers([vaultServer], { provisioning: 'native', logDir: join(scratch, 'logs') });
+  const vault = endpointOf(servers.endpoints, vaultServer);
   if (!vault) throw new Error(`Vault did not start: ${servers.unavailable.vault ?? 'no reason given'}`);
   address = vault.address;
   rootToken = vault.rootToken;
@@ -260,7 +264,15 @@ async function rejection(lookup: Promise<unknown>): Promise<unknown> {
 describe('against a real Vault', () => {
   it("reads a fields secret the way Airflow's test does", async () => {
     await admin.write('secret/data/connections/test_postgres', {
-      data: { conn_type: 'postgresql', login: 'airflow', password: 'airflow', host: 'host', port: '5432', schema: 'airflow', extra: '{"foo":"bar","baz":"taz"}' },
+      data: {
+        conn_type: 'postgresql',
+        login: 'airflow',
+        password: 'airflow',
+        host: 'host',
+        port: '5432',
+        schema: 'airflow',
+        extra: '{"foo":"bar","baz":"taz"}',
+      },
     });
     const connection = await new VaultBackend({ url: address, token: rootToken }).getConnection('test_postgres');
     expect(connection?.getUri()).toBe('postgres://airflow:airflow@host:5432/airflow?foo=bar&baz=taz');
@@ -269,7 +281,13 @@ describe('against a real Vault', () => {
   it('reads KV v1 at <mount>/<path>, and a list of paths in order', async () => {
     const value = secret('v');
     await admin.write('kv1/team/variables/hello', { value });
-    const backend = new VaultBackend({ url: address, token: rootToken, mount_point: 'kv1', kv_engine_version: 1, variables_path: ['variables', 'team/variables'] });
+    const backend = new VaultBackend({
+      url: address,
+      token: rootToken,
+      mount_point: 'kv1',
+      kv_engine_version: 1,
+      variables_path: ['variables', 'team/variables'],
+    });
     expect(await backend.getVariable('hello')).toBe(value);
   });
 
@@ -326,7 +344,9 @@ describe('against a real Vault', () => {
     await admin.write('secret/data/variables/by_user', { data: { value } });
     expect(await new VaultBackend({ url: address, auth_type: 'userpass', username: 'reader', password }).getVariable('by_user')).toBe(value);
     const wrongPassword = secret('bad');
-    const wrong = await rejection(new VaultBackend({ url: address, auth_type: 'userpass', username: 'reader', password: wrongPassword }).getVariable('by_user'));
+    const wrong = await rejection(
+      new VaultBackend({ url: address, auth_type: 'userpass', username: 'reader', password: wrongPassword }).getVariable('by_user'),
+    );
     expect(wrong).toBeInstanceOf(UnauthorizedError);
     expectNoSecretIn(wrong, [wrongPassword, password], 'userpass login');
     expect(await rejection(new VaultBackend({ url: address, auth_type: 'userpass' }).getVariable('by_user'))).toBeInstanceOf(ConfigurationError);

@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { parse } from 'yaml';
-import { CUSTOM_FAMILY } from '../targets/custom.target';
-import { knownFamilies, MUTANT_FAMILY } from '../targets/index';
+import { CUSTOM_FAMILY } from '../targets/custom-targets';
+import { buildRegistry } from '../suites/run-selection';
+import { MUTANT_FAMILY } from '../targets/registry';
+
+const knownFamilies = () => buildRegistry().familyNames();
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const WORKFLOW = join(repoRoot, '.github', 'workflows', 'conformance.yml');
@@ -71,7 +74,11 @@ function requireActionlint(context: TestContext): void {
  * uses them only when they are on PATH, so the same file would pass on one machine and not another.
  */
 function actionlint(file: string): ActionlintFinding[] {
-  const result = spawnSync(ACTIONLINT, ['-format', '{{json .}}', '-shellcheck=', '-pyflakes=', file], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(ACTIONLINT, ['-format', '{{json .}}', '-shellcheck=', '-pyflakes=', file], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (result.error) throw result.error;
   // 0: clean, 1: findings; anything else is actionlint itself failing.
   expect([0, 1], `actionlint exited ${result.status}: ${result.stderr}`).toContain(result.status);

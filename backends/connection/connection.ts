@@ -67,8 +67,7 @@ interface ParseOptions {
 const EXTRA_KEY = '__extra__';
 const SDK_FIELD_NAMES = ['conn_type', 'description', 'host', 'schema', 'login', 'password', 'port', 'extra'];
 const CORE_FIELD_NAMES = [...SDK_FIELD_NAMES, 'team_name'];
-const TEXT_FIELDS = ['conn_type', 'description', 'host', 'login', 'password', 'schema'] as const;
-type TextField = (typeof TEXT_FIELDS)[number];
+type TextField = 'conn_type' | 'description' | 'host' | 'login' | 'password' | 'schema';
 
 // Python's str.isspace() set (Unicode 14, as in Python 3.11): what str.strip() skips.
 const PYTHON_WHITESPACE =

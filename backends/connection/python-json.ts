@@ -115,7 +115,12 @@ class Scanner {
     if (ch === '{' || ch === '[') {
       const kind = ch === '{' ? 'object' : 'array';
       if (depth >= MAX_NESTING) {
-        throw PythonJsonError.refused(`maximum recursion depth exceeded while decoding a JSON ${kind} from a unicode string`, text, index, `Python's json module stops with RecursionError before ${MAX_NESTING} nested levels; flatten the document`);
+        throw PythonJsonError.refused(
+          `maximum recursion depth exceeded while decoding a JSON ${kind} from a unicode string`,
+          text,
+          index,
+          `Python's json module stops with RecursionError before ${MAX_NESTING} nested levels; flatten the document`,
+        );
       }
       return kind === 'object' ? this.scanObject(index + 1, depth + 1) : this.scanArray(index + 1, depth + 1);
     }
@@ -268,6 +273,48 @@ export function pyJsonLoads(text: string): PyValue {
   const end = scanner.skipWhitespace(scanned[1]);
   if (end !== text.length) scanner.fail('Extra data', end);
   return scanned[0];
+}
+
+/**
+ * Python's `repr()` of what `json.loads` or a kwarg can hold (None, bool, int, float, str, list,
+ * dict), as Airflow's messages print it.
+ */
+export function pyRepr(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < 2 ** 53 ? String(value) : pyFloatRepr(value);
+  if (typeof value === 'string') return pyStrRepr(value);
+  if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
+  const entries = value instanceof Map ? [...value.entries()] : Object.entries(value as Record<string, unknown>);
+  return `{${entries.map(([key, item]) => `${pyRepr(key)}: ${pyRepr(item)}`).join(', ')}}`;
+}
+
+/** Python's `str()`: a string as it is, anything else its `repr()`. */
+export function pyStr(value: unknown): string {
+  return typeof value === 'string' ? value : pyRepr(value);
+}
+
+/** `repr(str)`: single quotes unless the text has `'` and no `"`; non-printable characters escaped. */
+function pyStrRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let repr = quote;
+  for (const character of text) {
+    if (character === quote || character === '\\') repr += `\\${character}`;
+    else if (character === '\n') repr += '\\n';
+    else if (character === '\r') repr += '\\r';
+    else if (character === '\t') repr += '\\t';
+    else if (/^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]$/u.test(character) || (/^\p{Zs}$/u.test(character) && character !== ' ')) {
+      const code = character.codePointAt(0) ?? 0;
+      repr += code <= 0xff ? `\\x${hex(code, 2)}` : code <= 0xffff ? `\\u${hex(code, 4)}` : `\\U${hex(code, 8)}`;
+    } else repr += character;
+  }
+  return repr + quote;
+}
+
+function hex(code: number, width: number): string {
+  return code.toString(16).padStart(width, '0');
 }
 
 /** Python's `repr(float)`: shortest round-trip digits, exponent form outside 1e-4 <= |x| < 1e16. */

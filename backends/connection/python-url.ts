@@ -47,9 +47,7 @@ function isIPv4(text: string): boolean {
   if (text.includes('/')) return false;
   const octets = text.split('.');
   if (octets.length !== 4) return false;
-  return octets.every(
-    (octet) => /^[0-9]{1,3}$/.test(octet) && (octet === '0' || !octet.startsWith('0')) && Number(octet) <= 255,
-  );
+  return octets.every((octet) => /^[0-9]{1,3}$/.test(octet) && (octet === '0' || !octet.startsWith('0')) && Number(octet) <= 255);
 }
 
 /** `ipaddress.IPv6Address(text)` succeeds: scope id, `::`, embedded IPv4, the same limits. */

@@ -29,7 +29,17 @@ export const conformance = {
   name: 'json-file-backend',
   // The suite writes connections.json / variables.json / configs.json and passes their paths.
   store: { layout: 'local', format: 'json', kwargs: { missing_file: 'error' } },
-  capabilities: ['connections', 'conn-value', 'variables', 'config', 'json-connections', 'empty-values', 'multiline-values', 'large-values', 'mutable'],
+  capabilities: [
+    'connections',
+    'conn-value',
+    'variables',
+    'config',
+    'json-connections',
+    'empty-values',
+    'multiline-values',
+    'large-values',
+    'mutable',
+  ],
   missingCapabilityReasons: {
     'field-connections': 'an object is read as connection JSON (from_json), so conn_type is normalised',
     'raw-files': "file errors are this backend's own, not LocalFilesystemBackend's",

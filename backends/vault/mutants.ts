@@ -1,0 +1,214 @@
+/**
+ * Mutants of VaultBackend: each breaks one rule of the provider the way a hand-written Vault
+ * backend plausibly would. Most rebuild the session's backend from its kwargs with one method
+ * overridden; the error mutants also break the backends of the auth scenarios, where those
+ * errors happen. They need the Vault server of a run, so each names the target it is built on.
+ */
+import type { SecretsBackend } from '../contract';
+import { ForbiddenError, UnauthorizedError, type SecretsError } from '../errors';
+import { PROVIDER_VAULT_RETRY } from '../retry';
+import { vaultTargets } from './targets';
+import { kvReadPath, VaultBackend, type SecretLocation } from './vault-backend';
+import { ForwardingBackend, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
+
+/** The session's backend, rebuilt from its own kwargs by `make`. */
+/** Attempts of the retry-forever mutant: far beyond any budget, yet a run against it ends. */
+const RUNAWAY_ATTEMPTS = 50;
+
+function rebuilt(real: SecretsBackend, make: (kwargs: Record<string, unknown>) => VaultBackend): SecretsBackend {
+  if (!(real instanceof VaultBackend)) throw new Error(`vault mutants rebuild a VaultBackend, got ${real.kind}`);
+  return make({ ...real.kwargs });
+}
+
+/** Answers `null` where the backend raised `errorClass`: "not found" instead of the failure. */
+class SwallowingBackend extends ForwardingBackend {
+  constructor(
+    inner: SecretsBackend,
+    private readonly swallowed: abstract new (...args: never[]) => SecretsError,
+  ) {
+    super(inner);
+  }
+
+  private async orNull(lookup: Promise<unknown>): Promise<never | null> {
+    try {
+      return (await lookup) as never;
+    } catch (error) {
+      if (error instanceof this.swallowed) return null;
+      throw error;
+    }
+  }
+
+  override getConnValue(connId: string) {
+    return this.orNull(this.inner.getConnValue(connId)) as Promise<string | null>;
+  }
+
+  override getConnection(connId: string) {
+    return this.orNull(this.inner.getConnection(connId)) as ReturnType<SecretsBackend['getConnection']>;
+  }
+
+  override getVariable(key: string) {
+    return this.orNull(this.inner.getVariable(key)) as Promise<string | null>;
+  }
+
+  override getConfig(key: string) {
+    return this.orNull(this.inner.getConfig(key)) as Promise<string | null>;
+  }
+}
+
+function swallowing(swallowed: abstract new (...args: never[]) => SecretsError) {
+  const wrap = (backend: SecretsBackend): SecretsBackend => new SwallowingBackend(backend, swallowed);
+  return { backend: wrap, session: wrappingAuthScenarios(wrap) };
+}
+
+const FIELD_NAMES = ['conn_type', 'description', 'host', 'schema', 'login', 'password', 'port', 'extra', 'uri'];
+
+const vaultMutantSpecs: readonly BasedMutantSpec[] = [
+  {
+    name: 'vault-kv2-reads-v1-path',
+    base: 'vault-kv2',
+    breaks: '§7.1 reads KV v2 secrets at <mount>/<path> (the v1 API) instead of <mount>/data/<path>',
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override readPath(location: SecretLocation): string {
+              return kvReadPath(1, location);
+            }
+          })(kwargs),
+      ),
+  },
+  {
+    name: 'vault-kv2-reads-first-version',
+    base: 'vault-kv2',
+    breaks: '§7.1 reads version 1 of a KV v2 secret instead of the latest',
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override readPath(location: SecretLocation): string {
+              return `${super.readPath(location)}?version=1`;
+            }
+          })(kwargs),
+      ),
+  },
+  {
+    name: 'vault-mount-point-none-ignored',
+    base: 'vault-kv2',
+    breaks: '§7.1 mount_point=None reads the default mount "secret" instead of the first id segment',
+    backend: (real) => rebuilt(real, (kwargs) => new VaultBackend({ ...kwargs, mount_point: kwargs.mount_point || 'secret' })),
+  },
+  {
+    name: 'vault-disabled-path-still-read',
+    base: 'vault-kv1',
+    breaks: '§7.1 a *_path of None falls back to the default path instead of disabling the lookup',
+    backend: (real) =>
+      rebuilt(real, (kwargs) => {
+        const defaults = { connections_path: 'connections', variables_path: 'variables', config_path: 'config' } as const;
+        const patched = { ...kwargs };
+        for (const [name, fallback] of Object.entries(defaults)) if (patched[name] === null) patched[name] = fallback;
+        return new VaultBackend(patched);
+      }),
+  },
+  {
+    name: 'vault-empty-path-disables',
+    base: 'vault-kv1',
+    breaks: '§7.1 a *_path of "" disables the lookup instead of using the key directly',
+    backend: (real) =>
+      rebuilt(real, (kwargs) => {
+        const patched = { ...kwargs };
+        for (const name of ['connections_path', 'variables_path', 'config_path']) if (patched[name] === '') patched[name] = null;
+        return new VaultBackend(patched);
+      }),
+  },
+  {
+    name: 'vault-conn-uri-only',
+    base: 'vault-kv2',
+    breaks: '§7.1 reads only conn_uri: a secret of connection fields is "not found"',
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override connectionText(data: Record<string, unknown>): string | null {
+              return typeof data.conn_uri === 'string' && data.conn_uri ? data.conn_uri : null;
+            }
+          })(kwargs),
+      ),
+  },
+  {
+    name: 'vault-unknown-fields-dropped',
+    base: 'vault-approle',
+    breaks: '§7.1 drops keys that are not connection fields instead of refusing the secret (from_json TypeError)',
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override connectionText(data: Record<string, unknown>, connId: string): string | null {
+              const known = Object.fromEntries(Object.entries(data).filter(([key]) => key === 'conn_uri' || FIELD_NAMES.includes(key)));
+              return super.connectionText(known, connId);
+            }
+          })(kwargs),
+      ),
+  },
+  {
+    name: 'vault-variable-without-value-is-whole-secret',
+    base: 'vault-kv2',
+    breaks: '§7.1 a variable secret without "value" returns the whole secret as JSON instead of None',
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override valueText(data: Record<string, unknown> | null): string | null {
+              if (data !== null && Object.keys(data).length > 0 && !('value' in data)) return JSON.stringify(data);
+              return super.valueText(data);
+            }
+          })(kwargs),
+      ),
+  },
+  {
+    name: 'vault-forbidden-as-not-found',
+    base: 'vault-kv2',
+    breaks: '§7 a 403 on a read (policy without read) is answered "not found" instead of ForbiddenError',
+    ...swallowing(ForbiddenError),
+  },
+  {
+    name: 'vault-unauthorized-as-not-found',
+    base: 'vault-approle',
+    breaks: '§7 a refused login or an unaccepted token is answered "not found" instead of UnauthorizedError',
+    ...swallowing(UnauthorizedError),
+  },
+  {
+    name: 'vault-no-timeout',
+    base: 'vault-kv2',
+    breaks: '§7.1 ignores the timeout kwarg (waits up to a day per request), so a slow or silent server holds the lookup',
+    backend: (real) => rebuilt(real, (kwargs) => new VaultBackend({ ...kwargs, timeout: 86_400 })),
+  },
+  {
+    name: 'vault-retry-forever',
+    base: 'vault-kv2',
+    breaks: `§7.1 retries a failed request ${RUNAWAY_ATTEMPTS - 1} times without waiting, far beyond urllib3's total=3 with backoff 0.1 s`,
+    backend: (real) =>
+      rebuilt(real, (kwargs) => new VaultBackend(kwargs, { retry: { ...PROVIDER_VAULT_RETRY, total: RUNAWAY_ATTEMPTS - 1, backoffFactor: 0 } })),
+  },
+  {
+    name: 'vault-login-per-lookup',
+    base: 'vault-approle',
+    breaks: '§7.1 logs in again (AppRole) for every lookup instead of reusing the token of its first login',
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override authenticated() {
+              return this.authenticate();
+            }
+          })(kwargs),
+      ),
+  },
+];
+
+export const vaultMutants: readonly MutantTarget[] = mutantsOn(vaultTargets, vaultMutantSpecs);
