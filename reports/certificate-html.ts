@@ -48,7 +48,7 @@ thead th { background: #f3f5f7; font-weight: 600; }
 #matrix th, #matrix td { overflow-wrap: break-word; }
 #matrix th[scope="row"] { white-space: nowrap; }
 #matrix td.backend { max-width: 16em; }
-#matrix td code { overflow-wrap: normal; }
+#matrix td code { overflow-wrap: anywhere; }
 #matrix td.verdict small { display: block; font-weight: 400; }
 .certified, .pass { background: var(--pass-bg); color: var(--pass-fg); }
 .not-certified, .fail, .finding { background: var(--fail-bg); color: var(--fail-fg); }
@@ -71,8 +71,17 @@ function withoutNotRun(reason: string): string {
 }
 
 /** Dotted class paths wrap after a dot, not in the middle of a class name. */
-function breakAtDots(text: string): string {
-  return text.split('.').map(escapeHtml).join('.<wbr>');
+/** A dotted class path with break opportunities after each dot and before each inner capital, so a long class name wraps in its column. */
+function breakableIdentifier(text: string): string {
+  return text
+    .split('.')
+    .map((part) =>
+      part
+        .split(/(?<=[a-z0-9])(?=[A-Z])|(?<=_)/)
+        .map(escapeHtml)
+        .join('<wbr>'),
+    )
+    .join('.<wbr>');
 }
 
 function verdictCell(t: TargetCertificate, level: LevelResult): string {
@@ -95,7 +104,7 @@ function matrix(certificate: Certificate): string {
   const rows = certificate.targets.map(
     (t) =>
       `<tr data-target="${escapeHtml(t.target.name)}"><th scope="row"><a href="#target-${escapeHtml(t.target.name)}">${escapeHtml(t.target.name)}</a></th>` +
-      `<td class="backend"><code>${breakAtDots(t.description.backendClass)}</code></td>${t.levels.map((level) => verdictCell(t, level)).join('')}<td>${escapeHtml(levelSummary(t))}</td></tr>`,
+      `<td class="backend"><code>${breakableIdentifier(t.description.backendClass)}</code></td>${t.levels.map((level) => verdictCell(t, level)).join('')}<td>${escapeHtml(levelSummary(t))}</td></tr>`,
   );
   return `<table id="matrix"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table><p class="legend">${escapeHtml(VERDICT_LEGEND)}</p>`;
 }

@@ -484,4 +484,37 @@ describe('certificate.html in headless Chromium', () => {
       await browser.close();
     }
   });
+
+  it('wraps a long class name inside its column instead of running over the next one', async (context) => {
+    requireChromium(context);
+    const { chromium } = await import('playwright-core');
+    const longName = 'airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend';
+    const withLongName: Certificate = {
+      ...certificate,
+      targets: certificate.targets.map((one) => ({ ...one, description: { ...one.description, backendClass: longName } })),
+    };
+    const page = join(scratch, 'browser-long-class.html');
+    await writeFile(page, renderCertificateHtml(withLongName));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const tab = await browser.newPage({ viewport: { width: 900, height: 900 } });
+      await tab.goto(`file://${page}`);
+      const cells = tab.locator('table#matrix td.backend');
+      await expect.poll(() => cells.count(), { timeout: 10_000 }).toBe(certificate.targets.length);
+      for (let index = 0; index < certificate.targets.length; index += 1) {
+        const cell = await cells.nth(index).boundingBox();
+        const code = await cells.nth(index).locator('code').boundingBox();
+        expect(cell && code, 'the backend cell and its class name are laid out').toBeTruthy();
+        // The class name stays inside its own cell: it neither overflows to the right nor hides text.
+        expect((code?.x ?? 0) + (code?.width ?? 0)).toBeLessThanOrEqual((cell?.x ?? 0) + (cell?.width ?? 0) + 0.5);
+        const scroll = await cells
+          .nth(index)
+          .locator('code')
+          .evaluate((element) => element.scrollWidth - element.clientWidth);
+        expect(scroll).toBeLessThanOrEqual(0);
+      }
+    } finally {
+      await browser.close();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError, FileParseError } from '../backends/errors';
 import { families } from '../backends/families';
+import { findingKey } from '../suites/findings';
 import { commonSuites } from '../suites/index';
 import { buildRegistry } from '../suites/run-selection';
 import { createTargetRegistry } from '../targets/registry';
@@ -30,6 +31,15 @@ afterAll(async () => {
 });
 
 describe('target registry', () => {
+  it('every declared known finding names a case that exists for its target', () => {
+    const declared = targets.flatMap((target) => Object.keys(target.knownFindings ?? {}).map((key) => ({ target, key })));
+    expect(declared.length).toBeGreaterThan(0);
+    for (const { target, key } of declared) {
+      const keys = suites.flatMap((suite) => suite.cases(target).map((conformanceCase) => findingKey(suite.id, conformanceCase.name)));
+      expect(keys, `${target.name}: knownFindings["${key}"] names no case`).toContain(key);
+    }
+  });
+
   it('knows env and the three local targets', () => {
     expect(targets.map((t) => t.name)).toEqual(expect.arrayContaining(['env', 'local-json', 'local-yaml', 'local-env']));
     expect(targets.filter((t) => t.family === 'local').map((t) => t.name)).toEqual(['local-json', 'local-yaml', 'local-env']);
