@@ -20,6 +20,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'list the backend families a run can certify (--json for a CI matrix)',
     load: async () => (await import('./families-command')).familiesCommand,
   },
+  serve: {
+    summary: 'serve a TypeScript backend module over the command protocol (bridge/PROTOCOL.md)',
+    load: async () => (await import('./serve-command')).serveCommand,
+  },
   connection: {
     summary: 'parse a connection URI/JSON or build a URI, exactly as Airflow does',
     load: async () => (await import('./connection-command')).connectionCommand,

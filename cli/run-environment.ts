@@ -32,6 +32,11 @@ export interface RunEnvironment {
   readonly ci: boolean;
   /** The run includes the unit tests (`test/**`), not only the conformance suites. */
   readonly includesUnitTests: boolean;
+  /**
+   * The runner (`secrets-conformance test|run`) gives the verdict, after its canary scan of what the
+   * run wrote; a bare `vitest run` has none, so its reporter gives it.
+   */
+  readonly verdictByRunner: boolean;
 }
 
 const PROVISIONING_CHOICES: readonly ProvisioningChoice[] = ['auto', 'docker', 'native'];
@@ -87,6 +92,7 @@ export function readRunEnvironment(env: NodeJS.ProcessEnv = process.env): RunEnv
     canary: isUsableCanary(env.ASC_CANARY) ? env.ASC_CANARY : newCanary(),
     ci: isCi(env),
     includesUnitTests: env.ASC_UNIT_TESTS !== '0',
+    verdictByRunner: env.ASC_VERDICT_BY_RUNNER === '1',
   };
 }
 
@@ -101,5 +107,6 @@ export function runEnvironmentVariables(run: RunEnvironment): Record<string, str
     ASC_PROVISION: run.provisioning,
     ASC_CANARY: run.canary,
     ASC_UNIT_TESTS: run.includesUnitTests ? '1' : '0',
+    ASC_VERDICT_BY_RUNNER: '1',
   };
 }

@@ -13,7 +13,9 @@ import { ConfigurationError } from '../backends/errors';
 import type { ProvisioningChoice } from '../containers/servers';
 import { scanFolderForCanary, scanTextForCanary, type CanaryFinding } from '../reports/canary-scan';
 import type { RunReport } from '../reports/model';
-import { publishLatest, REPORT_FILES } from '../reports/publish';
+import { resultLine } from '../reports/console-matrix';
+import { publishLatest, REPORT_FILES, writeRunReports } from '../reports/publish';
+import { withCanaryLeaks } from '../reports/verdict';
 import { buildRegistry, isMutantTarget, selectSuites, selectTargets } from '../suites/run-selection';
 import { withCustomTargets } from '../targets/custom-targets';
 import type { TargetRegistry } from '../targets/registry';
@@ -287,9 +289,17 @@ export async function runConformance(mode: RunMode, args: readonly string[]): Pr
   const custom = await withCustomTargets(flags, { layouts: families.layouts, targetNames: families.targets.map((target) => target.name) });
   const plan = planRun(mode, custom.flags, buildRegistry(custom.specs));
   const outcome = await runVitest(plan);
-  const report = await readReport(plan.run.runDir);
-  const canary = await checkCanary(plan, outcome, report);
+  const written = await readReport(plan.run.runDir);
+  const canary = await checkCanary(plan, outcome, written);
+  // The scan's outcome goes into every report, so a leak fails results.json, junit.xml and the certificate too.
+  const report = written
+    ? withCanaryLeaks(
+        written,
+        canary.findings.map((f) => `${f.source} (${f.occurrences}×)`),
+      )
+    : null;
   if (existsSync(plan.run.runDir)) {
+    if (report) await writeRunReports(report, plan.run.runDir);
     await writeFile(join(plan.run.runDir, 'canary.json'), `${JSON.stringify(canary, null, 2)}\n`);
     await publishLatest(plan.run.reportsRoot, plan.run.runDir, plan.run.runId);
   }
@@ -298,10 +308,7 @@ export async function runConformance(mode: RunMode, args: readonly string[]): Pr
   if (outcome.forwarded) problems.push(`interrupted by ${outcome.forwarded}`);
   else if (!report) problems.push(`vitest wrote no ${REPORT_FILES.results} in ${plan.run.runDir}; see its output above`);
   else if (!report.verdict.passed) problems.push(...report.verdict.problems);
-  if (canary.findings.length > 0) {
-    const where = canary.findings.map((f) => `${f.source} (${f.occurrences}×)`).join(', ');
-    problems.push(`the run's canary (a seeded secret value) appears in ${where}: find the message or writer that prints values`);
-  }
+  if (canary.findings.length > 0) problems.push('find the message, log or writer that prints the seeded values (canary.json names the files)');
   if (outcome.timedOut) problems.push(`the run exceeded ${RUN_DEADLINE_MS / 60_000} minutes`);
   if (report?.verdict.passed && outcome.code !== 0) problems.push(`vitest exited with code ${outcome.code ?? outcome.signal}`);
 
@@ -309,6 +316,8 @@ export async function runConformance(mode: RunMode, args: readonly string[]): Pr
     `Canary: ${canary.findings.length === 0 ? 'not found' : 'FOUND'} in ${canary.scannedFiles} report files and the console ` +
       `(${canary.seededValues} canary-carrying values seeded)\n`,
   );
+  // The last line says what the exit code says.
+  process.stdout.write(`${resultLine({ passed: problems.length === 0, executedCases: report?.verdict.executedCases ?? 0, problems })}\n`);
   if (problems.length > 0) process.stderr.write(`secrets-conformance ${mode}: FAIL: ${problems.join('; ')}\n`);
   if (outcome.forwarded) return signalExitCode(outcome.forwarded);
   return problems.length === 0 ? 0 : 1;

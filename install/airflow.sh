@@ -21,8 +21,6 @@ top_level_pins=(
   "apache-airflow==3.3.2"
   "apache-airflow-providers-hashicorp==4.8.4"
   "apache-airflow-providers-amazon==9.39.0"
-  "apache-airflow-providers-google==22.8.0"
-  "apache-airflow-providers-microsoft-azure==15.2.1"
   "apache-airflow-providers-cncf-kubernetes==10.25.0"
 )
 

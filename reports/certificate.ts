@@ -211,6 +211,10 @@ function levelResult(target: TargetReport, report: RunReport, level: (typeof CER
   const notRun = cases.length - passed - failed;
   const base = { level: level.id, title: level.title, suites, passed, failed, notRun, cases };
   if (target.status === 'not-run') return { ...base, verdict: 'not-run', reason: target.notRunReason ?? 'not run: the target did not run' };
+  const leaks = report.canary.leaks ?? [];
+  if (level.id === 'security' && leaks.length > 0) {
+    return { ...base, verdict: 'not-certified', reason: `a seeded secret value leaked into ${leaks.join(', ')}` };
+  }
   if (failed > 0) return { ...base, verdict: 'not-certified' };
   if (passed > 0) return { ...base, verdict: 'certified' };
   let reason: string;
@@ -287,6 +291,8 @@ export function buildCertificate(report: RunReport): Certificate {
   const runFlags: string[] = [];
   if (report.endReason === 'interrupted') runFlags.push('the run was interrupted: levels may rest on fewer cases than the suites hold');
   for (const error of report.errors) runFlags.push(`error outside any test: ${error}`);
+  for (const leak of report.canary.leaks ?? [])
+    runFlags.push(`a seeded secret value leaked into ${leak}: no level of Security and auth is certified`);
   return { report, issuer: `airflow-secrets-conformance ${ownPackageVersion()}`, targets, metrics: metricGroups(report), runFlags };
 }
 

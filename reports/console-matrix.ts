@@ -2,7 +2,7 @@
 import { renderFiguresConsole } from './figures';
 import { failingCases, findingCases, matrixRows } from './matrix';
 import { formatDuration } from './text';
-import type { RunReport } from './model';
+import type { RunReport, RunVerdict } from './model';
 
 /** A mutant run fails hundreds of cases; the console shows the first ones, summary.md has them all. */
 const MAX_LISTED_FAILURES = 30;
@@ -12,7 +12,7 @@ function pad(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - [...text].length));
 }
 
-export function renderConsoleMatrix(report: RunReport, reportDir: string): string {
+export function renderConsoleMatrix(report: RunReport, reportDir: string, options: { withResult: boolean } = { withResult: true }): string {
   const lines: string[] = [];
   const rows = matrixRows(report);
   const header = ['target', ...report.suites.map((s) => s.id)];
@@ -53,12 +53,14 @@ export function renderConsoleMatrix(report: RunReport, reportDir: string): strin
   }
   for (const error of report.errors) lines.push(`  error: ${error}`);
   lines.push('', `Reports: ${reportDir}`);
-  const verdict = report.verdict;
-  lines.push(
-    verdict.passed
-      ? `Result: PASS (${verdict.executedCases} conformance cases executed)`
-      : `Result: FAIL (${verdict.executedCases} conformance cases executed): ${verdict.problems.join('; ')}`,
-    '',
-  );
+  if (options.withResult) lines.push(resultLine(report.verdict));
+  lines.push('');
   return lines.join('\n');
+}
+
+/** The run's last line: its verdict, as a person and a CI log read it. */
+export function resultLine(verdict: RunVerdict): string {
+  return verdict.passed
+    ? `Result: PASS (${verdict.executedCases} conformance cases executed)`
+    : `Result: FAIL (${verdict.executedCases} conformance cases executed): ${verdict.problems.join('; ')}`;
 }

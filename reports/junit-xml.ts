@@ -65,6 +65,20 @@ export function renderJunitXml(report: RunReport): string {
     }
     blocks.push('  </testsuite>');
   }
+  // The runner's canary scan: one test that fails when a seeded value was found anywhere after the run.
+  if (report.canary.leaks !== undefined) {
+    const leaks = report.canary.leaks;
+    tests += 1;
+    failures += leaks.length > 0 ? 1 : 0;
+    const message = escapeXml(`a seeded secret value leaked into ${leaks.join(', ')}`);
+    blocks.push(
+      `  <testsuite name="canary scan" tests="1" failures="${leaks.length > 0 ? 1 : 0}" errors="0" skipped="0">`,
+      `    <testcase classname="canary" name="no seeded secret value in any report, log or console output">`,
+      ...(leaks.length > 0 ? [`      <failure message="${message}">${message}</failure>`] : []),
+      '    </testcase>',
+      '  </testsuite>',
+    );
+  }
   const errors = report.errors.length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -164,6 +164,11 @@ export interface RunReport {
   unitTests: UnitTestTotals | null;
   servers: ServerReport[];
   canary: {
+    /**
+     * Where the run's canary (a seeded secret value) was found after the run, one line each
+     * (`commands/airflow-bridge-12.log (3×)`); set by the runner's scan. Any entry fails the run.
+     */
+    leaks?: string[];
     /** Values carrying the canary that the cases seeded; zero makes a clean canary scan meaningless. */
     seededValues: number;
   };

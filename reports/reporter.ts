@@ -91,7 +91,9 @@ export default class ConformanceReporter implements Reporter {
     await writeRunReports(report, run.runDir);
     await publishLatest(run.reportsRoot, run.runDir, run.runId);
     const shownDir = relative(process.cwd(), run.runDir);
-    process.stdout.write(`${renderConsoleMatrix(report, shownDir === '' || shownDir.startsWith('..') ? run.runDir : shownDir)}\n`);
+    process.stdout.write(
+      `${renderConsoleMatrix(report, shownDir === '' || shownDir.startsWith('..') ? run.runDir : shownDir, { withResult: !run.verdictByRunner })}\n`,
+    );
   }
 }
 

@@ -1,15 +1,27 @@
 /**
- * A target whose backend is served by a command speaking bridge/PROTOCOL.md (any language), reading
- * the fixture store of a base target: same fixtures, servers and (unless given) capabilities, with
- * the backend swapped. The Airflow twins (`airflow-bridge.ts`) and custom `--backend-command`
- * targets are built on it.
+ * Targets that run another implementation on a reference target's store: the same fixtures,
+ * servers, store, network and (unless declared less) capabilities, with the backend swapped.
+ * `derivedTarget` is the general form, whatever makes the backend (a TypeScript module, a command
+ * speaking bridge/PROTOCOL.md, Airflow itself through the bridge); `commandTarget` serves the
+ * backend from a command. The Airflow twins and every custom backend are built on them, so a
+ * backend of a layout meets every case the layout's reference target meets, its auth scenarios
+ * included.
  */
 import { CommandBackend, type CommandProcess, type RoundTrip } from '../backends/command-backend';
 import type { ParserFlavour } from '../backends/connection/connection';
 import type { SecretsBackend } from '../backends/contract';
 import { ConfigurationError } from '../backends/errors';
 import { airflowSearchPathComponents } from './airflow-components';
-import type { AuthScenario, AuthScenarios, Capability, TargetDefinition, TargetDescription, TargetEnvironment, TargetSession } from './target';
+import type {
+  AuthScenario,
+  AuthScenarios,
+  Capability,
+  TargetComponents,
+  TargetDefinition,
+  TargetDescription,
+  TargetEnvironment,
+  TargetSession,
+} from './target';
 
 export interface SessionContext {
   readonly environment: TargetEnvironment;
@@ -17,48 +29,34 @@ export interface SessionContext {
   readonly session: TargetSession;
 }
 
-export interface CommandTargetOptions {
+export interface DerivedTargetOptions {
   readonly name: string;
   readonly family: string;
   readonly summary: string;
   /** What reports call the backend: the class (`airflow.secrets....EnvironmentVariablesBackend`). */
   readonly backendKind: string;
-  /** The process serving the backend; called when a backend is first made. */
-  readonly command: () => CommandProcess;
-  /** The class `open` builds; omitted when the command serves one backend of its own. */
-  readonly backendClass?: string;
   /** The backend's kwargs that aim it at this session's store (file paths, server, credentials). */
   readonly kwargs?: (context: SessionContext) => Record<string, unknown>;
-  /** Which Connection class Airflow deserialises with here: the task SDK's or the core ORM model. */
+  /** Makes the backend under test from its full kwargs (the session's, then the case's on top). */
+  readonly makeBackend: (kwargs: Record<string, unknown>) => SecretsBackend;
+  /** Which Connection class the backend deserialises with: the task SDK's or the core ORM model. */
   readonly parser: ParserFlavour;
   /** The base target's capabilities unless given. */
   readonly capabilities?: readonly Capability[];
   readonly missingCapabilityReasons?: Partial<Record<Capability, string>>;
-  /** Auth scenarios, built from bridged backends; without them the `auth-*` capabilities are dropped. */
-  readonly auth?: (context: SessionContext, backend: (kwargs: Record<string, unknown>) => SecretsBackend) => TargetSession['auth'];
-  readonly onRoundTrip?: (roundTrip: RoundTrip) => void;
   /** Cases this backend is known to fail, with why (see TargetDefinition.knownFindings). */
   readonly knownFindings?: Readonly<Record<string, string>>;
   /** What the certificate names as certified (class, versions, kwargs); cheap, no server calls. */
   readonly describe?: (environment: TargetEnvironment) => TargetDescription;
-  /** Run search path and cache cases with Airflow's own code inside the command (the Airflow bridge only). */
-  readonly airflowSearchPath?: boolean;
+  /** The search path and cache its cases run with; the reference's unless given. */
+  readonly components?: TargetComponents;
 }
 
-const AUTH_CAPABILITIES: readonly Capability[] = ['auth-wrong-credentials', 'auth-expired-credentials', 'auth-policy'];
-
-/** A target whose backend is served by a command, reading the fixture store of `base`. */
-export function commandTarget(base: TargetDefinition, options: CommandTargetOptions): TargetDefinition {
-  const inherited = options.capabilities ?? base.capabilities;
-  const capabilities = options.auth ? inherited : inherited.filter((capability) => !AUTH_CAPABILITIES.includes(capability));
-  const missing: Partial<Record<Capability, string>> = { ...base.missingCapabilityReasons, ...options.missingCapabilityReasons };
-  for (const capability of AUTH_CAPABILITIES) {
-    if (inherited.includes(capability) && !options.auth)
-      missing[capability] ??= `${options.name} has no auth scenarios wired for the bridged backend yet`;
-  }
+/** A target running `options.makeBackend`'s backend on the fixture store of `base`. */
+export function derivedTarget(base: TargetDefinition, options: DerivedTargetOptions): TargetDefinition {
   const target: TargetDefinition = {
-    // The base's store (a Vault mount, an AWS service) and network are the ones the command's
-    // backend reads too; everything else a TargetDefinition names is set below.
+    // The base's store (a Vault mount, an AWS service) and network are the ones this backend reads
+    // too; everything else a TargetDefinition names is set below.
     ...base,
     knownFindings: options.knownFindings ?? {},
     name: options.name,
@@ -66,34 +64,26 @@ export function commandTarget(base: TargetDefinition, options: CommandTargetOpti
     baseTarget: base.name,
     summary: options.summary,
     backendKind: options.backendKind,
-    capabilities,
-    missingCapabilityReasons: missing,
+    capabilities: options.capabilities ?? base.capabilities,
+    missingCapabilityReasons: { ...base.missingCapabilityReasons, ...options.missingCapabilityReasons },
     parser: options.parser,
-    servers: base.servers,
-    ...(base.fileFormat ? { fileFormat: base.fileFormat } : {}),
     // Never the base's: it would describe the reference backend, not this one.
     describe: options.describe,
-    ...(options.airflowSearchPath ? { components: airflowSearchPathComponents(options.command) } : {}),
+    components: options.components ?? {},
     async open(environment): Promise<TargetSession> {
       const session = await base.open(environment);
       const context: SessionContext = { environment, session };
       const made: SecretsBackend[] = [];
       const backend = (kwargs: Record<string, unknown> = {}): SecretsBackend => {
-        const served = new CommandBackend({
-          command: options.command(),
-          ...(options.backendClass ? { backend: options.backendClass } : {}),
-          kwargs: { ...options.kwargs?.(context), ...kwargs },
-          parser: options.parser,
-          kind: options.backendKind,
-          ...(options.onRoundTrip ? { onRoundTrip: options.onRoundTrip } : {}),
-        });
+        const served = options.makeBackend({ ...options.kwargs?.(context), ...kwargs });
         made.push(served);
         return served;
       };
-      const auth = options.auth?.(context, backend);
+      const auth = scenariosRebuilt(context, backend);
       return {
         fixtures: session.fixtures,
         backend,
+        ...(session.kwargs ? { kwargs: { ...options.kwargs?.(context) } } : {}),
         ...(auth ? { auth } : {}),
         async close() {
           try {
@@ -112,6 +102,34 @@ export function commandTarget(base: TargetDefinition, options: CommandTargetOpti
   return target;
 }
 
+export interface CommandTargetOptions extends Omit<DerivedTargetOptions, 'makeBackend' | 'components'> {
+  /** The process serving the backend; called when a backend is first made. */
+  readonly command: () => CommandProcess;
+  /** The class `open` builds; omitted when the command serves one backend of its own. */
+  readonly backendClass?: string;
+  readonly onRoundTrip?: (roundTrip: RoundTrip) => void;
+  /** Run search path and cache cases with Airflow's own code inside the command (the Airflow bridge only). */
+  readonly airflowSearchPath?: boolean;
+}
+
+/** A target whose backend is served by a command, reading the fixture store of `base`. */
+export function commandTarget(base: TargetDefinition, options: CommandTargetOptions): TargetDefinition {
+  const { command, backendClass, onRoundTrip, airflowSearchPath, ...rest } = options;
+  return derivedTarget(base, {
+    ...rest,
+    ...(airflowSearchPath ? { components: airflowSearchPathComponents(command) } : {}),
+    makeBackend: (kwargs) =>
+      new CommandBackend({
+        command: command(),
+        ...(backendClass ? { backend: backendClass } : {}),
+        kwargs,
+        parser: options.parser,
+        kind: options.backendKind,
+        ...(onRoundTrip ? { onRoundTrip } : {}),
+      }),
+  });
+}
+
 /** The backend_kwargs the base target's session uses (server, credentials, mount or prefixes). */
 export function sessionKwargs({ session }: SessionContext): Record<string, unknown> {
   if (!session.kwargs) {
@@ -124,20 +142,18 @@ export function sessionKwargs({ session }: SessionContext): Record<string, unkno
 }
 
 /**
- * The base target's auth scenarios, with Airflow's backend built from each scenario's kwargs:
- * the same wrong token, expired secret-id or denying policy, met by the real provider code.
+ * The base target's auth scenarios, with the backend under test built from each scenario's kwargs:
+ * the same wrong token, expired secret-id or denying policy, met by this implementation.
  */
-export function scenariosThroughBridge(
-  context: SessionContext,
-  backend: (kwargs: Record<string, unknown>) => SecretsBackend,
-): AuthScenarios | undefined {
+function scenariosRebuilt(context: SessionContext, backend: (kwargs: Record<string, unknown>) => SecretsBackend): AuthScenarios | undefined {
   const base = context.session.auth;
   if (!base) return undefined;
   const through = async (name: string, made: Promise<AuthScenario>): Promise<AuthScenario> => {
     const scenario = await made;
-    if (!scenario.kwargs)
+    if (!scenario.kwargs) {
       throw new ConfigurationError(`the ${name} scenario of the base target does not give its kwargs`, { where: 'targets/command-target.ts' });
-    // The reference backend the base scenario made is not used: Airflow's takes its place.
+    }
+    // The reference backend the base scenario made is not used: this implementation's takes its place.
     await scenario.backend.close?.();
     return { backend: backend(scenario.kwargs), kwargs: scenario.kwargs, credentials: scenario.credentials };
   };

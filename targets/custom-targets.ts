@@ -16,13 +16,12 @@
 import { basename, extname, resolve } from 'node:path';
 import { commandProcess, stopCommandProcesses, type CommandProcess, type HelloAnswer } from '../backends/command-backend';
 import type { ParserFlavour } from '../backends/connection/connection';
-import type { SecretsBackend } from '../backends/contract';
 import { ConfigurationError } from '../backends/errors';
 import { createBackendFromModule, DeferredBackend, loadBackendModule, looksLikeModulePath } from '../backends/module-backend';
 import { airflowBridgeCommand, bridgedTarget, commandLogFile, MIRRORED_ENV_PREFIXES } from './airflow-bridge';
-import { commandTarget, type SessionContext } from './command-target';
+import { commandTarget, derivedTarget, type SessionContext } from './command-target';
 import type { StoreLayout } from './family';
-import { ownPackageVersion, type Capability, type TargetDefinition, type TargetDescription, type TargetSession } from './target';
+import { ownPackageVersion, type Capability, type TargetDefinition, type TargetDescription } from './target';
 import { AIRFLOW_BRIDGE_IMPLEMENTATION } from './airflow-components';
 
 export const CUSTOM_FAMILY = 'custom';
@@ -123,45 +122,18 @@ function customDescription(spec: CustomTargetSpec): TargetDescription {
 }
 
 function moduleTarget(spec: CustomTargetSpec & { source: { kind: 'module' } }, binding: LayoutBinding): TargetDefinition {
-  const { base } = binding;
-  return {
-    describe: () => customDescription(spec),
+  const path = spec.source.path;
+  return derivedTarget(binding.base, {
     name: spec.name,
     family: CUSTOM_FAMILY,
     summary: spec.summary,
     backendKind: spec.backendKind,
-    ...withDeclaredCapabilities(spec, base),
+    ...withDeclaredCapabilities(spec, binding.base),
     parser: spec.parser,
-    baseTarget: base.name,
-    servers: base.servers,
-    store: base.store,
-    ...(base.network ? { network: base.network } : {}),
-    ...(base.fileFormat ? { fileFormat: base.fileFormat } : {}),
-    ...(base.residue ? { residue: base.residue.bind(base) } : {}),
-    async open(environment): Promise<TargetSession> {
-      const session = await base.open(environment);
-      const context: SessionContext = { environment, session };
-      const made: SecretsBackend[] = [];
-      return {
-        fixtures: session.fixtures,
-        backend(kwargs = {}) {
-          const merged = { ...spec.kwargs, ...binding.kwargs(context), ...kwargs };
-          const backend = new DeferredBackend(spec.backendKind, async () =>
-            createBackendFromModule(await loadBackendModule(spec.source.path), merged),
-          );
-          made.push(backend);
-          return backend;
-        },
-        async close() {
-          try {
-            await Promise.all(made.splice(0).map((backend) => backend.close?.()));
-          } finally {
-            await session.close();
-          }
-        },
-      };
-    },
-  };
+    kwargs: (context) => ({ ...spec.kwargs, ...binding.kwargs(context) }),
+    describe: () => customDescription(spec),
+    makeBackend: (kwargs) => new DeferredBackend(spec.backendKind, async () => createBackendFromModule(await loadBackendModule(path), kwargs)),
+  });
 }
 
 /** A custom target keeps its configuration notes and flags, for the certificate. */

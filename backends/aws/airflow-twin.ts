@@ -1,6 +1,6 @@
 /** `airflow:aws-sm` and `airflow:aws-ssm`: the amazon provider's own backends, run by Airflow on the aws fixtures. */
 import { bridgedTarget } from '../../targets/airflow-bridge';
-import { scenariosThroughBridge, sessionKwargs } from '../../targets/command-target';
+import { sessionKwargs } from '../../targets/command-target';
 import { findingKey } from '../../suites/findings';
 import { awsParameterStoreTarget, awsSecretsManagerTarget } from './targets';
 
@@ -30,7 +30,6 @@ export const airflowSecretsManagerTarget = bridgedTarget(awsSecretsManagerTarget
   distributions: AWS_DISTRIBUTIONS,
   parser: 'sdk',
   kwargs: sessionKwargs,
-  auth: scenariosThroughBridge,
   described,
   knownFindings: configKwargsDropped('Secrets Manager', 'aws/secrets/secrets_manager.py'),
 });
@@ -42,7 +41,6 @@ export const airflowParameterStoreTarget = bridgedTarget(awsParameterStoreTarget
   distributions: AWS_DISTRIBUTIONS,
   parser: 'sdk',
   kwargs: sessionKwargs,
-  auth: scenariosThroughBridge,
   described,
   knownFindings: configKwargsDropped('SSM', 'aws/secrets/systems_manager.py'),
 });

@@ -1,7 +1,7 @@
 /** `airflow:vault`: the hashicorp provider's own VaultBackend, run by Airflow on the vault-kv2 fixtures. */
 import { bridgedTarget } from '../../targets/airflow-bridge';
 import { findingKey } from '../../suites/findings';
-import { scenariosThroughBridge, sessionKwargs } from '../../targets/command-target';
+import { sessionKwargs } from '../../targets/command-target';
 import { vaultKv2Target } from './targets';
 
 export const VAULT_BACKEND_CLASS = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
@@ -14,7 +14,6 @@ export const airflowVaultTarget = bridgedTarget(vaultKv2Target, {
   distributions: VAULT_DISTRIBUTIONS,
   parser: 'sdk',
   kwargs: sessionKwargs,
-  auth: scenariosThroughBridge,
   described: () => ({
     kwargs: {},
     notes: ["kwargs: the same Vault kwargs as the reference target's session (server address, reader credentials, run mount)"],
