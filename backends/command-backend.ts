@@ -13,7 +13,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Connection, type ParserFlavour } from './connection/connection';
+import { checkConnectionFields, Connection, type ParserFlavour } from './connection/connection';
 import type { SecretsBackend } from './contract';
 import {
   ConfigurationError,
@@ -75,6 +75,8 @@ export interface ProtocolErrorBody {
   readonly where?: string;
   readonly detail?: string;
   readonly errors?: ReadonlyArray<{ line: number; message: string }>;
+  /** `credential`: the backend's own message carried one of its credential kwargs, withheld by the command. */
+  readonly withheld?: string;
 }
 
 export interface RoundTrip {
@@ -474,8 +476,14 @@ interface ErrorContext {
 /** A protocol error answer as one of our error classes. */
 export function errorFromAnswer(body: ProtocolErrorBody, context: ErrorContext): SecretsError {
   const original = body.type ? ` [${body.type}]` : '';
-  const message = `${context.subject}: ${(body.message ?? 'failed').trim()}${original}`;
-  const details: ErrorDetails = { what: context.subject, where: body.where || context.where, ...(body.hint ? { hint: body.hint } : {}) };
+  const withheld = body.withheld === 'credential' ? ' (the message carried a credential, withheld here; Airflow would log it as is)' : '';
+  const message = `${context.subject}: ${(body.message ?? 'failed').trim()}${original}${withheld}`;
+  const details: ErrorDetails = {
+    what: context.subject,
+    where: body.where || context.where,
+    ...(body.hint ? { hint: body.hint } : {}),
+    ...(withheld ? { credentialWithheld: true } : {}),
+  };
   switch (body.kind) {
     case 'unauthorized':
       return new UnauthorizedError(message, details);
@@ -558,6 +566,7 @@ export class CommandBackend implements SecretsBackend {
     if (value === null) return null;
     if (typeof value !== 'object' || Array.isArray(value)) throw this.badAnswer('get_connection', `connection "${connId}"`, 'an object of fields');
     const { conn_id: _ignored, ...fields } = value as Record<string, unknown>;
+    checkConnectionFields(fields, `connection "${connId}" from ${this.kind}`);
     return Connection.fromFields(fields, { connId, parser: this.parser });
   }
 

@@ -19,6 +19,11 @@ export interface ErrorDetails {
   /** One sentence on how to fix it. */
   hint?: string;
   cause?: unknown;
+  /**
+   * The backend's own message carried a credential, which the harness withheld before anyone saw it:
+   * the backend would have logged it as is, so a case that checks messages fails it.
+   */
+  credentialWithheld?: boolean;
 }
 
 export abstract class SecretsError extends Error {
@@ -26,6 +31,7 @@ export abstract class SecretsError extends Error {
   readonly what: string | undefined;
   readonly where: string | undefined;
   readonly hint: string | undefined;
+  readonly credentialWithheld: boolean;
 
   constructor(message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -33,6 +39,7 @@ export abstract class SecretsError extends Error {
     this.what = details.what;
     this.where = details.where;
     this.hint = details.hint;
+    this.credentialWithheld = details.credentialWithheld ?? false;
   }
 
   /** The single line a user sees: `ForbiddenError: ... (where); hint: ...`. */

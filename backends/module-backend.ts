@@ -8,9 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
-import type { Connection } from './connection/connection';
+import { checkConnectionFields, Connection } from './connection/connection';
 import type { BackendFactory, SecretsBackend } from './contract';
-import { ConfigurationError, firstErrorLine, isSecretsError } from './errors';
+import { ConfigurationError, ConnectionFormatError, firstErrorLine, isSecretsError } from './errors';
 
 export const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
@@ -144,7 +144,32 @@ export class DeferredBackend implements SecretsBackend {
   }
 
   async getConnection(connId: string): Promise<Connection | null> {
-    return (await this.ready).getConnection(connId);
+    const connection: unknown = await (await this.ready).getConnection(connId);
+    if (connection === null) return null;
+    const what = `connection "${connId}" from ${this.kind}`;
+    if (!(connection instanceof Connection)) {
+      throw new ConnectionFormatError(
+        `${what}: getConnection returned ${connection === undefined ? 'undefined' : `a ${typeof connection} that is not a Connection`}`,
+        {
+          what,
+          hint: 'return null for "not found", or a Connection built with Connection.fromFields / deserializeConnection',
+        },
+      );
+    }
+    checkConnectionFields(
+      {
+        conn_type: connection.connType,
+        host: connection.host,
+        login: connection.login,
+        password: connection.password,
+        schema: connection.schema,
+        description: connection.description,
+        port: connection.port,
+        extra: connection.extra,
+      },
+      what,
+    );
+    return connection;
   }
 
   async getVariable(key: string): Promise<string | null> {

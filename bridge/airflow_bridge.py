@@ -101,7 +101,9 @@ from airflow._shared.module_loading import import_string  # noqa: E402
 from airflow._shared.secrets_backend.base import call_secrets_backend_method  # noqa: E402
 from airflow_search_path import SearchPathOps  # noqa: E402
 
-logging.getLogger().setLevel(logging.WARNING)
+# The level a deployment runs at (INFO), so whatever a backend logs there reaches the bridge's log, which
+# the run's canary scan reads; a backend class of the user's own logs at DEBUG (see Backends.open).
+logging.getLogger().setLevel(os.environ.get("ASC_BRIDGE_LOG_LEVEL", "INFO"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,11 +250,28 @@ def classify(error, during: str) -> tuple[str, str | None]:
     # value inside get_conn_value) is malformed whichever op met it.
     if _any(lineage, ("json.decoder.JSONDecodeError",)):
         return "malformed", "json"
-    if during == "get_connection" and _any(lineage, DESERIALIZATION_TYPES):
+    if during == "get_connection" and _any(lineage, DESERIALIZATION_TYPES) and _raised_while_deserializing(error):
         return "malformed", "connection-format"
-    if during == "open" and _any(lineage, ("TypeError", "ImportError")):
-        return "configuration", None
+    if during == "open":
+        # Whatever the constructor raised (bad kwargs, a check of its own) is the backend's configuration.
+        return "configuration", "constructor"
     return "unknown", None
+
+
+# Where Airflow turns a stored value into a Connection; an exception raised elsewhere (a KeyError for
+# a missing id in the backend's own lookup) is the backend's failure, not a malformed value.
+_DESERIALIZING_FILES = (os.path.join("airflow", "models", "connection.py"), os.path.join("sdk", "definitions", "connection.py"))
+_DESERIALIZING_FUNCTIONS = {"deserialize_connection", "from_json", "_parse_from_uri"}
+
+
+def _raised_while_deserializing(error) -> bool:
+    frame = error.__traceback__
+    while frame is not None:
+        code = frame.tb_frame.f_code
+        if code.co_name in _DESERIALIZING_FUNCTIONS or code.co_filename.endswith(_DESERIALIZING_FILES):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 # Airflow's messages that quote the value they failed on, and what is kept of them.
@@ -280,7 +299,7 @@ def secret_free(message: str, known_values=(), keep_indented=False) -> str:
     return URI_USERINFO.sub(r"\1***@", message).strip()
 
 
-def describe(error, during: str, known_values=()) -> dict:
+def describe(error, during: str, known_values=(), credentials=()) -> dict:
     kind, detail = classify(error, during)
     described = {"kind": kind, "type": _qualified_name(type(error))}
     if detail:
@@ -293,9 +312,17 @@ def describe(error, during: str, known_values=()) -> dict:
         ]
         described["where"] = str(getattr(error, "file_path", ""))
     else:
-        described["message"] = secret_free(str(error), known_values) or f"{during} raised {_qualified_name(type(error))}"
-    if kind == "unknown":
+        described["message"] = secret_free(str(error), [*known_values, *credentials]) or f"{during} raised {_qualified_name(type(error))}"
+    # Airflow would log the exception as it is: a credential in it is the backend's leak, withheld here.
+    if any(isinstance(value, str) and len(value.strip()) >= 3 and value.strip() in str(error) for value in credentials):
+        described["withheld"] = "credential"
+    if detail == "constructor":
+        described["hint"] = "the backend's constructor raised this with the kwargs given; check what it expects"
+    elif kind == "unknown" and _any(_lineage(error), ("KeyError", "LookupError")):
+        described["hint"] = "a backend answers None for a secret it does not hold; an exception is a failure (Airflow logs it and asks the next backend)"
+    elif kind == "unknown":
         described["hint"] = "the bridge does not classify this exception; see the bridge log for its traceback"
+    if kind == "unknown":
         trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         sys.stderr.write(secret_free(trace, known_values, keep_indented=True) + "\n")
     return described
@@ -351,10 +378,12 @@ class Backends:
         if not isinstance(cls, type) or not all(hasattr(cls, m) for m in ("get_connection", "get_variable")):
             raise ConfigurationProblem(f'"{backend_path}" is not a secrets backend class (no get_connection/get_variable)')
         # As `_get_custom_secret_backend`: `secrets_backend_cls(**backend_kwargs)`.
+        if not cls.__module__.startswith("airflow."):
+            logging.getLogger(cls.__module__).setLevel(logging.DEBUG)
         try:
             instance = cls(**kwargs)
         except Exception as error:
-            error.asc_known_values = credential_values(kwargs)
+            error.asc_credentials = credential_values(kwargs)
             raise
         # As `initialize_secrets_backends()`: core sets the ORM model, the task SDK its own class.
         if hasattr(instance, "_set_connection_class"):
@@ -382,7 +411,9 @@ def connection_fields(connection) -> dict | None:
         return None
 
     def plain(value):
-        if value is None or isinstance(value, (str, int, float, bool)):
+        # A field of another type (an extra dict, a port str) travels as it is: the client names the
+        # field the backend got wrong, rather than the bridge turning it into what Airflow expects.
+        if value is None or isinstance(value, (str, int, float, bool, dict, list)):
             return value
         return json.dumps(value, default=str)
 
@@ -625,10 +656,10 @@ def answer(line: bytes) -> dict:
         return {"id": request_id, "value": value, "backend_ms": round((time.perf_counter() - started) * 1000, 3)}
     except Exception as error:  # every failure is an answer; the loop keeps serving
         known = list(witness.values) if witness is not None else []
-        known.extend(getattr(error, "asc_known_values", []))
+        credentials = list(getattr(error, "asc_credentials", []))
         if isinstance(request, dict) and isinstance(request.get("handle"), str):
-            known.extend(BACKENDS.credentials.get(request["handle"], []))
-        return {"id": request_id, "error": describe(error, op if isinstance(op, str) else "?", known)}
+            credentials.extend(BACKENDS.credentials.get(request["handle"], []))
+        return {"id": request_id, "error": describe(error, op if isinstance(op, str) else "?", known, credentials)}
 
 
 def _encode(reply: dict) -> str:

@@ -9,11 +9,17 @@ import type { ConformanceMeta } from '../reports/model';
 import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
 import { hasCapability } from '../targets/target';
 import { runCase } from './case-context';
+import { HangWatch, seededStrings, within, withoutSeededSecrets } from './case-guards';
 import { expectDeclaredFinding, findingKey } from './findings';
 import { runRegistry, selectSuites, selectTargets } from './run-selection';
 import type { CaseMetric, ConformanceCase, Suite } from './suite';
 
 const DEFAULT_CASE_TIMEOUT_MS = 30_000;
+const hangs = new HangWatch();
+
+function caseTimeoutMs(conformanceCase: ConformanceCase): number {
+  return conformanceCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS;
+}
 
 const run = readRunEnvironment();
 const environment: TargetEnvironment = { runId: run.runId, canary: run.canary, scratchDir: run.scratchDir, servers: inject('servers') };
@@ -52,7 +58,7 @@ function missingCapabilityNote(target: TargetDefinition, needs: readonly Capabil
  * only means something if secrets were actually seeded. Proxies, so members added to sessions or
  * fixture stores later pass through untouched.
  */
-function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: () => void): TargetDefinition {
+function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: (values: readonly string[]) => void): TargetDefinition {
   const carries = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value ?? null)).includes(canary);
   const countingFixtures = (fixtures: FixtureStore): FixtureStore =>
     new Proxy(fixtures, {
@@ -62,7 +68,7 @@ function countingCanarySeeds(target: TargetDefinition, canary: string, onSeed: (
         if (!String(property).startsWith('put')) return member.bind(store);
         return async (...args: unknown[]) => {
           const result: unknown = await member.apply(store, args);
-          if (args.some(carries)) onSeed();
+          if (args.some(carries)) onSeed(seededStrings(args, canary));
           return result;
         };
       },
@@ -95,12 +101,16 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
   if (note) ctx.skip(note);
   const metrics: CaseMetric[] = [];
   let seeds = 0;
-  const counted = countingCanarySeeds(target, run.canary, () => {
+  const seeded: string[] = [];
+  const counted = countingCanarySeeds(target, run.canary, (values) => {
     seeds += 1;
+    seeded.push(...values);
   });
   const finding = target.knownFindings?.[findingKey(suite.id, conformanceCase.name)];
+  const hung = hangs.verdict(target.name);
+  if (hung) throw hung;
   try {
-    const running = runCase(
+    const unguarded = runCase(
       counted,
       conformanceCase,
       environment,
@@ -108,6 +118,14 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
       (metric) => metrics.push(metric),
       (implementation) => {
         ctx.task.meta.searchPath = implementation;
+      },
+    );
+    // Settled a second before vitest's own timeout, so a hang is counted and the session closes.
+    const running = within(unguarded, caseTimeoutMs(conformanceCase) - 1_000, `${suite.id} › ${conformanceCase.name}`).then(
+      () => hangs.record(target.name, 'passed'),
+      (error: unknown) => {
+        hangs.record(target.name, error);
+        throw withoutSeededSecrets(error, run.canary, seeded);
       },
     );
     if (finding === undefined) {
@@ -159,7 +177,7 @@ for (const { target, blocked, cells } of plan) {
           return;
         }
         for (const conformanceCase of cases) {
-          const options = { meta: baseMeta(target, suite, conformanceCase.rule), timeout: conformanceCase.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS };
+          const options = { meta: baseMeta(target, suite, conformanceCase.rule), timeout: caseTimeoutMs(conformanceCase) };
           it(conformanceCase.name, options, (ctx) => runConformanceCase(ctx, target, suite, conformanceCase));
         }
       });

@@ -108,6 +108,13 @@ export function expectNoSecretIn(error: unknown, secrets: readonly string[], wha
     if (current instanceof SecretsError) texts.push(current.oneLine());
     current = current.cause;
   }
+  for (let inner: unknown = error, depth = 0; inner instanceof Error && depth < 5; inner = inner.cause, depth += 1) {
+    if (inner instanceof SecretsError && inner.credentialWithheld) {
+      throw new SecretAssertionError(
+        `${what}: the backend's error message carried a credential (withheld by the harness; Airflow would log it as is)`,
+      );
+    }
+  }
   for (const secret of secrets) {
     if (secret && texts.some((t) => t.includes(secret))) {
       throw new SecretAssertionError(`${what}: the error message contains a secret value (${fingerprint(secret)})`);

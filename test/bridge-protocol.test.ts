@@ -250,12 +250,19 @@ describe('errors come back typed and secret-free', () => {
       ['aws-5xx', UnavailableError],
     ];
     for (const [key, errorClass] of expected) await expectRejects(backend.getVariable(key), errorClass, key, [password]);
-    const crash = await expectRejects(backend.getVariable('crash'), UnavailableError, 'an unclassified crash', [password]);
-    expect(crash.message).toMatch(/unclassified: unknown/);
-    expect(crash.message).toContain('RuntimeError');
-    // An unclassified failure that quotes a URI with a credential kwarg in it: withheld, host kept.
-    const uri = await expectRejects(backend.getConnValue('x'), UnavailableError, 'a crash quoting a URI', [password]);
-    expect(uri.message).toContain('@db.example.com/main');
+    // A crash whose message quotes a credential: withheld from the message, and the backend's leak.
+    const crash = await backend.getVariable('crash').catch((error: unknown) => error);
+    expect(crash).toBeInstanceOf(UnavailableError);
+    expect((crash as UnavailableError).message).toMatch(/unclassified: unknown/);
+    expect((crash as UnavailableError).message).toContain('RuntimeError');
+    expect((crash as UnavailableError).message).not.toContain(password);
+    expect((crash as UnavailableError).credentialWithheld).toBe(true);
+    expect(() => expectNoSecretIn(crash, [password], 'a crash quoting a credential')).toThrow(/carried a credential/);
+    // An unclassified failure that quotes a URI with a credential kwarg in it: withheld, host kept, reported.
+    const uri = await backend.getConnValue('x').catch((error: unknown) => error);
+    expect(uri).toBeInstanceOf(UnavailableError);
+    expect((uri as UnavailableError).message).toContain('@db.example.com/main');
+    expect((uri as UnavailableError).message).not.toContain(password);
   });
 });
 

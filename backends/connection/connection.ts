@@ -654,3 +654,44 @@ export function parseConnectionValue(value: string, options: ParseOptions = {}):
     throw new ConnectionFormatError(error.message, { where, ...(error.hint === undefined ? {} : { hint: error.hint }), cause: error });
   }
 }
+
+const TEXT_FIELD_NAMES = ['conn_type', 'host', 'login', 'password', 'schema', 'description'] as const;
+
+function typeName(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'an object (dict)';
+  if (typeof value === 'number' && !Number.isInteger(value)) return `a float`;
+  return `a ${typeof value === 'string' ? 'str' : typeof value}`;
+}
+
+/**
+ * Holds the fields of a connection a backend built itself (a command's answer, a module's object) to
+ * Airflow's types: text fields are str or None, `port` an int (or its digits, past 2^53), `extra` the
+ * JSON text. Airflow's own code breaks on anything else (`extra_dejson` json.loads the extra), so a
+ * field of another type is the backend's error, named here.
+ */
+export function checkConnectionFields(fields: Readonly<Record<string, unknown>>, what: string): void {
+  const wrong = (field: string, expected: string) =>
+    new ConnectionFormatError(
+      `${what}: the backend's connection has ${field} as ${typeName(fields[field])}; Airflow's Connection.${field} is ${expected}`,
+      {
+        what,
+        hint: field === 'extra' ? 'serialise extra with json.dumps (JSON.stringify): it is text' : `give ${field} as ${expected}`,
+      },
+    );
+  // A port past 2^53 travels as its digits (bridge/PROTOCOL.md); any other str is a str.
+  for (const field of TEXT_FIELD_NAMES) {
+    const value = fields[field];
+    if (value !== undefined && value !== null && typeof value !== 'string') throw wrong(field, 'str or None');
+  }
+  const extra = fields.extra;
+  if (extra !== undefined && extra !== null && typeof extra !== 'string') throw wrong('extra', 'JSON text (str) or None');
+  const port = fields.port;
+  const integral =
+    port === undefined ||
+    port === null ||
+    typeof port === 'bigint' ||
+    (typeof port === 'number' && Number.isSafeInteger(port)) ||
+    (typeof port === 'string' && /^-?\d+$/.test(port) && !Number.isSafeInteger(Number(port)));
+  if (!integral) throw wrong('port', typeof port === 'string' ? 'an int (this str is not one)' : 'an int or None');
+}

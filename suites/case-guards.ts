@@ -1,0 +1,97 @@
+/**
+ * What the runner does around each case, whatever the case checks: it keeps a backend's leaked
+ * secrets out of the reports (and fails the case for the leak), and it stops a target that hangs
+ * instead of waiting out every case.
+ */
+import { TimeoutError } from '../backends/errors';
+import { SecretAssertionError } from './expect-secret';
+
+/** A fragment this long of a seeded value's random part, seen in a message, is that value leaking. */
+const FRAGMENT_LENGTH = 12;
+
+/** The strings among fixture arguments (a value, a URI, connection fields) that carry the canary. */
+export function seededStrings(args: readonly unknown[], canary: string): string[] {
+  const found: string[] = [];
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 6) return;
+    if (typeof value === 'string') {
+      if (value.includes(canary)) found.push(value);
+    } else if (Array.isArray(value)) value.forEach((item) => visit(item, depth + 1));
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach((item) => visit(item, depth + 1));
+  };
+  args.forEach((arg) => visit(arg, 0));
+  return found;
+}
+
+/** Whether `text` shows the canary, a seeded value, or a long enough piece of one. */
+function showsSecret(text: string, canary: string, seeded: readonly string[]): boolean {
+  if (text.includes(canary)) return true;
+  return seeded.some((value) => {
+    const core = value.split(canary).join('');
+    if (core.length < FRAGMENT_LENGTH) return false;
+    for (let start = 0; start + FRAGMENT_LENGTH <= core.length; start += 1) {
+      const fragment = core.slice(start, start + FRAGMENT_LENGTH);
+      // A run of one character (padding in a large value) says nothing about a secret.
+      if (new Set(fragment).size > 3 && text.includes(fragment)) return true;
+    }
+    return false;
+  });
+}
+
+/**
+ * The error a case ended with, as the reports may show it: unchanged when it shows no seeded
+ * value; otherwise a failure of the backend for leaking it, which names the error class only.
+ */
+export function withoutSeededSecrets(error: unknown, canary: string, seeded: readonly string[]): unknown {
+  if (!(error instanceof Error)) return error;
+  const texts = [error.message, String(error.stack ?? '')];
+  for (let cause = error.cause, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth += 1) texts.push(cause.message);
+  if (!texts.some((text) => showsSecret(text, canary, seeded))) return error;
+  return new SecretAssertionError(
+    `the backend's ${error.name} carried a seeded secret value in its message (withheld from every report): a backend's messages must never hold a secret`,
+  );
+}
+
+/** After this many cases in a row of one target end in a timeout, its remaining cases are not waited for. */
+export const HANG_LIMIT = 3;
+
+/** Counts each target's cases that ended in a timeout, in a row. */
+export class HangWatch {
+  private readonly inARow = new Map<string, number>();
+
+  /** A failure to throw at once for a target that hangs; null while it has not hung `HANG_LIMIT` times in a row. */
+  verdict(target: string): Error | null {
+    const count = this.inARow.get(target) ?? 0;
+    if (count < HANG_LIMIT) return null;
+    return new TimeoutError(`hangs: ${count} lookups in a row timed out, so the rest of ${target}'s cases were not waited for`, {
+      what: `target ${target}`,
+      hint: 'find what the backend waits on (its log, its server); a lookup must answer or fail within its timeout',
+    });
+  }
+
+  record(target: string, outcome: 'passed' | unknown): void {
+    if (outcome === 'passed' || !isTimeout(outcome)) this.inARow.set(target, 0);
+    else this.inARow.set(target, (this.inARow.get(target) ?? 0) + 1);
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof TimeoutError || (error instanceof Error && /timed out|did not answer .* within/i.test(error.message));
+}
+
+/** `running`, or a TimeoutError when it has not settled within `ms` (the case's own bound, below vitest's). */
+export async function within<T>(running: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new TimeoutError(`${what} did not finish within ${Math.round(ms / 1000)} s`, { hint: 'the backend may hang' })),
+      ms,
+    );
+    timer.unref();
+  });
+  try {
+    return await Promise.race([running, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
