@@ -12,11 +12,11 @@ import NodeVault from 'node-vault';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../backends/errors';
-import { VaultBackend, type VaultClient } from '../backends/vault';
 import { createTlsMaterial, type TlsMaterial } from '../containers/tls-certificates';
 import { ProductionVaultServer, type StartedProductionVaultServer } from '../containers/vault-production';
 import { VaultAdmin } from '../containers/vault-setup/admin-client';
 import { mountKvV2, writeKvV2 } from '../containers/vault-setup/kv';
+import { CaTrustingVaultBackend } from './support/ca-trusting-vault-backend';
 import { airflowVenvMissing, runVaultClientProbe } from './support/vault-client-probe';
 
 let tls: TlsMaterial;
@@ -112,28 +112,6 @@ describe('Node clients', () => {
     }
   });
 });
-
-/**
- * What backends/vault.ts needs for TLS, shown without changing it: node-vault takes the CA (and
- * strictSSL) in `requestOptions`, so a `verify` kwarg becomes `{ ca: <file text> }` or
- * `{ strictSSL: false }` in `newClient()`. The rest of the backend is unchanged.
- */
-class CaTrustingVaultBackend extends VaultBackend {
-  constructor(
-    kwargs: Record<string, unknown>,
-    private readonly tlsOptions: { ca: string } | { strictSSL: false },
-  ) {
-    super(kwargs);
-  }
-
-  protected override newClient(): VaultClient {
-    const client = NodeVault({ endpoint: this.settings.url, requestOptions: { timeout: this.settings.timeoutMs, ...this.tlsOptions } });
-    client.token = '';
-    (client as { pathPrefix?: string }).pathPrefix = '';
-    (client as { namespace?: string | undefined }).namespace = this.settings.namespace ?? undefined;
-    return client;
-  }
-}
 
 describe('our VaultBackend over HTTPS (node-vault requestOptions)', () => {
   const kwargs = () => ({ url: vault.getAddress(), token: vault.getRootToken() });

@@ -6,6 +6,7 @@ Reads one JSON request on stdin, prints one JSON answer on stdout:
    "login": {"method": "userpass" | "ldap" | "aws_iam", ...}, "action": {"kind": "health" | "read", "path": ...}}
   {"client": "airflow", "kwargs": {...VaultBackend kwargs...}, "lookup": {"kind": "connection" | "variable", "key": ...}}
 Answer: {"ok": true, "value": ...} or {"ok": false, "error": {"type": ..., "message": ...}}.
+  {"batch": [request, ...]} answers with the list of answers, in order.
 """
 
 import json
@@ -93,13 +94,18 @@ def run_airflow(request):
     return {"ok": True, "value": value}
 
 
+def answer_to(request):
+    try:
+        return run_hvac(request) if request["client"] == "hvac" else run_airflow(request)
+    except Exception as error:  # the error itself is the answer
+        return error_answer(error)
+
+
 def main():
     request = json.load(sys.stdin)
     warnings.simplefilter("ignore")
-    try:
-        answer = run_hvac(request) if request["client"] == "hvac" else run_airflow(request)
-    except Exception as error:  # the error itself is the answer
-        answer = error_answer(error)
+    # A batch shares one interpreter start (importing Airflow takes seconds).
+    answer = [answer_to(one) for one in request["batch"]] if "batch" in request else answer_to(request)
     # Airflow logs to stdout too: the answer is the line after the marker.
     sys.stdout.write("\n" + ANSWER_MARKER + "\n" + json.dumps(answer, default=str) + "\n")
 
