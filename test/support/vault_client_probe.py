@@ -3,7 +3,7 @@ provider pins it) and the provider's VaultBackend, run in the Airflow venv.
 
 Reads one JSON request on stdin, prints one JSON answer on stdout:
   {"client": "hvac", "url": ..., "verify": <ca path> | false, "namespace": ..., "token": ...,
-   "login": {"method": "userpass" | "ldap" | "aws_iam", ...}, "action": {"kind": "health" | "read", "path": ...}}
+   "login": {"method": "userpass" | "ldap" | "aws_iam", ...}, "action": {"kind": "health" | "read" | "lease-cycle", ...}}
   {"client": "airflow", "kwargs": {...VaultBackend kwargs...}, "lookup": {"kind": "connection" | "variable", "key": ...}}
 Answer: {"ok": true, "value": ...} or {"ok": false, "error": {"type": ..., "message": ...}}.
   {"batch": [request, ...]} answers with the list of answers, in order.
@@ -78,7 +78,28 @@ def run_hvac(request):
         result["read"] = client.secrets.kv.v2.read_secret_version(
             path=action["path"], mount_point=action.get("mount_point", "secret"), raise_on_deleted_version=True
         )["data"]["data"]
+    elif action["kind"] == "lease-cycle":
+        result.update(lease_cycle(client, action))
     return {"ok": True, "value": result}
+
+
+def lease_cycle(client, action):
+    """What a custom backend serving leased credentials does with hvac: get, renew, revoke."""
+    if action["engine"] == "database":
+        issued = client.secrets.database.generate_credentials(name=action["role"], mount_point=action.get("mount_point", "database"))
+    else:
+        issued = client.secrets.aws.generate_credentials(name=action["role"], mount_point=action.get("mount_point", "aws"))
+    renewed = client.sys.renew_lease(lease_id=issued["lease_id"], increment=action["increment"])
+    client.sys.revoke_lease(lease_id=issued["lease_id"])
+    return {
+        "lease": {
+            "lease_duration": issued["lease_duration"],
+            "renewable": issued["renewable"],
+            "username": issued["data"].get("username") or issued["data"].get("access_key"),
+        },
+        "renewed": {"lease_duration": renewed["lease_duration"]},
+        "revoked": True,
+    }
 
 
 def run_airflow(request):
