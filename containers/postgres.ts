@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,7 +22,7 @@ import { UnavailableError } from '../backends/errors';
 import type { ServerInfo } from './contract';
 import { requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
 import { StartedServer } from './server-module';
-import { handOver, serviceAccountFor, type ServiceAccount } from './service-account';
+import { handOver, privateStateDir, removeStateDir, serviceAccountFor, type ServiceAccount } from './service-account';
 
 export const postgresBinDir = '/usr/lib/postgresql/15/bin';
 const installHint = 'apt-get install postgresql-15 (Debian creates the postgres account)';
@@ -71,7 +71,7 @@ export class PostgresServer {
     const account = serviceAccountFor('postgres', installHint);
     const began = performance.now();
     mkdirSync(this.logDir, { recursive: true });
-    const runDir = mkdtempSync(join(this.logDir, `${this.name}-`));
+    const runDir = privateStateDir(this.name);
     const dataDir = join(runDir, 'data');
     const superuser: PostgresLogin = { user: 'conformance', password: newPassword() };
     const passwordFile = join(runDir, 'superuser-password');
@@ -138,7 +138,7 @@ export class PostgresServer {
         phasesMs: { initdb, started, roleSetup },
         startMs: roleSetup,
       };
-      return new StartedPostgresServer(endpoint, () => fastShutdown(server), server);
+      return new StartedPostgresServer(endpoint, () => fastShutdown(server).then(() => removeStateDir(runDir)), server);
     } catch (error) {
       await server.stop().catch(() => server.killNow());
       throw error;

@@ -4,7 +4,8 @@
  * handed to that account and the server runs as it. When this process is not root, the server
  * runs as whoever we are, which both accept.
  */
-import { chownSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from '../backends/errors';
 
@@ -40,4 +41,20 @@ export function handOver(path: string, account: ServiceAccount | undefined): voi
     if (entry.isDirectory()) handOver(child, account);
     else chownSync(child, account.uid, account.gid);
   }
+}
+
+/**
+ * A fresh folder for a server's state (data, configuration, sockets) in the system's temporary
+ * folder, whose parents every account may traverse: a log folder made by mkdtemp is 0700 and
+ * root's, which the service account could not enter. Only the owner may enter this one.
+ */
+export function privateStateDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `asc-${name}-`));
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** State is per run: removed once the server has stopped (its log stays in the log folder). */
+export function removeStateDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,7 +22,7 @@ import { UnavailableError } from '../backends/errors';
 import type { ServerInfo } from './contract';
 import { requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
 import { StartedServer } from './server-module';
-import { handOver, serviceAccountFor } from './service-account';
+import { handOver, privateStateDir, removeStateDir, serviceAccountFor } from './service-account';
 
 export const slapdExecutable = '/usr/sbin/slapd';
 export const slapaddExecutable = '/usr/sbin/slapadd';
@@ -97,7 +97,7 @@ export class SlapdServer {
     const account = serviceAccountFor('openldap', installHint);
     const began = performance.now();
     mkdirSync(this.logDir, { recursive: true });
-    const runDir = mkdtempSync(join(this.logDir, `${this.name}-`));
+    const runDir = privateStateDir(this.name);
     const configDir = join(runDir, 'slapd.d');
     const dataDir = join(runDir, 'data');
     mkdirSync(configDir);
@@ -142,7 +142,7 @@ export class SlapdServer {
       seedMs,
       startMs: Math.round(performance.now() - began),
     };
-    return new StartedSlapdServer(endpoint, () => server.stop().then(() => undefined), server);
+    return new StartedSlapdServer(endpoint, () => server.stop().then(() => removeStateDir(runDir)), server);
   }
 }
 

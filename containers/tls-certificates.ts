@@ -6,12 +6,14 @@
  *
  * node-forge builds the certificates because it sets any validity window (an expired certificate
  * needs a `notAfter` in the past, which the openssl 3.0 CLI only does through `openssl ca` and its
- * database) and any SAN, in plain JavaScript; the RSA keys come from Node's own crypto.
+ * database) and any SAN, in plain JavaScript. The RSA keys and the signatures come from Node's own
+ * crypto (forge's pure-JavaScript RSA takes a second per key on a busy machine).
  *
  *   const tls = await createTlsMaterial(dir);
  *   tls.ca.certificateFile; tls.server.certificateFile; tls.server.keyFile;
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -45,17 +47,28 @@ export const wrongHostName = 'vault.invalid';
 const dayMs = 24 * 60 * 60 * 1000;
 
 interface KeyPair {
-  readonly privateKey: forge.pki.rsa.PrivateKey;
+  readonly privateKey: KeyObject;
+  /** What forge puts in the certificate. */
   readonly publicKey: forge.pki.rsa.PublicKey;
   readonly keyPem: string;
 }
 
-function newKeyPair(): KeyPair {
-  // Node's native RSA: node-forge's pure-JavaScript generator takes seconds per key.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+async function newKeyPair(): Promise<KeyPair> {
+  const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const forgeKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), keyPem };
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  return { privateKey, publicKey: forge.pki.publicKeyFromPem(publicPem) as forge.pki.rsa.PublicKey, keyPem };
+}
+
+/** What forge's `certificate.sign` does, with Node's RSA: sha256WithRSAEncryption over the TBS DER. */
+function signCertificate(certificate: forge.pki.Certificate, signer: KeyPair): void {
+  const algorithm = forge.pki.oids.sha256WithRSAEncryption as string;
+  certificate.signatureOid = algorithm;
+  certificate.siginfo.algorithmOid = algorithm;
+  // Public in node-forge (pki.getTBSCertificate), missing from its type definitions.
+  const tbs = (forge.pki as unknown as { getTBSCertificate(certificate: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(certificate);
+  const der = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
+  certificate.signature = sign('sha256', der, signer.privateKey).toString('binary');
 }
 
 interface CertificateRequest {
@@ -104,7 +117,7 @@ function issue(request: CertificateRequest): forge.pki.Certificate {
     extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: request.issuer.certificate.generateSubjectKeyIdentifier().getBytes() });
   }
   certificate.setExtensions(extensions);
-  certificate.sign(request.issuer?.keys.privateKey ?? request.keys.privateKey, forge.md.sha256.create());
+  signCertificate(certificate, request.issuer?.keys ?? request.keys);
   return certificate;
 }
 
@@ -118,17 +131,16 @@ function save(dir: string, name: string, certificate: forge.pki.Certificate, key
 }
 
 /** Writes the run's CAs and server certificates into `dir` (created if missing). */
-export function createTlsMaterial(dir: string, now: Date = new Date()): TlsMaterial {
+export async function createTlsMaterial(dir: string, now: Date = new Date()): Promise<TlsMaterial> {
   mkdirSync(dir, { recursive: true });
   const at = (offsetMs: number): Date => new Date(now.getTime() + offsetMs);
   // A minute of slack: the server's and the client's clocks are the same, but a second may turn.
   const validNow = { notBefore: at(-60_000), notAfter: at(dayMs) };
 
-  const caKeys = newKeyPair();
+  // Three keys, made in parallel on libuv's threads.
+  const [caKeys, serverKeys, otherCaKeys] = await Promise.all([newKeyPair(), newKeyPair(), newKeyPair()]);
   const caCertificate = issue({ commonName: 'conformance run CA', keys: caKeys, isCa: true, notBefore: at(-60_000), notAfter: at(7 * dayMs) });
   const issuer = { certificate: caCertificate, keys: caKeys };
-  const serverKeys = newKeyPair();
-  const otherCaKeys = newKeyPair();
 
   return {
     dir,

@@ -9,7 +9,7 @@
  * `127.0.0.1`, `localhost`), an expired one and one for another host name, so that every TLS
  * refusal is shown against the same server.
  *
- *   await using vault = await new ProductionVaultServer(createTlsMaterial(dir)).withLogDir(dir).start();
+ *   await using vault = await new ProductionVaultServer(await createTlsMaterial(dir)).withLogDir(dir).start();
  *   vault.getAddress(); vault.getRootToken(); vault.endpoint.caFile; vault.endpoint.auditLogFile;
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';

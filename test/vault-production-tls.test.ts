@@ -26,7 +26,7 @@ let tlsMs: number;
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vault-tls-'));
   const began = performance.now();
-  tls = createTlsMaterial(join(dir, 'tls'));
+  tls = await createTlsMaterial(join(dir, 'tls'));
   tlsMs = Math.round(performance.now() - began);
   vault = await new ProductionVaultServer(tls).withLogDir(dir).start();
   const admin = new VaultAdmin({ address: vault.getAddress(), token: vault.getRootToken(), ca: vault.endpoint.caPem });
