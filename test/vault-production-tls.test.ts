@@ -165,13 +165,13 @@ describe.skipIf(airflowVenvMissing())('hvac and Airflow VaultBackend (Airflow ve
       expect(answer.error.message).toContain('CERTIFICATE_VERIFY_FAILED');
       expect(answer.error.message).toContain(reason);
     }
-  });
+  }, 120_000);
 
   it('hvac verify=False gets through the expired and the wrong-host certificates', async () => {
     for (const url of [vault.endpoint.expiredCertificateAddress, vault.endpoint.wrongHostAddress]) {
       expect(await hvacHealth(url, false)).toMatchObject({ ok: true });
     }
-  });
+  }, 120_000);
 
   it('Airflow VaultBackend passes verify through to hvac.Client: a CA file works, an unrelated CA raises SSLError', async () => {
     const kwargs = { url: vault.getAddress(), token: vault.getRootToken(), mount_point: 'secret', kv_engine_version: 2 };
@@ -189,5 +189,5 @@ describe.skipIf(airflowVenvMissing())('hvac and Airflow VaultBackend (Airflow ve
     // REQUESTS_CA_BUNDLE applies, since verify stays True and the session trusts the environment.
     const fromEnvironment = await runVaultClientProbe({ client: 'airflow', kwargs, lookup }, { REQUESTS_CA_BUNDLE: tls.ca.certificateFile });
     expect(fromEnvironment).toMatchObject({ ok: true, value: { login: 'tls-user' } });
-  });
+  }, 120_000);
 });
