@@ -72,6 +72,15 @@ export class PostgresServer {
     const began = performance.now();
     mkdirSync(this.logDir, { recursive: true });
     const runDir = privateStateDir(this.name);
+    try {
+      return await this.startIn(runDir, postgres, account, began);
+    } catch (error) {
+      removeStateDir(runDir);
+      throw error;
+    }
+  }
+
+  private async startIn(runDir: string, postgres: string, account: ServiceAccount | undefined, began: number): Promise<StartedPostgresServer> {
     const dataDir = join(runDir, 'data');
     const superuser: PostgresLogin = { user: 'conformance', password: newPassword() };
     const passwordFile = join(runDir, 'superuser-password');
@@ -103,9 +112,10 @@ export class PostgresServer {
           `port=${port}`,
           '-c',
           `unix_socket_directories=${runDir}`,
-          // Each statement of the engine's role lifecycle in the log, for a human reading it.
+          // No statement logging: CREATE ROLE ... PASSWORD (ours and the engine's) would put every
+          // password in the log in plain text.
           '-c',
-          'log_statement=ddl',
+          'log_statement=none',
           // A throwaway cluster: CREATE DATABASE and the shutdown checkpoint need not wait for the disk.
           '-c',
           'fsync=off',

@@ -22,7 +22,7 @@ import { UnavailableError } from '../backends/errors';
 import type { ServerInfo } from './contract';
 import { requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
 import { StartedServer } from './server-module';
-import { handOver, privateStateDir, removeStateDir, serviceAccountFor } from './service-account';
+import { handOver, privateStateDir, removeStateDir, serviceAccountFor, type ServiceAccount } from './service-account';
 
 export const slapdExecutable = '/usr/sbin/slapd';
 export const slapaddExecutable = '/usr/sbin/slapadd';
@@ -98,6 +98,15 @@ export class SlapdServer {
     const began = performance.now();
     mkdirSync(this.logDir, { recursive: true });
     const runDir = privateStateDir(this.name);
+    try {
+      return await this.startIn(runDir, account, began);
+    } catch (error) {
+      removeStateDir(runDir);
+      throw error;
+    }
+  }
+
+  private async startIn(runDir: string, account: ServiceAccount | undefined, began: number): Promise<StartedSlapdServer> {
     const configDir = join(runDir, 'slapd.d');
     const dataDir = join(runDir, 'data');
     mkdirSync(configDir);

@@ -5,6 +5,9 @@
  * directory for external plugins. The start initialises the server (one unseal key share) and
  * unseals it, as an operator would, then waits until it is the active node.
  *
+ * A local process only: no image registry is reachable to build one from, and the server needs
+ * the run's files (certificates, plugins) anyway.
+ *
  * Three listeners on one server, each presenting another certificate: the right one (SANs
  * `127.0.0.1`, `localhost`), an expired one and one for another host name, so that every TLS
  * refusal is shown against the same server.
@@ -112,7 +115,7 @@ export class ProductionVaultServer {
     try {
       const { rootToken, unsealKey } = await initialise(address, ca);
       const initialised = since();
-      await unseal(address, ca, unsealKey);
+      await unseal(address, ca, unsealKey, logFile);
       const unsealed = since();
       const version = await waitUntilReady(server, () => activeVersion(address, ca), {
         what: `${address}/v1/sys/health (active node)`,
@@ -221,13 +224,13 @@ async function initialise(address: string, ca: string): Promise<{ rootToken: str
   return { rootToken: body.root_token, unsealKey };
 }
 
-async function unseal(address: string, ca: string, key: string): Promise<void> {
+async function unseal(address: string, ca: string, key: string, logFile: string): Promise<void> {
   const answer = await httpsJson(`${address}/v1/sys/unseal`, { ca, method: 'PUT', body: { key }, timeoutMs: 60_000 });
   const sealed = (answer.body as { sealed?: unknown } | undefined)?.sealed;
   if (answer.status !== 200 || sealed !== false) {
     throw new UnavailableError(`OpenBao stayed sealed after the unseal key (HTTP ${answer.status})`, {
       where: `${address}/v1/sys/unseal`,
-      hint: `read ${displayPath(join(defaultLogDir, 'vault-production.log'))} or the run's server log`,
+      hint: `read ${displayPath(logFile)}`,
     });
   }
 }

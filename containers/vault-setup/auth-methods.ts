@@ -51,7 +51,6 @@ export async function setUpLdapAuth(admin: VaultAdmin, directory: SlapdEndpoint,
     groupfilter: '(&(objectClass=groupOfNames)(member={{.UserDN}}))',
     groupattr: 'cn',
     // Production would use ldaps:// or starttls; the run's slapd listens on loopback in plain LDAP.
-    insecure_tls: false,
     request_timeout: 5,
   });
   for (const [group, policies] of Object.entries(options.groupPolicies)) {
