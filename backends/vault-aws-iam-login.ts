@@ -45,7 +45,14 @@ export async function awsIamLoginBody(request: AwsIamLoginRequest): Promise<Reco
     ...(request.serverIdHeader ? { 'x-vault-aws-iam-server-id': request.serverIdHeader } : {}),
   };
   const signer = new SignatureV4({ credentials: request.credentials, region, service: 'sts', sha256: NodeSha256, applyChecksum: false });
-  const signed = await signer.sign({ method: 'POST', protocol: url.protocol, hostname: url.hostname, path: url.pathname, headers, body: getCallerIdentityBody });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    path: url.pathname,
+    headers,
+    body: getCallerIdentityBody,
+  });
   // Vault reads the headers as a JSON object of lists of values (Go's http.Header).
   const signedHeaders = Object.fromEntries(Object.entries(signed.headers).map(([name, value]) => [name, [value]]));
   return {

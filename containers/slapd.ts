@@ -166,7 +166,8 @@ export class StartedSlapdServer extends StartedServer<SlapdEndpoint> {
 
   user(uid: string): LdapUser {
     const user = this.endpoint.users.find((candidate) => candidate.uid === uid);
-    if (!user) throw new UnavailableError(`no user ${uid} in the seeded directory`, { where: this.endpoint.url, hint: 'seed it with withDirectory()' });
+    if (!user)
+      throw new UnavailableError(`no user ${uid} in the seeded directory`, { where: this.endpoint.url, hint: 'seed it with withDirectory()' });
     return user;
   }
 }
@@ -183,7 +184,12 @@ function newPassword(): string {
 }
 
 function newDirectory(seed: DirectorySeed): Directory {
-  const users = seed.users.map((user) => ({ uid: user.uid, dn: `uid=${user.uid},ou=people,${baseDn}`, password: newPassword(), groups: [...user.groups] }));
+  const users = seed.users.map((user) => ({
+    uid: user.uid,
+    dn: `uid=${user.uid},ou=people,${baseDn}`,
+    password: newPassword(),
+    groups: [...user.groups],
+  }));
   const groupNames = [...new Set(seed.users.flatMap((user) => user.groups))];
   return {
     bindDn: `cn=vault-reader,ou=services,${baseDn}`,

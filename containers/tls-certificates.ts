@@ -145,11 +145,24 @@ export async function createTlsMaterial(dir: string, now: Date = new Date()): Pr
   return {
     dir,
     ca: save(dir, 'ca', caCertificate, caKeys),
-    server: save(dir, 'server', issue({ commonName: '127.0.0.1', keys: serverKeys, isCa: false, altNames: serverNames, issuer, ...validNow }), serverKeys),
+    server: save(
+      dir,
+      'server',
+      issue({ commonName: '127.0.0.1', keys: serverKeys, isCa: false, altNames: serverNames, issuer, ...validNow }),
+      serverKeys,
+    ),
     expiredServer: save(
       dir,
       'server-expired',
-      issue({ commonName: '127.0.0.1', keys: serverKeys, isCa: false, altNames: serverNames, issuer, notBefore: at(-2 * dayMs), notAfter: at(-dayMs) }),
+      issue({
+        commonName: '127.0.0.1',
+        keys: serverKeys,
+        isCa: false,
+        altNames: serverNames,
+        issuer,
+        notBefore: at(-2 * dayMs),
+        notAfter: at(-dayMs),
+      }),
       serverKeys,
     ),
     wrongHostServer: save(

@@ -99,7 +99,11 @@ export class ProductionVaultServer {
     const since = (): number => Math.round(performance.now() - began);
 
     // port: API (valid certificate), +1: cluster, +2: expired certificate, +3: wrong host name.
-    const { server, port, ready: listening } = await startServerProcess(
+    const {
+      server,
+      port,
+      ready: listening,
+    } = await startServerProcess(
       { followingFreePorts: 3 },
       (port) => {
         const configFile = join(runDir, `config-${port}.hcl`);

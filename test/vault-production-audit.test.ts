@@ -14,8 +14,22 @@ import { airflowVenvMissing, runVaultClientProbe } from './support/vault-client-
 
 interface AuditEntry {
   readonly type: 'request' | 'response';
-  readonly auth?: { client_token?: string; accessor?: string; display_name?: string; policies?: string[]; entity_id?: string; metadata?: Record<string, string> };
-  readonly request?: { id?: string; operation?: string; path?: string; remote_address?: string; namespace?: { id?: string }; data?: Record<string, unknown> };
+  readonly auth?: {
+    client_token?: string;
+    accessor?: string;
+    display_name?: string;
+    policies?: string[];
+    entity_id?: string;
+    metadata?: Record<string, string>;
+  };
+  readonly request?: {
+    id?: string;
+    operation?: string;
+    path?: string;
+    remote_address?: string;
+    namespace?: { id?: string };
+    data?: Record<string, unknown>;
+  };
   readonly response?: { data?: Record<string, unknown>; auth?: { client_token?: string } };
 }
 
@@ -63,14 +77,21 @@ describe('file audit device', () => {
   });
 
   it("a lookup by our VaultBackend is logged with its path and the login's identity, the value HMAC'd", async () => {
-    const backend = new CaTrustingVaultBackend({ url: production.vault.getAddress(), auth_type: 'userpass', ...reader }, { ca: production.tls.ca.certificatePem });
+    const backend = new CaTrustingVaultBackend(
+      { url: production.vault.getAddress(), auth_type: 'userpass', ...reader },
+      { ca: production.tls.ca.certificatePem },
+    );
     expect(await backend.getConnValue('prod_db')).toBe(prodDbUri);
 
     const entries = entriesFor(readPath, `userpass-${reader.username}`);
     expect(entries.map((entry) => entry.type)).toEqual(['request', 'response']);
     const [request, response] = entries as [AuditEntry, AuditEntry];
     expect(request.request).toMatchObject({ operation: 'read', path: readPath, remote_address: '127.0.0.1', namespace: { id: 'root' } });
-    expect(request.auth).toMatchObject({ display_name: `userpass-${reader.username}`, policies: ['airflow-reader', 'default'], metadata: { username: reader.username } });
+    expect(request.auth).toMatchObject({
+      display_name: `userpass-${reader.username}`,
+      policies: ['airflow-reader', 'default'],
+      metadata: { username: reader.username },
+    });
     expect(request.auth?.entity_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(request.auth?.client_token).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     const loggedUri = (response.response?.data?.data as { conn_uri?: string } | undefined)?.conn_uri;
@@ -78,22 +99,32 @@ describe('file audit device', () => {
     expect(loggedUri).toBe(await auditHash(prodDbUri));
   });
 
-  it('the login is logged with the password and the new token HMAC\'d', async () => {
+  it("the login is logged with the password and the new token HMAC'd", async () => {
     const login = auditEntries().find((entry) => entry.type === 'response' && entry.request?.path === `auth/userpass/login/${reader.username}`);
     expect(login?.request?.data?.password).toBe(await auditHash(reader.password));
     expect(login?.response?.auth?.client_token).toMatch(/^hmac-sha256:/);
   });
 
-  it.skipIf(airflowVenvMissing())("Airflow's VaultBackend lookup is logged the same way, under the identity it logged in as", async () => {
-    const answer = await runVaultClientProbe({
-      client: 'airflow',
-      kwargs: { url: production.vault.getAddress(), verify: production.tls.ca.certificateFile, mount_point: kvMount, auth_type: 'userpass', ...reader },
-      lookup: { kind: 'connection', key: 'prod_db' },
-    });
-    expect(answer).toMatchObject({ ok: true, value: { password: canaryPassword } });
-    // Ours read once and Airflow once: two request/response pairs for the path, same identity.
-    expect(entriesFor(readPath, `userpass-${reader.username}`).map((entry) => entry.type)).toEqual(['request', 'response', 'request', 'response']);
-  }, 60_000);
+  it.skipIf(airflowVenvMissing())(
+    "Airflow's VaultBackend lookup is logged the same way, under the identity it logged in as",
+    async () => {
+      const answer = await runVaultClientProbe({
+        client: 'airflow',
+        kwargs: {
+          url: production.vault.getAddress(),
+          verify: production.tls.ca.certificateFile,
+          mount_point: kvMount,
+          auth_type: 'userpass',
+          ...reader,
+        },
+        lookup: { kind: 'connection', key: 'prod_db' },
+      });
+      expect(answer).toMatchObject({ ok: true, value: { password: canaryPassword } });
+      // Ours read once and Airflow once: two request/response pairs for the path, same identity.
+      expect(entriesFor(readPath, `userpass-${reader.username}`).map((entry) => entry.type)).toEqual(['request', 'response', 'request', 'response']);
+    },
+    60_000,
+  );
 
   it('no secret in plain text anywhere in the file: not the connection, not its password, not the login password, not a token', async () => {
     const text = readFileSync(production.vault.endpoint.auditLogFile, 'utf8');

@@ -33,11 +33,18 @@ let worker: IamUser;
 let otherService: IamUser;
 
 async function createIamUser(endpoint: MotoIamEndpoint, name: string): Promise<IamUser> {
-  const iam = new IAMClient({ endpoint: endpoint.endpoint, region: endpoint.region, credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey } });
+  const iam = new IAMClient({
+    endpoint: endpoint.endpoint,
+    region: endpoint.region,
+    credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey },
+  });
   const user = await iam.send(new CreateUserCommand({ UserName: name }));
   const key = await iam.send(new CreateAccessKeyCommand({ UserName: name }));
   iam.destroy();
-  return { arn: user.User?.Arn ?? '', credentials: { accessKeyId: key.AccessKey?.AccessKeyId ?? '', secretAccessKey: key.AccessKey?.SecretAccessKey ?? '' } };
+  return {
+    arn: user.User?.Arn ?? '',
+    credentials: { accessKeyId: key.AccessKey?.AccessKeyId ?? '', secretAccessKey: key.AccessKey?.SecretAccessKey ?? '' },
+  };
 }
 
 beforeAll(async () => {
@@ -45,7 +52,10 @@ beforeAll(async () => {
   [production, slapd, moto] = await Promise.all([
     startProductionVault('vault-auth'),
     new SlapdServer().withLogDir(process.env.TMPDIR ?? '/tmp', 'slapd-auth').start(),
-    new MotoServer().withIamEnforced().withLogDir(process.env.TMPDIR ?? '/tmp', 'moto-iam-auth').start(),
+    new MotoServer()
+      .withIamEnforced()
+      .withLogDir(process.env.TMPDIR ?? '/tmp', 'moto-iam-auth')
+      .start(),
   ]);
   const motoIam = moto.endpoint as MotoIamEndpoint;
   [worker, otherService] = await Promise.all([createIamUser(motoIam, 'airflow-worker'), createIamUser(motoIam, 'other-service')]);
@@ -91,7 +101,10 @@ describe('userpass', () => {
   });
 
   it('wrong password and unknown user: HTTP 400 "invalid username or password", the same text for both', async () => {
-    for (const body of [{ user: userpassUser.username, password: 'wrong' }, { user: 'nobody', password: 'wrong' }]) {
+    for (const body of [
+      { user: userpassUser.username, password: 'wrong' },
+      { user: 'nobody', password: 'wrong' },
+    ]) {
       const answer = await production.admin.send('POST', `auth/userpass/login/${body.user}`, { password: body.password });
       expect({ status: answer.status, errors: answer.errors }).toEqual({ status: 400, errors: ['invalid username or password'] });
       const failure = await refusalOf(ourBackend({ auth_type: 'userpass', username: body.user, password: body.password }).getConnValue('prod_db'));
@@ -121,7 +134,10 @@ describe('ldap (slapd)', () => {
   });
 
   it('wrong password and unknown user: HTTP 400 "ldap operation failed: failed to bind as user", the same text for both', async () => {
-    for (const body of [{ user: 'alice', password: 'wrong' }, { user: 'nobody', password: 'wrong' }]) {
+    for (const body of [
+      { user: 'alice', password: 'wrong' },
+      { user: 'nobody', password: 'wrong' },
+    ]) {
       const answer = await production.admin.send('POST', `auth/ldap/login/${body.user}`, { password: body.password });
       expect({ status: answer.status, errors: answer.errors }).toEqual({ status: 400, errors: ['ldap operation failed: failed to bind as user'] });
     }
@@ -129,7 +145,7 @@ describe('ldap (slapd)', () => {
 });
 
 describe('aws (IAM principal, moto STS)', () => {
-  it('a signed GetCallerIdentity of the bound user logs in with the role\'s policies and the account in metadata', async () => {
+  it("a signed GetCallerIdentity of the bound user logs in with the role's policies and the account in metadata", async () => {
     const answer = await production.admin.send('POST', 'auth/aws/login', await awsIamLoginBody({ credentials: worker.credentials, role: 'airflow' }));
     expect(answer.status).toBe(200);
     expect(answer.body.auth).toMatchObject({ policies: ['airflow-reader', 'default'], metadata: { account_id: '123456789012', auth_type: 'iam' } });
@@ -138,7 +154,11 @@ describe('aws (IAM principal, moto STS)', () => {
   });
 
   it('another principal on this role: HTTP 400 naming the ARN and the role', async () => {
-    const answer = await production.admin.send('POST', 'auth/aws/login', await awsIamLoginBody({ credentials: otherService.credentials, role: 'airflow' }));
+    const answer = await production.admin.send(
+      'POST',
+      'auth/aws/login',
+      await awsIamLoginBody({ credentials: otherService.credentials, role: 'airflow' }),
+    );
     expect({ status: answer.status, errors: answer.errors }).toEqual({
       status: 400,
       errors: [`IAM Principal "${otherService.arn}" does not belong to the role "airflow"`],
@@ -151,15 +171,26 @@ describe('aws (IAM principal, moto STS)', () => {
       { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'unknown' },
     ]) {
       const answer = await production.admin.send('POST', 'auth/aws/login', await awsIamLoginBody({ credentials, role: 'airflow' }));
-      expect({ status: answer.status, errors: answer.errors }).toEqual({ status: 400, errors: ['error making upstream request: body of GetCallerIdentity is invalid'] });
+      expect({ status: answer.status, errors: answer.errors }).toEqual({
+        status: 400,
+        errors: ['error making upstream request: body of GetCallerIdentity is invalid'],
+      });
     }
   });
 
   it('iam_server_id_header_value: without the signed header refused, with it accepted', async () => {
-    const without = await production.admin.send('POST', 'auth/aws-hardened/login', await awsIamLoginBody({ credentials: worker.credentials, role: 'airflow' }));
+    const without = await production.admin.send(
+      'POST',
+      'auth/aws-hardened/login',
+      await awsIamLoginBody({ credentials: worker.credentials, role: 'airflow' }),
+    );
     expect(without.status).toBe(400);
     expect(without.errors.join(' ')).toContain('missing header "X-Vault-AWS-IAM-Server-ID"');
-    const withHeader = await production.admin.send('POST', 'auth/aws-hardened/login', await awsIamLoginBody({ credentials: worker.credentials, role: 'airflow', serverIdHeader }));
+    const withHeader = await production.admin.send(
+      'POST',
+      'auth/aws-hardened/login',
+      await awsIamLoginBody({ credentials: worker.credentials, role: 'airflow', serverIdHeader }),
+    );
     expect(withHeader.status).toBe(200);
   });
 });
@@ -177,18 +208,31 @@ describe.skipIf(airflowVenvMissing())('hvac and Airflow VaultBackend', () => {
     const logins = [
       { auth_type: 'userpass', ...userpassUser },
       { auth_type: 'ldap', username: 'alice', password: slapd.user('alice').password },
-      { auth_type: 'aws_iam', key_id: worker.credentials.accessKeyId, secret_id: worker.credentials.secretAccessKey, role_id: 'airflow', region: 'us-east-1' },
+      {
+        auth_type: 'aws_iam',
+        key_id: worker.credentials.accessKeyId,
+        secret_id: worker.credentials.secretAccessKey,
+        role_id: 'airflow',
+        region: 'us-east-1',
+      },
     ];
     const answers = await runVaultClientProbes(logins.map((login) => ({ client: 'airflow', kwargs: airflowKwargs(login), lookup })));
-    logins.forEach((login, index) => expect(answers[index], login.auth_type).toMatchObject({ ok: true, value: { login: 'airflow', host: 'db.internal' } }));
+    logins.forEach((login, index) =>
+      expect(answers[index], login.auth_type).toMatchObject({ ok: true, value: { login: 'airflow', host: 'db.internal' } }),
+    );
   }, 120_000);
 
-  it('Airflow VaultBackend refusals are hvac.exceptions.InvalidRequest (HTTP 400) carrying Vault\'s text', async () => {
+  it("Airflow VaultBackend refusals are hvac.exceptions.InvalidRequest (HTTP 400) carrying Vault's text", async () => {
     const refusals = [
       { login: { auth_type: 'userpass', username: userpassUser.username, password: 'wrong' }, text: 'invalid username or password' },
       { login: { auth_type: 'ldap', username: 'nobody', password: 'wrong' }, text: 'ldap operation failed: failed to bind as user' },
       {
-        login: { auth_type: 'aws_iam', key_id: otherService.credentials.accessKeyId, secret_id: otherService.credentials.secretAccessKey, role_id: 'airflow' },
+        login: {
+          auth_type: 'aws_iam',
+          key_id: otherService.credentials.accessKeyId,
+          secret_id: otherService.credentials.secretAccessKey,
+          role_id: 'airflow',
+        },
         text: 'does not belong to the role "airflow"',
       },
     ];

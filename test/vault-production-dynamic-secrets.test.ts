@@ -35,10 +35,18 @@ beforeAll(async () => {
   [production, postgres, moto] = await Promise.all([
     startProductionVault('vault-dynamic'),
     new PostgresServer().withLogDir(process.env.TMPDIR ?? '/tmp', 'postgres-dynamic').start(),
-    new MotoServer().withIamEnforced().withLogDir(process.env.TMPDIR ?? '/tmp', 'moto-iam-dynamic').start(),
+    new MotoServer()
+      .withIamEnforced()
+      .withLogDir(process.env.TMPDIR ?? '/tmp', 'moto-iam-dynamic')
+      .start(),
   ]);
   let began = performance.now();
-  await setUpDatabaseEngine(production.admin, postgres, { role: 'airflow-reader', ttl: `${leaseTtlSeconds}s`, maxTtl: `${leaseMaxSeconds}s`, rotateRoot: true });
+  await setUpDatabaseEngine(production.admin, postgres, {
+    role: 'airflow-reader',
+    ttl: `${leaseTtlSeconds}s`,
+    maxTtl: `${leaseMaxSeconds}s`,
+    rotateRoot: true,
+  });
   const databaseSetupMs = Math.round(performance.now() - began);
   began = performance.now();
   await setUpAwsSecretsEngine(production.admin, moto.endpoint as MotoIamEndpoint, {
@@ -146,7 +154,9 @@ describe('database engine (PostgreSQL 15)', () => {
     const capped = await renew(lease, 3_600);
     expect(capped.leaseDuration).toBeLessThanOrEqual(leaseMaxSeconds);
     expect(JSON.stringify(capped.warnings)).toContain('exceeded the effective max_ttl');
-    console.info(`[figures] database lease: ttl ${lease.leaseDuration} s, renewed to ${renewed.leaseDuration} s, a 3600 s renewal capped at ${capped.leaseDuration} s`);
+    console.info(
+      `[figures] database lease: ttl ${lease.leaseDuration} s, renewed to ${renewed.leaseDuration} s, a 3600 s renewal capped at ${capped.leaseDuration} s`,
+    );
     await production.admin.write('sys/leases/revoke', { lease_id: lease.leaseId });
   });
 
@@ -169,24 +179,35 @@ describe('database engine (PostgreSQL 15)', () => {
     expect(afterLeaseEnd).toBeLessThan(10_000);
   }, 60_000);
 
-  it.skipIf(airflowVenvMissing())('hvac: generate_credentials, renew_lease and revoke_lease (Airflow\'s VaultBackend reads KV only)', async () => {
-    const answer = await runVaultClientProbe({
-      client: 'hvac',
-      url: production.vault.getAddress(),
-      verify: production.tls.ca.certificateFile,
-      token: production.vault.getRootToken(),
-      action: { kind: 'lease-cycle', engine: 'database', role: 'airflow-reader', increment: leaseTtlSeconds },
-    });
-    expect(answer).toMatchObject({ ok: true, value: { lease: { lease_duration: leaseTtlSeconds, renewable: true }, renewed: { lease_duration: leaseTtlSeconds }, revoked: true } });
-    const username = ((answer.ok ? answer.value : {}) as { lease: { username: string } }).lease.username;
-    expect(await roleValidUntil(username)).toBeUndefined();
-  }, 60_000);
+  it.skipIf(airflowVenvMissing())(
+    "hvac: generate_credentials, renew_lease and revoke_lease (Airflow's VaultBackend reads KV only)",
+    async () => {
+      const answer = await runVaultClientProbe({
+        client: 'hvac',
+        url: production.vault.getAddress(),
+        verify: production.tls.ca.certificateFile,
+        token: production.vault.getRootToken(),
+        action: { kind: 'lease-cycle', engine: 'database', role: 'airflow-reader', increment: leaseTtlSeconds },
+      });
+      expect(answer).toMatchObject({
+        ok: true,
+        value: { lease: { lease_duration: leaseTtlSeconds, renewable: true }, renewed: { lease_duration: leaseTtlSeconds }, revoked: true },
+      });
+      const username = ((answer.ok ? answer.value : {}) as { lease: { username: string } }).lease.username;
+      expect(await roleValidUntil(username)).toBeUndefined();
+    },
+    60_000,
+  );
 });
 
 describe('AWS secrets engine (moto, IAM enforced)', () => {
   const motoIam = (): MotoIamEndpoint => moto.endpoint as MotoIamEndpoint;
   const iam = (): IAMClient =>
-    new IAMClient({ endpoint: motoIam().endpoint, region: motoIam().region, credentials: { accessKeyId: motoIam().accessKeyId, secretAccessKey: motoIam().secretAccessKey } });
+    new IAMClient({
+      endpoint: motoIam().endpoint,
+      region: motoIam().region,
+      credentials: { accessKeyId: motoIam().accessKeyId, secretAccessKey: motoIam().secretAccessKey },
+    });
 
   async function iamUserExists(userName: string): Promise<boolean> {
     const client = iam();

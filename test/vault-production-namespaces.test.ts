@@ -57,7 +57,12 @@ async function failureOf(lookup: Promise<unknown>): Promise<unknown> {
 
 describe('the server', () => {
   it('bao namespace create / list work against the production-mode server (OpenBao 2.7.2, no licence)', async () => {
-    const env = { ...process.env, BAO_ADDR: production.vault.getAddress(), BAO_CACERT: production.tls.ca.certificateFile, BAO_TOKEN: production.vault.getRootToken() };
+    const env = {
+      ...process.env,
+      BAO_ADDR: production.vault.getAddress(),
+      BAO_CACERT: production.tls.ca.certificateFile,
+      BAO_TOKEN: production.vault.getRootToken(),
+    };
     await promisify(execFile)(nativeVaultExecutable, ['namespace', 'create', 'made-by-cli'], { env });
     const { stdout } = await promisify(execFile)(nativeVaultExecutable, ['namespace', 'list', '-format=json'], { env });
     expect(JSON.parse(stdout)).toEqual(expect.arrayContaining(['made-by-cli/', 'team-a/', 'team-b/']));
@@ -89,7 +94,9 @@ describe('our VaultBackend (namespace kwarg)', () => {
     // A login sent without a token to a mount the namespace does not have is 403 "permission
     // denied" (with a token it would be 404 "no handler for route"): the namespace left out looks
     // exactly like a wrong password.
-    const unauthenticated = await production.admin.withToken('').send('POST', `auth/userpass/login/${teamUser.username}`, { password: teamUser.password });
+    const unauthenticated = await production.admin
+      .withToken('')
+      .send('POST', `auth/userpass/login/${teamUser.username}`, { password: teamUser.password });
     expect({ status: unauthenticated.status, errors: unauthenticated.errors }).toEqual({ status: 403, errors: ['permission denied'] });
     const failure = await failureOf(ourBackend({ auth_type: 'userpass', ...teamUser }).getConnValue('team_db'));
     expect(failure).toBeInstanceOf(UnauthorizedError);

@@ -42,22 +42,26 @@ async function expectGoneAfterStop(server: StartedServer<ServerInfo>): Promise<v
 }
 
 describe('OpenBao, production mode', () => {
-  it.each(['raft', 'inmem'] as const)('%s storage: HTTPS, initialised, unsealed and active; phases reported', async (storage) => {
-    const tls = await createTlsMaterial(join(logDir, `tls-${storage}`));
-    const vault = await new ProductionVaultServer(tls).withStorage(storage).withLogDir(logDir, `vault-${storage}`).start();
-    try {
-      expect(vault.getAddress()).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      expect(vault.getVersion()).toBe('2.7.2');
-      expect(vault.getRootToken()).toMatch(/^s\./);
-      const { listening, initialised, unsealed, active } = vault.endpoint.phasesMs;
-      expect(listening).toBeLessThanOrEqual(initialised);
-      expect(initialised).toBeLessThanOrEqual(unsealed);
-      expect(unsealed).toBeLessThanOrEqual(active);
-      console.info(`[figures] OpenBao ${storage}: ${JSON.stringify(vault.endpoint.phasesMs)} (ms from spawn)`);
-    } finally {
-      await expectGoneAfterStop(vault);
-    }
-  }, 90_000);
+  it.each(['raft', 'inmem'] as const)(
+    '%s storage: HTTPS, initialised, unsealed and active; phases reported',
+    async (storage) => {
+      const tls = await createTlsMaterial(join(logDir, `tls-${storage}`));
+      const vault = await new ProductionVaultServer(tls).withStorage(storage).withLogDir(logDir, `vault-${storage}`).start();
+      try {
+        expect(vault.getAddress()).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+        expect(vault.getVersion()).toBe('2.7.2');
+        expect(vault.getRootToken()).toMatch(/^s\./);
+        const { listening, initialised, unsealed, active } = vault.endpoint.phasesMs;
+        expect(listening).toBeLessThanOrEqual(initialised);
+        expect(initialised).toBeLessThanOrEqual(unsealed);
+        expect(unsealed).toBeLessThanOrEqual(active);
+        console.info(`[figures] OpenBao ${storage}: ${JSON.stringify(vault.endpoint.phasesMs)} (ms from spawn)`);
+      } finally {
+        await expectGoneAfterStop(vault);
+      }
+    },
+    90_000,
+  );
 });
 
 describe('slapd', () => {
@@ -84,13 +88,17 @@ describe('PostgreSQL 15', () => {
       if (process.getuid?.() === 0) expect(uidOf(postgres.process?.pid as number)).toBe(uidOfAccount('postgres'));
       const client = await postgres.connect(postgres.endpoint.vaultAdmin);
       try {
-        const role = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>('SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user');
+        const role = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>(
+          'SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user',
+        );
         expect(role.rows[0]).toEqual({ rolsuper: false, rolcreaterole: true });
       } finally {
         await client.end();
       }
       const { initdb, started, roleSetup } = postgres.endpoint.phasesMs;
-      console.info(`[figures] PostgreSQL: initdb ${initdb} ms, start ${started - initdb} ms, role setup ${roleSetup - started} ms, total ${roleSetup} ms`);
+      console.info(
+        `[figures] PostgreSQL: initdb ${initdb} ms, start ${started - initdb} ms, role setup ${roleSetup - started} ms, total ${roleSetup} ms`,
+      );
     } finally {
       await expectGoneAfterStop(postgres);
     }

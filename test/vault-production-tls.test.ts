@@ -93,17 +93,26 @@ describe('Node clients', () => {
 
   it('an unrelated CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE', async () => {
     expect(await nodeVaultFailure(vault.getAddress(), { ca: tls.otherCa.certificatePem })).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-    expect(await undiciFailure(vault.getAddress(), tls.otherCa.certificatePem)).toEqual({ message: 'fetch failed', causeCode: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(await undiciFailure(vault.getAddress(), tls.otherCa.certificatePem)).toEqual({
+      message: 'fetch failed',
+      causeCode: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
   });
 
   it('an expired certificate of the right CA: CERT_HAS_EXPIRED', async () => {
     expect(await nodeVaultFailure(vault.endpoint.expiredCertificateAddress, { ca: tls.ca.certificatePem })).toBe('CERT_HAS_EXPIRED');
-    expect(await undiciFailure(vault.endpoint.expiredCertificateAddress, tls.ca.certificatePem)).toEqual({ message: 'fetch failed', causeCode: 'CERT_HAS_EXPIRED' });
+    expect(await undiciFailure(vault.endpoint.expiredCertificateAddress, tls.ca.certificatePem)).toEqual({
+      message: 'fetch failed',
+      causeCode: 'CERT_HAS_EXPIRED',
+    });
   });
 
   it('a certificate for another host name: ERR_TLS_CERT_ALTNAME_INVALID', async () => {
     expect(await nodeVaultFailure(vault.endpoint.wrongHostAddress, { ca: tls.ca.certificatePem })).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
-    expect(await undiciFailure(vault.endpoint.wrongHostAddress, tls.ca.certificatePem)).toEqual({ message: 'fetch failed', causeCode: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+    expect(await undiciFailure(vault.endpoint.wrongHostAddress, tls.ca.certificatePem)).toEqual({
+      message: 'fetch failed',
+      causeCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
   });
 
   it('strictSSL: false (verify=False) gets through every one of them: nothing is checked', async () => {
@@ -152,7 +161,11 @@ describe.skipIf(airflowVenvMissing())('hvac and Airflow VaultBackend (Airflow ve
     const cases = [
       { url: vault.getAddress(), verify: tls.otherCa.certificateFile, reason: 'unable to get local issuer certificate' },
       { url: vault.endpoint.expiredCertificateAddress, verify: tls.ca.certificateFile, reason: 'certificate has expired' },
-      { url: vault.endpoint.wrongHostAddress, verify: tls.ca.certificateFile, reason: "IP address mismatch, certificate is not valid for '127.0.0.1'" },
+      {
+        url: vault.endpoint.wrongHostAddress,
+        verify: tls.ca.certificateFile,
+        reason: "IP address mismatch, certificate is not valid for '127.0.0.1'",
+      },
       // verify=True: certifi's bundle, which does not hold the run's CA.
       { url: vault.getAddress(), verify: true, reason: 'unable to get local issuer certificate' },
     ];
@@ -183,7 +196,9 @@ describe.skipIf(airflowVenvMissing())('hvac and Airflow VaultBackend (Airflow ve
     expect(untrusted).toMatchObject({ ok: false, error: { type: 'requests.exceptions.SSLError' } });
     // The provider's Retry(total=3) retries a certificate failure too: the message says so.
     expect(untrusted.ok ? '' : untrusted.error.message).toContain('Max retries exceeded');
-    console.info(`[figures] Airflow VaultBackend with an unrelated CA failed after ${Math.round(performance.now() - began)} ms (interpreter start included)`);
+    console.info(
+      `[figures] Airflow VaultBackend with an unrelated CA failed after ${Math.round(performance.now() - began)} ms (interpreter start included)`,
+    );
     // The provider has no TLS kwarg of its own: `verify` reaches requests' Session (the provider
     // sets session.verify from it) and hvac.Client through **kwargs. Without it, requests' own
     // REQUESTS_CA_BUNDLE applies, since verify stays True and the session trusts the environment.

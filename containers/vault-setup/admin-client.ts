@@ -91,7 +91,10 @@ export class VaultAdmin {
     const data = (mounts.data ?? mounts) as Record<string, { accessor?: unknown }>;
     const accessor = data[`${path}/`]?.accessor;
     if (typeof accessor !== 'string') {
-      throw new UnavailableError(`no accessor for auth mount ${path}/`, { where: `${this.address}/v1/sys/auth`, hint: 'enable the auth method first' });
+      throw new UnavailableError(`no accessor for auth mount ${path}/`, {
+        where: `${this.address}/v1/sys/auth`,
+        hint: 'enable the auth method first',
+      });
     }
     return accessor;
   }

@@ -12,9 +12,7 @@ import { externalPlugins, registerPlugin } from './plugins';
 
 /** Read access to Airflow's default paths on a KV v2 mount, nothing else. */
 export function airflowReaderPolicy(kvMount: string): string {
-  return ['connections', 'variables', 'config']
-    .map((base) => `path "${kvMount}/data/${base}/*" {\n  capabilities = ["read"]\n}`)
-    .join('\n');
+  return ['connections', 'variables', 'config'].map((base) => `path "${kvMount}/data/${base}/*" {\n  capabilities = ["read"]\n}`).join('\n');
 }
 
 export interface UserpassUser {
@@ -26,7 +24,10 @@ export interface UserpassUser {
 export async function setUpUserpass(admin: VaultAdmin, users: readonly UserpassUser[], mount = 'userpass'): Promise<void> {
   await admin.enableAuth(mount, 'userpass');
   for (const user of users) {
-    await admin.write(`auth/${mount}/users/${encodeURIComponent(user.username)}`, { password: user.password, token_policies: user.policies.join(',') });
+    await admin.write(`auth/${mount}/users/${encodeURIComponent(user.username)}`, {
+      password: user.password,
+      token_policies: user.policies.join(','),
+    });
   }
 }
 

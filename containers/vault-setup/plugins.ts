@@ -27,6 +27,8 @@ export const externalPlugins = {
 export async function registerPlugin(admin: VaultAdmin, plugin: ExternalPlugin, directory = vaultPluginDirectory): Promise<void> {
   const path = join(directory, plugin.binary);
   requireInstalled(path, plugin.binary);
-  const sha256 = createHash('sha256').update(await readFile(path)).digest('hex');
+  const sha256 = createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
   await admin.write(`sys/plugins/catalog/${plugin.type}/${plugin.name}`, { sha256, command: plugin.binary });
 }

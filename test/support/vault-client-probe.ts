@@ -52,6 +52,7 @@ export function runVaultClientProbe(request: Record<string, unknown>, env: Recor
 /** Several requests in one interpreter: Airflow's import costs seconds per start. */
 export async function runVaultClientProbes(requests: readonly Record<string, unknown>[], env: Record<string, string> = {}): Promise<ProbeAnswer[]> {
   const answers = (await runVaultClientProbe({ batch: requests }, env)) as unknown;
-  if (!Array.isArray(answers) || answers.length !== requests.length) throw new Error('vault_client_probe.py answered a batch with something else than one answer per request');
+  if (!Array.isArray(answers) || answers.length !== requests.length)
+    throw new Error('vault_client_probe.py answered a batch with something else than one answer per request');
   return answers as ProbeAnswer[];
 }
