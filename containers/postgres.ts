@@ -9,7 +9,7 @@
  * `public` schema (so it can grant on them to the users it creates), with one table to read.
  *
  *   await using pg = await new PostgresServer().withLogDir(dir).start();
- *   pg.endpoint.port; pg.endpoint.vaultAdmin; pg.connect({ user, password });
+ *   pg.endpoint.port; pg.endpoint.vaultAdmin; connectPostgres(pg.endpoint, { user, password });
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { UnavailableError } from '../backends/errors';
-import type { ServerInfo } from './contract';
+import type { ServerInfo, ServerKind } from './contract';
 import { requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
 import { StartedServer } from './server-module';
 import { handOver, privateStateDir, removeStateDir, serviceAccountFor, type ServiceAccount } from './service-account';
@@ -173,22 +173,24 @@ export class PostgresServer {
   }
 }
 
-export class StartedPostgresServer extends StartedServer<PostgresEndpoint> {
-  constructor(endpoint: PostgresEndpoint, stop: () => Promise<void>, process?: ServerProcess) {
-    super(endpoint, stop, process);
-  }
+/** The run's PostgreSQL, for Vault's database secrets engine. */
+export const postgresServer: ServerKind<PostgresEndpoint> = {
+  name: 'postgres',
+  start: ({ logDir }) => new PostgresServer().withLogDir(logDir, 'postgres').start(),
+};
 
-  /** A connected client to `database` (default: the endpoint's) as `login` (default: the superuser). */
-  async connect(login: PostgresLogin = this.endpoint.superuser, database = this.endpoint.database): Promise<pg.Client> {
-    const client = new pg.Client({ ...connectionOf(this.endpoint.port, login), database });
-    await client.connect();
-    return client;
-  }
+export class StartedPostgresServer extends StartedServer<PostgresEndpoint> {}
 
-  /** `postgresql://{{username}}:{{password}}@...`: the template Vault's connection_url takes. */
-  vaultConnectionUrl(): string {
-    return `postgresql://{{username}}:{{password}}@127.0.0.1:${this.endpoint.port}/${this.endpoint.database}?sslmode=disable`;
-  }
+/** A connected client to `database` (default: the endpoint's) as `login` (default: the superuser). */
+export async function connectPostgres(endpoint: PostgresEndpoint, login: PostgresLogin = endpoint.superuser, database = endpoint.database): Promise<pg.Client> {
+  const client = new pg.Client({ ...connectionOf(endpoint.port, login), database });
+  await client.connect();
+  return client;
+}
+
+/** `postgresql://{{username}}:{{password}}@...`: the template Vault's connection_url takes. */
+export function vaultConnectionUrl(endpoint: PostgresEndpoint): string {
+  return `postgresql://{{username}}:{{password}}@127.0.0.1:${endpoint.port}/${endpoint.database}?sslmode=disable`;
 }
 
 /**

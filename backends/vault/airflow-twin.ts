@@ -2,6 +2,8 @@
 import { bridgedTarget } from '../../targets/airflow-bridge';
 import { findingKey } from '../../suites/findings';
 import { scenariosThroughBridge, sessionKwargs } from '../../targets/command-target';
+import type { TargetDefinition } from '../../targets/target';
+import { vaultAwsIamTarget, vaultLdapTarget, vaultNamespaceTarget, vaultTlsTarget, vaultUserpassTarget, WIDE_POLICY_FINDING } from './production-targets';
 import { vaultKv2Target } from './targets';
 
 export const VAULT_BACKEND_CLASS = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
@@ -26,3 +28,39 @@ export const airflowVaultTarget = bridgedTarget(vaultKv2Target, {
       'so a policy that forbids the read is reported as an authentication failure, and costs a second login and read',
   },
 });
+
+/** hvac.Client gets `verify` and `namespace` from the provider's `**kwargs`; the rest are the provider's own. */
+const PROVIDER_403_AS_AUTH =
+  'provider 4.8.4 treats every 403 as a rejected token: it authenticates again, retries once, then raises ' +
+  'VaultError("Vault Authentication Error!") (providers/hashicorp/_internal_client/vault_client.py, _run_with_reauth)';
+
+function productionTwin(base: TargetDefinition, findings: Readonly<Record<string, string>> = {}): TargetDefinition {
+  return bridgedTarget(base, {
+    name: `airflow:${base.name}`,
+    summary: `apache-airflow-providers-hashicorp's VaultBackend through the bridge, on the ${base.name} fixtures (${base.summary.replace(/^VaultBackend,? ?/, '')})`,
+    backendClass: VAULT_BACKEND_CLASS,
+    distributions: VAULT_DISTRIBUTIONS,
+    parser: 'sdk',
+    kwargs: sessionKwargs,
+    auth: scenariosThroughBridge,
+    described: () => ({
+      kwargs: {},
+      notes: [`kwargs: the same Vault kwargs as ${base.name}'s session (HTTPS url, verify=<run CA>, credentials, run mount)`],
+    }),
+    knownFindings: findings,
+  });
+}
+
+const DENIED_AS_AUTH = { [findingKey('auth', 'a policy without read is Forbidden, never not found')]: PROVIDER_403_AS_AUTH };
+
+export const productionVaultTwins: readonly TargetDefinition[] = [
+  productionTwin(vaultTlsTarget),
+  productionTwin(vaultUserpassTarget),
+  productionTwin(vaultLdapTarget, DENIED_AS_AUTH),
+  productionTwin(vaultAwsIamTarget, DENIED_AS_AUTH),
+  productionTwin(vaultNamespaceTarget, {
+    ...WIDE_POLICY_FINDING,
+    [findingKey('vault-production', 'a token of the child namespace is Forbidden in the root namespace')]:
+      `a token of another namespace gets 403 there, and ${PROVIDER_403_AS_AUTH}: a missing namespace reads as bad credentials`,
+  }),
+];
