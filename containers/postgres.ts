@@ -182,7 +182,11 @@ export const postgresServer: ServerKind<PostgresEndpoint> = {
 export class StartedPostgresServer extends StartedServer<PostgresEndpoint> {}
 
 /** A connected client to `database` (default: the endpoint's) as `login` (default: the superuser). */
-export async function connectPostgres(endpoint: PostgresEndpoint, login: PostgresLogin = endpoint.superuser, database = endpoint.database): Promise<pg.Client> {
+export async function connectPostgres(
+  endpoint: PostgresEndpoint,
+  login: PostgresLogin = endpoint.superuser,
+  database = endpoint.database,
+): Promise<pg.Client> {
   const client = new pg.Client({ ...connectionOf(endpoint.port, login), database });
   await client.connect();
   return client;

@@ -24,7 +24,6 @@ export interface LdapGroup {
   readonly dn: string;
 }
 
-
 /** Who the directory holds: each user with the groups they belong to. */
 export interface DirectorySeed {
   readonly users: readonly { readonly uid: string; readonly groups: readonly string[] }[];
@@ -161,4 +160,3 @@ export function directoryLdif(directory: Directory): string {
     '',
   ].join('\n\n');
 }
-

@@ -79,7 +79,11 @@ export class ProductionVaultServer {
     const ca = tls.ca.certificatePem;
     const began = performance.now();
     const since = (): number => Math.round(performance.now() - began);
-    const { server, port, ready: listening } = await startServerProcess(
+    const {
+      server,
+      port,
+      ready: listening,
+    } = await startServerProcess(
       { followingFreePorts: 3 },
       (port) => {
         const configFile = join(stateDir, `config-${port}.hcl`);
@@ -107,7 +111,10 @@ export class ProductionVaultServer {
       const unsealed = await operatorCall(address, ca, 'sys/unseal', { key: unsealKey }, logFile);
       if (unsealed.sealed !== false) throw notReady('the server stayed sealed after the unseal key', logFile);
       const unsealedMs = since();
-      const version = await waitUntilReady(server, () => activeVersion(address, ca), { what: `${address}/v1/sys/health (active node)`, deadlineMs: 60_000 });
+      const version = await waitUntilReady(server, () => activeVersion(address, ca), {
+        what: `${address}/v1/sys/health (active node)`,
+        deadlineMs: 60_000,
+      });
       const endpoint: ProductionVaultEndpoint = {
         provisioning: 'native',
         version,

@@ -21,7 +21,14 @@ export async function setUpUserpass(admin: VaultAdmin, mount: string, user: { us
 }
 
 /** An LDAP mount on `url` (the run's slapd, or a dead address for the outage case); members of `group` get `policy`. */
-export async function setUpLdap(admin: VaultAdmin, mount: string, directory: SlapdEndpoint, url: string, group: string, policy: string): Promise<void> {
+export async function setUpLdap(
+  admin: VaultAdmin,
+  mount: string,
+  directory: SlapdEndpoint,
+  url: string,
+  group: string,
+  policy: string,
+): Promise<void> {
   await registerPlugin(admin, externalPlugins.ldapAuth);
   await admin.ensureMount('auth', mount, externalPlugins.ldapAuth.name);
   await admin.write('the LDAP auth configuration', `auth/${quoteVaultPath(mount)}/config`, {

@@ -24,7 +24,13 @@ const creationStatements = [
 ];
 const revocationStatements = [`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{{name}}";`, `DROP ROLE IF EXISTS "{{name}}";`];
 
-export async function setUpDatabaseEngine(admin: VaultAdmin, mount: string, postgres: PostgresEndpoint, role: string, limits: LeaseLimits): Promise<void> {
+export async function setUpDatabaseEngine(
+  admin: VaultAdmin,
+  mount: string,
+  postgres: PostgresEndpoint,
+  role: string,
+  limits: LeaseLimits,
+): Promise<void> {
   await admin.ensureMount('secrets', mount, 'database');
   const m = quoteVaultPath(mount);
   await admin.write('the database connection', `${m}/config/airflow-db`, {
@@ -45,7 +51,13 @@ export async function setUpDatabaseEngine(admin: VaultAdmin, mount: string, post
 }
 
 /** The AWS engine with moto's admin keys as its root credentials and one `iam_user` role. */
-export async function setUpAwsSecretsEngine(admin: VaultAdmin, mount: string, moto: MotoIamEndpoint, role: string, limits: LeaseLimits): Promise<void> {
+export async function setUpAwsSecretsEngine(
+  admin: VaultAdmin,
+  mount: string,
+  moto: MotoIamEndpoint,
+  role: string,
+  limits: LeaseLimits,
+): Promise<void> {
   await registerPlugin(admin, externalPlugins.awsSecrets);
   await admin.ensureMount('secrets', mount, externalPlugins.awsSecrets.name);
   const m = quoteVaultPath(mount);

@@ -1,18 +1,20 @@
 /** The `vault` family: HashiCorp Vault's KV engines, read by the hashicorp provider's VaultBackend. */
 import { sessionKwargs } from '../../targets/command-target';
 import type { BackendFamily } from '../../targets/family';
-import { airflowVaultTarget, productionVaultTwins, VAULT_BACKEND_CLASS, VAULT_DISTRIBUTIONS } from './airflow-twin';
+import { airflowVaultTarget, leaseTwins, productionVaultTwins, VAULT_BACKEND_CLASS, VAULT_DISTRIBUTIONS } from './airflow-twin';
 import { vaultMutants } from './mutants';
 import { vaultRawClient } from './raw-client';
 import { vaultKv2Target, vaultTargets } from './targets';
+import { vaultAwsCredsTarget, vaultDatabaseTarget } from './lease-targets';
 import { productionVaultTargets } from './production-targets';
+import { vaultLeasesSuite } from './vault-leases.suite';
 import { vaultPathsSuite } from './vault-paths.suite';
 import { vaultProductionSuite } from './vault-production.suite';
 
 export const vaultFamily: BackendFamily = {
   name: 'vault',
-  targets: [...vaultTargets, ...productionVaultTargets],
-  airflowTwins: [airflowVaultTarget, ...productionVaultTwins],
+  targets: [...vaultTargets, ...productionVaultTargets, vaultDatabaseTarget, vaultAwsCredsTarget],
+  airflowTwins: [airflowVaultTarget, ...productionVaultTwins, ...leaseTwins],
   layouts: [
     {
       name: 'vault',
@@ -22,10 +24,12 @@ export const vaultFamily: BackendFamily = {
       airflowClasses: [VAULT_BACKEND_CLASS],
       distributions: VAULT_DISTRIBUTIONS,
       configurationFlags: (kwargs) =>
-        kwargs.verify === false ? ['verify=False: the Vault server certificate is not checked, so anyone in the path can read every secret and token'] : [],
+        kwargs.verify === false
+          ? ['verify=False: the Vault server certificate is not checked, so anyone in the path can read every secret and token']
+          : [],
     },
   ],
-  suites: [vaultPathsSuite, vaultProductionSuite],
+  suites: [vaultPathsSuite, vaultProductionSuite, vaultLeasesSuite],
   mutants: vaultMutants,
   rawClient: vaultRawClient,
 };

@@ -63,7 +63,13 @@ async function mountKv2(admin: VaultAdmin, mount: string): Promise<void> {
   await admin.ensureMount('secrets', mount, 'kv', { version: '2' });
   const giveUpAt = Date.now() + KV_READY.deadlineMs;
   while (Date.now() < giveUpAt) {
-    if (await admin.read('the KV v2 config', `${quoteVaultPath(mount)}/config`).then(() => true, () => false)) return;
+    if (
+      await admin.read('the KV v2 config', `${quoteVaultPath(mount)}/config`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, KV_READY.intervalMs));
   }
   throw new TimeoutError(`KV v2 mount ${mount} did not finish its upgrade within ${KV_READY.deadlineMs} ms`, {
@@ -104,7 +110,13 @@ async function prepare(environment: TargetEnvironment, variant: ProductionVarian
   };
   const server = { url: vault.address, verify: vault.caFile, mount_point: mount, kv_engine_version: 2, ...(namespace ? { namespace } : {}) };
   const login = await readerLogin(environment, variant, admin, policy, credentials);
-  return { ...common, kwargs: { ...server, ...login.kwargs }, secrets: login.secrets, refusals: login.refusals, ...(login.denied ? { denied: login.denied } : {}) };
+  return {
+    ...common,
+    kwargs: { ...server, ...login.kwargs },
+    secrets: login.secrets,
+    refusals: login.refusals,
+    ...(login.denied ? { denied: login.denied } : {}),
+  };
 }
 
 interface ReaderLogin {
@@ -179,11 +191,14 @@ async function readerLogin(
 }
 
 async function namespaceToken(admin: VaultAdmin, policy: string): Promise<string> {
-  const answer = (await admin.write('a token of the namespace', 'auth/token/create', { policies: [policy], ttl: READER_TTL, display_name: 'asc-conformance' })) as
-    | { auth?: { client_token?: unknown } }
-    | undefined;
+  const answer = (await admin.write('a token of the namespace', 'auth/token/create', {
+    policies: [policy],
+    ttl: READER_TTL,
+    display_name: 'asc-conformance',
+  })) as { auth?: { client_token?: unknown } } | undefined;
   const token = answer?.auth?.client_token;
-  if (typeof token !== 'string') throw new UnavailableError('Vault created a namespace token without an id', { where: admin.vault.address, hint: 'read the server log' });
+  if (typeof token !== 'string')
+    throw new UnavailableError('Vault created a namespace token without an id', { where: admin.vault.address, hint: 'read the server log' });
   return token;
 }
 

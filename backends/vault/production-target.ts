@@ -8,7 +8,14 @@ import { endpointOf, requireEndpoint } from '../../containers/contract';
 import { motoIamServer } from '../../containers/moto';
 import { slapdServer } from '../../containers/slapd';
 import { productionVaultServer } from '../../containers/vault-production';
-import { referenceDescription, type AuthScenario, type AuthScenarios, type Capability, type TargetDefinition, type TargetSession } from '../../targets/target';
+import {
+  referenceDescription,
+  type AuthScenario,
+  type AuthScenarios,
+  type Capability,
+  type TargetDefinition,
+  type TargetSession,
+} from '../../targets/target';
 import { countSecrets } from './admin';
 import { VaultFixtures } from './fixtures';
 import type { VaultStore } from './layout';
@@ -29,7 +36,8 @@ const CAPABILITIES: readonly Capability[] = [
   'vault-production',
 ];
 
-const ON_DEV_SERVER = 'certified on the dev-mode server by vault-kv2 and vault-approle; the production targets add TLS, auth methods, namespaces and audit';
+const ON_DEV_SERVER =
+  'certified on the dev-mode server by vault-kv2 and vault-approle; the production targets add TLS, auth methods, namespaces and audit';
 
 const MISSING: Partial<Record<Capability, string>> = {
   ...VAULT_MISSING,

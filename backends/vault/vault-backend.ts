@@ -707,7 +707,11 @@ export class VaultBackend extends BaseSecretsBackend {
       return { ca: readFileSync(verify, 'utf8') };
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      throw kwargError(`cannot read the CA file (${typeof code === 'string' ? code : 'unreadable'})`, 'verify', `check that ${verify} exists and is readable`);
+      throw kwargError(
+        `cannot read the CA file (${typeof code === 'string' ? code : 'unreadable'})`,
+        'verify',
+        `check that ${verify} exists and is readable`,
+      );
     }
   }
 

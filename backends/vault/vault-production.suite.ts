@@ -27,7 +27,8 @@ async function expectTlsRefusal(ctx: CaseContext, kwargs: Record<string, unknown
   const key = ctx.ids.next('tls');
   await ctx.fixtures.putVariable(key, ctx.secrets.token('v'));
   const error = await expectRejects(ctx.session.backend(kwargs).getVariable(key), UnavailableError, `variable "${key}" ${what}`);
-  if (!/certificate|CERT_|TLS|SSL/i.test(error.message)) throw new Error(`${what}: the error does not say the certificate was refused: ${error.message}`);
+  if (!/certificate|CERT_|TLS|SSL/i.test(error.message))
+    throw new Error(`${what}: the error does not say the certificate was refused: ${error.message}`);
 }
 
 function tlsCases(): ConformanceCase[] {
@@ -49,13 +50,15 @@ function tlsCases(): ConformanceCase[] {
       name: 'an expired certificate is a TLS error, never not found',
       rule: rule('a certificate past its notAfter is refused'),
       needs: ['variables', 'vault-production'],
-      run: async (ctx) => expectTlsRefusal(ctx, { url: (await run(ctx)).vault.expiredCertificateAddress }, 'from a server with an expired certificate'),
+      run: async (ctx) =>
+        expectTlsRefusal(ctx, { url: (await run(ctx)).vault.expiredCertificateAddress }, 'from a server with an expired certificate'),
     },
     {
       name: 'a certificate for another host name is a TLS error, never not found',
       rule: rule('the url host must be among the certificate names'),
       needs: ['variables', 'vault-production'],
-      run: async (ctx) => expectTlsRefusal(ctx, { url: (await run(ctx)).vault.wrongHostAddress }, 'from a server whose certificate names another host'),
+      run: async (ctx) =>
+        expectTlsRefusal(ctx, { url: (await run(ctx)).vault.wrongHostAddress }, 'from a server whose certificate names another host'),
     },
     {
       name: 'verify=False reads through an expired and a wrong-host certificate (a configuration finding)',
@@ -104,7 +107,10 @@ function refusalCases(kinds: readonly RefusalKind[]): ConformanceCase[] {
       const password = ctx.secrets.token('pw');
       await ctx.fixtures.putConnection(connId, { uri: `postgres://svc:${password}@db.example/main` });
       const backend = ctx.session.backend(refusal.kwargs);
-      await expectRejects(backend.getConnection(connId), REFUSAL_CASES[kind].error, `connection "${connId}" (${kind})`, [...refusal.credentials, password]);
+      await expectRejects(backend.getConnection(connId), REFUSAL_CASES[kind].error, `connection "${connId}" (${kind})`, [
+        ...refusal.credentials,
+        password,
+      ]);
     },
   }));
 }
@@ -142,7 +148,11 @@ function namespaceCases(): ConformanceCase[] {
       async run(ctx) {
         const key = ctx.ids.next('ns');
         await ctx.fixtures.putVariable(key, ctx.secrets.token('v'));
-        await expectRejects(ctx.session.backend({ namespace: null }).getVariable(key), ForbiddenError, `variable "${key}" with the child token in root`);
+        await expectRejects(
+          ctx.session.backend({ namespace: null }).getVariable(key),
+          ForbiddenError,
+          `variable "${key}" with the child token in root`,
+        );
       },
     },
   ];
@@ -175,12 +185,19 @@ function auditCases(): ConformanceCase[] {
         const { policy } = await run(ctx);
         const { entries, ids } = await auditedLookups(ctx);
         const mount = vaultStoreOf(ctx.target)?.mount(ctx.environment) ?? '';
-        for (const [kind, id] of [['connections', ids[0]], ['variables', ids[1]], ['config', ids[2]], ['variables', ids[3]]] as const) {
+        for (const [kind, id] of [
+          ['connections', ids[0]],
+          ['variables', ids[1]],
+          ['config', ids[2]],
+          ['variables', ids[3]],
+        ] as const) {
           const path = `${mount}/data/${kind}/${id}`;
           const logged = entries.find((entry) => entry.type === 'request' && entry.request?.path === path && entry.request.operation === 'read');
           if (!logged) throw new Error(`no audit entry for the read of ${path}`);
-          if (!logged.auth?.display_name || !(logged.auth.entity_id || logged.auth.accessor)) throw new Error(`the audit entry of ${path} names no identity`);
-          if (!logged.auth.policies?.includes(policy)) throw new Error(`${path} was read by ${logged.auth.display_name}, not with the granted policy ${policy}`);
+          if (!logged.auth?.display_name || !(logged.auth.entity_id || logged.auth.accessor))
+            throw new Error(`the audit entry of ${path} names no identity`);
+          if (!logged.auth.policies?.includes(policy))
+            throw new Error(`${path} was read by ${logged.auth.display_name}, not with the granted policy ${policy}`);
         }
         ctx.record('audit entries per lookup', entries.length / 4, 'count');
       },
@@ -192,7 +209,8 @@ function auditCases(): ConformanceCase[] {
       async run(ctx) {
         const { entries, values } = await auditedLookups(ctx);
         const text = JSON.stringify(entries);
-        for (const value of [...values, ctx.secrets.canary]) if (text.includes(value)) throw new Error('the audit log holds a seeded value in plain text');
+        for (const value of [...values, ctx.secrets.canary])
+          if (text.includes(value)) throw new Error('the audit log holds a seeded value in plain text');
       },
     },
     {
@@ -203,7 +221,9 @@ function auditCases(): ConformanceCase[] {
         const { admin, policy } = await run(ctx);
         const { entries } = await auditedLookups(ctx);
         const mount = vaultStoreOf(ctx.target)?.mount(ctx.environment) ?? '';
-        const used = entries.filter((entry) => entry.type === 'request' && entry.auth?.policies?.includes(policy) && entry.request?.path?.startsWith(`${mount}/`));
+        const used = entries.filter(
+          (entry) => entry.type === 'request' && entry.auth?.policies?.includes(policy) && entry.request?.path?.startsWith(`${mount}/`),
+        );
         const needed = new Set(used.map((entry) => `${mount}/data/${(entry.request?.path ?? '').split('/')[2]}/`));
         const answer = (await admin.read('the granted policy', `sys/policies/acl/${policy}`)) as { data?: { policy?: unknown } } | undefined;
         const rules = policyRules(String(answer?.data?.policy ?? ''));
