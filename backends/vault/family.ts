@@ -28,6 +28,14 @@ export const vaultFamily: BackendFamily = {
           ? ['verify=False: the Vault server certificate is not checked, so anyone in the path can read every secret and token']
           : [],
     },
+    {
+      // Lease-backed backends of your own: `store: { layout: 'vault-leases' }` gets the database engine's session.
+      name: 'vault-leases',
+      base: () => vaultDatabaseTarget,
+      sessionKwargs,
+      keptKwargs: ['engine', 'connection'],
+      airflowClasses: [],
+    },
   ],
   suites: [vaultPathsSuite, vaultProductionSuite, vaultLeasesSuite],
   mutants: vaultMutants,
