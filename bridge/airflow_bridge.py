@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import sys
+import sysconfig
 import tempfile
 import time
 import traceback
@@ -258,19 +259,23 @@ def classify(error, during: str) -> tuple[str, str | None]:
     return "unknown", None
 
 
-# Where Airflow turns a stored value into a Connection; an exception raised elsewhere (a KeyError for
-# a missing id in the backend's own lookup) is the backend's failure, not a malformed value.
-_DESERIALIZING_FILES = (os.path.join("airflow", "models", "connection.py"), os.path.join("sdk", "definitions", "connection.py"))
-_DESERIALIZING_FUNCTIONS = {"deserialize_connection", "from_json", "_parse_from_uri"}
+# A value Airflow's own code refused (its connection model, its file parsers, urllib under them) is
+# malformed; the same exception raised in the backend's own code (a KeyError for a missing id) is
+# the backend's failure. The innermost frame outside the standard library tells which.
+_AIRFLOW_PACKAGE = os.path.dirname(os.path.abspath(airflow.__file__)) + os.sep
+_STDLIB = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
 
 
 def _raised_while_deserializing(error) -> bool:
+    frames = []
     frame = error.__traceback__
     while frame is not None:
-        code = frame.tb_frame.f_code
-        if code.co_name in _DESERIALIZING_FUNCTIONS or code.co_filename.endswith(_DESERIALIZING_FILES):
-            return True
+        frames.append(os.path.abspath(frame.tb_frame.f_code.co_filename))
         frame = frame.tb_next
+    for filename in reversed(frames):
+        if filename.startswith(_STDLIB) and "site-packages" not in filename:
+            continue
+        return filename.startswith(_AIRFLOW_PACKAGE)
     return False
 
 

@@ -23,11 +23,21 @@ export function seededStrings(args: readonly unknown[], canary: string): string[
   return found;
 }
 
-/** Whether `text` shows the canary, a seeded value, or a long enough piece of one. */
+/**
+ * The secret parts of seeded values: each run of letters and digits that carries the canary (a
+ * token the suites made), without the canary. Hosts, field names and other text around them in a
+ * fixture are not secrets, and may appear in a message.
+ */
+function secretCores(seeded: readonly string[], canary: string): string[] {
+  return seeded.flatMap((value) =>
+    (value.match(/[A-Za-z0-9]+/g) ?? []).filter((run) => run.includes(canary)).map((run) => run.split(canary).join('')),
+  );
+}
+
+/** Whether `text` shows the canary or a long enough piece of a seeded secret. */
 function showsSecret(text: string, canary: string, seeded: readonly string[]): boolean {
   if (text.includes(canary)) return true;
-  return seeded.some((value) => {
-    const core = value.split(canary).join('');
+  return secretCores(seeded, canary).some((core) => {
     if (core.length < FRAGMENT_LENGTH) return false;
     for (let start = 0; start + FRAGMENT_LENGTH <= core.length; start += 1) {
       const fragment = core.slice(start, start + FRAGMENT_LENGTH);

@@ -381,7 +381,7 @@ export function deploymentSpec(path: string, reading: AirflowConfigReading, take
   const kwargs = Object.fromEntries(Object.entries(reading.kwargs).filter(([name]) => !replaced.includes(name)));
   const notes: string[] = [];
   const kwargsIgnored = reading.warnings.find((warning) => /backend_kwargs/.test(warning));
-  const flags = reading.warnings.map((warning) => `Airflow: ${warning}`);
+  const flags = [...reading.warnings.map((warning) => `Airflow: ${warning}`), ...(layout.configurationFlags?.(reading.kwargs) ?? [])];
   const replacedHere = replaced.filter((name) => name in reading.kwargs);
   if (replacedHere.length > 0) notes.push(`replaced by the test store's: ${replacedHere.join(', ')}`);
   if (reading.backend_from_environment) notes.push('backend from AIRFLOW__SECRETS__BACKEND');

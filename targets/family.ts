@@ -36,6 +36,8 @@ export interface StoreLayout {
   readonly mirrorEnvironment?: boolean;
   /** The Connection flavour custom backends of this layout follow unless they declare one. */
   readonly parser?: ParserFlavour;
+  /** For `--airflow-config`: what is wrong with a deployment's kwargs themselves (`verify=False`), one flag each. */
+  readonly configurationFlags?: (kwargs: Record<string, unknown>) => string[];
   /** For `--airflow-config`: the format a deployment's kwargs imply (a file extension). */
   readonly formatOf?: (kwargs: Record<string, unknown>) => string | undefined;
 }

@@ -59,7 +59,11 @@ export type Capability =
   /** The store keeps earlier versions of a secret (`FixtureStore.versions`): KV v2, Secrets Manager stages, SSM history. */
   | 'versions'
   /** The store stages a value before it goes live (`versions.stageAndPromote`): Secrets Manager's AWSPENDING. */
-  | 'staged-rotation';
+  | 'staged-rotation'
+  /** A Vault store on the production-mode server: HTTPS, audit device, auth methods, namespaces (`VaultStore.production`). */
+  | 'vault-production'
+  /** Credentials Vault makes per read under a lease (database, AWS engines): the lease cases. */
+  | 'vault-leases';
 
 export type ConnectionFixture =
   /** Stored as a URI string (env var value, `conn_uri` key, file string, ...). */

@@ -4,7 +4,6 @@
  * config would carry the token.
  */
 import NodeVault from 'node-vault';
-import type { VaultEndpoint } from '../../containers/vault';
 import { ConfigurationError } from '../errors';
 import type { KvVersion } from './layout';
 import { classifyVaultFailure, describeVaultFailure, quoteVaultPath } from './vault-backend';
@@ -15,7 +14,15 @@ const ADMIN_TIMEOUT_MS = 10_000;
 const RESIDUE_LIMIT = 10_000;
 const RESIDUE_DEPTH = 16;
 
-async function adminCall<T>(vault: VaultEndpoint, what: string, path: string, call: () => Promise<T>): Promise<T> {
+/** Where the operator works: a Vault server (dev mode over HTTP, or production over HTTPS with its CA). */
+export interface VaultServerAccess {
+  readonly address: string;
+  readonly rootToken: string;
+  /** PEM text of the CA that signed the server's certificate (HTTPS only). */
+  readonly caPem?: string;
+}
+
+async function adminCall<T>(vault: VaultServerAccess, what: string, path: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -36,11 +43,21 @@ function statusOf(error: unknown): number | null {
 export class VaultAdmin {
   private readonly client: VaultClient;
 
-  constructor(readonly vault: VaultEndpoint) {
-    this.client = NodeVault({ endpoint: vault.address, requestOptions: { timeout: ADMIN_TIMEOUT_MS } });
+  constructor(
+    readonly vault: VaultServerAccess,
+    /** Sent as `X-Vault-Namespace`; absent: the root namespace. */
+    readonly namespace?: string,
+  ) {
+    const tls = vault.caPem ? { ca: vault.caPem } : {};
+    this.client = NodeVault({ endpoint: vault.address, requestOptions: { timeout: ADMIN_TIMEOUT_MS, ...tls } });
     this.client.token = vault.rootToken;
     (this.client as { pathPrefix?: string }).pathPrefix = '';
-    (this.client as { namespace?: string | undefined }).namespace = undefined;
+    (this.client as { namespace?: string | undefined }).namespace = namespace;
+  }
+
+  /** The same operator inside a child namespace of this one. */
+  inNamespace(child: string): VaultAdmin {
+    return new VaultAdmin(this.vault, this.namespace ? `${this.namespace.replace(/\/+$/, '')}/${child}` : child);
   }
 
   read(what: string, path: string): Promise<{ data?: unknown } | undefined> {

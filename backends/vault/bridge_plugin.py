@@ -22,6 +22,10 @@ def classify(error, lineage):
         return "unauthorized"
     if "hvac.exceptions.RateLimitExceeded" in lineage:
         return "throttled"
+    if "hvac.exceptions.InvalidRequest" in lineage and "/v1/auth/" in str(error):
+        # A login Vault refused with 400: bad credentials, unless the auth method could not reach
+        # its own identity source (an LDAP outage is 400 "error connecting to host" too).
+        return "unavailable" if "error connecting to host" in str(error) else "unauthorized"
     return None
 
 

@@ -1,8 +1,41 @@
 /** What the Vault family's own cases know about a target's store: its KV version, auth and mount. */
+import type { ProductionVaultEndpoint } from '../../containers/vault-production';
 import type { TargetDefinition, TargetEnvironment, TargetStore } from '../../targets/target';
+import type { VaultAdmin } from './admin';
 
 export type KvVersion = 1 | 2;
-export type VaultAuthStyle = 'token' | 'approle';
+export type VaultAuthStyle = 'token' | 'approle' | 'userpass' | 'ldap' | 'aws_iam';
+
+/** A refused login the production suite asks for, beyond the common auth suite's wrong credentials. */
+export type RefusalKind = 'unknown-user' | 'other-principal' | 'directory-down';
+
+export interface Refusal {
+  /** Kwargs over the session's. */
+  readonly kwargs: Record<string, unknown>;
+  /** Every credential it sends, none of which may appear in a message. */
+  readonly credentials: readonly string[];
+}
+
+/** One run of a production Vault target, as its own cases need it. */
+export interface ProductionRun {
+  readonly vault: ProductionVaultEndpoint;
+  /** The root operator, in the target's namespace when it has one. */
+  readonly admin: VaultAdmin;
+  readonly namespace: string | null;
+  /** The ACL policy the backend under test is granted. */
+  readonly policy: string;
+  readonly refusals: Readonly<Partial<Record<RefusalKind, Refusal>>>;
+  /** Namespaced targets: a root-namespace token that may read the same path in the root namespace. */
+  readonly rootReaderToken?: string;
+}
+
+export interface ProductionStore {
+  /** The target is read over HTTPS and runs the TLS cases (the three refused certificates, verify=False). */
+  readonly tlsCases: boolean;
+  readonly namespaced: boolean;
+  readonly refusals: readonly RefusalKind[];
+  run(environment: TargetEnvironment): Promise<ProductionRun>;
+}
 
 export interface VaultStore extends TargetStore {
   readonly layout: 'vault';
@@ -10,6 +43,8 @@ export interface VaultStore extends TargetStore {
   readonly auth: VaultAuthStyle;
   /** The KV mount this target reads and writes in this run. */
   mount(environment: TargetEnvironment): string;
+  /** On the production-mode OpenBao (HTTPS, audit device, external auth plugins, namespaces). */
+  readonly production?: ProductionStore;
 }
 
 /** The Vault store of a target, or of one derived from it (a twin, a mutant, a custom backend). */

@@ -5,7 +5,10 @@
  * errors happen. They need the Vault server of a run, so each names the target it is built on.
  */
 import type { SecretsBackend } from '../contract';
-import { ForbiddenError, UnauthorizedError, type SecretsError } from '../errors';
+import { ForbiddenError, UnauthorizedError, UnavailableError, type SecretsError } from '../errors';
+import { LeasedConnectionBackend } from '../../examples/vault-lease-backend/leased-connection-backend';
+import { vaultAwsCredsTarget, vaultDatabaseTarget } from './lease-targets';
+import { productionVaultTargets } from './production-targets';
 import { PROVIDER_VAULT_RETRY } from '../retry';
 import { vaultTargets } from './targets';
 import { kvReadPath, VaultBackend, type SecretLocation } from './vault-backend';
@@ -59,6 +62,73 @@ function swallowing(swallowed: abstract new (...args: never[]) => SecretsError) 
   const wrap = (backend: SecretsBackend): SecretsBackend => new SwallowingBackend(backend, swallowed);
   return { backend: wrap, session: wrappingAuthScenarios(wrap) };
 }
+
+/** The lease-backed example rebuilt from its own kwargs by `make`. */
+function rebuiltLeased(real: SecretsBackend, make: (kwargs: Record<string, unknown>) => LeasedConnectionBackend): SecretsBackend {
+  if (!(real instanceof LeasedConnectionBackend)) throw new Error(`lease mutants rebuild a LeasedConnectionBackend, got ${real.kind}`);
+  return make({ ...real.kwargs });
+}
+
+const productionMutantSpecs: readonly BasedMutantSpec[] = [
+  {
+    name: 'vault-tls-verify-off-by-default',
+    base: 'vault-tls',
+    breaks: '§7.1 verify defaults to False instead of True: without a CA any certificate is accepted',
+    backend: (real) => rebuilt(real, (kwargs) => new VaultBackend({ ...kwargs, verify: kwargs.verify ?? false })),
+  },
+  {
+    name: 'vault-tls-error-as-not-found',
+    base: 'vault-tls',
+    breaks: '§7 a refused certificate (an unavailable server) is answered "not found" instead of an error',
+    ...swallowing(UnavailableError),
+  },
+  {
+    name: 'vault-namespace-header-dropped',
+    base: 'vault-namespace',
+    breaks: '§7.1 the namespace kwarg is not sent (no X-Vault-Namespace): reads go to the root namespace',
+    backend: (real) => rebuilt(real, (kwargs) => new VaultBackend({ ...kwargs, namespace: null })),
+  },
+  {
+    name: 'vault-auth-mount-ignored',
+    base: 'vault-userpass',
+    breaks: "§7.1 auth_mount_point is ignored: the login goes to the method's default mount",
+    backend: (real) => rebuilt(real, (kwargs) => new VaultBackend({ ...kwargs, auth_mount_point: null })),
+  },
+  {
+    name: 'vault-ldap-failure-as-not-found',
+    base: 'vault-ldap',
+    breaks: '§2.3 an LDAP outage at login is answered "not found" instead of an UnavailableError',
+    backend: (real) => new SwallowingBackend(real, UnavailableError),
+  },
+  {
+    name: 'vault-lease-cached-past-its-lease',
+    base: 'vault-database',
+    breaks: '§3.4 a leased credential is cached for the life of the backend: never renewed, served after its lease ended',
+    backend: (real) =>
+      rebuiltLeased(
+        real,
+        (kwargs) =>
+          new (class extends LeasedConnectionBackend {
+            protected override async freshen(connId: string, lease: Parameters<LeasedConnectionBackend['freshen']>[1]) {
+              return lease ?? this.issue(connId);
+            }
+          })(kwargs),
+      ),
+  },
+  {
+    name: 'vault-lease-not-revoked-on-close',
+    base: 'vault-aws-creds',
+    breaks: '§1.2 close() drops its leases without revoking them: the credentials live on until their TTL',
+    backend: (real) =>
+      rebuiltLeased(
+        real,
+        (kwargs) =>
+          new (class extends LeasedConnectionBackend {
+            override async close(): Promise<void> {}
+          })(kwargs),
+      ),
+  },
+];
 
 const FIELD_NAMES = ['conn_type', 'description', 'host', 'schema', 'login', 'password', 'port', 'extra', 'uri'];
 
@@ -211,4 +281,7 @@ const vaultMutantSpecs: readonly BasedMutantSpec[] = [
   },
 ];
 
-export const vaultMutants: readonly MutantTarget[] = mutantsOn(vaultTargets, vaultMutantSpecs);
+export const vaultMutants: readonly MutantTarget[] = [
+  ...mutantsOn(vaultTargets, vaultMutantSpecs),
+  ...mutantsOn([...productionVaultTargets, vaultDatabaseTarget, vaultAwsCredsTarget], productionMutantSpecs),
+];

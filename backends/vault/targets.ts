@@ -122,7 +122,7 @@ const VAULT_CAPABILITIES: readonly Capability[] = [
   'network-faults',
 ];
 
-const VAULT_MISSING: Partial<Record<Capability, string>> = {
+export const VAULT_MISSING: Partial<Record<Capability, string>> = {
   'empty-values':
     'a Vault connection cannot be stored empty: get_conn_value returns a truthy conn_uri or json.dumps of the whole secret, ' +
     'never "" (an empty conn_uri is read as fields and refused); an empty variable is covered by the vault-paths suite',

@@ -9,17 +9,23 @@
  * `is_authenticated()` sends; provider 4.8.4 itself sends no such check, so its cold token lookup
  * costs one request where this one costs two); a 403 on a read with an accepted token is
  * `ForbiddenError`.
- * Only token, approle and userpass authentication are implemented.
+ * Implemented authentication: token, approle, userpass, ldap and aws_iam (a SigV4-signed
+ * `sts:GetCallerIdentity` the server checks against its own STS endpoint, `./aws-iam-login`).
+ * `verify` (hvac.Client's, through the provider's `**kwargs`) is `true` (the system's CAs), `false`
+ * (nothing checked) or the path of a CA file; a certificate the client refuses is an
+ * UnavailableError naming the TLS failure, never "not found".
  *
  * Every request goes through the provider's urllib3 `Retry` (see `./retry`), as hvac's session
  * does in Airflow, and is counted (`requestsSent`), so a suite can hold a lookup to its budget.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import NodeVault from 'node-vault';
 import { pythonStrip } from '../connection/connection';
 import { plainToPy, pyJsonDumps, pyRepr, pyStr, pyTruthy } from '../connection/python-json';
 import { quote } from '../connection/python-url';
 import { BaseSecretsBackend, buildPath, type BaseBackendOptions } from '../contract';
+import { awsIamLoginBody } from './aws-iam-login';
 import {
   PROVIDER_VAULT_RETRY,
   urllib3LookupBudget,
@@ -55,7 +61,7 @@ export const AIRFLOW_VAULT_AUTH_TYPES = [
   'userpass',
 ] as const;
 
-export const IMPLEMENTED_AUTH_TYPES = ['token', 'approle', 'userpass'] as const;
+export const IMPLEMENTED_AUTH_TYPES = ['token', 'approle', 'userpass', 'ldap', 'aws_iam'] as const;
 
 /** hvac's default is 30 s; a conformance run wants a dead server noticed sooner. */
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -100,14 +106,23 @@ const AIRFLOW_KWARGS = [
 ] as const;
 
 /** hvac.Client kwargs the provider passes through (`**kwargs`) that this reference honours. */
-const CLIENT_KWARGS = ['timeout', 'namespace'] as const;
+const CLIENT_KWARGS = ['timeout', 'namespace', 'verify'] as const;
 
 export type SecretKind = 'connections' | 'variables' | 'config';
 
 export type VaultAuth =
   | { readonly type: 'token'; readonly token: string | null; readonly tokenPath: string | null }
   | { readonly type: 'approle'; readonly mountPoint: string; readonly roleId: string; readonly secretId: string | null }
-  | { readonly type: 'userpass'; readonly mountPoint: string; readonly username: string | null; readonly password: string | null };
+  | { readonly type: 'userpass' | 'ldap'; readonly mountPoint: string; readonly username: string | null; readonly password: string | null }
+  | {
+      readonly type: 'aws_iam';
+      readonly mountPoint: string;
+      readonly keyId: string | null;
+      readonly secretId: string | null;
+      /** The Vault role (`role_id`); absent, Vault picks the role named like the principal. */
+      readonly role: string | null;
+      readonly region: string | null;
+    };
 
 export interface VaultSettings {
   readonly url: string;
@@ -119,6 +134,8 @@ export interface VaultSettings {
   readonly auth: VaultAuth;
   readonly timeoutMs: number;
   readonly namespace: string | null;
+  /** requests' `verify`: check against the system's CAs, check nothing, or check against this CA file. */
+  readonly verify: boolean | string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +183,12 @@ function timeoutMs(value: unknown): number {
   return Math.max(1, Math.round(value * 1000));
 }
 
+function verifySetting(value: unknown): boolean | string {
+  if (value === undefined || value === null || value === true) return true;
+  if (value === false || typeof value === 'string') return value;
+  throw kwargError('verify must be true, false or the path of a CA file', 'verify', 'e.g. "verify": "/etc/ssl/vault-ca.pem"');
+}
+
 function authSettings(kwargs: Record<string, unknown>, env: NodeJS.ProcessEnv): VaultAuth {
   const authType = kwargs.auth_type ?? 'token';
   if (typeof authType !== 'string' || !(AIRFLOW_VAULT_AUTH_TYPES as readonly string[]).includes(authType)) {
@@ -192,11 +215,21 @@ function authSettings(kwargs: Record<string, unknown>, env: NodeJS.ProcessEnv): 
     case 'approle':
       return { type: 'approle', mountPoint: authMountPoint || 'approle', roleId: roleId as string, secretId: optionalText(kwargs, 'secret_id') };
     case 'userpass':
+    case 'ldap':
       return {
-        type: 'userpass',
-        mountPoint: authMountPoint || 'userpass',
+        type: authType,
+        mountPoint: authMountPoint || authType,
         username: optionalText(kwargs, 'username'),
         password: optionalText(kwargs, 'password'),
+      };
+    case 'aws_iam':
+      return {
+        type: 'aws_iam',
+        mountPoint: authMountPoint || 'aws',
+        keyId: optionalText(kwargs, 'key_id'),
+        secretId: optionalText(kwargs, 'secret_id'),
+        role: roleId,
+        region: optionalText(kwargs, 'region'),
       };
     default:
       throw kwargError(
@@ -241,6 +274,7 @@ export function readVaultKwargs(kwargs: Record<string, unknown>, env: NodeJS.Pro
     auth,
     timeoutMs: timeoutMs(kwargs.timeout),
     namespace: optionalText(kwargs, 'namespace'),
+    verify: verifySetting(kwargs.verify),
   };
 }
 
@@ -328,6 +362,17 @@ export interface VaultRequestContext {
 
 const TIMEOUT_CODES = ['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT'];
 
+/** Node's codes for a server certificate the client refuses, and what each means. */
+const TLS_REFUSALS: Readonly<Record<string, string>> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate is not signed by a CA the client trusts',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the certificate is not signed by a CA the client trusts',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the certificate chain ends in a CA the client does not trust',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',
+  CERT_HAS_EXPIRED: 'the certificate has expired',
+  CERT_NOT_YET_VALID: 'the certificate is not valid yet',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate is issued for another host name',
+};
+
 function vaultSaid(failure: VaultFailure, hidden: readonly string[]): string {
   if (!failure.detail) return `HTTP ${failure.status}`;
   let detail = failure.detail.replace(/\s+/g, ' ').trim();
@@ -345,6 +390,13 @@ export function classifyVaultFailure(failure: VaultFailure, context: VaultReques
   const said = () => vaultSaid(failure, context.hidden ?? []);
   const { status } = failure;
   if (status === null) {
+    const tlsRefusal = failure.code === null ? undefined : TLS_REFUSALS[failure.code];
+    if (tlsRefusal) {
+      return new UnavailableError(`TLS verification of the Vault server failed for ${context.what}: ${tlsRefusal} (${failure.code})`, {
+        ...details,
+        hint: 'set verify to the CA file that signed the server certificate, and url to a host name the certificate names; verify=False trusts anyone',
+      });
+    }
     if (failure.code !== null && TIMEOUT_CODES.includes(failure.code)) {
       const limit = context.timeoutMs === undefined ? '' : ` within ${context.timeoutMs / 1000} s`;
       return new TimeoutError(`no answer from Vault${limit} for ${context.what}`, {
@@ -377,10 +429,20 @@ export function classifyVaultFailure(failure: VaultFailure, context: VaultReques
           hint: 'check auth_mount_point: it must name the mount of the auth method',
         });
       }
+      // Vault answers 400 for an identity source it cannot reach, as for bad credentials: the text tells them apart.
+      if (status === 400 && /error connecting to host|connection refused|i\/o timeout/i.test(failure.detail ?? '')) {
+        return new UnavailableError(`the auth method could not reach its identity source for ${context.what} (${said()})`, {
+          ...details,
+          hint: 'the directory (LDAP) or STS the auth method checks with is down or unreachable from Vault',
+        });
+      }
       if (status === 400 || status === 401 || status === 403) {
         return new UnauthorizedError(`Vault refused ${context.what} (${said()})`, {
           ...details,
-          hint: 'check role_id/secret_id (approle) or username/password (userpass); a secret-id may have expired',
+          hint:
+            status === 403
+              ? 'no auth method at this mount in this namespace (check auth_mount_point and namespace), or the credentials are refused'
+              : 'check the credentials: role_id/secret_id, username/password, or the IAM principal bound to the role',
         });
       }
       break;
@@ -596,7 +658,7 @@ export class VaultBackend extends BaseSecretsBackend {
   }
 
   /** One attempt and its retries under the session's urllib3 rules, each attempt counted. */
-  private send<T>(method: 'GET' | 'POST', call: () => Promise<T>): Promise<T> {
+  protected send<T>(method: 'GET' | 'POST', call: () => Promise<T>): Promise<T> {
     return withUrllib3Retry(this.retryPolicy, method, call, vaultAttemptFailure, {
       onAttempt: () => {
         this.requests += 1;
@@ -615,12 +677,29 @@ export class VaultBackend extends BaseSecretsBackend {
   }
 
   protected newClient(): VaultClient {
-    const client = NodeVault({ endpoint: this.settings.url, requestOptions: { timeout: this.settings.timeoutMs } });
+    const client = NodeVault({ endpoint: this.settings.url, requestOptions: { timeout: this.settings.timeoutMs, ...this.tlsOptions() } });
     // node-vault would also pick these up from VAULT_TOKEN / VAULT_PREFIX / VAULT_NAMESPACE.
     client.token = '';
     (client as { pathPrefix?: string }).pathPrefix = '';
     (client as { namespace?: string | undefined }).namespace = this.settings.namespace ?? undefined;
     return client;
+  }
+
+  /** node-vault's request options for `verify`: the CA's text, no check at all, or the system's CAs. */
+  protected tlsOptions(): Record<string, unknown> {
+    const { verify } = this.settings;
+    if (verify === false) return { strictSSL: false };
+    if (verify === true) return {};
+    try {
+      return { ca: readFileSync(verify, 'utf8') };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw kwargError(
+        `cannot read the CA file (${typeof code === 'string' ? code : 'unreadable'})`,
+        'verify',
+        `check that ${verify} exists and is readable`,
+      );
+    }
   }
 
   protected async authenticate(): Promise<VaultClient> {
@@ -637,9 +716,19 @@ export class VaultBackend extends BaseSecretsBackend {
     if (auth.type === 'approle') {
       loginPath = `auth/${quoteVaultPath(auth.mountPoint)}/login`;
       body = { role_id: auth.roleId, ...(auth.secretId === null ? {} : { secret_id: auth.secretId }) };
+    } else if (auth.type === 'aws_iam') {
+      if (!auth.keyId || !auth.secretId) {
+        throw kwargError('aws_iam authentication needs key_id and secret_id here', 'key_id', 'set key_id and secret_id (the IAM access key)');
+      }
+      loginPath = `auth/${quoteVaultPath(auth.mountPoint)}/login`;
+      body = await awsIamLoginBody({
+        credentials: { accessKeyId: auth.keyId, secretAccessKey: auth.secretId },
+        ...(auth.region ? { region: auth.region } : {}),
+        ...(auth.role ? { role: auth.role } : {}),
+      });
     } else {
       if (!auth.username || auth.password === null) {
-        throw kwargError('userpass authentication needs username and password', 'username', 'set both username and password');
+        throw kwargError(`${auth.type} authentication needs username and password`, 'username', 'set both username and password');
       }
       loginPath = `auth/${quoteVaultPath(auth.mountPoint)}/login/${quoteVaultPath(auth.username)}`;
       body = { password: auth.password };
@@ -705,7 +794,14 @@ export class VaultBackend extends BaseSecretsBackend {
 
   private credentials(): string[] {
     const { auth } = this.settings;
-    const given = auth.type === 'token' ? [auth.token] : auth.type === 'approle' ? [auth.roleId, auth.secretId] : [auth.password];
+    const given =
+      auth.type === 'token'
+        ? [auth.token]
+        : auth.type === 'approle'
+          ? [auth.roleId, auth.secretId]
+          : auth.type === 'aws_iam'
+            ? [auth.secretId]
+            : [auth.password];
     return [this.tokenInUse, ...given].filter((text): text is string => !!text);
   }
 }
