@@ -110,7 +110,9 @@ export interface CreatedProxy extends AsyncDisposable {
 }
 
 /** Puts a proxy in front of `upstream`. Needs only the serialisable endpoint: works in a worker. */
-export async function createProxy(toxiproxy: ToxiproxyEndpoint, request: ProxyRequest): Promise<CreatedProxy> {
+export async function createProxy(toxiproxy: ToxiproxyEndpoint, named: ProxyRequest): Promise<CreatedProxy> {
+  // A proxy's name is a segment of Toxiproxy's URLs: anything but letters, digits, `_` and `-` would route elsewhere.
+  const request = { ...named, name: named.name.replace(/[^A-Za-z0-9_-]/g, '_') };
   const upstream = upstreamOf(request);
   const client = new Toxiproxy(toxiproxy.apiAddress);
   const where = `Toxiproxy ${toxiproxy.apiAddress}`;

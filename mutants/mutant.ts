@@ -117,3 +117,29 @@ export function wrappingAuthScenarios(wrap: (backend: SecretsBackend) => Secrets
     return { fixtures: real.fixtures, backend: (kwargs) => real.backend(kwargs), close: () => real.close(), auth: scenarios };
   };
 }
+
+/**
+ * A backend that reads every id through `mangle` first (lower-cased, `-` mapped to `_`, accents
+ * folded): the id shapes a store holds (`TargetStore.idShapes`) are what must catch it.
+ */
+export function idsMangled(name: string, breaks: string, mangle: (id: string) => string): MutantSpec {
+  return {
+    name,
+    breaks,
+    backend: (real) =>
+      new (class extends ForwardingBackend {
+        override getConnValue(connId: string) {
+          return this.inner.getConnValue(mangle(connId));
+        }
+        override async getConnection(connId: string) {
+          return this.inner.getConnection(mangle(connId));
+        }
+        override getVariable(key: string) {
+          return this.inner.getVariable(mangle(key));
+        }
+        override getConfig(key: string) {
+          return this.inner.getConfig(mangle(key));
+        }
+      })(real),
+  };
+}

@@ -7,7 +7,7 @@ import { FakeClock } from '../backends/clock';
 import type { SecretsBackend } from '../backends/contract';
 import { SecretCache } from '../backends/secret-cache';
 import { SearchPath, type SearchPathOptions } from '../backends/search-path';
-import { runTag, type TargetDefinition, type TargetEnvironment } from '../targets/target';
+import { runTag, type IdShape, type TargetDefinition, type TargetEnvironment } from '../targets/target';
 import type { CaseContext, CaseMetric, ConformanceCase, IdFactory, SecretValues } from './suite';
 
 function shortHash(text: string, length: number): string {
@@ -22,13 +22,34 @@ function safeHint(hint: string | undefined): string {
   return (cleaned || 'id').slice(0, 16);
 }
 
-export function createIdFactory(runId: string, caseKey: string): IdFactory {
-  const prefix = `asc_${runTag(runId)}_${shortHash(caseKey, 6)}`;
+/** How each shape turns an id's parts into the id; every id keeps the run's marker `asc_<tag>_` for residue counts. */
+const SHAPES: Readonly<Record<IdShape, (marker: string, hint: string, counter: number) => string>> = {
+  'upper-case': (marker, hint, counter) => `${marker}_${hint.charAt(0).toUpperCase()}${hint.slice(1).toUpperCase()}_${counter}`,
+  dash: (marker, hint, counter) => `${marker}-${hint}-${counter}`,
+  dot: (marker, hint, counter) => `${marker}.${hint}.${counter}`,
+  slash: (marker, hint, counter) => `${marker}/${hint}_${counter}`,
+  'leading-digit': (marker, hint, counter) => `${counter}${marker}_${hint}`,
+  'non-ascii': (marker, hint, counter) => `${marker}_${hint}_übersicht_${counter}`,
+};
+
+/**
+ * Ids unique to one case. They take the plain shape and the store's other shapes in turn, from a
+ * place set by the case, so every shape meets every suite across a run.
+ */
+export function createIdFactory(runId: string, caseKey: string, shapes: readonly IdShape[] = []): IdFactory {
+  const marker = `asc_${runTag(runId)}_${shortHash(caseKey, 6)}`;
+  const offset = Number.parseInt(shortHash(`${caseKey}/shape`, 4), 16);
   let counter = 0;
   return {
     next(hint) {
       counter += 1;
-      return `${prefix}_${safeHint(hint)}_${counter}`;
+      const turn = (offset + counter) % (shapes.length + 1);
+      const shape = turn === 0 ? undefined : shapes[turn - 1];
+      return shape ? SHAPES[shape](marker, safeHint(hint), counter) : `${marker}_${safeHint(hint)}_${counter}`;
+    },
+    plain(hint) {
+      counter += 1;
+      return `${marker}_${safeHint(hint)}_${counter}`;
     },
   };
 }
@@ -71,7 +92,7 @@ export function createCaseContext(
     session,
     backend: session.backend(),
     fixtures: session.fixtures,
-    ids: createIdFactory(environment.runId, caseKey),
+    ids: createIdFactory(environment.runId, caseKey, target.store.idShapes ?? []),
     secrets: createSecretValues(environment.canary),
     clock,
     searchPath(backends: SecretsBackend[], options: SearchPathOptions = {}) {

@@ -197,7 +197,7 @@ async function underFault(ctx: CaseContext, fault: Fault): Promise<void> {
 
     const next = new EnvironmentVariablesBackend({ env: { [variableEnvName(key)]: values.fallback } });
     const chain = ctx.searchPath([backend, next]);
-    removeFault = await fault.apply(proxy, ctx.ids.next(fault.id));
+    removeFault = await fault.apply(proxy, ctx.ids.plain(fault.id));
     const attempts = attemptCounter(backend, serverSide, fault);
     attempts.start();
     const settled = await settleWithin(chain.resolveVariable(key), boundMs);

@@ -11,8 +11,10 @@ import type { SearchPath, SearchPathOptions } from '../backends/search-path';
 import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
 
 export interface IdFactory {
-  /** A fresh id: lower-case letters, digits and `_`, valid in every store we certify. */
+  /** A fresh id in one of the shapes the target's store holds (upper case, `-`, `.`, `/`, a leading digit, non-ASCII). */
   next(hint?: string): string;
+  /** A fresh id of lower-case letters, digits and `_` only, starting with the run's marker: for a rule about the id's own text. */
+  plain(hint?: string): string;
 }
 
 export interface SecretValues {

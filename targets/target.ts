@@ -235,12 +235,20 @@ export interface TargetDescription {
 }
 
 /**
+ * The shapes an id takes beyond lower-case ASCII with underscores, each where a store allows it: a
+ * backend that lower-cases ids, maps `-` to `_`, drops a `/` or folds Unicode must meet ids that show it.
+ */
+export type IdShape = 'upper-case' | 'dash' | 'dot' | 'slash' | 'leading-digit' | 'non-ascii';
+
+/**
  * Where a target's fixtures live, discriminated by `layout`. A family extends it with what its own
  * suites need (a KV version, an AWS service) and narrows it with a guard on `layout`.
  */
 export interface TargetStore {
   /** The store layout's name, as custom backends declare it: `env`, `local`, `vault`, `aws-sm`. */
   readonly layout: string;
+  /** The id shapes the store holds besides lower-case ASCII with `_` (suites/case-context.ts); none when absent. */
+  readonly idShapes?: readonly IdShape[];
 }
 
 export interface TargetDefinition {

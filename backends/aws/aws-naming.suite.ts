@@ -112,8 +112,8 @@ function commonCases(target: TargetDefinition): ConformanceCase[] {
       needs: ['connections', 'variables', 'config', 'aws-naming'],
       async run(ctx) {
         // Ids start with "asc_"; the miss has "asc_" too, just not at the start.
-        const hit = ctx.ids.next('pat');
-        const miss = `x${ctx.ids.next('pat')}`;
+        const hit = ctx.ids.plain('pat');
+        const miss = `x${ctx.ids.plain('pat')}`;
         const password = ctx.secrets.token('pw');
         for (const id of [hit, miss]) {
           await ctx.fixtures.putConnection(id, { uri: `mysql://app:${password}@db.example/x` });

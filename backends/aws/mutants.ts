@@ -13,7 +13,7 @@ import { SystemsManagerParameterStoreBackend } from './parameter-store-backend';
 import { buildPath, type SecretsBackend } from '../contract';
 import type { PyDict } from '../connection/python-json';
 import { ForbiddenError, UnauthorizedError, type SecretsError } from '../errors';
-import { mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
+import { idsMangled, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 import { BotocoreRetryStrategy } from '../retry';
 import { awsTargets } from './targets';
 
@@ -207,4 +207,12 @@ const awsMutantSpecs: readonly BasedMutantSpec[] = [
   },
 ];
 
-export const awsMutants: readonly MutantTarget[] = mutantsOn(awsTargets, awsMutantSpecs);
+export const awsMutants: readonly MutantTarget[] = mutantsOn(awsTargets, [
+  ...awsMutantSpecs,
+  {
+    ...idsMangled('sm-ids-dashes-to-underscores', '§7.2 turns "-", "." and "/" in an id into "_" before building the secret name', (id) =>
+      id.replace(/[-./]/g, '_'),
+    ),
+    base: 'aws-sm',
+  },
+]);

@@ -53,7 +53,8 @@ function awsNetwork(backendKind: string): TargetNetwork {
 }
 
 function awsStore(service: AwsService): AwsStore {
-  return { layout: service === 'ssm' ? 'aws-ssm' : 'aws-sm', service };
+  // Secret and parameter names take letters, digits and _.-/ (Secrets Manager also +=@), ASCII only.
+  return { layout: service === 'ssm' ? 'aws-ssm' : 'aws-sm', service, idShapes: ['upper-case', 'dash', 'dot', 'slash', 'leading-digit'] };
 }
 
 function awsTarget(spec: AwsTargetSpec): TargetDefinition {

@@ -42,7 +42,8 @@ export const envTarget: TargetDefinition = {
     'staged-rotation': 'an environment variable holds its current value only',
   },
   servers: [],
-  store: { layout: 'env' },
+  // os.environ holds any name without '=' or NUL: upper-casing (str.upper) is the rule under test.
+  store: { layout: 'env', idShapes: ['upper-case', 'dash', 'dot', 'slash', 'leading-digit', 'non-ascii'] },
   parser: 'sdk',
   describe: () => referenceDescription('EnvironmentVariablesBackend', { kwargs: {} }),
   async open(): Promise<TargetSession> {
@@ -66,7 +67,7 @@ export const envTarget: TargetDefinition = {
     };
   },
   async residue(environment) {
-    const marker = `_ASC_${runTag(environment.runId).toUpperCase()}_`;
+    const marker = `ASC_${runTag(environment.runId).toUpperCase()}_`;
     return Object.keys(process.env).filter(
       (name) => (name.startsWith(CONNECTION_ENV_PREFIX) || name.startsWith(VARIABLE_ENV_PREFIX)) && name.includes(marker),
     ).length;

@@ -8,10 +8,10 @@ import { ConnectionFormatError, FileParseError, MalformedSecretError, Unavailabl
 import { readFile } from 'node:fs/promises';
 import type { SecretsBackend } from '../contract';
 import { NotUniqueError } from '../errors';
-import { ForwardingBackend, mutantOf, type MutantSpec, type MutantTarget } from '../../mutants/mutant';
+import { ForwardingBackend, idsMangled, mutantOf, type MutantSpec, type MutantTarget } from '../../mutants/mutant';
 import type { LocalFileFormat } from './fixtures';
 import { parseEnvText, type LocalFilesystemBackend } from './local-filesystem';
-import { localEnvTarget, localTargets } from './targets';
+import { localEnvTarget, localJsonTarget, localTargets } from './targets';
 
 /** Runs each lookup through `onError` when it fails, and through `onValue` when it answers. */
 class ErrorRewritingBackend extends ForwardingBackend {
@@ -135,4 +135,8 @@ export const localMutants: readonly MutantTarget[] = [
     return fileMutants[format].map((spec) => mutantOf(target, { ...spec, name: `${target.name}-${spec.name}` }));
   }),
   ...envFileMutants.map((spec) => mutantOf(localEnvTarget, spec)),
+  mutantOf(
+    localJsonTarget,
+    idsMangled('local-json-ids-lower-cased', '§5.2 looks ids up lower-cased, where a file key is matched exactly', (id) => id.toLowerCase()),
+  ),
 ];

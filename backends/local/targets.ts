@@ -40,7 +40,7 @@ const COMMON_CAPABILITIES: readonly Capability[] = ['connections', 'variables', 
 
 /** Distinct ids of this run still written in any session folder of this target. */
 async function idsLeftOnDisk(parent: string, targetName: string, runId: string): Promise<number> {
-  const marker = new RegExp(`asc_${runTag(runId)}_[a-z0-9_]+`, 'g');
+  const marker = new RegExp(`asc_${runTag(runId)}_[^\\s"':=,{}]+`, 'gi');
   const ids = new Set<string>();
   const folders = await readdir(parent).catch(() => [] as string[]);
   for (const folder of folders.filter((name) => name.startsWith(`${targetName}-`))) {
@@ -67,7 +67,8 @@ const COMMON_MISSING: Partial<Record<Capability, string>> = {
 };
 
 function localStore(format: LocalFileFormat): LocalStore {
-  return { layout: 'local', format };
+  // A key in any of the three formats is any text without '=' (.env) or a line break.
+  return { layout: 'local', format, idShapes: ['upper-case', 'dash', 'dot', 'slash', 'leading-digit', 'non-ascii'] };
 }
 
 function localTarget(

@@ -1,9 +1,12 @@
 /** What the Vault family's own cases know about a target's store: its KV version, auth and mount. */
 import type { ProductionVaultEndpoint } from '../../containers/vault-production';
-import type { TargetDefinition, TargetEnvironment, TargetStore } from '../../targets/target';
+import type { TargetDefinition, TargetEnvironment, TargetStore, IdShape } from '../../targets/target';
 import type { VaultAdmin } from './admin';
 
 export type KvVersion = 1 | 2;
+
+/** Ids a KV path holds: any text, `/` nesting a path; hvac quotes what a URL cannot carry. */
+export const VAULT_ID_SHAPES: readonly IdShape[] = ['upper-case', 'dash', 'dot', 'slash', 'leading-digit', 'non-ascii'];
 export type VaultAuthStyle = 'token' | 'approle' | 'userpass' | 'ldap' | 'aws_iam';
 
 /** A refused login the production suite asks for, beyond the common auth suite's wrong credentials. */

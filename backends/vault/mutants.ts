@@ -12,7 +12,7 @@ import { productionVaultTargets } from './production-targets';
 import { PROVIDER_VAULT_RETRY } from '../retry';
 import { vaultTargets } from './targets';
 import { kvReadPath, VaultBackend, type SecretLocation } from './vault-backend';
-import { ForwardingBackend, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
+import { ForwardingBackend, idsMangled, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 
 /** The session's backend, rebuilt from its own kwargs by `make`. */
 /** Attempts of the retry-forever mutant: far beyond any budget, yet a run against it ends. */
@@ -282,6 +282,14 @@ const vaultMutantSpecs: readonly BasedMutantSpec[] = [
 ];
 
 export const vaultMutants: readonly MutantTarget[] = [
-  ...mutantsOn(vaultTargets, vaultMutantSpecs),
+  ...mutantsOn(vaultTargets, [
+    ...vaultMutantSpecs,
+    {
+      ...idsMangled('vault-ids-unicode-folded', '§7.1 folds accents out of ids (ü to u) before building the secret path', (id) =>
+        id.normalize('NFKD').replace(/[\u0300-\u036f]/g, ''),
+      ),
+      base: 'vault-kv2',
+    },
+  ]),
   ...mutantsOn([...productionVaultTargets, vaultDatabaseTarget, vaultAwsCredsTarget], productionMutantSpecs),
 ];

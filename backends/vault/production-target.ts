@@ -18,7 +18,7 @@ import {
 } from '../../targets/target';
 import { countSecrets } from './admin';
 import { VaultFixtures } from './fixtures';
-import type { VaultStore } from './layout';
+import { VAULT_ID_SHAPES, type VaultStore } from './layout';
 import { productionMount, productionSetups, type ProductionSetup, type ProductionVariant } from './production-run-setup';
 import { VAULT_MISSING } from './targets';
 import { VaultBackend } from './vault-backend';
@@ -78,6 +78,7 @@ export function productionTarget(variant: ProductionVariant): TargetDefinition {
   const setupFor = productionSetups(variant);
   const store: VaultStore = {
     layout: 'vault',
+    idShapes: VAULT_ID_SHAPES,
     kvEngineVersion: 2,
     auth: variant.auth,
     mount: (environment) => productionMount(environment.runId, variant),

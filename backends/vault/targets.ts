@@ -18,7 +18,7 @@ import {
 import { countSecrets } from './admin';
 import { vaultAuthScenarios } from './auth-scenarios';
 import { VaultFixtures } from './fixtures';
-import type { VaultStore } from './layout';
+import { VAULT_ID_SHAPES, type VaultStore } from './layout';
 import { mountName, runSetups, type VaultVariant } from './run-setup';
 import { VaultBackend, vaultLookupBudget } from './vault-backend';
 
@@ -43,6 +43,7 @@ function vaultTarget(variant: VaultVariant): TargetDefinition {
   const setupFor = runSetups(variant);
   const store: VaultStore = {
     layout: 'vault',
+    idShapes: VAULT_ID_SHAPES,
     kvEngineVersion: variant.kvEngineVersion,
     auth: variant.auth,
     mount: (environment) => mountName(environment.runId, variant),
