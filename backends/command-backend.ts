@@ -50,6 +50,8 @@ export interface CommandProcessOptions {
   readonly startupTimeoutMs?: number;
   /** Keep the process after its last backend closes (until `stopCommandProcesses` or exit). */
   readonly keepWarm?: boolean;
+  /** The environment the command starts with; this process's own when not given. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface StoreDeclaration {
@@ -147,7 +149,7 @@ class CommandInstance {
     private readonly command: CommandLine,
     options: CommandProcessOptions,
   ) {
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
     for (const name of Object.keys(env)) {
       if (options.mirrorPrefixes?.some((prefix) => name.startsWith(prefix))) delete env[name];
     }

@@ -10,15 +10,19 @@ to stderr, which the harness captures to a log file.
 
     python bridge/airflow_bridge.py [--sys-path DIR]... [--backend DOTTED.PATH] [--kwargs JSON]
                                     [--kwarg NAME=VALUE]... [--layout NAME]
-                                    [--format NAME]
+                                    [--format NAME] [--deployment]
 
 `--backend`/`--kwargs`/`--kwarg` are the defaults of `open`; `--layout`/`--format` declare, in `hello`, which
 fixture store layout the backend reads (for `--backend-command` certification of your own class).
+`--deployment` serves a real deployment (airflow_deployment.py): the environment the bridge is started with
+(AIRFLOW_CONFIG, AIRFLOW__*, AIRFLOW_CONN_* / AIRFLOW_VAR_*) is the deployment's and is kept.
 """
 
 from __future__ import annotations
 
 import argparse
+import configparser
+import contextlib
 import json
 import logging
 import os
@@ -59,6 +63,7 @@ def _parse_arguments(argv):
     # Checked by the harness against the layouts its families register.
     parser.add_argument("--layout", default=None)
     parser.add_argument("--format", default=None)
+    parser.add_argument("--deployment", action="store_true", help="keep the environment: it is a real deployment's")
     return parser.parse_args(argv)
 
 
@@ -93,14 +98,35 @@ def _isolate_airflow() -> None:
     warnings.simplefilter("ignore")
 
 
-_isolate_airflow()
+@contextlib.contextmanager
+def _deployment_import():
+    """Airflow builds its secrets backend list when airflow.configuration is imported; a class that does
+    not import or kwargs it refuses would end the process there. The custom backend is hidden for the
+    import, and built by the first deployment op, where its failure is an answer."""
+    warnings.simplefilter("ignore")
+    saved = os.environ.get("AIRFLOW__SECRETS__BACKEND")
+    os.environ["AIRFLOW__SECRETS__BACKEND"] = ""
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["AIRFLOW__SECRETS__BACKEND"]
+        else:
+            os.environ["AIRFLOW__SECRETS__BACKEND"] = saved
+
+
+if not ARGUMENTS.deployment:
+    _isolate_airflow()
 for folder in reversed(ARGUMENTS.sys_path):
     sys.path.insert(0, os.path.abspath(folder))
 
-import airflow  # noqa: E402
+with _deployment_import() if ARGUMENTS.deployment else contextlib.nullcontext():
+    import airflow  # noqa: E402
+    import airflow.configuration  # noqa: E402,F401
 from airflow._shared.module_loading import import_string  # noqa: E402
 from airflow._shared.secrets_backend.base import call_secrets_backend_method  # noqa: E402
-from airflow_search_path import SearchPathOps  # noqa: E402
+from airflow_deployment import DeploymentOps, inspect_backend  # noqa: E402
+from airflow_search_path import SearchPathOps, _airflow_backend_list, _is_not_found, _quiet_lookup_logs  # noqa: E402
 
 # The level a deployment runs at (INFO), so whatever a backend logs there reaches the bridge's log, which
 # the run's canary scan reads; a backend class of the user's own logs at DEBUG (see Backends.open).
@@ -496,7 +522,45 @@ class _WarningRecorder(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def read_airflow_config(path, environ) -> dict:
+def _parse_failure(path, error) -> str:
+    """Where the file does not parse, by line number only: a quoted line may hold a secret."""
+    lines = [str(line) for line, _text in getattr(error, "errors", [])]
+    if getattr(error, "lineno", None):
+        lines.append(str(error.lineno))
+    where = f" at line {', '.join(lines)}" if lines else ""
+    return f"it does not parse as an ini file{where} ({type(error).__name__})"
+
+
+def _deployment_settings(parser, airflow_home) -> dict:
+    """The settings the tools need besides the backend: the cache, the metastore, the workers' backend,
+    and which sensitive options the file holds in plain text (by name; never their values)."""
+    sql_alchemy_conn = parser.get("database", "sql_alchemy_conn", fallback=None)
+    from_file = parser.has_option("database", "sql_alchemy_conn") or "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" in os.environ
+    if not from_file and airflow_home:
+        # Airflow's default, expanded with the deployment's AIRFLOW_HOME rather than the bridge's.
+        sql_alchemy_conn = f"sqlite:///{airflow_home}/airflow.db"
+    plaintext = []
+    for section, key in sorted(parser.sensitive_config_values):
+        if configparser.ConfigParser.has_option(parser, section, key):
+            value = configparser.ConfigParser.get(parser, section, key, raw=True)
+            # A database URL is a secret only when it carries a password (sqlite:///... has none).
+            url = re.fullmatch(r"\s*[A-Za-z][A-Za-z0-9+.-]*://(\S*)\s*", value or "")
+            if value and value.strip() and (url is None or re.match(r"[^/@]*:[^/@]*@", url.group(1))):
+                plaintext.append(f"{section}/{key}")
+    try:
+        ttl = parser.getint("secrets", "cache_ttl_seconds", fallback=900)
+    except Exception:
+        ttl = None
+    return {
+        "use_cache": parser.getboolean("secrets", "use_cache", fallback=False),
+        "cache_ttl_seconds": ttl,
+        "sql_alchemy_conn": sql_alchemy_conn,
+        "workers_backend": parser.get("workers", "secrets_backend", fallback="") or None,
+        "plaintext_sensitive": plaintext,
+    }
+
+
+def read_airflow_config(path, environ, airflow_home=None) -> dict:
     """`[secrets] backend` and the kwargs Airflow would pass it, read by Airflow's own parser."""
     if not isinstance(path, str) or not os.path.isfile(path):
         raise ConfigurationProblem(f"airflow.cfg not found: {path!r}")
@@ -512,7 +576,10 @@ def read_airflow_config(path, environ) -> dict:
         from airflow.configuration import AirflowConfigParser
 
         parser = AirflowConfigParser()
-        parser.read(path)
+        try:
+            parser.read(path)
+        except configparser.Error as error:
+            raise ConfigurationProblem(_parse_failure(path, error)) from None
         backend_path = parser.get("secrets", "backend", fallback="") or None
         captured: dict = {}
 
@@ -542,6 +609,7 @@ def read_airflow_config(path, environ) -> dict:
                              "AIRFLOW__SECRETS__BACKEND_KWARGS_SECRET")
             ),
             "per_key_overrides": [name[len("AIRFLOW__SECRETS__BACKEND_KWARG__"):].lower() for name in env_overrides],
+            "settings": _deployment_settings(parser, airflow_home),
         }
     finally:
         logger.removeHandler(recorder)
@@ -579,6 +647,7 @@ def _hello() -> dict:
         "implementation": IMPLEMENTATION,
         "versions": _versions(),
         "backend": ARGUMENTS.backend,
+        "deployment": ARGUMENTS.deployment,
         "store": store,
         "ops": sorted(OPS),
     }
@@ -615,6 +684,14 @@ def _get_config(request):
     return backend.get_config(_field(request, "key"))
 
 
+DEPLOYMENT = (
+    DeploymentOps(
+        BACKENDS, describe, connection_fields, PLUGINS, ProtocolError, ConfigurationProblem, _quiet_lookup_logs, _is_not_found, _airflow_backend_list
+    )
+    if ARGUMENTS.deployment
+    else None
+)
+
 SEARCH_PATH = SearchPathOps(
     BACKENDS, describe, connection_fields, ValueWitness, _connection_class, ProtocolError, ConfigurationProblem
 )
@@ -628,8 +705,10 @@ OPS = {
     "get_config": _get_config,
     "close": lambda request: BACKENDS.close(_field(request, "handle")),
     "env": lambda request: apply_environment(request.get("set"), request.get("unset")),
-    "read_airflow_config": lambda request: read_airflow_config(request.get("path"), request.get("environ")),
+    "read_airflow_config": lambda request: read_airflow_config(request.get("path"), request.get("environ"), request.get("airflow_home")),
+    "inspect_backend": lambda request: inspect_backend(request, PLUGINS, ConfigurationProblem),
     **SEARCH_PATH.ops(),
+    **(DEPLOYMENT.ops() if DEPLOYMENT else {}),
 }
 
 

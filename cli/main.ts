@@ -24,6 +24,18 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'serve a TypeScript backend module over the command protocol (bridge/PROTOCOL.md)',
     load: async () => (await import('./serve-command')).serveCommand,
   },
+  explain: {
+    summary: "trace a lookup the way a deployment's Airflow makes it: each backend, the name it read, its answer",
+    load: async () => (await import('./explain-command')).explainCommand,
+  },
+  doctor: {
+    summary: "check a deployment's secrets setup: class, kwargs, server, auth, policy, TLS, cache, anti-patterns",
+    load: async () => (await import('./doctor-command')).doctorCommand,
+  },
+  migrate: {
+    summary: "copy a deployment's metastore connections and variables into a backend, verified through Airflow",
+    load: async () => (await import('./migrate-command')).migrateCommand,
+  },
   connection: {
     summary: 'parse a connection URI/JSON or build a URI, exactly as Airflow does',
     load: async () => (await import('./connection-command')).connectionCommand,

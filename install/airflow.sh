@@ -22,6 +22,10 @@ top_level_pins=(
   "apache-airflow-providers-hashicorp==4.8.4"
   "apache-airflow-providers-amazon==9.39.0"
   "apache-airflow-providers-cncf-kubernetes==10.25.0"
+  # The drivers for deployments whose metastore is PostgreSQL (migrate, explain, doctor): Airflow's
+  # sync engine uses psycopg2, its async engine asyncpg (what apache-airflow[postgres] brings).
+  "psycopg2-binary==2.9.10"
+  "asyncpg==0.32.0"
 )
 
 log() { printf 'airflow.sh: %s\n' "$*" >&2; }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { buildCertificate, CERTIFICATE_FILES, renderCertificateMarkdown } from './certificate';
 import { renderCertificateHtml } from './certificate-html';
 import { renderJunitXml } from './junit-xml';
+import { renderRunOpenMetrics } from './openmetrics';
 import type { RunReport } from './model';
 import { renderSummaryMarkdown } from './summary-markdown';
 
@@ -17,6 +18,8 @@ export const REPORT_FILES = {
   servers: 'servers.json',
   certificate: CERTIFICATE_FILES.markdown,
   certificateHtml: CERTIFICATE_FILES.html,
+  /** The run's figures as OpenMetrics text, for monitoring systems. */
+  openMetrics: 'figures.openmetrics',
 } as const;
 
 export async function writeRunReports(report: RunReport, runDir: string): Promise<void> {
@@ -28,6 +31,7 @@ export async function writeRunReports(report: RunReport, runDir: string): Promis
     writeFile(join(runDir, REPORT_FILES.summary), renderSummaryMarkdown(report)),
     writeFile(join(runDir, REPORT_FILES.certificate), renderCertificateMarkdown(certificate)),
     writeFile(join(runDir, REPORT_FILES.certificateHtml), renderCertificateHtml(certificate)),
+    writeFile(join(runDir, REPORT_FILES.openMetrics), renderRunOpenMetrics(report)),
   ]);
 }
 

@@ -5,7 +5,7 @@
 import { families } from '../backends/families';
 import { ConfigurationError } from '../backends/errors';
 import { crossFamilyMutants } from '../mutants/index';
-import { customSpecsFromEnvironment, targetFromSpec, type CustomTargetSpec } from '../targets/custom-targets';
+import { customSpecsFromEnvironment, targetsFromSpec, type CustomTargetSpec } from '../targets/custom-targets';
 import { createTargetRegistry, MUTANT_FAMILY, type TargetRegistry } from '../targets/registry';
 import type { TargetDefinition } from '../targets/target';
 import { commonSuites } from './index';
@@ -17,7 +17,7 @@ export function buildRegistry(customSpecs: readonly CustomTargetSpec[] = []): Ta
     families,
     suites: commonSuites,
     mutants: crossFamilyMutants,
-    custom: (layouts) => customSpecs.map((spec) => targetFromSpec(spec, layouts)),
+    custom: (layouts) => customSpecs.flatMap((spec) => targetsFromSpec(spec, layouts)),
   });
 }
 

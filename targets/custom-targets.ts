@@ -87,9 +87,9 @@ function layoutNamed(name: string, layouts: readonly StoreLayout[]): StoreLayout
   return layout;
 }
 
-function bindLayout(name: string, format: string | undefined, layouts: readonly StoreLayout[]): LayoutBinding {
+function bindLayout(name: string, format: string | undefined, layouts: readonly StoreLayout[], base?: TargetDefinition): LayoutBinding {
   const layout = layoutNamed(name, layouts);
-  return { layout, base: layout.base(format), kwargs: layout.sessionKwargs };
+  return { layout, base: base ?? layout.base(format), kwargs: layout.sessionKwargs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,13 +142,32 @@ export interface CustomTargetDefinition extends TargetDefinition {
   readonly flags: readonly string[];
 }
 
-/** A spec as a target, reading the fixtures of its layout's reference target. */
-export function targetFromSpec(spec: CustomTargetSpec, layouts: readonly StoreLayout[]): CustomTargetDefinition {
-  return { ...targetOfSource(spec, layouts), notes: spec.notes, flags: spec.flags };
+/**
+ * A spec as targets: one reading the fixtures of its layout's reference target, and one per
+ * variant of the layout (`<name>@<variant target>`, e.g. a KV v1 mount beside the KV v2 one), so a
+ * backend that ignores a layout kwarg meets a store where it matters.
+ */
+export function targetsFromSpec(spec: CustomTargetSpec, layouts: readonly StoreLayout[]): CustomTargetDefinition[] {
+  const layout = layoutNamed(spec.layout, layouts);
+  const primary = layout.base(spec.format);
+  const variants = layout.variants?.() ?? [];
+  const checked = `store variants checked: ${[primary, ...variants].map((target) => target.name).join(', ')}`;
+  const withNote = (one: CustomTargetSpec): CustomTargetSpec => ({ ...one, notes: [...one.notes, checked] });
+  return [
+    { ...targetOfSource(withNote(spec), layouts), notes: [...spec.notes, checked], flags: spec.flags },
+    ...variants.map((variant) => {
+      const named = withNote({
+        ...spec,
+        name: `${spec.name}@${variant.name}`,
+        summary: `${spec.summary}, on the ${variant.name} variant of the store`,
+      });
+      return { ...targetOfSource(named, layouts, variant), notes: named.notes, flags: spec.flags };
+    }),
+  ];
 }
 
-function targetOfSource(spec: CustomTargetSpec, layouts: readonly StoreLayout[]): TargetDefinition {
-  const binding = bindLayout(spec.layout, spec.format, layouts);
+function targetOfSource(spec: CustomTargetSpec, layouts: readonly StoreLayout[], base?: TargetDefinition): TargetDefinition {
+  const binding = bindLayout(spec.layout, spec.format, layouts, base);
   const kwargs = (context: SessionContext) => ({ ...spec.kwargs, ...binding.kwargs(context) });
   const { source } = spec;
   if (source.kind === 'module') return moduleTarget({ ...spec, source }, binding);
@@ -333,6 +352,18 @@ export interface AirflowConfigReading {
   backend_from_environment: boolean;
   kwargs_from_environment: boolean;
   per_key_overrides: string[];
+  /** The settings the deployment tools need besides the backend (bridge/PROTOCOL.md, `read_airflow_config`). */
+  settings?: DeploymentSettings;
+}
+
+export interface DeploymentSettings {
+  use_cache: boolean;
+  cache_ttl_seconds: number | null;
+  /** The metastore's URL: may hold a password, so it is never printed unmasked. */
+  sql_alchemy_conn: string | null;
+  workers_backend: string | null;
+  /** Sensitive options (`section/key`) the file holds as plain values; never their values. */
+  plaintext_sensitive: string[];
 }
 
 /**
@@ -340,11 +371,16 @@ export interface AirflowConfigReading {
  * deployment's environment (its `AIRFLOW__*` entries take precedence as in Airflow). A bridge
  * given by the caller is left running; otherwise one is started and stopped.
  */
-export async function readAirflowConfig(path: string, env: NodeJS.ProcessEnv = process.env, bridge?: CommandProcess): Promise<AirflowConfigReading> {
+export async function readAirflowConfig(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+  bridge?: CommandProcess,
+  airflowHome?: string,
+): Promise<AirflowConfigReading> {
   const environ = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('AIRFLOW__')));
   const reader = bridge ?? commandProcess(airflowBridgeCommand(), { logFile: commandLogFile('airflow-config') });
   try {
-    const answer = await reader.request('read_airflow_config', { path, environ }, 60_000);
+    const answer = await reader.request('read_airflow_config', { path, environ, ...(airflowHome ? { airflow_home: airflowHome } : {}) }, 60_000);
     if (answer.error) {
       throw new ConfigurationError(`cannot read ${path}: ${answer.error.message ?? answer.error.kind}`, {
         what: 'airflow.cfg',
@@ -437,8 +473,8 @@ export async function withCustomTargets<F extends CustomBackendFlags>(
     await stopCommandProcesses();
   }
   // Built once here, so a spec that cannot become a target fails in the runner, not in a worker.
-  for (const spec of specs) targetFromSpec(spec, known.layouts);
+  const targets = specs.flatMap((spec) => targetsFromSpec(spec, known.layouts));
   env[CUSTOM_TARGETS_VARIABLE] = JSON.stringify(specs);
   const named = (flags.backend ?? []).filter((item) => !looksLikeModulePath(item));
-  return { flags: { ...flags, backend: [...named, ...specs.map((spec) => spec.name)] }, specs };
+  return { flags: { ...flags, backend: [...named, ...targets.map((target) => target.name)] }, specs };
 }

@@ -19,6 +19,11 @@ export interface StoreLayout {
   readonly formats?: readonly string[];
   /** The reference target whose fixtures a custom backend of this layout reads. */
   readonly base: (format: string | undefined) => TargetDefinition;
+  /**
+   * Other reference targets of the same layout whose stores differ in a way a backend must honour
+   * (a KV v1 mount beside the KV v2 one): a custom backend is certified on each as well.
+   */
+  readonly variants?: () => readonly TargetDefinition[];
   /** The kwargs that aim a backend at a session's store: server, credentials, mount, prefixes or file paths. */
   readonly sessionKwargs: (context: SessionContext) => Record<string, unknown>;
   /**
@@ -40,6 +45,57 @@ export interface StoreLayout {
   readonly configurationFlags?: (kwargs: Record<string, unknown>) => string[];
   /** For `--airflow-config`: the format a deployment's kwargs imply (a file extension). */
   readonly formatOf?: (kwargs: Record<string, unknown>) => string | undefined;
+  /**
+   * For `explain`: the names a lookup of `id` reads in this layout's store, in the order Airflow's class
+   * reads them, from a deployment's kwargs and environment (`[]`: skipped without a request).
+   */
+  readonly lookupNames?: (kind: LookupKind, id: string, kwargs: Record<string, unknown>, env: NodeJS.ProcessEnv) => LookupName[];
+  /** For `explain`: what a failure of this layout's Airflow class really means, when its provider words it misleadingly. */
+  readonly explainFailure?: (error: { readonly kind: string; readonly type?: string; readonly message?: string }) => string | null;
+  /** For `migrate --to <layout>`: a store written the way this layout's Airflow class reads it. */
+  readonly migrationStore?: (kwargs: Record<string, unknown>, env: NodeJS.ProcessEnv) => MigrationStore;
+}
+
+export type LookupKind = 'connection' | 'variable' | 'config';
+
+/** One name a lookup reads. */
+export interface LookupName {
+  /** As the store's own listing shows it (a path under the Vault mount, a secret or parameter name, an env entry). */
+  readonly name: string;
+  /** What is read, as the server sees it: `GET /v1/secret/data/connections/my_db (KV v2)`. */
+  readonly read: string;
+}
+
+/** A connection as the metastore holds it, read by Airflow's ORM (values included: never printed). */
+export interface MigratedConnection {
+  readonly conn_id: string;
+  readonly conn_type: string | null;
+  readonly host: string | null;
+  readonly login: string | null;
+  readonly password: string | null;
+  readonly schema: string | null;
+  readonly port: number | null;
+  readonly extra: string | null;
+  readonly description: string | null;
+}
+
+/** What a store holds under one name: a KV object (Vault) or text (AWS). */
+export type StoredValue = string | Readonly<Record<string, unknown>>;
+
+/** A store that `migrate` writes, in the layout its Airflow class reads. */
+export interface MigrationStore {
+  /** Where, for reports: `Vault http://127.0.0.1:8200, mount secret (KV v2)`. */
+  readonly where: string;
+  /** The store name an item is written under; `null` when the backend would never look the id up (a lookup pattern, a disabled kind). */
+  nameOf(kind: 'connection' | 'variable', id: string): string | null;
+  /** What the store holds for a connection or a variable, in the format the class reads. */
+  connectionValue(connection: MigratedConnection): StoredValue;
+  variableValue(value: string): StoredValue;
+  /** Fields the class cannot read back from this store (Secrets Manager's re-keying drops `description`). */
+  readonly unreadableFields?: readonly string[];
+  read(name: string): Promise<StoredValue | null>;
+  write(name: string, value: StoredValue): Promise<void>;
+  close(): void;
 }
 
 /** The plain client call a lookup of the family's store stands on: the latency bench's floor. */

@@ -15,7 +15,7 @@ import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } 
 import { airflowLocalTarget, LOCAL_FILESYSTEM_BACKEND_CLASS as LOCAL_FILESYSTEM_BACKEND } from '../backends/local/airflow-twin';
 import { buildRegistry } from '../suites/run-selection';
 import { airflowBridgeCommand, airflowPython, installedAirflowVersions } from '../targets/airflow-bridge';
-import { deploymentSpec, readAirflowConfig, targetFromSpec, type AirflowConfigReading } from '../targets/custom-targets';
+import { deploymentSpec, readAirflowConfig, targetsFromSpec, type AirflowConfigReading } from '../targets/custom-targets';
 import type { TargetEnvironment } from '../targets/target';
 
 const scratch = mkdtempSync(join(tmpdir(), 'airflow-config-'));
@@ -157,8 +157,8 @@ describe('the deployment as a target', () => {
 
   it('describes itself for the certificate: class, origin, Airflow versions, kept kwargs, flags', () => {
     const warning = 'Failed to parse [secrets] backend_kwargs as JSON, defaulting to no kwargs.';
-    const target = targetFromSpec(deploymentSpec(path, reading({ warnings: [warning] }), new Set(), layouts), layouts);
-    const description = target.describe?.(environment);
+    const [target] = targetsFromSpec(deploymentSpec(path, reading({ warnings: [warning] }), new Set(), layouts), layouts);
+    const description = target!.describe?.(environment);
     expect(description).toMatchObject({ backendClass: ENVIRONMENT_VARIABLES_BACKEND, origin: 'custom', kwargs: {}, flags: [`Airflow: ${warning}`] });
     expect(description?.versions['apache-airflow']).toBe(installedAirflowVersions()['apache-airflow']);
     expect(airflowLocalTarget.describe?.(environment)).toMatchObject({ backendClass: LOCAL_FILESYSTEM_BACKEND, origin: 'airflow' });

@@ -13,8 +13,8 @@ import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 
 const RUN_TIMEOUT_MS = 600_000;
 const LAYOUTS = [
-  { reference: 'vault-kv2', module: 'test/fixtures/reference-modules/vault.ts', name: 'reference-vault' },
-  { reference: 'aws-sm', module: 'test/fixtures/reference-modules/aws-sm.ts', name: 'reference-aws-sm' },
+  { reference: 'vault-kv2', variants: ['vault-kv1'], module: 'test/fixtures/reference-modules/vault.ts', name: 'reference-vault' },
+  { reference: 'aws-sm', variants: [], module: 'test/fixtures/reference-modules/aws-sm.ts', name: 'reference-aws-sm' },
 ] as const;
 
 function caseKeys(cases: readonly CaseReport[], target: string, status?: CaseReport['status']): string[] {
@@ -28,7 +28,7 @@ describe('the reference backends, certified as custom backends', () => {
   it('as modules and as commands they run every case their reference target runs, and pass', { timeout: RUN_TIMEOUT_MS }, async () => {
     const reports = mkdtempSync(join(tmpdir(), 'reference-as-custom-'));
     const args = LAYOUTS.flatMap((layout) => [
-      `--backend=${layout.reference}`,
+      `--backend=${[layout.reference, ...layout.variants].join(',')}`,
       `--backend=./${layout.module}`,
       `--backend-command=node bin/secrets-conformance.js serve --module ${layout.module}`,
     ]);
@@ -47,6 +47,11 @@ describe('the reference backends, certified as custom backends', () => {
       for (const target of [`custom:${layout.name}`, `custom:${layout.name}-2`]) {
         expect(caseKeys(report.cases, target, 'pass'), `${target} passes what ${layout.reference} passes`).toEqual(expected);
         expect(caseKeys(report.cases, target, 'fail'), `${target} fails nothing`).toEqual([]);
+        // Each variant of the layout's store (a KV v1 mount) is certified as its reference target is.
+        for (const variant of layout.variants) {
+          expect(caseKeys(report.cases, `${target}@${variant}`, 'pass'), `${target}@${variant}`).toEqual(caseKeys(report.cases, variant, 'pass'));
+          expect(caseKeys(report.cases, `${target}@${variant}`, 'fail')).toEqual([]);
+        }
       }
     }
   });

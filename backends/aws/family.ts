@@ -9,6 +9,7 @@ import {
   SECRETS_MANAGER_BACKEND_CLASS,
 } from './airflow-twin';
 import { awsNamingSuite } from './aws-naming.suite';
+import { awsLookupNames, awsMigrationStore } from './deployment-store';
 import { awsMutants } from './mutants';
 import { awsRawClient } from './raw-client';
 import { awsParameterStoreTarget, awsSecretsManagerTarget, awsTargets } from './targets';
@@ -35,6 +36,8 @@ export const awsFamily: BackendFamily = {
       keptKwargs: [...NAMING_KWARGS, 'sep', 'full_url_mode', 'are_secret_values_urlencoded', 'extra_conn_words'],
       airflowClasses: [SECRETS_MANAGER_BACKEND_CLASS],
       distributions: AWS_DISTRIBUTIONS,
+      lookupNames: awsLookupNames('secretsmanager'),
+      migrationStore: awsMigrationStore('secretsmanager'),
     },
     {
       name: 'aws-ssm',
@@ -43,6 +46,8 @@ export const awsFamily: BackendFamily = {
       keptKwargs: NAMING_KWARGS,
       airflowClasses: [PARAMETER_STORE_BACKEND_CLASS],
       distributions: AWS_DISTRIBUTIONS,
+      lookupNames: awsLookupNames('ssm'),
+      migrationStore: awsMigrationStore('ssm'),
     },
   ],
   suites: [awsNamingSuite],

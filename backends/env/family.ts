@@ -1,6 +1,7 @@
 /** The `env` family: Airflow's EnvironmentVariablesBackend, `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*` in the environment. */
 import type { BackendFamily } from '../../targets/family';
 import { airflowEnvTarget, ENVIRONMENT_VARIABLES_BACKEND_CLASS } from './airflow-twin';
+import { connectionEnvName, variableEnvName } from './environment-variables';
 import { envMutants } from './mutants';
 import { envRawClient } from './raw-client';
 import { envTarget } from './targets';
@@ -17,6 +18,12 @@ export const envFamily: BackendFamily = {
       keptKwargs: 'all',
       airflowClasses: [ENVIRONMENT_VARIABLES_BACKEND_CLASS],
       mirrorEnvironment: true,
+      // EnvironmentVariablesBackend reads no config (spec §4).
+      lookupNames: (kind, id) => {
+        if (kind === 'config') return [];
+        const name = kind === 'connection' ? connectionEnvName(id) : variableEnvName(id);
+        return [{ name, read: `os.environ["${name}"]` }];
+      },
     },
   ],
   mutants: envMutants,

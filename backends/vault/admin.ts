@@ -9,6 +9,7 @@ import type { KvVersion } from './layout';
 import { classifyVaultFailure, describeVaultFailure, quoteVaultPath } from './vault-backend';
 
 type VaultClient = ReturnType<typeof NodeVault>;
+/** A Vault and a token allowed to write there: a run's root token, or a deployment's writer token (migrate). */
 
 const ADMIN_TIMEOUT_MS = 10_000;
 const RESIDUE_LIMIT = 10_000;
@@ -62,6 +63,16 @@ export class VaultAdmin {
 
   read(what: string, path: string): Promise<{ data?: unknown } | undefined> {
     return adminCall(this.vault, what, path, () => this.client.read(path));
+  }
+
+  /** A read that answers `undefined` where Vault has nothing (404) instead of failing. */
+  async readIfPresent(what: string, path: string): Promise<{ data?: unknown } | undefined> {
+    try {
+      return (await this.client.read(path)) as { data?: unknown } | undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      return adminCall(this.vault, what, path, () => Promise.reject(error));
+    }
   }
 
   write(what: string, path: string, body: Record<string, unknown>): Promise<{ data?: unknown; auth?: unknown } | undefined> {

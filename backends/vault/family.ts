@@ -2,9 +2,10 @@
 import { sessionKwargs } from '../../targets/command-target';
 import type { BackendFamily } from '../../targets/family';
 import { airflowVaultTarget, leaseTwins, productionVaultTwins, VAULT_BACKEND_CLASS, VAULT_DISTRIBUTIONS } from './airflow-twin';
+import { vaultFailureMeaning, vaultLookupNames, vaultMigrationStore } from './deployment-store';
 import { vaultMutants } from './mutants';
 import { vaultRawClient } from './raw-client';
-import { vaultKv2Target, vaultTargets } from './targets';
+import { vaultKv1Target, vaultKv2Target, vaultTargets } from './targets';
 import { vaultAwsCredsTarget, vaultDatabaseTarget } from './lease-targets';
 import { productionVaultTargets } from './production-targets';
 import { vaultLeasesSuite } from './vault-leases.suite';
@@ -19,10 +20,14 @@ export const vaultFamily: BackendFamily = {
     {
       name: 'vault',
       base: () => vaultKv2Target,
+      variants: () => [vaultKv1Target],
       sessionKwargs,
       keptKwargs: ['mount_point', 'connections_path', 'variables_path', 'config_path', 'kv_engine_version'],
       airflowClasses: [VAULT_BACKEND_CLASS],
       distributions: VAULT_DISTRIBUTIONS,
+      lookupNames: vaultLookupNames,
+      explainFailure: vaultFailureMeaning,
+      migrationStore: vaultMigrationStore,
       configurationFlags: (kwargs) =>
         kwargs.verify === false
           ? ['verify=False: the Vault server certificate is not checked, so anyone in the path can read every secret and token']

@@ -134,6 +134,21 @@ const FIELD_NAMES = ['conn_type', 'description', 'host', 'schema', 'login', 'pas
 
 const vaultMutantSpecs: readonly BasedMutantSpec[] = [
   {
+    name: 'vault-kv-version-ignored',
+    base: 'vault-kv1',
+    breaks: '§7.1 ignores kv_engine_version: reads a KV v1 mount through the v2 API (<mount>/data/<path>)',
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override readPath(location: SecretLocation): string {
+              return kvReadPath(2, location);
+            }
+          })(kwargs),
+      ),
+  },
+  {
     name: 'vault-kv2-reads-v1-path',
     base: 'vault-kv2',
     breaks: '§7.1 reads KV v2 secrets at <mount>/<path> (the v1 API) instead of <mount>/data/<path>',

@@ -241,17 +241,10 @@ function authSettings(kwargs: Record<string, unknown>, env: NodeJS.ProcessEnv): 
 }
 
 /**
- * Reads `backend_kwargs` as the provider does at construction: the same defaults, the same
- * `VaultError`s (as `ConfigurationError`), plus a refusal of names neither Airflow nor this
- * reference knows (Airflow would hand them to `hvac.Client` and fail at first use).
+ * Where the provider looks (mount, KV version, base paths per kind) from the kwargs that say so,
+ * with its defaults and normalisation; the other kwargs (address, auth) are not looked at.
  */
-export function readVaultKwargs(kwargs: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): VaultSettings {
-  const known: readonly string[] = [...AIRFLOW_KWARGS, ...CLIENT_KWARGS];
-  for (const name of Object.keys(kwargs)) {
-    if (!known.includes(name)) {
-      throw kwargError(`VaultBackend got an unexpected keyword argument "${name}"`, name, `known kwargs: ${known.join(', ')}`);
-    }
-  }
+export function readVaultLayout(kwargs: Record<string, unknown>): Pick<VaultSettings, 'mountPoint' | 'kvEngineVersion' | 'paths'> {
   const paths: Record<SecretKind, string[] | null> = {
     connections: normalizePaths(kwargs, 'connections_path', 'connections'),
     variables: normalizePaths(kwargs, 'variables_path', 'variables'),
@@ -264,13 +257,26 @@ export function readVaultKwargs(kwargs: Record<string, unknown>, env: NodeJS.Pro
     for (const kind of Object.keys(paths) as SecretKind[]) paths[kind] = [...(paths[kind] ?? []), fallback];
   }
   const mountPoint = 'mount_point' in kwargs ? optionalText(kwargs, 'mount_point') : 'secret';
-  const version = kvEngineVersion(kwargs.kv_engine_version);
+  return { mountPoint, kvEngineVersion: kvEngineVersion(kwargs.kv_engine_version), paths };
+}
+
+/**
+ * Reads `backend_kwargs` as the provider does at construction: the same defaults, the same
+ * `VaultError`s (as `ConfigurationError`), plus a refusal of names neither Airflow nor this
+ * reference knows (Airflow would hand them to `hvac.Client` and fail at first use).
+ */
+export function readVaultKwargs(kwargs: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): VaultSettings {
+  const known: readonly string[] = [...AIRFLOW_KWARGS, ...CLIENT_KWARGS];
+  for (const name of Object.keys(kwargs)) {
+    if (!known.includes(name)) {
+      throw kwargError(`VaultBackend got an unexpected keyword argument "${name}"`, name, `known kwargs: ${known.join(', ')}`);
+    }
+  }
+  const layout = readVaultLayout(kwargs);
   const auth = authSettings(kwargs, env);
   return {
     url: optionalText(kwargs, 'url') || env.VAULT_ADDR || DEFAULT_VAULT_URL,
-    mountPoint,
-    kvEngineVersion: version,
-    paths,
+    ...layout,
     auth,
     timeoutMs: timeoutMs(kwargs.timeout),
     namespace: optionalText(kwargs, 'namespace'),

@@ -1,0 +1,154 @@
+/**
+ * Custom backends with the bugs people really write, certified from the outside as a user would
+ * (TypeScript modules, and Airflow `BaseSecretsBackend` subclasses through the bridge): each must
+ * fail, on a named case, with a message that says what the backend did wrong.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import type { CaseReport, RunReport } from '../reports/model';
+import { airflowPython } from '../targets/airflow-bridge';
+import { onlyRunDir, readRunReport, runCli, type CliResult } from './support/run-cli';
+
+const RUN_TIMEOUT_MS = 600_000;
+const MODULES = 'test/fixtures/broken-backends';
+
+function python(className: string, layout: string): string {
+  return `--backend-command=.cache/airflow-venv/bin/python bridge/airflow_bridge.py --sys-path test/fixtures/broken_backends --backend broken_backends.${className} --layout ${layout}`;
+}
+
+interface Certified {
+  readonly cli: CliResult;
+  readonly report: RunReport;
+  readonly runDir: string;
+}
+
+async function certify(args: string[]): Promise<Certified> {
+  const reports = mkdtempSync(join(tmpdir(), 'broken-backends-'));
+  const cli = await runCli(['test', ...args, `--reports-dir=${reports}`], { CI: 'false' }, RUN_TIMEOUT_MS);
+  const runDir = await onlyRunDir(reports);
+  return { cli, report: await readRunReport(runDir), runDir };
+}
+
+function failed(report: RunReport, target: string): CaseReport[] {
+  return report.cases.filter((c) => c.target === target && c.status === 'fail');
+}
+
+function failedCase(report: RunReport, target: string, suiteAndCase: string): CaseReport {
+  const found = failed(report, target).find((c) => `${c.suite} › ${c.case}` === suiteAndCase);
+  expect(
+    found,
+    `${target} fails "${suiteAndCase}" (it failed: ${failed(report, target)
+      .map((c) => c.case)
+      .join('; ')})`,
+  ).toBeDefined();
+  return found as CaseReport;
+}
+
+function requireAirflow(context: TestContext): void {
+  if (existsSync(airflowPython())) return;
+  if (process.env.CI === 'true') throw new Error(`not run: the Airflow venv is missing at ${airflowPython()}`);
+  context.skip(`not run: the Airflow venv is missing at ${airflowPython()}; run npm run servers:install`);
+}
+
+describe('broken custom backends on the file and environment layouts', () => {
+  let run: Certified;
+  beforeAll(async () => {
+    if (!existsSync(airflowPython())) return;
+    run = await certify([
+      `--backend=./${MODULES}/lax-port.ts,./${MODULES}/extra-twice.ts,./${MODULES}/extra-object.ts,./${MODULES}/lower-cases-ids.ts`,
+      python('ValueLoggingBackend', 'env'),
+      python('KeyErrorBackend', 'env'),
+      python('FailingConstructorBackend', 'env'),
+      python('HangingBackend', 'env'),
+      '--suite=retrieval,not-found,format-errors',
+    ]);
+  }, RUN_TIMEOUT_MS);
+
+  it('the run fails', (context) => {
+    requireAirflow(context);
+    expect(run.cli.code).toBe(1);
+    expect(run.report.verdict.passed).toBe(false);
+  });
+
+  it('a port read with parseInt ("5432abc" as 5432) fails the port rules', (context) => {
+    requireAirflow(context);
+    failedCase(run.report, 'custom:lax-port', 'format-errors › a port with letters after its digits is a ConnectionFormatError');
+    failedCase(run.report, 'custom:lax-port', 'format-errors › a JSON port with letters after its digits is a ConnectionFormatError');
+  });
+
+  it('an extra serialised twice fails the field comparison', (context) => {
+    requireAirflow(context);
+    expect(failedCase(run.report, 'custom:extra-twice', 'retrieval › a connection stored as JSON comes back with every field').error).toMatch(
+      /extra/,
+    );
+  });
+
+  it('an extra handed back as an object is named as such', (context) => {
+    requireAirflow(context);
+    const cases = failed(run.report, 'custom:extra-object');
+    expect(cases.length).toBeGreaterThan(0);
+    expect(cases.some((c) => /extra as an object/.test(c.error ?? ''))).toBe(true);
+  });
+
+  it('ids looked up lower-cased miss the ids the store holds', (context) => {
+    requireAirflow(context);
+    expect(failed(run.report, 'custom:lower-cases-ids').length).toBeGreaterThan(0);
+  });
+
+  it('a backend that logs values at INFO leaks into its log: the canary fails the run everywhere', async (context) => {
+    requireAirflow(context);
+    const leaks = run.report.canary.leaks ?? [];
+    expect(leaks.some((leak) => leak.includes('commands/'))).toBe(true);
+    expect(run.report.verdict.problems.join(' ')).toMatch(/seeded secret value leaked/);
+    const junit = await readFile(join(run.runDir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuite name="canary scan" tests="1" failures="1"/);
+    const certificate = await readFile(join(run.runDir, 'certificate.md'), 'utf8');
+    expect(certificate).toMatch(/Run verdict: \*\*FAIL\*\*/);
+    expect(run.cli.stdout.trimEnd().split('\n').at(-1)).toMatch(/^Result: FAIL/);
+  });
+
+  it('a KeyError for a missing id is named as what the backend did, not as a malformed value', (context) => {
+    requireAirflow(context);
+    const missing = failedCase(run.report, 'custom:KeyErrorBackend', 'not-found › a missing variable is not found');
+    expect(missing.error).toMatch(/KeyError/);
+    expect(missing.error).not.toMatch(/ConnectionFormatError/);
+  });
+
+  it('a constructor that refuses its kwargs is a configuration error naming the constructor', (context) => {
+    requireAirflow(context);
+    const cases = failed(run.report, 'custom:FailingConstructorBackend');
+    expect(cases.length).toBeGreaterThan(0);
+    expect(cases.every((c) => /ConfigurationError/.test(c.error ?? '') && !/UnavailableError/.test(c.error ?? ''))).toBe(true);
+  });
+
+  it('a backend that hangs is stopped after three timeouts in a row, with a verdict saying so', (context) => {
+    requireAirflow(context);
+    const cases = failed(run.report, 'custom:HangingBackend');
+    expect(cases.some((c) => /hangs: 3 lookups in a row timed out/.test(c.error ?? ''))).toBe(true);
+    // Stopped: the run did not wait out a timeout for each of its cases.
+    const waited = run.report.cases.filter((c) => c.target === 'custom:HangingBackend' && c.durationMs > 10_000);
+    expect(waited.length).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('broken custom backends on the Vault layout', () => {
+  let run: Certified;
+  beforeAll(async () => {
+    if (!existsSync(airflowPython())) return;
+    run = await certify([`--backend=./${MODULES}/ignores-kv-version.ts`, python('ForbiddenAsNotFoundVault', 'vault'), '--suite=retrieval,auth']);
+  }, RUN_TIMEOUT_MS);
+
+  it('ignoring kv_engine_version passes on KV v2 and fails on the KV v1 variant of the store', (context) => {
+    requireAirflow(context);
+    expect(failed(run.report, 'custom:ignores-kv-version')).toEqual([]);
+    expect(failed(run.report, 'custom:ignores-kv-version@vault-kv1').length).toBeGreaterThan(0);
+  });
+
+  it('reading an authentication failure as "not found" fails the auth scenarios', (context) => {
+    requireAirflow(context);
+    failedCase(run.report, 'custom:ForbiddenAsNotFoundVault', 'auth › wrong credentials are Unauthorized, never not found');
+  });
+});
