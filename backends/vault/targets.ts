@@ -4,40 +4,15 @@
  * Each keeps this run's secrets in a KV mount of its own (run-setup.ts); the backend under test
  * reads with credentials whose policy allows reading that mount only, never the root token.
  */
-import { endpointOf, requireEndpoint } from '../../containers/contract';
+import { endpointOf } from '../../containers/contract';
 import { toxiproxyServer } from '../../containers/toxiproxy';
 import { vaultServer } from '../../containers/vault';
-import {
-  referenceDescription,
-  type Capability,
-  type ObservedRequest,
-  type TargetDefinition,
-  type TargetNetwork,
-  type TargetSession,
-} from '../../targets/target';
+import { referenceDescription, type Capability, type TargetDefinition } from '../../targets/target';
 import { countSecrets } from './admin';
-import { vaultAuthScenarios } from './auth-scenarios';
-import { VaultFixtures } from './fixtures';
 import { VAULT_ID_SHAPES, type VaultStore } from './layout';
+import { VAULT_NETWORK } from './network';
 import { mountName, runSetups, type VaultVariant } from './run-setup';
-import { VaultBackend, vaultLookupBudget } from './vault-backend';
-
-/** What a request to Vault is for: `auth/...` is a login or a token check, any other GET a read. */
-function vaultRequestKind(request: ObservedRequest): 'auth' | 'read' | 'other' {
-  const path = request.path.split('?')[0] ?? '';
-  if (path.startsWith('/v1/auth/')) return 'auth';
-  return request.method === 'GET' && path.startsWith('/v1/') ? 'read' : 'other';
-}
-
-const VAULT_NETWORK: TargetNetwork = {
-  server: vaultServer,
-  serverUrl: (servers) => endpointOf(servers, vaultServer)?.address ?? null,
-  addressKwargs: (address) => ({ url: `http://${address}` }),
-  // hvac.Client's timeout, in seconds.
-  timeoutKwargs: (seconds) => ({ timeout: seconds }),
-  lookupBudget: (kwargs) => vaultLookupBudget(kwargs),
-  requestKind: vaultRequestKind,
-};
+import { openVaultSession } from './session';
 
 function vaultTarget(variant: VaultVariant): TargetDefinition {
   const setupFor = runSetups(variant);
@@ -73,32 +48,7 @@ function vaultTarget(variant: VaultVariant): TargetDefinition {
           `credentials: a ${variant.auth === 'approle' ? 'role_id and secret_id' : 'token'} made for this run, with a policy that reads the mount only`,
         ],
       }),
-    async open(environment): Promise<TargetSession> {
-      const vault = requireEndpoint(environment.servers, vaultServer, `target ${variant.name}`);
-      const setup = await setupFor(environment);
-      const fixtures = new VaultFixtures(setup.admin, setup.mount, variant.kvEngineVersion);
-      const backends: VaultBackend[] = [];
-      const cleanups: Array<() => Promise<unknown>> = [];
-      const defaults = { url: vault.address, mount_point: setup.mount, kv_engine_version: variant.kvEngineVersion, ...setup.reader.kwargs };
-      const backend = (kwargs: Record<string, unknown> = {}): VaultBackend => {
-        const made = new VaultBackend({ ...defaults, ...kwargs });
-        backends.push(made);
-        return made;
-      };
-      return {
-        fixtures,
-        backend,
-        kwargs: defaults,
-        auth: vaultAuthScenarios(variant.auth, { setup, defaults, backend, onClose: (cleanup) => cleanups.push(cleanup) }),
-        async close() {
-          const failures: unknown[] = [];
-          await fixtures.removeAll().catch((error: unknown) => failures.push(error));
-          for (const cleanup of cleanups) await cleanup().catch((error: unknown) => failures.push(error));
-          for (const made of backends) await made.close();
-          if (failures.length > 0) throw failures[0];
-        },
-      };
-    },
+    open: (environment) => openVaultSession(variant, setupFor, environment),
     async residue(environment) {
       const setup = await setupFor(environment);
       return countSecrets(setup.admin, setup.mount, variant.kvEngineVersion);

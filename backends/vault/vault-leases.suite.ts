@@ -9,7 +9,7 @@ import type { Connection } from '../connection/connection';
 import type { SecretsBackend } from '../contract';
 import { defineSuite, type CaseContext, type ConformanceCase } from '../../suites/suite';
 import { auditEntriesSince, auditOffset } from './audit-log';
-import { leaseStoreOf, type LeaseRun } from './lease-targets';
+import { leaseStoreOf, type LeaseRun } from './lease-setup';
 
 /** The rhythm of a case's lookups: a worker asking for its connection a few times a second. */
 const LOOKUP_EVERY_MS = 250;

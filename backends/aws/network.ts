@@ -1,0 +1,29 @@
+/** How an AWS target is reached: its server and address kwargs, what each request is for, and the ids its store holds. */
+import { endpointOf } from '../../containers/contract';
+import { motoServer } from '../../containers/moto';
+import type { ObservedRequest, TargetNetwork } from '../../targets/target';
+import { awsLookupBudget } from './aws-client';
+import type { AwsService, AwsStore } from './layout';
+
+/** The JSON protocol names the operation in a header: a read is GetSecretValue or GetParameter. */
+function awsRequestKind(request: ObservedRequest): 'auth' | 'read' | 'other' {
+  const operation = request.headers['x-amz-target'] ?? '';
+  return /^(secretsmanager\.GetSecretValue|AmazonSSM\.GetParameter)$/.test(operation) ? 'read' : 'other';
+}
+
+export function awsNetwork(backendKind: string): TargetNetwork {
+  return {
+    server: motoServer,
+    serverUrl: (servers) => endpointOf(servers, motoServer)?.endpoint ?? null,
+    addressKwargs: (address) => ({ endpoint_url: `http://${address}` }),
+    // botocore's Config, in seconds.
+    timeoutKwargs: (seconds) => ({ config_kwargs: { connect_timeout: seconds, read_timeout: seconds } }),
+    lookupBudget: (kwargs) => awsLookupBudget(kwargs, backendKind),
+    requestKind: awsRequestKind,
+  };
+}
+
+export function awsStore(service: AwsService): AwsStore {
+  // Secret and parameter names take letters, digits and _.-/ (Secrets Manager also +=@), ASCII only.
+  return { layout: service === 'ssm' ? 'aws-ssm' : 'aws-sm', service, idShapes: ['upper-case', 'dash', 'dot', 'slash', 'leading-digit'] };
+}
