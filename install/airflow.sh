@@ -26,6 +26,8 @@ top_level_pins=(
   # sync engine uses psycopg2, its async engine asyncpg (what apache-airflow[postgres] brings).
   "psycopg2-binary==2.9.10"
   "asyncpg==0.32.0"
+  # The OpenMetrics parser the tests read our exports with (a real consumer's, not ours).
+  "prometheus-client==0.26.0"
 )
 
 log() { printf 'airflow.sh: %s\n' "$*" >&2; }

@@ -32,14 +32,19 @@ interface Pair {
   readonly kwargs: (session: TargetSession, environment: TargetEnvironment) => Record<string, unknown>;
 }
 
-/** One pair per store layout: its reference target, and the first Airflow class that reads the layout. */
-const pairs: readonly Pair[] = buildRegistry().layouts.map((layout) => ({
-  reference: layout.base(undefined),
-  backendClass: layout.airflowClasses[0] ?? '',
-  parser: layout.parser ?? 'sdk',
-  mirrorEnvironment: layout.mirrorEnvironment ?? false,
-  kwargs: (session, environment) => layout.sessionKwargs({ session, environment }),
-}));
+/**
+ * One pair per store layout that an Airflow class reads: its reference target, and the first such
+ * class. A layout no Airflow class reads (dynamic credentials under leases) has nothing to compare.
+ */
+const pairs: readonly Pair[] = buildRegistry()
+  .layouts.filter((layout) => layout.airflowClasses.length > 0)
+  .map((layout) => ({
+    reference: layout.base(undefined),
+    backendClass: layout.airflowClasses[0] ?? '',
+    parser: layout.parser ?? 'sdk',
+    mirrorEnvironment: layout.mirrorEnvironment ?? false,
+    kwargs: (session, environment) => layout.sessionKwargs({ session, environment }),
+  }));
 
 /** What one lookup gave, in a form two implementations can be compared by, without values. */
 type Outcome =

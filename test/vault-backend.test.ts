@@ -86,7 +86,7 @@ describe('kwargs, as the provider reads them at construction', () => {
   it('an Airflow auth type this reference does not implement is refused as such', () => {
     const error = refusal(() => readVaultKwargs({ auth_type: 'kubernetes', kubernetes_role: 'r' }, NO_ENV));
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error.message).toMatch(/implements token, approle, userpass only/);
+    expect(error.message).toMatch(/implements token, approle, userpass, ldap, aws_iam only/);
   });
 
   it('VAULT_TOKEN set, even empty, satisfies the token check (the login then finds no token)', () => {
