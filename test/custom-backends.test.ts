@@ -69,16 +69,24 @@ describe('certifying custom backends through the runner', () => {
     const run = await certify(['--backend=./examples/broken-custom-backend/broken-env-backend.ts']);
     expect(run.code).toBe(1);
     const failed = run.report!.cases.filter((c) => c.status === 'fail');
-    expect(failed.map((c) => `${c.suite} › ${c.case}`).sort()).toEqual([
-      'formats › a variable holding empty string round-trips',
-      'lookup-order › an empty variable in the target stops the search',
-      'naming › upper-casing is Unicode-aware like Python (ß becomes SS)',
-      'retrieval › an empty variable is found as the empty string',
-    ]);
-    for (const conformanceCase of failed) expect(conformanceCase.error, conformanceCase.case).toMatch(/value differs/);
+    // Its own four empty-value and ß cases, and every case whose seeded id holds a non-ASCII letter
+    // (ids take every shape the store holds), which ASCII-only upper-casing looks up under the wrong name.
+    const names = failed.map((c) => `${c.suite} › ${c.case}`);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'formats › a variable holding empty string round-trips',
+        'lookup-order › an empty variable in the target stops the search',
+        'naming › upper-casing is Unicode-aware like Python (ß becomes SS)',
+        'retrieval › an empty variable is found as the empty string',
+      ]),
+    );
+    expect(names.length).toBeGreaterThan(4);
+    for (const conformanceCase of failed) {
+      expect(conformanceCase.error, conformanceCase.case).toMatch(/value differs|got not found|got a value \(null\)|reached the backend/);
+    }
     expect(run.stdout).toContain('✗ custom:broken-env-backend › naming › upper-casing is Unicode-aware like Python (ß becomes SS)');
     expect(run.stdout).toContain('rule: §4 str.upper() is Unicode-aware');
-    expect(run.stderr).toMatch(/FAIL: 4 conformance cases failed/);
+    expect(run.stderr).toMatch(new RegExp(`FAIL: ${failed.length} conformance cases failed`));
   });
 
   it(
