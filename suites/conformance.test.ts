@@ -96,8 +96,15 @@ function referenceOnlyNote(target: TargetDefinition, conformanceCase: Conformanc
   return `not run: reference-only (${target.name} runs the search path and cache of ${implementation}): ${conformanceCase.referenceOnly}`;
 }
 
+/** Why a case that writes does not run on a store this run may not write, or null. */
+function readOnlyNote(target: TargetDefinition, conformanceCase: ConformanceCase): string | null {
+  if (conformanceCase.runsReadOnly) return null;
+  return target.readOnly?.(environment) ?? null;
+}
+
 async function runConformanceCase(ctx: TestContext, target: TargetDefinition, suite: Suite, conformanceCase: ConformanceCase): Promise<void> {
-  const note = missingCapabilityNote(target, conformanceCase.needs ?? []) ?? referenceOnlyNote(target, conformanceCase);
+  const note =
+    missingCapabilityNote(target, conformanceCase.needs ?? []) ?? referenceOnlyNote(target, conformanceCase) ?? readOnlyNote(target, conformanceCase);
   if (note) ctx.skip(note);
   const metrics: CaseMetric[] = [];
   let seeds = 0;
