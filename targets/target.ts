@@ -292,6 +292,11 @@ export interface TargetDefinition {
    * reported as a finding, not a failure of the run; passing fails the run, so the list stays true.
    */
   readonly knownFindings?: Readonly<Record<string, string>>;
+  /**
+   * Suites that bring no case for this target, with why (`not run: <why>, <how to run them>`): each is
+   * reported as one case not run with that reason instead of being left out of the reports.
+   */
+  readonly notRunSuites?: Readonly<Record<string, string>>;
   /** Opens one case's session. Called once per case; must be cheap. */
   open(environment: TargetEnvironment): Promise<TargetSession>;
   /**

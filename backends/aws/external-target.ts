@@ -127,6 +127,9 @@ export const awsSecretsManagerExternalTarget: TargetDefinition = {
   // Its own layout: the aws suites' assumptions (a run root owned by the harness, moto) do not hold here.
   store: { layout: 'aws-sm-external', idShapes: ['upper-case', 'dash', 'dot', 'slash', 'leading-digit'] },
   parser: 'sdk',
+  notRunSuites: {
+    failover: `not run: ${NOT_OURS}, so no Toxiproxy fault is put in front of it; route the backend through a proxy of your own, or run the failover suite on a server the harness starts (--provision=auto)`,
+  },
   readOnly(environment) {
     const aws = endpointOf(environment.servers, externalAwsServer);
     if (!aws || aws.adminKeys) return null;

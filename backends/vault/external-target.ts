@@ -154,6 +154,9 @@ export const vaultExternalTarget: TargetDefinition = {
   // Its own layout: the vault suites' assumptions (a run-named mount, a root token) do not hold here.
   store: { layout: 'vault-external', idShapes: VAULT_ID_SHAPES },
   parser: 'sdk',
+  notRunSuites: {
+    failover: `not run: ${NOT_OURS}, so no Toxiproxy fault is put in front of it; route the backend through a proxy of your own, or run the failover suite on a server the harness starts (--provision=auto)`,
+  },
   readOnly(environment) {
     const vault = endpointOf(environment.servers, externalVaultServer);
     if (!vault || vault.adminToken) return null;
