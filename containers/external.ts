@@ -61,8 +61,9 @@ async function vaultRequest(vault: ExternalVaultConfig, path: string, token?: st
     }
     return { status: response.status, body };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    throw new UnavailableError(`Vault at ${vault.address} does not answer (${cause})`, {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (error as Error).name;
+    throw new UnavailableError(`Vault at ${vault.address} does not answer (${why})`, {
       where: 'ASC_EXTERNAL_VAULT_ADDR',
       hint: 'check the address and that this machine can reach it; for https with a private CA set ASC_EXTERNAL_VAULT_CACERT',
     });

@@ -26,6 +26,10 @@ import { runHash, storeFor, type ServiceStore } from './stores';
 
 const NOT_OURS = 'external server: the harness does not own it';
 
+const READ_ONLY_FLAG =
+  'read-only run (no admin credential): only the preseeded and not-found cases ran, and each level rests on those; ' +
+  'set ASC_EXTERNAL_AWS_ADMIN_ACCESS_KEY_ID and ASC_EXTERNAL_AWS_ADMIN_SECRET_ACCESS_KEY to run the rest';
+
 const CAPABILITIES: readonly Capability[] = ['connections', 'conn-value', 'variables', 'config', 'multiline-values', 'large-values', 'mutable', 'residue', 'preseeded'];
 
 const MISSING: Partial<Record<Capability, string>> = {
@@ -153,6 +157,7 @@ export const awsSecretsManagerExternalTarget: TargetDefinition = {
           : `read-only: no admin credential; read the preseeded set under ${root}/`,
         `request rate capped at ${aws.maxRps}/s (ASC_EXTERNAL_MAX_RPS)`,
       ],
+      ...(aws.adminKeys ? {} : { flags: [READ_ONLY_FLAG] }),
     });
   },
   async open(environment): Promise<TargetSession> {

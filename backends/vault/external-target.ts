@@ -22,6 +22,9 @@ import { quoteVaultPath, VaultBackend } from './vault-backend';
 
 const NOT_OURS = 'external server: the harness does not own it';
 
+const READ_ONLY_FLAG = (variable: string): string =>
+  `read-only run (no admin credential): only the preseeded and not-found cases ran, and each level rests on those; set ${variable} to run the rest`;
+
 const CAPABILITIES: readonly Capability[] = [
   'connections',
   'conn-value',
@@ -180,6 +183,7 @@ export const vaultExternalTarget: TargetDefinition = {
           : `read-only: no admin credential; read the preseeded set under ${vault.mount}/${base}/`,
         `request rate capped at ${vault.maxRps}/s (ASC_EXTERNAL_MAX_RPS)`,
       ],
+      ...(vault.adminToken ? {} : { flags: [READ_ONLY_FLAG('ASC_EXTERNAL_VAULT_ADMIN_TOKEN')] }),
     });
   },
   async open(environment): Promise<TargetSession> {
