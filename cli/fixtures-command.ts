@@ -36,7 +36,9 @@ export async function fixturesCommand(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ family, where: plan.where, writes: plan.writes }, null, 2)}\n`);
     return 0;
   }
-  process.stdout.write(`# ${plan.where}\n# ${plan.writes.length} secrets, read by the preseeded cases of a read-only run; the values are test data\n`);
+  process.stdout.write(
+    `# ${plan.where}\n# ${plan.writes.length} secrets, read by the preseeded cases of a read-only run; the values are test data\n`,
+  );
   for (const command of plan.commands) process.stdout.write(`${command}\n`);
   return 0;
 }

@@ -62,7 +62,8 @@ function value(env: NodeJS.ProcessEnv, name: string): string | undefined {
 /** A path segment list the harness may write under: no empty, `.` or `..` segment, no leading or trailing `/`. */
 function storePath(env: NodeJS.ProcessEnv, name: string, example: string, fallback?: string): string {
   const text = value(env, name) ?? fallback;
-  if (text === undefined) throw problem(name, 'is not set', `name the folder the harness may use, e.g. ${name}=${example}; it writes and reads under it only`);
+  if (text === undefined)
+    throw problem(name, 'is not set', `name the folder the harness may use, e.g. ${name}=${example}; it writes and reads under it only`);
   const segments = text.replace(/^\/+|\/+$/g, '').split('/');
   if (segments.some((segment) => segment === '' || segment === '.' || segment === '..' || !/^[A-Za-z0-9_.+=@-]+$/.test(segment))) {
     throw problem(name, `is not a plain path ("${text}")`, 'use letters, digits, "_.+=@-" and "/" between segments, e.g. ' + example);
@@ -79,8 +80,10 @@ function httpUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
   } catch {
     throw problem(name, `is not a URL ("${text}")`, `e.g. ${name}=https://vault.staging.example:8200`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw problem(name, `must be http:// or https://, not ${url.protocol}`, 'give the server address');
-  if (url.username || url.password) throw problem(name, 'carries credentials in the URL', 'give credentials in their own variables, not in the address');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw problem(name, `must be http:// or https://, not ${url.protocol}`, 'give the server address');
+  if (url.username || url.password)
+    throw problem(name, 'carries credentials in the URL', 'give credentials in their own variables, not in the address');
   return url.origin;
 }
 
@@ -88,18 +91,28 @@ function readVault(env: NodeJS.ProcessEnv): ExternalVaultConfig | undefined {
   const address = httpUrl(env, 'ASC_EXTERNAL_VAULT_ADDR');
   if (address === undefined) return undefined;
   const token = value(env, 'ASC_EXTERNAL_VAULT_TOKEN');
-  if (!token) throw problem('ASC_EXTERNAL_VAULT_TOKEN', 'is not set', "give the token the backend reads with in production (its policy is what gets certified)");
+  if (!token)
+    throw problem(
+      'ASC_EXTERNAL_VAULT_TOKEN',
+      'is not set',
+      'give the token the backend reads with in production (its policy is what gets certified)',
+    );
   const caCertFile = value(env, 'ASC_EXTERNAL_VAULT_CACERT');
   let caPem: string | undefined;
   if (caCertFile !== undefined) {
     try {
       caPem = readFileSync(caCertFile, 'utf8');
     } catch (error) {
-      throw problem('ASC_EXTERNAL_VAULT_CACERT', `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, `check that ${caCertFile} exists and is a PEM file`);
+      throw problem(
+        'ASC_EXTERNAL_VAULT_CACERT',
+        `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        `check that ${caCertFile} exists and is a PEM file`,
+      );
     }
   }
   const version = value(env, 'ASC_EXTERNAL_VAULT_KV_VERSION');
-  if (version !== undefined && version !== '1' && version !== '2') throw problem('ASC_EXTERNAL_VAULT_KV_VERSION', `must be 1 or 2, not "${version}"`, 'or leave it unset: the mount is asked');
+  if (version !== undefined && version !== '1' && version !== '2')
+    throw problem('ASC_EXTERNAL_VAULT_KV_VERSION', `must be 1 or 2, not "${version}"`, 'or leave it unset: the mount is asked');
   const adminToken = value(env, 'ASC_EXTERNAL_VAULT_ADMIN_TOKEN');
   return {
     address,
@@ -154,7 +167,11 @@ export function readExternalConfig(env: NodeJS.ProcessEnv = process.env): Extern
   const rps = value(env, 'ASC_EXTERNAL_MAX_RPS');
   const maxRps = rps === undefined ? DEFAULT_EXTERNAL_MAX_RPS : Number(rps);
   if (!Number.isFinite(maxRps) || maxRps <= 0 || maxRps > 1000) {
-    throw problem('ASC_EXTERNAL_MAX_RPS', `must be a number of requests per second between 0 and 1000, not "${rps}"`, `or leave it unset (${DEFAULT_EXTERNAL_MAX_RPS})`);
+    throw problem(
+      'ASC_EXTERNAL_MAX_RPS',
+      `must be a number of requests per second between 0 and 1000, not "${rps}"`,
+      `or leave it unset (${DEFAULT_EXTERNAL_MAX_RPS})`,
+    );
   }
   const vault = readVault(env);
   const aws = readAws(env);
@@ -166,6 +183,10 @@ export function requireExternal<Family extends 'vault' | 'aws'>(config: External
   const found = config[family];
   if (found) return found as NonNullable<ExternalConfig[Family]>;
   throw family === 'vault'
-    ? problem('ASC_EXTERNAL_VAULT_ADDR', 'is not set', 'give the address of the Vault to certify against, e.g. ASC_EXTERNAL_VAULT_ADDR=https://vault.staging.example:8200')
+    ? problem(
+        'ASC_EXTERNAL_VAULT_ADDR',
+        'is not set',
+        'give the address of the Vault to certify against, e.g. ASC_EXTERNAL_VAULT_ADDR=https://vault.staging.example:8200',
+      )
     : problem('ASC_EXTERNAL_AWS_REGION', 'is not set', 'name the AWS region (and ASC_EXTERNAL_AWS_ENDPOINT for an AWS-compatible server)');
 }

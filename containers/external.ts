@@ -79,7 +79,10 @@ async function vaultVersion(vault: ExternalVaultConfig): Promise<string> {
   const answer = await vaultRequest(vault, 'sys/health?standbyok=true&perfstandbyok=true');
   const health = record(answer.body);
   if (health.sealed === true) {
-    throw new UnavailableError(`Vault at ${vault.address} is sealed`, { where: 'sys/health', hint: 'unseal it, or point ASC_EXTERNAL_VAULT_ADDR at an unsealed node' });
+    throw new UnavailableError(`Vault at ${vault.address} is sealed`, {
+      where: 'sys/health',
+      hint: 'unseal it, or point ASC_EXTERNAL_VAULT_ADDR at an unsealed node',
+    });
   }
   if (typeof health.version !== 'string') {
     throw new UnavailableError(`${vault.address} answered sys/health without a version (HTTP ${answer.status})`, {
@@ -101,7 +104,10 @@ async function tokenIdentity(vault: ExternalVaultConfig, token: string, variable
   }
   const data = record(record(answer.body).data);
   if (answer.status !== 200) {
-    throw new UnavailableError(`Vault answered HTTP ${answer.status} to auth/token/lookup-self`, { where: vault.address, hint: 'check the server log' });
+    throw new UnavailableError(`Vault answered HTTP ${answer.status} to auth/token/lookup-self`, {
+      where: vault.address,
+      hint: 'check the server log',
+    });
   }
   const name = typeof data.display_name === 'string' ? data.display_name : 'token';
   const accessor = typeof data.accessor === 'string' ? data.accessor : 'no accessor';

@@ -49,7 +49,8 @@ export async function startServers(needed: readonly ServerKind[], options: Serve
     kinds = kinds.filter((k) => k.external);
   } else {
     for (const kind of kinds.filter((k) => k.external)) {
-      unavailable[kind.name] = `not run: ${kind.name} is a server a team runs; use --provision=external with the ASC_EXTERNAL_* variables (README.md)`;
+      unavailable[kind.name] =
+        `not run: ${kind.name} is a server a team runs; use --provision=external with the ASC_EXTERNAL_* variables (README.md)`;
     }
     kinds = kinds.filter((k) => !k.external);
   }
@@ -83,8 +84,8 @@ export async function startServers(needed: readonly ServerKind[], options: Serve
         choice.provisioning === 'external'
           ? 'check the ASC_EXTERNAL_* variables (README.md)'
           : choice.provisioning === 'docker'
-          ? `check that Docker can pull and run its image (${options.logDir}/${name}.log), or use native provisioning`
-          : `read ${options.logDir}/${name}.log`;
+            ? `check that Docker can pull and run its image (${options.logDir}/${name}.log), or use native provisioning`
+            : `read ${options.logDir}/${name}.log`;
       unavailable[name] = notRun(result.reason, hint);
       return;
     }

@@ -49,6 +49,10 @@ export const PRESEEDED_SECRETS: readonly PreseededSecret[] = Object.values(PRESE
 /** Every value text of the set, for a search of the reports. */
 export function preseededValueTexts(): string[] {
   return PRESEEDED_SECRETS.map((secret) =>
-    typeof secret.value === 'string' ? secret.value : 'uri' in secret.value ? secret.value.uri : String((secret.value as { fields: { password: string } }).fields.password),
+    typeof secret.value === 'string'
+      ? secret.value
+      : 'uri' in secret.value
+        ? secret.value.uri
+        : String((secret.value as { fields: { password: string } }).fields.password),
   );
 }

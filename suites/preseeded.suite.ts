@@ -55,7 +55,15 @@ export const preseededSuite = defineSuite({
         const { fields } = value;
         expectConnection(
           await ctx.backend.getConnection(id),
-          { connType: 'mysql', host: fields.host, login: fields.login, password: fields.password, schema: fields.schema, port: 3306, extra: fields.extra },
+          {
+            connType: 'mysql',
+            host: fields.host,
+            login: fields.login,
+            password: fields.password,
+            schema: fields.schema,
+            port: 3306,
+            extra: fields.extra,
+          },
           `connection "${id}"`,
         );
       },

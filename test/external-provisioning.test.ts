@@ -23,7 +23,11 @@ const SUITES = '--suite=retrieval,not-found,preseeded,isolation,failover';
 
 describe('external configuration', () => {
   it('reads the variables, and says which one is wrong in one line', () => {
-    const base = { ASC_EXTERNAL_VAULT_ADDR: 'https://vault.example:8200/', ASC_EXTERNAL_VAULT_TOKEN: 't', ASC_EXTERNAL_VAULT_PREFIX: '/team/airflow/' };
+    const base = {
+      ASC_EXTERNAL_VAULT_ADDR: 'https://vault.example:8200/',
+      ASC_EXTERNAL_VAULT_TOKEN: 't',
+      ASC_EXTERNAL_VAULT_PREFIX: '/team/airflow/',
+    };
     expect(readExternalConfig(base).vault).toMatchObject({ address: 'https://vault.example:8200', mount: 'secret', prefix: 'team/airflow' });
     expect(readExternalConfig({}).maxRps).toBe(10);
     const wrong: Array<[Record<string, string>, RegExp]> = [
@@ -32,7 +36,10 @@ describe('external configuration', () => {
       [{ ...base, ASC_EXTERNAL_VAULT_TOKEN: '' }, /ASC_EXTERNAL_VAULT_TOKEN is not set/],
       [{ ...base, ASC_EXTERNAL_VAULT_ADDR: 'vault:8200' }, /must be http/],
       [{ ...base, ASC_EXTERNAL_MAX_RPS: '0' }, /ASC_EXTERNAL_MAX_RPS/],
-      [{ ASC_EXTERNAL_AWS_REGION: 'eu-west-1', ASC_EXTERNAL_AWS_ACCESS_KEY_ID: 'a', ASC_EXTERNAL_AWS_PREFIX: 'p' }, /ASC_EXTERNAL_AWS_SECRET_ACCESS_KEY is not set/],
+      [
+        { ASC_EXTERNAL_AWS_REGION: 'eu-west-1', ASC_EXTERNAL_AWS_ACCESS_KEY_ID: 'a', ASC_EXTERNAL_AWS_PREFIX: 'p' },
+        /ASC_EXTERNAL_AWS_SECRET_ACCESS_KEY is not set/,
+      ],
     ];
     for (const [env, message] of wrong) expect(() => readExternalConfig(env)).toThrow(message);
   });
@@ -60,7 +67,18 @@ interface Servers {
   moto: StartedMotoServer;
 }
 
-async function vaultCall(vault: StartedVaultServer, method: string, path: string, body?: unknown, token = vault.getRootToken()): Promise<any> {
+interface VaultAnswer {
+  readonly data?: { readonly keys?: string[] };
+  readonly auth?: { readonly client_token: string; readonly accessor: string };
+}
+
+async function vaultCall(
+  vault: StartedVaultServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  token = vault.getRootToken(),
+): Promise<VaultAnswer | null> {
   const response = await fetch(`${vault.getAddress()}/v1/${path}`, {
     method,
     headers: { 'x-vault-token': token, 'content-type': 'application/json' },
@@ -70,7 +88,7 @@ async function vaultCall(vault: StartedVaultServer, method: string, path: string
   const text = await response.text();
   if (response.status === 404) return null;
   if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status}`);
-  return text === '' ? {} : JSON.parse(text);
+  return text === '' ? {} : (JSON.parse(text) as VaultAnswer);
 }
 
 function awsAdmin(moto: StartedMotoServer): SecretsManagerClient {
@@ -90,7 +108,12 @@ describe('--provision=external against OpenBao and moto started apart', () => {
   const prefix = `team-${randomBytes(3).toString('hex')}/airflow`;
   let servers: Servers;
   let tokens: { reader: string; admin: string; readerAccessor: string };
-  const awsKeys = { reader: `AKIDREADER${randomBytes(4).toString('hex')}`, readerSecret: `rs${randomBytes(8).toString('hex')}`, admin: 'AKIDADMIN', adminSecret: `as${randomBytes(8).toString('hex')}` };
+  const awsKeys = {
+    reader: `AKIDREADER${randomBytes(4).toString('hex')}`,
+    readerSecret: `rs${randomBytes(8).toString('hex')}`,
+    admin: 'AKIDADMIN',
+    adminSecret: `as${randomBytes(8).toString('hex')}`,
+  };
 
   beforeAll(async () => {
     const [vault, moto] = await Promise.all([new VaultServer().withLogDir(work).start(), new MotoServer().withLogDir(work).start()]);
@@ -100,7 +123,12 @@ describe('--provision=external against OpenBao and moto started apart', () => {
       policy: `path "secret/data/${prefix}/*" { capabilities = ["create", "update", "read", "delete"] }\npath "secret/metadata/${prefix}/*" { capabilities = ["read", "list", "delete"] }`,
     });
     const reader = await vaultCall(vault, 'POST', 'auth/token/create', { policies: ['airflow-reader'], display_name: 'airflow-prod', ttl: '1h' });
-    const admin = await vaultCall(vault, 'POST', 'auth/token/create', { policies: ['airflow-seeder'], display_name: 'conformance-seeder', ttl: '1h' });
+    const admin = await vaultCall(vault, 'POST', 'auth/token/create', {
+      policies: ['airflow-seeder'],
+      display_name: 'conformance-seeder',
+      ttl: '1h',
+    });
+    if (!reader?.auth || !admin?.auth) throw new Error('OpenBao made no token');
     tokens = { reader: reader.auth.client_token, admin: admin.auth.client_token, readerAccessor: reader.auth.accessor };
   }, 120_000);
 
@@ -136,7 +164,7 @@ describe('--provision=external against OpenBao and moto started apart', () => {
     const client = awsAdmin(servers.moto);
     try {
       const secrets = await client.send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [`${prefix}/`] }] }));
-      return { vault: (listing?.data?.keys as string[] | undefined) ?? [], aws: (secrets.SecretList ?? []).map((s) => s.Name ?? '') };
+      return { vault: listing?.data?.keys ?? [], aws: (secrets.SecretList ?? []).map((s) => s.Name ?? '') };
     } finally {
       client.destroy();
     }
@@ -188,7 +216,8 @@ describe('--provision=external against OpenBao and moto started apart', () => {
       expect(printed.code, printed.stderr).toBe(0);
       const plan = JSON.parse(printed.stdout) as { writes: Array<{ name: string; value: unknown }> };
       expect(plan.writes.every((write) => write.name.startsWith(`${prefix}/asc-readonly/`))).toBe(true);
-      if (family === 'vault') for (const write of plan.writes) await vaultCall(servers.vault, 'POST', `secret/data/${write.name}`, { data: write.value });
+      if (family === 'vault')
+        for (const write of plan.writes) await vaultCall(servers.vault, 'POST', `secret/data/${write.name}`, { data: write.value });
       else {
         const client = awsAdmin(servers.moto);
         for (const write of plan.writes) await client.send(new CreateSecretCommand({ Name: write.name, SecretString: String(write.value) }));
@@ -222,9 +251,14 @@ describe('--provision=external against OpenBao and moto started apart', () => {
   }, 180_000);
 
   it('refuses a wrong token in one typed line, before any case', async () => {
-    const result = await runCli(['test', '--backend=vault', '--provision=external'], { ...environment(false), ASC_EXTERNAL_VAULT_TOKEN: 'not-a-token' });
+    const result = await runCli(['test', '--backend=vault', '--provision=external'], {
+      ...environment(false),
+      ASC_EXTERNAL_VAULT_TOKEN: 'not-a-token',
+    });
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toMatch(/^UnauthorizedError: Vault refused ASC_EXTERNAL_VAULT_TOKEN \(HTTP 403 on auth\/token\/lookup-self\).*; hint: /);
+    expect(result.stderr.trim()).toMatch(
+      /^UnauthorizedError: Vault refused ASC_EXTERNAL_VAULT_TOKEN \(HTTP 403 on auth\/token\/lookup-self\).*; hint: /,
+    );
     expect(result.stderr).not.toContain('    at ');
   }, 60_000);
 });

@@ -460,7 +460,7 @@ async function bodyText(body: unknown): Promise<string> {
  * Every attempt on the wire of `client` first takes a slot of `gate` (a cap on the request rate to a
  * server the harness does not own); no gate, no change.
  */
-export function gateRequests<C extends { middlewareStack: MiddlewareStack<any, any> }>(client: C, gate: RequestGate | undefined): C {
+export function gateRequests<C extends Pick<AnyClient, 'middlewareStack'>>(client: C, gate: RequestGate | undefined): C {
   if (!gate) return client;
   const takeSlot: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
     await gate.take();

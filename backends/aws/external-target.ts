@@ -30,7 +30,17 @@ const READ_ONLY_FLAG =
   'read-only run (no admin credential): only the preseeded and not-found cases ran, and each level rests on those; ' +
   'set ASC_EXTERNAL_AWS_ADMIN_ACCESS_KEY_ID and ASC_EXTERNAL_AWS_ADMIN_SECRET_ACCESS_KEY to run the rest';
 
-const CAPABILITIES: readonly Capability[] = ['connections', 'conn-value', 'variables', 'config', 'multiline-values', 'large-values', 'mutable', 'residue', 'preseeded'];
+const CAPABILITIES: readonly Capability[] = [
+  'connections',
+  'conn-value',
+  'variables',
+  'config',
+  'multiline-values',
+  'large-values',
+  'mutable',
+  'residue',
+  'preseeded',
+];
 
 const MISSING: Partial<Record<Capability, string>> = {
   'network-faults': `${NOT_OURS}, so no Toxiproxy fault is put in front of it; run the failover suite on moto (--provision=auto)`,
@@ -56,7 +66,10 @@ function rootOf(aws: ExternalAwsEndpoint, environment: TargetEnvironment): strin
 function fencedStore(store: ServiceStore, root: string): ServiceStore {
   const inside = (name: string): void => {
     if (!name.startsWith(`${root}/`) || name.split('/').includes('..')) {
-      throw new ConfigurationError(`"${name}" is outside the run's folder`, { where: 'aws-sm-external fixtures', hint: `the harness writes under ${root}/ only` });
+      throw new ConfigurationError(`"${name}" is outside the run's folder`, {
+        where: 'aws-sm-external fixtures',
+        hint: `the harness writes under ${root}/ only`,
+      });
     }
   };
   return {
@@ -123,7 +136,8 @@ function refusal(): ConfigurationError {
 export const awsSecretsManagerExternalTarget: TargetDefinition = {
   name: 'aws-sm-external',
   family: 'aws',
-  summary: "SecretsManagerBackend with the team's production keys on the team's AWS account or endpoint (--provision=external), inside the prefix it names",
+  summary:
+    "SecretsManagerBackend with the team's production keys on the team's AWS account or endpoint (--provision=external), inside the prefix it names",
   backendKind: 'SecretsManagerBackend',
   capabilities: CAPABILITIES,
   missingCapabilityReasons: MISSING,

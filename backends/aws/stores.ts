@@ -48,7 +48,9 @@ export function errorName(error: unknown): string {
 }
 
 /** Where the fixture side sends requests, with whose keys; `endpoint: ''` is the SDK's default (real AWS). */
-export type StoreEndpoint = Pick<MotoEndpoint, 'endpoint' | 'region' | 'version' | 'accessKeyId' | 'secretAccessKey'> & { readonly sessionToken?: string };
+export type StoreEndpoint = Pick<MotoEndpoint, 'endpoint' | 'region' | 'version' | 'accessKeyId' | 'secretAccessKey'> & {
+  readonly sessionToken?: string;
+};
 
 export function sdkConfig(endpoint: StoreEndpoint, keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = endpoint) {
   return {

@@ -11,7 +11,14 @@ import { externalGates, externalVaultServer, type ExternalVaultEndpoint } from '
 import { readExternalConfig, requireExternal } from '../../containers/external-config';
 import { PRESEEDED_FOLDER, PRESEEDED_SECRETS } from '../../suites/preseeded-fixtures';
 import type { SeedPlan, StoredValue } from '../../targets/family';
-import { referenceDescription, runTag, type Capability, type TargetDefinition, type TargetEnvironment, type TargetSession } from '../../targets/target';
+import {
+  referenceDescription,
+  runTag,
+  type Capability,
+  type TargetDefinition,
+  type TargetEnvironment,
+  type TargetSession,
+} from '../../targets/target';
 import { ConfigurationError } from '../errors';
 import type { RequestGate } from '../request-gate';
 import { countSecrets, VaultAdmin } from './admin';
