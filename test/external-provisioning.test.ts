@@ -11,11 +11,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsSecretsManagerExternalTarget } from '../backends/aws/external-target';
 import { requestGate } from '../backends/request-gate';
+import { vaultExternalTarget } from '../backends/vault/external-target';
+import { probeExternalAws, probeExternalVault } from '../containers/external';
 import { readExternalConfig } from '../containers/external-config';
 import { MotoServer, type StartedMotoServer } from '../containers/moto';
 import { VaultServer, type StartedVaultServer } from '../containers/vault';
+import { mutantOf } from '../mutants/mutant';
+import { readingMutants } from '../mutants/backend-mutants';
+import { runCase } from '../suites/case-context';
 import { preseededValueTexts } from '../suites/preseeded-fixtures';
+import { preseededSuite } from '../suites/preseeded.suite';
+import type { TargetEnvironment } from '../targets/target';
 import { buildRegistry } from '../suites/run-selection';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 
@@ -249,6 +257,35 @@ describe('--provision=external against OpenBao and moto started apart', () => {
     await certificateNamesServersAndIdentities(runDir);
     expectNoSecretInReports(runDir, result.stdout + result.stderr);
   }, 180_000);
+
+  it('each preseeded case fails for at least one mutant, on both families, and the mutants leave nothing behind', async () => {
+    const config = readExternalConfig(environment(true));
+    if (!config.vault || !config.aws) throw new Error('the test environment names both servers');
+    const servers = { 'vault-external': await probeExternalVault(config.vault, 50), 'aws-external': await probeExternalAws(config.aws, 50) };
+    const run: TargetEnvironment = {
+      runId: `external-mutants-${randomBytes(3).toString('hex')}`,
+      canary: `cnry${randomBytes(8).toString('hex')}`,
+      scratchDir: work,
+      servers,
+    };
+    for (const target of [vaultExternalTarget, awsSecretsManagerExternalTarget]) {
+      const cases = preseededSuite.cases(target);
+      for (const conformanceCase of cases) await runCase(target, conformanceCase, run, conformanceCase.name);
+      const unkilled = new Set(cases.map((c) => c.name));
+      for (const spec of readingMutants) {
+        const mutant = mutantOf(target, spec);
+        for (const conformanceCase of cases.filter((c) => unkilled.has(c.name))) {
+          const failed = await runCase(mutant, conformanceCase, run, conformanceCase.name).then(
+            () => false,
+            () => true,
+          );
+          if (failed) unkilled.delete(conformanceCase.name);
+        }
+      }
+      expect([...unkilled], `${target.name}: preseeded cases no mutant fails`).toEqual([]);
+      expect(await target.residue?.(run)).toBe(0);
+    }
+  }, 120_000);
 
   it('refuses a wrong token in one typed line, before any case', async () => {
     const result = await runCli(['test', '--backend=vault', '--provision=external'], {
