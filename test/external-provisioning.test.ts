@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { CreateSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsSecretsManagerExternalTarget } from '../backends/aws/external-target';
+import { SecretsManagerBackend } from '../backends/aws/secrets-manager-backend';
 import { requestGate } from '../backends/request-gate';
 import { vaultExternalTarget } from '../backends/vault/external-target';
+import { VaultBackend } from '../backends/vault/vault-backend';
 import { probeExternalAws, probeExternalVault } from '../containers/external';
 import { readExternalConfig } from '../containers/external-config';
 import { MotoServer, type StartedMotoServer } from '../containers/moto';
@@ -286,6 +288,34 @@ describe('--provision=external against OpenBao and moto started apart', () => {
       expect(await target.residue?.(run)).toBe(0);
     }
   }, 120_000);
+
+  it('the rate cap is taken by every request on the wire, in both clients', async () => {
+    const clock = { now: () => 0, wait: async () => {} };
+    const vaultGate = requestGate(5, clock);
+    const vault = new VaultBackend(
+      { url: servers.vault.getAddress(), token: tokens.reader, mount_point: 'secret', variables_path: `${prefix}/none` },
+      { gate: vaultGate },
+    );
+    expect(await vault.getVariable('absent')).toBeNull();
+    expect(await vault.getVariable('other')).toBeNull();
+    expect(vaultGate.passed).toBe(vault.requestsSent);
+    expect(vaultGate.passed).toBeGreaterThan(1);
+    const awsGate = requestGate(5, clock);
+    const aws = new SecretsManagerBackend(
+      {
+        endpoint_url: servers.moto.getEndpoint(),
+        region_name: servers.moto.getRegion(),
+        aws_access_key_id: 'a',
+        aws_secret_access_key: 'b',
+        variables_prefix: `${prefix}/none`,
+      },
+      { gate: awsGate },
+    );
+    expect(await aws.getVariable('absent')).toBeNull();
+    expect(awsGate.passed).toBe(aws.requestsSent);
+    expect(awsGate.passed).toBeGreaterThan(0);
+    await Promise.all([vault.close(), aws.close()]);
+  });
 
   it('refuses a wrong token in one typed line, before any case', async () => {
     const result = await runCli(['test', '--backend=vault', '--provision=external'], {
