@@ -285,6 +285,11 @@ describe('--provision=external against OpenBao and moto started apart', () => {
         }
       }
       expect([...unkilled], `${target.name}: preseeded cases no mutant fails`).toEqual([]);
+      // The fixture side is fenced to the run's folder: an id that climbs out is refused before any request.
+      const session = await target.open(run);
+      await expect(session.fixtures.putVariable('../../../escaped', 'x')).rejects.toThrow(/outside the run's folder/);
+      // Closing tries to remove what the session meant to write, and is refused the same way.
+      await expect(session.close()).rejects.toThrow(/outside the run's folder/);
       expect(await target.residue?.(run)).toBe(0);
     }
   }, 120_000);
