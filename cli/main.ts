@@ -36,6 +36,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "copy a deployment's metastore connections and variables into a backend, verified through Airflow",
     load: async () => (await import('./migrate-command')).migrateCommand,
   },
+  fixtures: {
+    summary: 'print what to seed on your own server for a read-only --provision=external run (fixtures print --family vault)',
+    load: async () => (await import('./fixtures-command')).fixturesCommand,
+  },
   connection: {
     summary: 'parse a connection URI/JSON or build a URI, exactly as Airflow does',
     load: async () => (await import('./connection-command')).connectionCommand,

@@ -39,7 +39,7 @@ export interface RunEnvironment {
   readonly verdictByRunner: boolean;
 }
 
-const PROVISIONING_CHOICES: readonly ProvisioningChoice[] = ['auto', 'docker', 'native'];
+const PROVISIONING_CHOICES: readonly ProvisioningChoice[] = ['auto', 'docker', 'native', 'external'];
 
 export function isProvisioningChoice(value: string): value is ProvisioningChoice {
   return (PROVISIONING_CHOICES as readonly string[]).includes(value);

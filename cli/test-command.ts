@@ -10,7 +10,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '../backends/errors';
-import type { ProvisioningChoice } from '../containers/servers';
+import { checkExternalServers } from '../containers/external';
+import { readExternalConfig, requireExternal } from '../containers/external-config';
+import { distinctKinds, type ProvisioningChoice } from '../containers/servers';
 import { scanFolderForCanary, scanTextForCanary, type CanaryFinding } from '../reports/canary-scan';
 import type { RunReport } from '../reports/model';
 import { resultLine } from '../reports/console-matrix';
@@ -42,8 +44,8 @@ const RUN_DEADLINE_MS = 80 * 60_000;
 const STOP_GRACE_MS = 30_000;
 
 const USAGE = {
-  test: 'secrets-conformance test [--backend=a,b|./module.ts] [--backend-command=CMD] [--airflow-config=FILE] [--suite=x,y] [--case=TEXT] [--provision=auto|docker|native] [--reports-dir=DIR]',
-  run: 'secrets-conformance run [--backend=a,b|./module.ts] [--backend-command=CMD] [--airflow-config=FILE] [--suite=x,y] [--case=TEXT] [--provision=auto|docker|native] [--reports-dir=DIR]',
+  test: 'secrets-conformance test [--backend=a,b|./module.ts] [--backend-command=CMD] [--airflow-config=FILE] [--suite=x,y] [--case=TEXT] [--provision=auto|docker|native|external] [--reports-dir=DIR]',
+  run: 'secrets-conformance run [--backend=a,b|./module.ts] [--backend-command=CMD] [--airflow-config=FILE] [--suite=x,y] [--case=TEXT] [--provision=auto|docker|native|external] [--reports-dir=DIR]',
 };
 
 const HELP = `
@@ -54,7 +56,9 @@ const HELP = `
   --airflow-config=FILE  certify the [secrets] backend of an airflow.cfg, on the suite's test stores
   --suite=x,y        suites to run (default: all)
   --case=TEXT        only cases whose "target › suite › case" name contains TEXT
-  --provision=MODE   how servers start: auto (Docker if it answers, else local processes), docker, native
+  --provision=MODE   how servers start: auto (Docker if it answers, else local processes), docker, native;
+                     external: none start, the vault and aws families are certified against the servers
+                     the ASC_EXTERNAL_* variables name (README.md, "Certify against your own servers")
   --reports-dir=DIR  where <run>/ and latest/ are written (default: reports)
 exit codes: 0 every executed case passed; 1 a failure, zero cases executed, a canary leak, or (CI=true)
 a selected target that did not run; 2 a usage error.`;
@@ -111,7 +115,7 @@ export function parseFlags(mode: RunMode, args: readonly string[]): ParsedFlags 
     else if (flag === 'case') parsed.caseFilter = value;
     else if (flag === 'reports-dir') parsed.reportsDir = value;
     else if (isProvisioningChoice(value)) parsed.provision = value;
-    else throw new UsageError(`--provision must be auto, docker or native, not "${value}"`);
+    else throw new UsageError(`--provision must be auto, docker, native or external, not "${value}"`);
   }
   return parsed;
 }
@@ -165,7 +169,7 @@ export function planRun(
       throw error;
     }
   }
-  const includesUnitTests = mode === 'test' && flags.backend === null;
+  const includesUnitTests = mode === 'test' && flags.backend === null && flags.provision !== 'external';
   const runId = newRunId();
   const reportsRoot = resolve(cwd, flags.reportsDir);
   const run: RunEnvironment = {
@@ -182,6 +186,27 @@ export function planRun(
   const vitestArgs = ['run', '--config', join(PACKAGE_ROOT, 'vitest.config.ts'), '--root', PACKAGE_ROOT];
   if (!includesUnitTests) vitestArgs.push('--project', 'conformance');
   return { run, vitestArgs };
+}
+
+/**
+ * `--provision=external`: the families' external targets, on the servers the `ASC_EXTERNAL_*` variables
+ * name; each must answer with the credentials given before vitest starts, or the run stops with one
+ * typed line. Without `--backend`, the families that are configured.
+ */
+async function planExternalRun(mode: RunMode, flags: ParsedFlags): Promise<RunPlan> {
+  if (flags.backendCommand || flags.airflowConfig || flags.backend?.some((item) => /[/\\]|\.[cm]?[jt]s$/.test(item))) {
+    throw new UsageError(
+      '--provision=external certifies the reference backends with your credentials; custom backends (a module, --backend-command, --airflow-config) run on the test stores: drop --provision=external',
+    );
+  }
+  const config = readExternalConfig();
+  const configured = [...(config.vault ? ['vault'] : []), ...(config.aws ? ['aws'] : [])];
+  if (flags.backend === null && configured.length === 0) requireExternal(config, 'vault');
+  const registry = buildRegistry([], true);
+  const plan = planRun(mode, { ...flags, backend: flags.backend ?? configured }, registry);
+  const targets = selectTargets(registry, plan.run.targets);
+  await checkExternalServers(distinctKinds(targets.flatMap((target) => target.servers)));
+  return plan;
 }
 
 interface ChildOutcome {
@@ -285,9 +310,13 @@ export async function runConformance(mode: RunMode, args: readonly string[]): Pr
     process.stdout.write(`usage: ${USAGE[mode]}\n${HELP}\n`);
     return 0;
   }
-  const families = buildRegistry();
-  const custom = await withCustomTargets(flags, { layouts: families.layouts, targetNames: families.targets.map((target) => target.name) });
-  const plan = planRun(mode, custom.flags, buildRegistry(custom.specs));
+  let plan: RunPlan;
+  if (flags.provision === 'external') plan = await planExternalRun(mode, flags);
+  else {
+    const families = buildRegistry();
+    const custom = await withCustomTargets(flags, { layouts: families.layouts, targetNames: families.targets.map((target) => target.name) });
+    plan = planRun(mode, custom.flags, buildRegistry(custom.specs));
+  }
   const outcome = await runVitest(plan);
   const written = await readReport(plan.run.runDir);
   const canary = await checkCanary(plan, outcome, written);

@@ -8,7 +8,8 @@
 import type { StartedNetwork } from 'testcontainers';
 import { ConfigurationError } from '../backends/errors';
 
-export type Provisioning = 'docker' | 'native';
+/** `external`: a server a team already runs, named by `ASC_EXTERNAL_*` (containers/external.ts); never started or stopped here. */
+export type Provisioning = 'docker' | 'native' | 'external';
 
 export interface ServerInfo {
   readonly provisioning: Provisioning;
@@ -23,6 +24,11 @@ export interface ServerInfo {
    * on the Docker network. Hand it to `createProxy` from `containers/toxiproxy`.
    */
   readonly proxyUpstream?: string;
+  /**
+   * Who the harness acts as on a server it does not own (a Vault token's display name and accessor,
+   * an AWS principal's ARN): never a credential.
+   */
+  readonly identity?: string;
 }
 
 /** The endpoints of a run's started servers, by server kind name. */
@@ -46,6 +52,8 @@ export interface RunningServer<Endpoint extends ServerInfo = ServerInfo> {
 export interface ServerKind<Endpoint extends ServerInfo = ServerInfo> {
   /** Unique among kinds: names the endpoint, the log file and the network alias (`vault`, `moto-iam`). */
   readonly name: string;
+  /** A server a team already runs: found by configuration under `--provision=external`, never started. */
+  readonly external?: true;
   start(context: ServerStartContext): Promise<RunningServer<Endpoint>>;
 }
 

@@ -34,11 +34,26 @@ export function distinctKinds(needed: readonly ServerKind[]): ServerKind[] {
 }
 
 export async function startServers(needed: readonly ServerKind[], options: ServerStartOptions): Promise<StartedServers> {
-  const kinds = distinctKinds(needed);
+  let kinds = distinctKinds(needed);
   const endpoints: Record<string, ServerInfo> = {};
   const unavailable: Record<string, string> = {};
   const startTimesMs: Record<string, number> = {};
   const nothingStarted: StartedServers = { endpoints, unavailable, startTimesMs, stop: async () => {} };
+  if (kinds.length === 0) return nothingStarted;
+  // A server a team runs is found, never started; a server only the harness can start is not run.
+  if (options.provisioning === 'external') {
+    for (const kind of kinds.filter((k) => !k.external)) {
+      unavailable[kind.name] =
+        `not run: external server: --provision=external starts no server and ${kind.name} is not one a team runs; run without --provision=external to start it`;
+    }
+    kinds = kinds.filter((k) => k.external);
+  } else {
+    for (const kind of kinds.filter((k) => k.external)) {
+      unavailable[kind.name] =
+        `not run: ${kind.name} is a server a team runs; use --provision=external with the ASC_EXTERNAL_* variables (README.md)`;
+    }
+    kinds = kinds.filter((k) => !k.external);
+  }
   if (kinds.length === 0) return nothingStarted;
 
   const choice = await resolveProvisioning(options.provisioning);
@@ -66,9 +81,11 @@ export async function startServers(needed: readonly ServerKind[], options: Serve
     const name = (kinds[index] as ServerKind).name;
     if (result.status === 'rejected') {
       const hint =
-        choice.provisioning === 'docker'
-          ? `check that Docker can pull and run its image (${options.logDir}/${name}.log), or use native provisioning`
-          : `read ${options.logDir}/${name}.log`;
+        choice.provisioning === 'external'
+          ? 'check the ASC_EXTERNAL_* variables (README.md)'
+          : choice.provisioning === 'docker'
+            ? `check that Docker can pull and run its image (${options.logDir}/${name}.log), or use native provisioning`
+            : `read ${options.logDir}/${name}.log`;
       unavailable[name] = notRun(result.reason, hint);
       return;
     }
@@ -89,7 +106,7 @@ export async function startServers(needed: readonly ServerKind[], options: Serve
 }
 
 async function resolveProvisioning(choice: ProvisioningChoice): Promise<{ provisioning: Provisioning } | { notRun: string }> {
-  if (choice === 'native') return { provisioning: 'native' };
+  if (choice === 'native' || choice === 'external') return { provisioning: choice };
   const docker = await dockerAvailability();
   if (docker.available) return { provisioning: 'docker' };
   if (choice === 'auto') return { provisioning: 'native' };

@@ -178,6 +178,30 @@ export const missingIsAnError: MutantSpec = {
     })(real),
 };
 
+const extraDropped: MutantSpec = {
+  name: 'extra-dropped',
+  breaks: "§6.1/§6.4 drops a connection's extra (URI query parameters, the extra field)",
+  backend: (real) =>
+    new (class extends ForwardingBackend {
+      override async getConnection(connId: string) {
+        const connection = await this.inner.getConnection(connId);
+        if (connection) connection.extra = null;
+        return connection;
+      }
+    })(real),
+};
+
+const variablesReadAsConnections: MutantSpec = {
+  name: 'variables-read-as-connections',
+  breaks: '§1.2 looks a variable up where connections are kept (get_conn_value for get_variable)',
+  backend: (real) =>
+    new (class extends ForwardingBackend {
+      override getVariable(key: string) {
+        return this.inner.getConnValue(key);
+      }
+    })(real),
+};
+
 const blankConnectionMissing: MutantSpec = {
   name: 'blank-connection-not-found',
   breaks: '§1.2 treats a whitespace-only connection as not found instead of failing to deserialize it',
@@ -316,4 +340,6 @@ export const readingMutants: readonly MutantSpec[] = [
   jsonPortKeptAsText,
   emptyVariableMissing,
   emptyConnectionFound,
+  extraDropped,
+  variablesReadAsConnections,
 ];

@@ -49,6 +49,7 @@ export function mutantOf(base: TargetDefinition, spec: MutantSpec): MutantTarget
         backend: (kwargs) => wrap(session.backend(kwargs)),
         close: () => session.close(),
         ...(session.auth ? { auth: session.auth } : {}),
+        ...(session.readOnly ? { readOnly: true } : {}),
       };
       return mutated;
     },

@@ -337,7 +337,8 @@ export function kwargText(value: unknown): string {
 
 export function serverText(server: ServerReport): string {
   if (server.status !== 'started') return `${server.name}: unavailable (${server.reason ?? 'no reason given'})`;
-  return `${server.name} ${server.version ?? '(version unknown)'}, ${server.provisioning ?? 'provisioning unknown'}${server.address ? ` at ${server.address}` : ''}`;
+  const identity = server.identity ? `, as ${server.identity}` : '';
+  return `${server.name} ${server.version ?? '(version unknown)'}, ${server.provisioning ?? 'provisioning unknown'}${server.address ? ` at ${server.address}` : ''}${identity}`;
 }
 
 export function serversText(certificate: TargetCertificate): string {

@@ -121,6 +121,8 @@ export interface ServerReport {
   version?: string;
   /** Where clients reach it; never a credential. */
   address?: string;
+  /** External servers: who the harness acted as (a token's display name and accessor, an ARN); never a credential. */
+  identity?: string;
   startMs?: number;
   /** `not run: <why>; <fix>`, when unavailable. */
   reason?: string;

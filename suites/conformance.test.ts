@@ -96,8 +96,15 @@ function referenceOnlyNote(target: TargetDefinition, conformanceCase: Conformanc
   return `not run: reference-only (${target.name} runs the search path and cache of ${implementation}): ${conformanceCase.referenceOnly}`;
 }
 
+/** Why a case that writes does not run on a store this run may not write, or null. */
+function readOnlyNote(target: TargetDefinition, conformanceCase: ConformanceCase): string | null {
+  if (conformanceCase.runsReadOnly) return null;
+  return target.readOnly?.(environment) ?? null;
+}
+
 async function runConformanceCase(ctx: TestContext, target: TargetDefinition, suite: Suite, conformanceCase: ConformanceCase): Promise<void> {
-  const note = missingCapabilityNote(target, conformanceCase.needs ?? []) ?? referenceOnlyNote(target, conformanceCase);
+  const note =
+    missingCapabilityNote(target, conformanceCase.needs ?? []) ?? referenceOnlyNote(target, conformanceCase) ?? readOnlyNote(target, conformanceCase);
   if (note) ctx.skip(note);
   const metrics: CaseMetric[] = [];
   let seeds = 0;
@@ -144,6 +151,11 @@ function caseSelected(target: TargetDefinition, suite: Suite, conformanceCase: C
   return `${target.name} › ${suite.id} › ${conformanceCase.name}`.toLowerCase().includes(run.caseFilter.toLowerCase());
 }
 
+/** Why a suite that brings no case for `target` is reported as not run, when the target says. */
+function declinedSuite(target: TargetDefinition, suite: Suite): string | null {
+  return target.notRunSuites?.[suite.id] ?? null;
+}
+
 interface PlannedCell {
   suite: Suite;
   /** Empty when the target is blocked: it gets one not-run placeholder instead. */
@@ -158,7 +170,7 @@ const plan = selectTargets(registry, run.targets).map((target) => {
   const blocked = notRunReason(target);
   const cells: PlannedCell[] = suites
     .map((suite) => ({ suite, cases: blocked ? [] : suite.cases(target).filter((conformanceCase) => caseSelected(target, suite, conformanceCase)) }))
-    .filter((cell) => blocked !== null || cell.cases.length > 0);
+    .filter((cell) => blocked !== null || cell.cases.length > 0 || declinedSuite(target, cell.suite) !== null);
   return { target, blocked, cells };
 });
 
@@ -174,6 +186,12 @@ for (const { target, blocked, cells } of plan) {
             if (run.ci) throw new Error(`${blocked} (CI=true: every selected target must run)`);
             ctx.skip(blocked);
           });
+          return;
+        }
+        const declined = cases.length === 0 ? declinedSuite(target, suite) : null;
+        if (declined) {
+          const meta = baseMeta(target, suite, `${suite.title}: not applicable to this target`);
+          it('suite not run', { meta }, (ctx) => ctx.skip(declined));
           return;
         }
         for (const conformanceCase of cases) {

@@ -8,6 +8,7 @@ import { isolationSuite } from './isolation.suite';
 import { lookupOrderSuite } from './lookup-order.suite';
 import { namingSuite } from './naming.suite';
 import { notFoundSuite } from './not-found.suite';
+import { preseededSuite } from './preseeded.suite';
 import { requestBudgetSuite } from './request-budget.suite';
 import { retrievalSuite } from './retrieval.suite';
 import { rotationSuite } from './rotation.suite';
@@ -16,6 +17,7 @@ import type { Suite } from './suite';
 export const commonSuites: readonly Suite[] = [
   retrievalSuite,
   notFoundSuite,
+  preseededSuite,
   namingSuite,
   formatsSuite,
   formatErrorsSuite,

@@ -15,6 +15,7 @@ export const notFoundSuite = defineSuite({
       name: 'a missing connection is not found',
       rule: '§1.2 get_connection returns None for a missing id, so the next backend is asked',
       needs: ['connections'],
+      runsReadOnly: true,
       async run(ctx) {
         const connId = ctx.ids.next('missing');
         expectNotFound(await ctx.backend.getConnection(connId), `connection "${connId}"`);
@@ -24,6 +25,7 @@ export const notFoundSuite = defineSuite({
       name: 'get_conn_value of a missing connection is null',
       rule: '§1.2 get_conn_value returns None for a missing id',
       needs: ['connections', 'conn-value'],
+      runsReadOnly: true,
       async run(ctx) {
         const connId = ctx.ids.next('missing');
         expectNotFound(await ctx.backend.getConnValue(connId), `get_conn_value("${connId}")`);
@@ -33,6 +35,7 @@ export const notFoundSuite = defineSuite({
       name: 'a missing variable is not found',
       rule: '§1.2 get_variable returns None for a missing key',
       needs: ['variables'],
+      runsReadOnly: true,
       async run(ctx) {
         const key = ctx.ids.next('missing');
         expectNotFound(await ctx.backend.getVariable(key), `variable "${key}"`);
@@ -42,6 +45,7 @@ export const notFoundSuite = defineSuite({
       name: 'a missing config key is not found',
       rule: '§1.2 get_config returns None for a missing key',
       needs: ['config'],
+      runsReadOnly: true,
       async run(ctx) {
         const key = ctx.ids.next('missing');
         expectNotFound(await ctx.backend.getConfig(key), `config "${key}"`);

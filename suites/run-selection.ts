@@ -11,19 +11,23 @@ import type { TargetDefinition } from '../targets/target';
 import { commonSuites } from './index';
 import type { Suite } from './suite';
 
-/** The registry of every family, plus the custom targets in `customSpecs`. */
-export function buildRegistry(customSpecs: readonly CustomTargetSpec[] = []): TargetRegistry {
+/**
+ * The registry of every family, plus the custom targets in `customSpecs`; under `--provision=external`
+ * (`external`), the families' external targets only.
+ */
+export function buildRegistry(customSpecs: readonly CustomTargetSpec[] = [], external = false): TargetRegistry {
   return createTargetRegistry({
     families,
     suites: commonSuites,
     mutants: crossFamilyMutants,
     custom: (layouts) => customSpecs.flatMap((spec) => targetsFromSpec(spec, layouts)),
+    external,
   });
 }
 
 /** The registry of this run: the families, and the custom targets the runner resolved (`ASC_CUSTOM_TARGETS`). */
 export function runRegistry(env: NodeJS.ProcessEnv = process.env): TargetRegistry {
-  return buildRegistry(customSpecsFromEnvironment(env));
+  return buildRegistry(customSpecsFromEnvironment(env), env.ASC_PROVISION === 'external');
 }
 
 /** Mutants are broken on purpose: they run only when named. */

@@ -41,6 +41,11 @@ export interface ConformanceCase {
    * It is not run for targets whose components are another implementation (Airflow's own).
    */
   readonly referenceOnly?: string;
+  /**
+   * The case can run where the store may not be written (an external server without an admin
+   * credential): it writes nothing, or only when `session.readOnly` is false.
+   */
+  readonly runsReadOnly?: true;
   readonly timeoutMs?: number;
   run(ctx: CaseContext): Promise<void>;
 }

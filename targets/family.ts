@@ -108,6 +108,26 @@ export interface RawClient {
   close(): void;
 }
 
+/** What a team writes on its own server so a read-only run has something to read (`fixtures print`). */
+export interface SeedPlan {
+  /** Where, for the printout: server, mount or prefix, and the layout. */
+  readonly where: string;
+  /** Each write: the store's name and what it holds. */
+  readonly writes: ReadonlyArray<{ readonly name: string; readonly value: StoredValue }>;
+  /** The same writes as the commands a team runs (`vault kv put ...`, `aws secretsmanager create-secret ...`). */
+  readonly commands: readonly string[];
+}
+
+/** The family on a server a team already runs (`--provision=external`). */
+export interface ExternalFamily {
+  /** Our reference backend with the team's production credential, on the team's server. */
+  readonly target: TargetDefinition;
+  /** Reference target names it stands in for, so `--backend=<name> --provision=external` selects it. */
+  readonly standsFor: readonly string[];
+  /** The preseeded set in the family's layout, where the `ASC_EXTERNAL_*` configuration puts it. */
+  seedPlan(env: NodeJS.ProcessEnv): SeedPlan;
+}
+
 export interface BackendFamily {
   /** Selection name: `--backend=vault` selects every reference target of the family. */
   readonly name: string;
@@ -121,6 +141,8 @@ export interface BackendFamily {
   readonly suites?: readonly Suite[];
   /** Deliberately broken targets, each killed by a named case. */
   readonly mutants?: readonly MutantTarget[];
+  /** The family against a team's own server: the only targets of a `--provision=external` run. */
+  readonly external?: ExternalFamily;
   /** The raw client reading `key` from a session of one of the family's targets. */
   readonly rawClient?: (target: TargetDefinition, session: TargetSession, key: string) => Promise<RawClient>;
 }

@@ -21,6 +21,11 @@ export interface RegistryInputs {
   readonly mutants?: readonly BasedMutantSpec[];
   /** Targets built from the runner's command line (modules, commands, an airflow.cfg), on these layouts. */
   readonly custom?: (layouts: readonly StoreLayout[], known: readonly TargetDefinition[]) => readonly TargetDefinition[];
+  /**
+   * `--provision=external`: the targets are the families' external ones only (a team's own servers),
+   * and a reference target's name selects the external target that stands for it.
+   */
+  readonly external?: boolean;
 }
 
 export interface TargetRegistry {
@@ -64,6 +69,7 @@ function uniqueNames(targets: readonly TargetDefinition[]): void {
 
 export function createTargetRegistry(inputs: RegistryInputs): TargetRegistry {
   const { families } = inputs;
+  if (inputs.external) return externalRegistry(inputs);
   const reference = families.flatMap((family) => family.targets);
   const twins = families.flatMap((family) => family.airflowTwins ?? []);
   const layouts = families.flatMap((family) => family.layouts ?? []);
@@ -99,6 +105,45 @@ export function createTargetRegistry(inputs: RegistryInputs): TargetRegistry {
           );
         }
         for (const target of matched) if (!chosen.includes(target)) chosen.push(target);
+      }
+      return chosen;
+    },
+  };
+}
+
+/** The registry of a `--provision=external` run: one target per family that has an external form. */
+function externalRegistry(inputs: RegistryInputs): TargetRegistry {
+  const { families } = inputs;
+  const external = families.flatMap((family) => (family.external ? [family.external] : []));
+  const targets = external.map((entry) => entry.target);
+  const suites = [...inputs.suites, ...families.flatMap((family) => family.suites ?? [])];
+  const kinds = new Map<string, ServerKind>();
+  for (const kind of targets.flatMap((target) => target.servers)) if (!kinds.has(kind.name)) kinds.set(kind.name, kind);
+  const familyNames = () => [...new Set(targets.map((target) => target.family))];
+  return {
+    families,
+    targets,
+    layouts: [],
+    suites,
+    serverKinds: [...kinds.values()],
+    defaultTargets: () => [...targets],
+    familyNames,
+    byName: (name) => targets.find((target) => target.name === name),
+    resolve(selection) {
+      const chosen: TargetDefinition[] = [];
+      for (const rawName of selection) {
+        const name = rawName.trim();
+        if (name === '') continue;
+        const matched = external.filter((entry) => entry.target.family === name || entry.target.name === name || entry.standsFor.includes(name));
+        if (matched.length === 0) {
+          const standIns = external.map((entry) => `${entry.target.name} (for ${[entry.target.family, ...entry.standsFor].join(', ')})`).join('; ');
+          throw new ConfigurationError(`"${name}" has no external form; --provision=external certifies: ${standIns}`, {
+            what: `target "${name}"`,
+            where: '--provision=external',
+            hint: 'select one of those, or run without --provision=external to start a server for it',
+          });
+        }
+        for (const { target } of matched) if (!chosen.includes(target)) chosen.push(target);
       }
       return chosen;
     },

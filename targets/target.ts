@@ -63,7 +63,9 @@ export type Capability =
   /** A Vault store on the production-mode server: HTTPS, audit device, auth methods, namespaces (`VaultStore.production`). */
   | 'vault-production'
   /** Credentials Vault makes per read under a lease (database, AWS engines): the lease cases. */
-  | 'vault-leases';
+  | 'vault-leases'
+  /** A read-only session's store holds the fixed set `fixtures print` shows (suites/preseeded-fixtures.ts): the preseeded cases. */
+  | 'preseeded';
 
 export type ConnectionFixture =
   /** Stored as a URI string (env var value, `conn_uri` key, file string, ...). */
@@ -180,6 +182,11 @@ export interface TargetSession {
   readonly fixtures: FixtureStore;
   /** Present when the target declares any `auth-*` capability. */
   readonly auth?: AuthScenarios;
+  /**
+   * The store may not be written (an external server without an admin credential): it holds the
+   * preseeded set instead, and only cases that `runsReadOnly` run.
+   */
+  readonly readOnly?: boolean;
   /** Removes everything this session seeded and closes the backends it made. */
   close(): Promise<void>;
 }
@@ -285,8 +292,18 @@ export interface TargetDefinition {
    * reported as a finding, not a failure of the run; passing fails the run, so the list stays true.
    */
   readonly knownFindings?: Readonly<Record<string, string>>;
+  /**
+   * Suites that bring no case for this target, with why (`not run: <why>, <how to run them>`): each is
+   * reported as one case not run with that reason instead of being left out of the reports.
+   */
+  readonly notRunSuites?: Readonly<Record<string, string>>;
   /** Opens one case's session. Called once per case; must be cheap. */
   open(environment: TargetEnvironment): Promise<TargetSession>;
+  /**
+   * Why this run may not write the target's store (`not run: <why>, <how to fix>`), or null: then
+   * every case that does not `runsReadOnly` is skipped with this reason. Read from the run's servers.
+   */
+  readOnly?(environment: TargetEnvironment): string | null;
   /**
    * How many secrets this run has left in the store (under its run prefix, mount or folder).
    * Every session closes what it seeded, so after the run, and between cases, this is 0.

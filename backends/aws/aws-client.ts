@@ -28,6 +28,7 @@ import {
   type BotocoreRetryPolicy,
   type LookupBudget,
 } from '../retry';
+import type { RequestGate } from '../request-gate';
 
 /** botocore's `DEFAULT_TIMEOUT` (endpoint.py), for both `connect_timeout` and `read_timeout`. */
 export const BOTOCORE_DEFAULT_TIMEOUT_SECONDS = 60;
@@ -455,8 +456,23 @@ async function bodyText(body: unknown): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function instrument<C extends AnyClient>(client: C): ClientHandle<C> {
-  const handle: ClientHandle<C> = { client, requestsSent: 0 };
+/**
+ * Every attempt on the wire of `client` first takes a slot of `gate` (a cap on the request rate to a
+ * server the harness does not own); no gate, no change.
+ */
+export function gateRequests<C extends Pick<AnyClient, 'middlewareStack'>>(client: C, gate: RequestGate | undefined): C {
+  if (!gate) return client;
+  const takeSlot: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
+    await gate.take();
+    return next(args);
+  };
+  // In the finalize step after the retry middleware: once per attempt.
+  client.middlewareStack.add(takeSlot, { step: 'finalizeRequest', priority: 'low', name: 'ascRequestGate' });
+  return client;
+}
+
+function instrument<C extends AnyClient>(client: C, gate?: RequestGate): ClientHandle<C> {
+  const handle: ClientHandle<C> = { client: gateRequests(client, gate), requestsSent: 0 };
   const countRequests: FinalizeRequestMiddleware<object, MetadataBearer> = (next) => async (args) => {
     handle.requestsSent += 1;
     return next(args);
@@ -485,6 +501,8 @@ function instrument<C extends AnyClient>(client: C): ClientHandle<C> {
 export interface AwsBackendOptions extends BaseBackendOptions {
   /** Share this backend's client (and its request count): for variants of one configured backend. */
   sharing?: AwsProviderBackend<AnyClient>;
+  /** A cap on the request rate (a server the harness does not own): every attempt on the wire takes a slot first. */
+  gate?: RequestGate;
 }
 
 /**
@@ -496,6 +514,7 @@ export abstract class AwsProviderBackend<C extends AnyClient> extends BaseSecret
   readonly kwargs: Readonly<Record<string, unknown>>;
   protected readonly settings: AwsClientSettings;
   private readonly sharing: AwsProviderBackend<C> | undefined;
+  private readonly gate: RequestGate | undefined;
   private handle: ClientHandle<C> | undefined;
   private readonly patterns = new Map<string, RegExp>();
 
@@ -504,6 +523,7 @@ export abstract class AwsProviderBackend<C extends AnyClient> extends BaseSecret
     this.kwargs = { ...kwargs };
     this.settings = readClientSettings(kwargs, backendKind);
     this.sharing = options.sharing as AwsProviderBackend<C> | undefined;
+    this.gate = options.gate;
   }
 
   /** The service as messages name it: `Secrets Manager`. */
@@ -551,7 +571,7 @@ export abstract class AwsProviderBackend<C extends AnyClient> extends BaseSecret
 
   protected get client(): C {
     if (this.sharing) return this.sharing.client;
-    this.handle ??= instrument(this.createClient(sdkClientConfig(this.settings)));
+    this.handle ??= instrument(this.createClient(sdkClientConfig(this.settings)), this.gate);
     return this.handle.client;
   }
 

@@ -10,6 +10,7 @@ import {
 } from './airflow-twin';
 import { awsNamingSuite } from './aws-naming.suite';
 import { awsLookupNames, awsMigrationStore } from './deployment-store';
+import { awsSecretsManagerExternalTarget, awsSeedPlan } from './external-target';
 import { awsMutants } from './mutants';
 import { awsRawClient } from './raw-client';
 import { awsParameterStoreTarget, awsSecretsManagerTarget, awsTargets } from './targets';
@@ -52,5 +53,6 @@ export const awsFamily: BackendFamily = {
   ],
   suites: [awsNamingSuite],
   mutants: awsMutants,
+  external: { target: awsSecretsManagerExternalTarget, standsFor: ['aws-sm'], seedPlan: awsSeedPlan },
   rawClient: awsRawClient,
 };

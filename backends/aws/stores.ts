@@ -16,6 +16,8 @@ import {
 import { DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { MotoEndpoint } from '../../containers/moto';
 import { ConfigurationError, UnavailableError } from '../errors';
+import type { RequestGate } from '../request-gate';
+import { gateRequests } from './aws-client';
 import type { AwsService } from './layout';
 
 type Service = AwsService;
@@ -45,11 +47,20 @@ export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : '';
 }
 
-export function sdkConfig(endpoint: MotoEndpoint, keys: { accessKeyId: string; secretAccessKey: string } = endpoint) {
+/** Where the fixture side sends requests, with whose keys; `endpoint: ''` is the SDK's default (real AWS). */
+export type StoreEndpoint = Pick<MotoEndpoint, 'endpoint' | 'region' | 'version' | 'accessKeyId' | 'secretAccessKey'> & {
+  readonly sessionToken?: string;
+};
+
+export function sdkConfig(endpoint: StoreEndpoint, keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = endpoint) {
   return {
-    endpoint: endpoint.endpoint,
+    ...(endpoint.endpoint === '' ? {} : { endpoint: endpoint.endpoint }),
     region: endpoint.region,
-    credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
+    credentials: {
+      accessKeyId: keys.accessKeyId,
+      secretAccessKey: keys.secretAccessKey,
+      ...(keys.sessionToken === undefined ? {} : { sessionToken: keys.sessionToken }),
+    },
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
   };
 }
@@ -83,7 +94,7 @@ interface NamedVersions {
  * current before an UpdateSecretVersionStage (it never moves its default version); AWS answers
  * AWSCURRENT. Seen on moto 5.2.1 here; written down in /work/shared/research/servers.md.
  */
-function stageMoveDivergence(endpoint: MotoEndpoint): string | undefined {
+function stageMoveDivergence(endpoint: StoreEndpoint): string | undefined {
   return /^5\.2\./.test(endpoint.version)
     ? `moto ${endpoint.version} answers GetSecretValue without VersionStage from the version current before UpdateSecretVersionStage (AWS answers AWSCURRENT); see research/servers.md, "Fidelity notes"`
     : undefined;
@@ -94,8 +105,8 @@ class SecretsManagerStore implements ServiceStore {
   private readonly client: SecretsManagerClient;
   readonly versions: NamedVersions;
 
-  constructor(endpoint: MotoEndpoint) {
-    this.client = new SecretsManagerClient(sdkConfig(endpoint));
+  constructor(endpoint: StoreEndpoint, gate?: RequestGate) {
+    this.client = gateRequests(new SecretsManagerClient(sdkConfig(endpoint)), gate);
     const divergence = stageMoveDivergence(endpoint);
     this.versions = {
       scheme: 'staging label',
@@ -221,8 +232,8 @@ class ParameterStoreStore implements ServiceStore {
     },
   };
 
-  constructor(endpoint: MotoEndpoint) {
-    this.client = new SSMClient(sdkConfig(endpoint));
+  constructor(endpoint: StoreEndpoint, gate?: RequestGate) {
+    this.client = gateRequests(new SSMClient(sdkConfig(endpoint)), gate);
   }
 
   private async read(selector: string): Promise<{ Value?: string; Version?: number } | undefined> {
@@ -280,6 +291,7 @@ class ParameterStoreStore implements ServiceStore {
   }
 }
 
-export function storeFor(service: Service, endpoint: MotoEndpoint): ServiceStore {
-  return service === 'ssm' ? new ParameterStoreStore(endpoint) : new SecretsManagerStore(endpoint);
+/** `gate`: a cap on the request rate, for a server the harness does not own. */
+export function storeFor(service: Service, endpoint: StoreEndpoint, gate?: RequestGate): ServiceStore {
+  return service === 'ssm' ? new ParameterStoreStore(endpoint, gate) : new SecretsManagerStore(endpoint, gate);
 }

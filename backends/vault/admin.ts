@@ -140,8 +140,9 @@ export class VaultAdmin {
 }
 
 /** Secrets under a mount, listed recursively (bounded in depth and count). */
-export async function countSecrets(admin: VaultAdmin, mount: string, version: KvVersion): Promise<number> {
-  const root = version === 2 ? `${quoteVaultPath(mount)}/metadata/` : `${quoteVaultPath(mount)}/`;
+export async function countSecrets(admin: Pick<VaultAdmin, 'list'>, mount: string, version: KvVersion, under?: string): Promise<number> {
+  const folder = under === undefined ? '' : `${quoteVaultPath(under)}/`;
+  const root = version === 2 ? `${quoteVaultPath(mount)}/metadata/${folder}` : `${quoteVaultPath(mount)}/${folder}`;
   let count = 0;
   const folders: Array<{ path: string; depth: number }> = [{ path: '', depth: 0 }];
   while (folders.length > 0) {

@@ -3,6 +3,7 @@ import { sessionKwargs } from '../../targets/command-target';
 import type { BackendFamily } from '../../targets/family';
 import { airflowVaultTarget, leaseTwins, productionVaultTwins, VAULT_BACKEND_CLASS, VAULT_DISTRIBUTIONS } from './airflow-twin';
 import { vaultFailureMeaning, vaultLookupNames, vaultMigrationStore } from './deployment-store';
+import { vaultExternalTarget, vaultSeedPlan } from './external-target';
 import { vaultMutants } from './mutants';
 import { vaultRawClient } from './raw-client';
 import { vaultKv1Target, vaultKv2Target, vaultTargets } from './targets';
@@ -44,5 +45,6 @@ export const vaultFamily: BackendFamily = {
   ],
   suites: [vaultPathsSuite, vaultProductionSuite, vaultLeasesSuite],
   mutants: vaultMutants,
+  external: { target: vaultExternalTarget, standsFor: ['vault-kv2', 'vault-kv1'], seedPlan: vaultSeedPlan },
   rawClient: vaultRawClient,
 };

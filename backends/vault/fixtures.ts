@@ -16,9 +16,11 @@ export class VaultFixtures implements FixtureStore {
   private readonly written = new Set<string>();
 
   constructor(
-    private readonly admin: VaultAdmin,
+    private readonly admin: Pick<VaultAdmin, 'read' | 'write' | 'delete'>,
     private readonly mount: string,
     private readonly version: KvVersion,
+    /** A folder inside the mount that holds the layout (`team/asc-1a2b3c`); the mount's root when absent. */
+    private readonly base?: string,
   ) {}
 
   async putConnection(connId: string, fixture: ConnectionFixture): Promise<void> {
@@ -69,7 +71,7 @@ export class VaultFixtures implements FixtureStore {
   }
 
   private async latestVersion(path: string): Promise<number> {
-    const answer = await this.admin.read(`the versions of ${path}`, `${quoteVaultPath(this.mount)}/metadata/${quoteVaultPath(path)}`);
+    const answer = await this.admin.read(`the versions of ${path}`, `${quoteVaultPath(this.mount)}/metadata/${quoteVaultPath(this.within(path))}`);
     const latest = (answer?.data as { current_version?: unknown } | undefined)?.current_version;
     return typeof latest === 'number' ? latest : 0;
   }
@@ -78,7 +80,7 @@ export class VaultFixtures implements FixtureStore {
     const query = version === null ? '' : `?version=${version}`;
     const answer = await this.admin.read(
       `version ${version ?? 'latest'} of ${path}`,
-      `${quoteVaultPath(this.mount)}/data/${quoteVaultPath(path)}${query}`,
+      `${quoteVaultPath(this.mount)}/data/${quoteVaultPath(this.within(path))}${query}`,
     );
     const data = (answer?.data as { data?: unknown } | undefined)?.data;
     return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : null;
@@ -91,16 +93,20 @@ export class VaultFixtures implements FixtureStore {
     if (failures.length > 0) throw failures[0];
   }
 
+  private within(path: string): string {
+    return this.base === undefined ? path : `${this.base}/${path}`;
+  }
+
   private async put(path: string, data: Record<string, unknown>): Promise<void> {
     this.written.add(path);
-    const quoted = quoteVaultPath(path);
+    const quoted = quoteVaultPath(this.within(path));
     const mount = quoteVaultPath(this.mount);
     if (this.version === 2) await this.admin.write(`the fixture at ${path}`, `${mount}/data/${quoted}`, { data });
     else await this.admin.write(`the fixture at ${path}`, `${mount}/${quoted}`, data);
   }
 
   private async remove(path: string): Promise<void> {
-    const quoted = quoteVaultPath(path);
+    const quoted = quoteVaultPath(this.within(path));
     const mount = quoteVaultPath(this.mount);
     await this.admin.delete(`the fixture at ${path}`, this.version === 2 ? `${mount}/metadata/${quoted}` : `${mount}/${quoted}`);
     this.written.delete(path);

@@ -18,6 +18,7 @@
  * Every request goes through the provider's urllib3 `Retry` (see `./retry`), as hvac's session
  * does in Airflow, and is counted (`requestsSent`), so a suite can hold a lookup to its budget.
  */
+import type { RequestGate } from '../request-gate';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import NodeVault from 'node-vault';
@@ -528,6 +529,8 @@ function addressOf(url: string): string {
 export interface VaultBackendOptions extends BaseBackendOptions {
   /** Not a kwarg in Airflow (the provider fixes it); replaceable here for tests and mutants. */
   retry?: Urllib3RetryPolicy;
+  /** A cap on the request rate (a server the harness does not own): every attempt takes a slot first. */
+  gate?: RequestGate;
 }
 
 export class VaultBackend extends BaseSecretsBackend {
@@ -541,6 +544,7 @@ export class VaultBackend extends BaseSecretsBackend {
   /** The token in use, wherever it came from (a token file too), so no message repeats it. */
   private tokenInUse = '';
   protected readonly retryPolicy: Urllib3RetryPolicy;
+  private readonly gate: RequestGate | undefined;
   private requests = 0;
 
   constructor(kwargs: Record<string, unknown> = {}, options: VaultBackendOptions = {}) {
@@ -550,6 +554,7 @@ export class VaultBackend extends BaseSecretsBackend {
     this.settings = readVaultKwargs(kwargs);
     this.address = addressOf(this.settings.url);
     this.retryPolicy = options.retry ?? PROVIDER_VAULT_RETRY;
+    this.gate = options.gate;
   }
 
   /** HTTP requests sent to Vault so far, every retry and authentication included. */
@@ -665,7 +670,9 @@ export class VaultBackend extends BaseSecretsBackend {
 
   /** One attempt and its retries under the session's urllib3 rules, each attempt counted. */
   protected send<T>(method: 'GET' | 'POST', call: () => Promise<T>): Promise<T> {
-    return withUrllib3Retry(this.retryPolicy, method, call, vaultAttemptFailure, {
+    const gate = this.gate;
+    const attempt = gate ? () => gate.take().then(call) : call;
+    return withUrllib3Retry(this.retryPolicy, method, attempt, vaultAttemptFailure, {
       onAttempt: () => {
         this.requests += 1;
       },
