@@ -11,6 +11,7 @@ import { notFoundSuite } from './not-found.suite';
 import { requestBudgetSuite } from './request-budget.suite';
 import { retrievalSuite } from './retrieval.suite';
 import { rotationSuite } from './rotation.suite';
+import { throttlingSuite } from './throttling.suite';
 import type { Suite } from './suite';
 
 export const commonSuites: readonly Suite[] = [
@@ -26,4 +27,5 @@ export const commonSuites: readonly Suite[] = [
   isolationSuite,
   requestBudgetSuite,
   failoverSuite,
+  throttlingSuite,
 ];
