@@ -1,0 +1,74 @@
+/**
+ * What `npm run bench -- --load` wrote: the herd's figures (bench.json) and the page people read
+ * (bench.md). Rendering only; measuring is in herd.ts.
+ */
+import type { HerdScenario, TargetHerd } from './herd';
+import type { MachineFacts } from './report';
+import { formatDuration } from '../reports/text';
+
+export interface LoadBenchResult {
+  readonly schemaVersion: 1;
+  readonly kind: 'load';
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly machine: MachineFacts;
+  readonly options: { readonly lookups: number };
+  readonly servers: { readonly provisioning: string; readonly unavailable: Readonly<Record<string, string>> };
+  readonly herd: readonly TargetHerd[];
+  readonly canaryScan?: { readonly scannedFiles: number; readonly leaks: readonly string[] };
+}
+
+function errorsText(scenario: HerdScenario): string {
+  const parts = Object.entries(scenario.errors).map(([name, count]) => `${name} ${count}`);
+  if (scenario.notFound > 0) parts.push(`not found ${scenario.notFound}`);
+  if (scenario.wrongValue > 0) parts.push(`wrong value ${scenario.wrongValue}`);
+  return parts.join(', ') || 'none';
+}
+
+function throttlingText(scenario: HerdScenario): string {
+  const { firstAtMs, responses } = scenario.throttling;
+  return firstAtMs === null ? 'never' : `after ${formatDuration(firstAtMs)} (${responses} answers)`;
+}
+
+export function renderLoadMarkdown(result: LoadBenchResult): string {
+  const lines: string[] = [
+    `# Load bench: run ${result.runId}`,
+    '',
+    `${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGiB} GiB, node ${result.machine.node}; ` +
+      `load average ${result.machine.loadAverageAtStart.map((n) => n.toFixed(2)).join(' ')} at the start. ` +
+      `Servers: ${result.servers.provisioning}. Took ${formatDuration(result.durationMs)}.`,
+    '',
+    '## Herd',
+    '',
+    `${result.options.lookups} lookups launched at once per scenario, of one id (same) or of ${result.options.lookups} ids (distinct), ` +
+      'with the cache off (Airflow’s default) and on. Each scenario has a fresh backend and chain, so its requests include a login. ' +
+      'Upstream requests are counted by a request-log proxy before the server; "throttled" is the first 429 it saw ' +
+      '(the dev servers set no quota, and moto never throttles, so "never" is expected here).',
+    '',
+    '| target | chain | ids | cache | lookups/s | p50 | p99 | max | errors | upstream req/lookup (reads, logins) | throttled |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const herd of result.herd) {
+    const chain = herd.searchPath.split(' (')[0] ?? herd.searchPath;
+    if (herd.notRun) {
+      lines.push(`| ${herd.target} | ${chain} | – | – | – | – | – | – | ${herd.notRun.replace(/\|/g, '\\|')} | – | – |`);
+      continue;
+    }
+    for (const s of herd.scenarios) {
+      lines.push(
+        `| ${herd.target} | ${chain} | ${s.ids} | ${s.cache ? 'on' : 'off'} | ${s.lookupsPerSecond.toFixed(0)} | ${formatDuration(s.p50Ms)} | ` +
+          `${formatDuration(s.p99Ms)} | ${formatDuration(s.maxMs)} | ${errorsText(s)} | ${s.upstream.perLookup.toFixed(2)} (${s.upstream.reads}, ${s.upstream.auth}) | ${throttlingText(s)} |`,
+      );
+    }
+  }
+  lines.push('');
+  if (result.canaryScan) {
+    lines.push(
+      `Canary: ${result.canaryScan.leaks.length === 0 ? `not found in ${result.canaryScan.scannedFiles} files` : `FOUND in ${result.canaryScan.leaks.join(', ')}`}.`,
+      '',
+    );
+  }
+  return `${lines.join('\n').trimEnd()}\n`;
+}
