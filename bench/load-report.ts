@@ -3,6 +3,7 @@
  * (bench.md). Rendering only; measuring is in herd.ts.
  */
 import type { HerdScenario, TargetHerd } from './herd';
+import { SOAK_NOISE, type ResourceSnapshot, type TargetSoak } from './soak';
 import type { MachineFacts } from './report';
 import { formatDuration } from '../reports/text';
 
@@ -14,9 +15,10 @@ export interface LoadBenchResult {
   readonly finishedAt: string;
   readonly durationMs: number;
   readonly machine: MachineFacts;
-  readonly options: { readonly lookups: number };
+  readonly options: { readonly lookups: number; readonly soakSeconds: number };
   readonly servers: { readonly provisioning: string; readonly unavailable: Readonly<Record<string, string>> };
   readonly herd: readonly TargetHerd[];
+  readonly soak: readonly TargetSoak[];
   readonly canaryScan?: { readonly scannedFiles: number; readonly leaks: readonly string[] };
 }
 
@@ -30,6 +32,39 @@ function errorsText(scenario: HerdScenario): string {
 function throttlingText(scenario: HerdScenario): string {
   const { firstAtMs, responses } = scenario.throttling;
   return firstAtMs === null ? 'never' : `after ${formatDuration(firstAtMs)} (${responses} answers)`;
+}
+
+function snapshotText(shot: ResourceSnapshot | null): string {
+  return shot ? `${shot.fds} fds (${shot.sockets} sockets), ${shot.rssMiB.toFixed(0)} MiB, ${shot.children} children (${shot.childFds} fds)` : '–';
+}
+
+function renderSoak(lines: string[], result: LoadBenchResult): void {
+  lines.push('## Soak', '');
+  if (result.soak.length === 0) {
+    lines.push('Not run (--soak-seconds=0).', '');
+    return;
+  }
+  lines.push(
+    `${result.options.soakSeconds} s of lookups per target, 4 at a time, through a Toxiproxy proxy whose faults (connections reset, ` +
+      '2 s of latency past the 0.25 s timeout, the proxy disabled) come and go every 1.5 s; resources of this process and its children ' +
+      '(the bridge, the local servers) after a 2 s warm-up and after a 2 s settle with the faults gone. ' +
+      `Noise allowed: ${Object.entries(SOAK_NOISE)
+        .map(([name, value]) => `${name} +${value}`)
+        .join(', ')}.`,
+    '',
+    '| target | lookups (answered) | failures | faults | before | after | verdict |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const soak of result.soak) {
+    const failures = Object.entries(soak.failures)
+      .map(([name, count]) => `${name} ${count}`)
+      .join(', ');
+    const verdict = soak.notRun ?? (soak.leaks.length === 0 ? 'pass' : `**FAIL**: ${soak.leaks.join('; ')}`);
+    lines.push(
+      `| ${soak.target} | ${soak.lookups} (${soak.answered}) | ${failures || 'none'} | ${soak.faultsApplied} | ${snapshotText(soak.before)} | ${snapshotText(soak.after)} | ${verdict.replace(/\|/g, '\\|')} |`,
+    );
+  }
+  lines.push('');
 }
 
 export function renderLoadMarkdown(result: LoadBenchResult): string {
@@ -64,6 +99,7 @@ export function renderLoadMarkdown(result: LoadBenchResult): string {
     }
   }
   lines.push('');
+  renderSoak(lines, result);
   if (result.canaryScan) {
     lines.push(
       `Canary: ${result.canaryScan.leaks.length === 0 ? `not found in ${result.canaryScan.scannedFiles} files` : `FOUND in ${result.canaryScan.leaks.join(', ')}`}.`,

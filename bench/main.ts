@@ -5,7 +5,7 @@
  * itself could not run or the canary shows up in what it wrote.
  *
  *   npm run bench [-- --skip-harness] [-- --families=env,vault] [-- --cold-ci]
- *   npm run bench -- --load [--lookups=200]    the herd under load instead (bench/run-load.ts)
+ *   npm run bench -- --load [--lookups=200] [--soak-seconds=30]   the herd and the soak instead (bench/run-load.ts)
  */
 import { pathToFileURL } from 'node:url';
 import { newCanary, newRunId } from '../cli/run-environment';
@@ -21,22 +21,33 @@ export const HARNESS_FAMILIES: readonly string[] = buildRegistry()
 
 const USAGE =
   `npm run bench [-- --skip-harness] [-- --families=${HARNESS_FAMILIES.join(',')}] [-- --cold-ci]\n` +
-  '       npm run bench -- --load [--lookups=200]';
+  '       npm run bench -- --load [--lookups=200] [--soak-seconds=30]';
 
-/** `--load [--lookups=N]`: the herd's options, or null when the arguments ask for the ordinary bench. */
-export function parseLoadFlags(args: readonly string[]): { lookups: number } | null {
+export interface LoadFlags {
+  readonly lookups: number;
+  readonly soakSeconds: number;
+}
+
+/** `--load [--lookups=N] [--soak-seconds=S]`: the herd's and the soak's options, or null when the arguments ask for the ordinary bench. */
+export function parseLoadFlags(args: readonly string[]): LoadFlags | null {
   if (!args.includes('--load')) return null;
   let lookups = 200;
+  let soakSeconds = 30;
   for (const arg of args) {
     if (arg === '--load') continue;
-    if (arg.startsWith('--lookups=')) {
+    if (arg.startsWith('--soak-seconds=')) {
+      soakSeconds = Number(arg.slice('--soak-seconds='.length));
+      if (!Number.isInteger(soakSeconds) || soakSeconds < 0 || soakSeconds > 3600) {
+        throw new UsageError(`--soak-seconds takes a whole number from 0 to 3600; usage: ${USAGE}`);
+      }
+    } else if (arg.startsWith('--lookups=')) {
       lookups = Number(arg.slice('--lookups='.length));
       if (!Number.isInteger(lookups) || lookups < 1 || lookups > 10_000) {
         throw new UsageError(`--lookups takes a whole number from 1 to 10000; usage: ${USAGE}`);
       }
     } else throw new UsageError(`"${arg}" does not go with --load; usage: ${USAGE}`);
   }
-  return { lookups };
+  return { lookups, soakSeconds };
 }
 
 export function parseBenchFlags(args: readonly string[]): BenchFlags {
@@ -69,7 +80,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   let flags: BenchFlags;
-  let load: { lookups: number } | null;
+  let load: LoadFlags | null;
   try {
     load = parseLoadFlags(args);
     flags = load ? { coldCi: false, harness: false, families: [] } : parseBenchFlags(args);
@@ -84,7 +95,7 @@ export async function main(args: readonly string[]): Promise<number> {
   process.env.ASC_CANARY ||= newCanary();
   if (load) {
     const { runLoadBench } = await import('./run-load');
-    return runLoadBench(newRunId(), load.lookups);
+    return runLoadBench(newRunId(), load.lookups, load.soakSeconds);
   }
   const { runBench } = await import('./run-bench');
   return runBench(flags, newRunId());

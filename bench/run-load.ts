@@ -16,6 +16,7 @@ import { newCanary } from '../cli/run-environment';
 import { buildRegistry } from '../suites/run-selection';
 import { runTag, type TargetDefinition, type TargetEnvironment } from '../targets/target';
 import { measureHerd, type HerdPlan, type TargetHerd } from './herd';
+import { soakTarget, type SoakPlan, type TargetSoak } from './soak';
 import { renderLoadMarkdown, type LoadBenchResult } from './load-report';
 import { BENCH_FILES } from './report';
 
@@ -47,7 +48,13 @@ function herdLine(herd: TargetHerd): string {
   return `${herd.target}: ${parts.join('; ')}`;
 }
 
-export async function runLoadBench(runId: string, lookups: number): Promise<number> {
+function soakLine(soak: TargetSoak): string {
+  if (soak.notRun) return `${soak.target} soak: ${soak.notRun}`;
+  const verdict = soak.leaks.length === 0 ? 'nothing grew beyond noise' : `LEAK: ${soak.leaks.join('; ')}`;
+  return `${soak.target} soak: ${soak.lookups} lookups (${soak.answered} answered), ${soak.faultsApplied} faults; ${verdict}`;
+}
+
+export async function runLoadBench(runId: string, lookups: number, soakSeconds: number): Promise<number> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = loadavg();
@@ -67,12 +74,21 @@ export async function runLoadBench(runId: string, lookups: number): Promise<numb
   const environment: TargetEnvironment = { runId, canary, scratchDir, servers: servers.endpoints };
   const plan: HerdPlan = { lookups, timeoutMs: 300_000, seedConcurrency: 20 };
   const herd: TargetHerd[] = [];
+  const soak: TargetSoak[] = [];
+  const soakPlan: SoakPlan = { durationMs: soakSeconds * 1000, concurrency: 4, faultPeriodMs: 3_000, attemptTimeoutSeconds: 0.25 };
   try {
     for (const [index, target] of targets.entries()) {
       const keyPrefix = `asc_${runTag(runId)}_herd${index + 1}`;
       const measured = await measureHerd(target, environment, keyPrefix, (key) => `herd-${key.slice(-4)}-${canary}`, plan);
       herd.push(measured);
       progress(herdLine(measured));
+    }
+    if (soakSeconds > 0) {
+      for (const [index, target] of targets.entries()) {
+        const measured = await soakTarget(target, environment, `asc_${runTag(runId)}_soak${index + 1}`, `soak-${canary}`, soakPlan);
+        soak.push(measured);
+        progress(soakLine(measured));
+      }
     }
   } finally {
     await stopCommandProcesses();
@@ -96,12 +112,13 @@ export async function runLoadBench(runId: string, lookups: number): Promise<numb
       loadAverageAtStart,
       loadAverageAtEnd: loadavg(),
     },
-    options: { lookups },
+    options: { lookups, soakSeconds },
     servers: {
       provisioning: [...new Set(Object.values(servers.endpoints).map((endpoint) => endpoint.provisioning))].join(', ') || 'none started',
       unavailable: { ...servers.unavailable },
     },
     herd,
+    soak,
   };
   await write(outDir, result);
   const scan = await scanFolderForCanary(outDir, canary);
@@ -117,7 +134,9 @@ export async function runLoadBench(runId: string, lookups: number): Promise<numb
     return 1;
   }
   const unanswered = herd.some((one) => one.notRun || one.scenarios.some((s) => s.answered !== s.lookups));
-  return unanswered ? 1 : 0;
+  const leaked = soak.some((one) => one.notRun || one.leaks.length > 0);
+  if (leaked) process.stderr.write('bench: FAIL: a soak grew beyond noise or did not run (see bench.md)\n');
+  return unanswered || leaked ? 1 : 0;
 }
 
 async function write(outDir: string, result: LoadBenchResult): Promise<void> {
