@@ -28,6 +28,8 @@ export interface HerdPlan {
 export interface HerdScenario {
   readonly ids: HerdIds;
   readonly cache: boolean;
+  /** Reads per second the server let through (its own quota or the stand-in's), or null: no limit set. */
+  readonly rateLimit: number | null;
   readonly lookups: number;
   /** From the launch of the first lookup to the end of the last. */
   readonly wallMs: number;
@@ -55,15 +57,24 @@ export interface TargetHerd {
   readonly notRun?: string;
 }
 
-const SCENARIOS: ReadonlyArray<{ ids: HerdIds; cache: boolean }> = [
-  { ids: 'same', cache: false },
-  { ids: 'distinct', cache: false },
-  { ids: 'same', cache: true },
-  { ids: 'distinct', cache: true },
+type ScenarioSpec = Pick<HerdScenario, 'ids' | 'cache' | 'rateLimit'>;
+
+const SCENARIOS: readonly ScenarioSpec[] = [
+  { ids: 'same', cache: false, rateLimit: null },
+  { ids: 'distinct', cache: false, rateLimit: null },
+  { ids: 'same', cache: true, rateLimit: null },
+  { ids: 'distinct', cache: true, rateLimit: null },
 ];
 
-/** Statuses a store answers "slow down" with: Vault's 429; AWS's JSON protocol says it in a 400's body, which a count by status cannot tell. */
-const THROTTLE_STATUSES: ReadonlySet<number> = new Set([429]);
+/** Reads per second a throttling target's server lets through in the rate-limited scenario: well under what the herd asks. */
+export const HERD_RATE_LIMIT = 50;
+
+/** Whether a scenario went as it must: every lookup answered; under a rate limit, each one answered or ThrottledError, never "not found". */
+export function scenarioHeld(scenario: HerdScenario): boolean {
+  if (scenario.rateLimit === null) return scenario.answered === scenario.lookups;
+  const other = Object.entries(scenario.errors).filter(([name]) => name !== 'ThrottledError');
+  return scenario.notFound === 0 && scenario.wrongValue === 0 && other.length === 0;
+}
 
 function chainFor(target: TargetDefinition, backend: SecretsBackend, cache: boolean): SearchPath {
   const made = target.components?.cache?.({ enabled: cache, clock: systemClock }) ?? new SecretCache({ enabled: cache, clock: systemClock });
@@ -98,10 +109,11 @@ async function runScenario(
   session: TargetSession,
   network: TargetNetwork,
   proxy: RequestLogProxy,
-  scenario: { ids: HerdIds; cache: boolean },
+  scenario: ScenarioSpec,
   keys: readonly string[],
   value: (key: string) => string,
   plan: HerdPlan,
+  throttledStatus: number,
 ): Promise<HerdScenario> {
   const backend = session.backend(network.addressKwargs(proxy.address));
   const chain = chainFor(target, backend, scenario.cache);
@@ -132,7 +144,7 @@ async function runScenario(
   const seen = proxy.requests.slice(from);
   const kinds = { auth: 0, read: 0, other: 0 };
   for (const request of seen) kinds[network.requestKind(request)] += 1;
-  const throttled = seen.filter((request) => request.status !== undefined && THROTTLE_STATUSES.has(request.status));
+  const throttled = seen.filter((request) => request.status === throttledStatus);
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (p: number) => (sorted.length > 0 ? percentile(sorted, p) : NaN);
   return {
@@ -168,10 +180,27 @@ export async function measureHerd(
     const same = [`${keyPrefix}_same`];
     const distinct = Array.from({ length: plan.lookups }, (_, index) => `${keyPrefix}_d${index + 1}`);
     await seed(session, [...same, ...distinct], value, plan.seedConcurrency);
-    proxy = await startRequestLogProxy(serverUrl);
+    // What the server answers "slow down" with: Vault's 429; AWS's JSON protocol a 400 (here only the stand-in's).
+    const throttledStatus = network.throttling?.status ?? 429;
     const scenarios: HerdScenario[] = [];
+    proxy = await startRequestLogProxy(serverUrl);
     for (const scenario of SCENARIOS) {
-      scenarios.push(await runScenario(target, session, network, proxy, scenario, scenario.ids === 'same' ? same : distinct, value, plan));
+      const keys = scenario.ids === 'same' ? same : distinct;
+      scenarios.push(await runScenario(target, session, network, proxy, scenario, keys, value, plan, throttledStatus));
+    }
+    await proxy.close();
+    if (network.throttling) {
+      // Under a rate limit: when throttling starts, and what the lookups that meet it come back with.
+      const limited = `${keyPrefix}_limited`;
+      await session.fixtures.putVariable(limited, value(limited));
+      const limit = await network.throttling.limitVariableRate(environment, limited, HERD_RATE_LIMIT);
+      try {
+        proxy = await startRequestLogProxy(serverUrl, limit.answer ? { answer: limit.answer } : {});
+        const spec: ScenarioSpec = { ids: 'same', cache: false, rateLimit: HERD_RATE_LIMIT };
+        scenarios.push(await runScenario(target, session, network, proxy, spec, [limited], value, plan, throttledStatus));
+      } finally {
+        await limit.release();
+      }
     }
     return { target: target.name, searchPath, scenarios };
   } catch (error) {

@@ -79,21 +79,23 @@ export function renderLoadMarkdown(result: LoadBenchResult): string {
     '',
     `${result.options.lookups} lookups launched at once per scenario, of one id (same) or of ${result.options.lookups} ids (distinct), ` +
       'with the cache off (Airflow’s default) and on. Each scenario has a fresh backend and chain, so its requests include a login. ' +
-      'Upstream requests are counted by a request-log proxy before the server; "throttled" is the first 429 it saw ' +
-      '(the dev servers set no quota, and moto never throttles, so "never" is expected here).',
+      'Upstream requests are counted by a request-log proxy before the server; "throttled" is when it first saw a throttling answer. ' +
+      'The last row of a throttling target is the same herd against a server that lets 50 reads per second through ' +
+      "(Vault: an OpenBao rate-limit quota on the secret's path; AWS: the stand-in before moto answering ThrottlingException beyond the rate): " +
+      'there every lookup must come back with the value or ThrottledError, never "not found". Without a limit the dev servers and moto never throttle.',
     '',
-    '| target | chain | ids | cache | lookups/s | p50 | p99 | max | errors | upstream req/lookup (reads, logins) | throttled |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| target | chain | ids | cache | limit | lookups/s | p50 | p99 | max | errors | upstream req/lookup (reads, logins) | throttled |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const herd of result.herd) {
     const chain = herd.searchPath.split(' (')[0] ?? herd.searchPath;
     if (herd.notRun) {
-      lines.push(`| ${herd.target} | ${chain} | – | – | – | – | – | – | ${herd.notRun.replace(/\|/g, '\\|')} | – | – |`);
+      lines.push(`| ${herd.target} | ${chain} | – | – | – | – | – | – | – | ${herd.notRun.replace(/\|/g, '\\|')} | – | – |`);
       continue;
     }
     for (const s of herd.scenarios) {
       lines.push(
-        `| ${herd.target} | ${chain} | ${s.ids} | ${s.cache ? 'on' : 'off'} | ${s.lookupsPerSecond.toFixed(0)} | ${formatDuration(s.p50Ms)} | ` +
+        `| ${herd.target} | ${chain} | ${s.ids} | ${s.cache ? 'on' : 'off'} | ${s.rateLimit === null ? 'none' : `${s.rateLimit}/s`} | ${s.lookupsPerSecond.toFixed(0)} | ${formatDuration(s.p50Ms)} | ` +
           `${formatDuration(s.p99Ms)} | ${formatDuration(s.maxMs)} | ${errorsText(s)} | ${s.upstream.perLookup.toFixed(2)} (${s.upstream.reads}, ${s.upstream.auth}) | ${throttlingText(s)} |`,
       );
     }

@@ -15,7 +15,7 @@ import { formatDuration } from '../reports/text';
 import { newCanary } from '../cli/run-environment';
 import { buildRegistry } from '../suites/run-selection';
 import { runTag, type TargetDefinition, type TargetEnvironment } from '../targets/target';
-import { measureHerd, type HerdPlan, type TargetHerd } from './herd';
+import { measureHerd, scenarioHeld, type HerdPlan, type TargetHerd } from './herd';
 import { soakTarget, type SoakPlan, type TargetSoak } from './soak';
 import { renderLoadMarkdown, type LoadBenchResult } from './load-report';
 import { BENCH_FILES } from './report';
@@ -42,8 +42,9 @@ function herdLine(herd: TargetHerd): string {
   if (herd.notRun) return `${herd.target}: ${herd.notRun}`;
   const parts = herd.scenarios.map(
     (s) =>
-      `${s.ids}/${s.cache ? 'cache' : 'no cache'} ${s.lookupsPerSecond.toFixed(0)}/s p99 ${formatDuration(s.p99Ms)} ${s.upstream.perLookup.toFixed(2)} req/lookup` +
-      `${s.answered === s.lookups ? '' : ` (${s.lookups - s.answered} not answered)`}`,
+      `${s.ids}/${s.cache ? 'cache' : 'no cache'}${s.rateLimit === null ? '' : `/limit ${s.rateLimit}/s`} ${s.lookupsPerSecond.toFixed(0)}/s p99 ${formatDuration(s.p99Ms)} ${s.upstream.perLookup.toFixed(2)} req/lookup` +
+      `${s.answered === s.lookups ? '' : ` (${s.lookups - s.answered} not answered)`}` +
+      `${s.throttling.firstAtMs === null ? '' : `, throttled from ${formatDuration(s.throttling.firstAtMs)}`}`,
   );
   return `${herd.target}: ${parts.join('; ')}`;
 }
@@ -133,7 +134,7 @@ export async function runLoadBench(runId: string, lookups: number, soakSeconds: 
     process.stderr.write(`bench: FAIL: the run canary appears in ${final.canaryScan?.leaks.join(', ')}\n`);
     return 1;
   }
-  const unanswered = herd.some((one) => one.notRun || one.scenarios.some((s) => s.answered !== s.lookups));
+  const unanswered = herd.some((one) => one.notRun || !one.scenarios.every(scenarioHeld));
   const leaked = soak.some((one) => one.notRun || one.leaks.length > 0);
   if (leaked) process.stderr.write('bench: FAIL: a soak grew beyond noise or did not run (see bench.md)\n');
   return unanswered || leaked ? 1 : 0;

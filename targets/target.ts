@@ -159,6 +159,8 @@ export interface ServerThrottling {
   readonly status: number;
   /** Makes every read of variable `key` of this run throttled until `release()`. */
   throttleVariable(environment: TargetEnvironment, key: string): Promise<ActiveThrottle>;
+  /** Lets reads of variable `key` through at `perSecond` at most, throttling the rest, until `release()`: a quota under load. */
+  limitVariableRate(environment: TargetEnvironment, key: string, perSecond: number): Promise<ActiveThrottle>;
 }
 
 export interface ActiveThrottle {

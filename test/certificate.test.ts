@@ -344,7 +344,12 @@ describe('the Resilience level', () => {
         timeoutKwargs: () => ({}),
         lookupBudget: () => ({ attempts: 1, worstCaseMs: 0, throttledWaitsMs: 0 }),
         requestKind: () => 'read',
-        throttling: { method: 'a rate-limit quota on the path', status: 429, throttleVariable: () => Promise.reject(new Error('not here')) },
+        throttling: {
+          method: 'a rate-limit quota on the path',
+          status: 429,
+          throttleVariable: () => Promise.reject(new Error('not here')),
+          limitVariableRate: () => Promise.reject(new Error('not here')),
+        },
       },
     });
     const description = describeTarget(throttled, environment, CANARY);

@@ -3,7 +3,7 @@
  * no fault injection), so a stand-in before it answers what AWS answers a client over its rate:
  * the JSON protocol's throttling error, HTTP 400 with `__type` ThrottlingException (the code both
  * botocore's and the JS SDK's retry logic treat as throttling). It answers every read that reaches
- * it, the other calls pass through to moto, until it is released.
+ * it (or those beyond a rate), the other calls pass through to moto, until it is released.
  */
 import type { ActiveThrottle, CannedAnswer, ObservedRequest, ServerThrottling } from '../../targets/target';
 
@@ -23,6 +23,27 @@ export function awsThrottling(isRead: (request: ObservedRequest) => boolean): Se
       let active = true;
       return {
         answer: (request) => (active && isRead(request) ? THROTTLING_ANSWER : null),
+        release: async () => {
+          active = false;
+        },
+      };
+    },
+    async limitVariableRate(_environment, _key, perSecond): Promise<ActiveThrottle> {
+      let active = true;
+      // A fixed one-second window on the proxy's clock: the first `perSecond` reads of each pass.
+      let window = -1;
+      let passed = 0;
+      return {
+        answer: (request) => {
+          if (!active || !isRead(request)) return null;
+          const current = Math.floor(request.at / 1000);
+          if (current !== window) {
+            window = current;
+            passed = 0;
+          }
+          passed += 1;
+          return passed > perSecond ? THROTTLING_ANSWER : null;
+        },
         release: async () => {
           active = false;
         },

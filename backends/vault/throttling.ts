@@ -25,15 +25,31 @@ export function vaultThrottling(setupFor: (environment: TargetEnvironment) => Pr
       'narrowed to the secret read: the server itself answers 429 "rate limit quota exceeded" (no Retry-After: rate-limit response headers are off by default)',
     status: 429,
     async throttleVariable(environment, key): Promise<ActiveThrottle> {
-      const { admin, mount } = await setupFor(environment);
-      const location = locateSecret(mount, 'variables', key);
-      if (location === null) throw new Error(`variable "${key}" has no Vault path under mount ${mount}`);
-      const path = kvReadPath(version, location);
-      const quota = `sys/quotas/rate-limit/asc-throttle-${key.replace(/[^A-Za-z0-9_-]/g, '-')}`;
-      await admin.write(`the rate-limit quota on ${path}`, quota, { path, rate: 1, interval: QUOTA_INTERVAL });
+      const quota = await quotaOn(await setupFor(environment), version, key, 1, QUOTA_INTERVAL);
       // The one request the quota allows, spent before the backend asks; if the quota did not bite, the case says so.
-      await admin.readIfPresent(`variable "${key}" (spending the quota)`, path).catch(() => undefined);
-      return { release: async () => void (await admin.delete(`the rate-limit quota on ${path}`, quota)) };
+      await quota.spend();
+      return quota;
     },
+    async limitVariableRate(environment, key, perSecond): Promise<ActiveThrottle> {
+      return quotaOn(await setupFor(environment), version, key, perSecond, '1s');
+    },
+  };
+}
+
+async function quotaOn(
+  { admin, mount }: QuotaSetup,
+  version: KvVersion,
+  key: string,
+  rate: number,
+  interval: string,
+): Promise<ActiveThrottle & { spend(): Promise<void> }> {
+  const location = locateSecret(mount, 'variables', key);
+  if (location === null) throw new Error(`variable "${key}" has no Vault path under mount ${mount}`);
+  const path = kvReadPath(version, location);
+  const quota = `sys/quotas/rate-limit/asc-throttle-${key.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+  await admin.write(`the rate-limit quota on ${path}`, quota, { path, rate, interval });
+  return {
+    spend: async () => void (await admin.readIfPresent(`variable "${key}" (spending the quota)`, path).catch(() => undefined)),
+    release: async () => void (await admin.delete(`the rate-limit quota on ${path}`, quota)),
   };
 }
