@@ -47,7 +47,7 @@ function renderSoak(lines: string[], result: LoadBenchResult): void {
   lines.push(
     `${result.options.soakSeconds} s of lookups per target, 4 at a time, through a Toxiproxy proxy whose faults (connections reset, ` +
       '2 s of latency past the 0.25 s timeout, the proxy disabled) come and go every 1.5 s; resources of this process and its children ' +
-      '(the bridge, the local servers) after a 2 s warm-up and after a 2 s settle with the faults gone. ' +
+      '(the bridge, the local servers) after a 2 s warm-up and after a 2 s settle with the faults gone, the heap measured after a full collection. ' +
       `Noise allowed: ${Object.entries(SOAK_NOISE)
         .map(([name, value]) => `${name} +${value}`)
         .join(', ')}.`,

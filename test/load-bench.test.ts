@@ -19,12 +19,14 @@ describe('the soak', () => {
     expect(shot.fds).toBeGreaterThan(2);
     expect(shot.sockets).toBeLessThanOrEqual(shot.fds);
     expect(shot.rssMiB).toBeGreaterThan(10);
+    expect(shot.heapMiB).toBeGreaterThan(0);
+    expect(shot.heapMiB).toBeLessThan(shot.rssMiB);
     expect(shot.children).toBeGreaterThanOrEqual(0);
   });
 
   it('calls growth beyond noise a leak, with the numbers, and growth within it nothing', () => {
-    const before = { fds: 40, sockets: 10, rssMiB: 100, children: 2, childFds: 60 };
-    expect(leaksBetween(before, { ...before, fds: 40 + SOAK_NOISE.fds, rssMiB: 150 })).toEqual([]);
+    const before = { fds: 40, sockets: 10, heapMiB: 30, rssMiB: 100, children: 2, childFds: 60 };
+    expect(leaksBetween(before, { ...before, fds: 40 + SOAK_NOISE.fds, heapMiB: 40, rssMiB: 150 })).toEqual([]);
     expect(leaksBetween(before, { ...before, sockets: 200, children: 3 })).toEqual([
       `sockets 10 → 200 (+190, noise ${SOAK_NOISE.sockets})`,
       'children 2 → 3 (+1, noise 0)',
