@@ -35,7 +35,9 @@ function throttlingText(scenario: HerdScenario): string {
 }
 
 function snapshotText(shot: ResourceSnapshot | null): string {
-  return shot ? `${shot.fds} fds (${shot.sockets} sockets), ${shot.rssMiB.toFixed(0)} MiB, ${shot.children} children (${shot.childFds} fds)` : '–';
+  return shot
+    ? `${shot.fds} fds (${shot.sockets} sockets), heap ${shot.heapMiB.toFixed(0)} MiB, RSS ${shot.rssMiB.toFixed(0)} MiB, ${shot.children} children (${shot.childFds} fds)`
+    : '–';
 }
 
 function renderSoak(lines: string[], result: LoadBenchResult): void {
