@@ -202,6 +202,8 @@ export interface LookupBudget {
   readonly attempts: number;
   /** The longest the read may take when every attempt fails by timing out, waits included. */
   readonly worstCaseMs: number;
+  /** The longest the waits between attempts may add up to when every answer is a throttle (botocore waits longer after one). */
+  readonly throttledWaitsMs: number;
 }
 
 /**
@@ -212,7 +214,8 @@ export function urllib3LookupBudget(policy: Urllib3RetryPolicy, timeoutMs: numbe
   const attempts = policy.total + 1;
   let waits = 0;
   for (let failures = 1; failures < attempts; failures += 1) waits += urllib3BackoffMs(policy, failures);
-  return { attempts, worstCaseMs: attempts * timeoutMs + waits };
+  // 429 is not in the forcelist: urllib3 retries it only for a Retry-After header, which OpenBao sends only when told to.
+  return { attempts, worstCaseMs: attempts * timeoutMs + waits, throttledWaitsMs: waits };
 }
 
 /**
@@ -222,6 +225,10 @@ export function urllib3LookupBudget(policy: Urllib3RetryPolicy, timeoutMs: numbe
 export function botocoreLookupBudget(policy: BotocoreRetryPolicy, connectTimeoutMs: number, readTimeoutMs: number): LookupBudget {
   const attempts = policy.totalMaxAttempts;
   let waits = 0;
-  for (let retry = 1; retry < attempts; retry += 1) waits += botocoreMaxBackoffMs(policy, retry);
-  return { attempts, worstCaseMs: attempts * (connectTimeoutMs + readTimeoutMs) + waits };
+  let throttledWaitsMs = 0;
+  for (let retry = 1; retry < attempts; retry += 1) {
+    waits += botocoreMaxBackoffMs(policy, retry);
+    throttledWaitsMs += botocoreMaxBackoffMs(policy, retry, true);
+  }
+  return { attempts, worstCaseMs: attempts * (connectTimeoutMs + readTimeoutMs) + waits, throttledWaitsMs };
 }

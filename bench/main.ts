@@ -5,6 +5,7 @@
  * itself could not run or the canary shows up in what it wrote.
  *
  *   npm run bench [-- --skip-harness] [-- --families=env,vault] [-- --cold-ci]
+ *   npm run bench -- --load [--lookups=200] [--soak-seconds=30]   the herd and the soak instead (bench/run-load.ts)
  */
 import { pathToFileURL } from 'node:url';
 import { newCanary, newRunId } from '../cli/run-environment';
@@ -18,7 +19,36 @@ export const HARNESS_FAMILIES: readonly string[] = buildRegistry()
   .familyNames()
   .filter((family) => family !== MUTANT_FAMILY);
 
-const USAGE = `npm run bench [-- --skip-harness] [-- --families=${HARNESS_FAMILIES.join(',')}] [-- --cold-ci]`;
+const USAGE =
+  `npm run bench [-- --skip-harness] [-- --families=${HARNESS_FAMILIES.join(',')}] [-- --cold-ci]\n` +
+  '       npm run bench -- --load [--lookups=200] [--soak-seconds=30]';
+
+export interface LoadFlags {
+  readonly lookups: number;
+  readonly soakSeconds: number;
+}
+
+/** `--load [--lookups=N] [--soak-seconds=S]`: the herd's and the soak's options, or null when the arguments ask for the ordinary bench. */
+export function parseLoadFlags(args: readonly string[]): LoadFlags | null {
+  if (!args.includes('--load')) return null;
+  let lookups = 200;
+  let soakSeconds = 30;
+  for (const arg of args) {
+    if (arg === '--load') continue;
+    if (arg.startsWith('--soak-seconds=')) {
+      soakSeconds = Number(arg.slice('--soak-seconds='.length));
+      if (!Number.isInteger(soakSeconds) || soakSeconds < 0 || soakSeconds > 3600) {
+        throw new UsageError(`--soak-seconds takes a whole number from 0 to 3600; usage: ${USAGE}`);
+      }
+    } else if (arg.startsWith('--lookups=')) {
+      lookups = Number(arg.slice('--lookups='.length));
+      if (!Number.isInteger(lookups) || lookups < 1 || lookups > 10_000) {
+        throw new UsageError(`--lookups takes a whole number from 1 to 10000; usage: ${USAGE}`);
+      }
+    } else throw new UsageError(`"${arg}" does not go with --load; usage: ${USAGE}`);
+  }
+  return { lookups, soakSeconds };
+}
 
 export function parseBenchFlags(args: readonly string[]): BenchFlags {
   let coldCi = false;
@@ -50,8 +80,10 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   let flags: BenchFlags;
+  let load: LoadFlags | null;
   try {
-    flags = parseBenchFlags(args);
+    load = parseLoadFlags(args);
+    flags = load ? { coldCi: false, harness: false, families: [] } : parseBenchFlags(args);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`UsageError: ${error.message}\n`);
@@ -61,6 +93,10 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   // Before any target module loads: every credential and value the targets make carries it.
   process.env.ASC_CANARY ||= newCanary();
+  if (load) {
+    const { runLoadBench } = await import('./run-load');
+    return runLoadBench(newRunId(), load.lookups, load.soakSeconds);
+  }
   const { runBench } = await import('./run-bench');
   return runBench(flags, newRunId());
 }

@@ -2,10 +2,12 @@
  * A pass-through HTTP proxy on 127.0.0.1 that writes down every request a backend sends through
  * it (method, path, headers). Put in front of a server, it counts on the wire, not inside the
  * client, so it proves "no request" or "one login" for any implementation: ours, or Airflow's own
- * through the bridge.
+ * through the bridge. It can also answer a request itself (`answer`), so a stand-in for a server
+ * that throttles is the same proxy, counting the same way.
  */
 import { createServer, request as forward, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 /** One request as the proxy saw it. */
 export interface ObservedRequest {
@@ -13,6 +15,22 @@ export interface ObservedRequest {
   readonly path: string;
   /** Header names lower-cased. */
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** When it arrived, in ms since the proxy started (a monotonic clock). */
+  readonly at: number;
+  /** The status it was answered with, once the answer started; undefined before, or when the forward failed. */
+  readonly status?: number;
+}
+
+/** An answer the proxy gives itself instead of forwarding. */
+export interface CannedAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface RequestLogProxyOptions {
+  /** Answers a request without forwarding it, or `null` to forward. Called once per request, in order. */
+  readonly answer?: (request: ObservedRequest) => CannedAnswer | null;
 }
 
 export interface RequestLogProxy {
@@ -52,14 +70,34 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string | unde
 }
 
 /** Forwards to `upstream` (`host:port` or `http://host:port`). A failed forward is a 502, as a real proxy answers. */
-export async function startRequestLogProxy(upstream: string): Promise<RequestLogProxy> {
+export async function startRequestLogProxy(upstream: string, options: RequestLogProxyOptions = {}): Promise<RequestLogProxy> {
   const target = new URL(upstream.includes('://') ? upstream : `http://${upstream}`);
-  const requests: ObservedRequest[] = [];
+  // Written here as answers come in; read-only to everyone else.
+  const requests: Array<{ -readonly [K in keyof ObservedRequest]: ObservedRequest[K] }> = [];
+  const started = performance.now();
   const server: Server = createServer((incoming, outgoing) => {
-    requests.push({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: flatHeaders(incoming.headers) });
+    const observed: (typeof requests)[number] = {
+      method: incoming.method ?? 'GET',
+      path: incoming.url ?? '/',
+      headers: flatHeaders(incoming.headers),
+      at: performance.now() - started,
+    };
+    requests.push(observed);
+    const canned = options.answer?.(observed) ?? null;
+    if (canned) {
+      observed.status = canned.status;
+      // The request body is read and dropped, so the client sees a whole exchange.
+      incoming.resume();
+      incoming.on('end', () => {
+        outgoing.writeHead(canned.status, { ...canned.headers, 'content-length': Buffer.byteLength(canned.body) });
+        outgoing.end(canned.body);
+      });
+      return;
+    }
     const onward = forward(
       { host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
       (answer) => {
+        observed.status = answer.statusCode ?? 502;
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(outgoing);
       },

@@ -18,6 +18,7 @@ import {
   levelCounts,
   searchPathsBySuite,
   levelSummary,
+  suiteVerdictsText,
   serversText,
   versionText,
   type Certificate,
@@ -175,6 +176,7 @@ function levelBlock(t: TargetCertificate, level: LevelResult): string {
     )
     .join('');
   const reason = level.verdict === 'not-run' && level.reason ? `<p>${escapeHtml(withoutNotRun(level.reason))}</p>` : '';
+  const bySuite = level.suiteVerdicts.length > 1 ? `<p class="note">by suite: ${escapeHtml(suiteVerdictsText(level))}</p>` : '';
   const searchPaths = searchPathsBySuite(level.cases)
     .map(
       ({ suite, implementations }) => `<p class="note">search path and cache of ${escapeHtml(suite)}: ${escapeHtml(implementations.join('; '))}</p>`,
@@ -182,7 +184,7 @@ function levelBlock(t: TargetCertificate, level: LevelResult): string {
     .join('');
   // Failures open by default: they are what a reader came for.
   return (
-    `<details${level.failed > 0 ? ' open' : ''}><summary>${title} <span class="note">${escapeHtml(levelCounts(level))}</span></summary>${reason}${searchPaths}` +
+    `<details${level.failed > 0 ? ' open' : ''}><summary>${title} <span class="note">${escapeHtml(levelCounts(level))}</span></summary>${reason}${bySuite}${searchPaths}` +
     `<table class="cases"><thead><tr><th>suite</th><th>case</th><th>result</th><th>rule, reason or error</th></tr></thead><tbody>${rows}</tbody></table></details>`
   );
 }

@@ -121,6 +121,9 @@ export function describeTarget(target: TargetDefinition, environment: TargetEnvi
   } catch (error) {
     description = { ...undeclared, notes: [`describe() failed: ${firstErrorLine(error)}`] };
   }
+  // How the throttling cases made the server throttle (its own quota, or a stand-in before an emulator).
+  const throttling = target.network?.throttling;
+  if (throttling) description = { ...description, notes: [...(description.notes ?? []), `throttling: ${throttling.method}`] };
   // Mutants copy their base target, describe() included; the certificate must not call them the real thing.
   if (isMutant(target)) {
     description = {
@@ -161,6 +164,22 @@ export interface LevelResult {
   /** Why the level was not run, when it was not. */
   readonly reason?: string;
   readonly cases: readonly CaseReport[];
+  /** Each suite's own verdict within the level (failover, request budget, throttling under Resilience). */
+  readonly suiteVerdicts: readonly SuiteVerdict[];
+}
+
+export interface SuiteVerdict {
+  readonly suite: string;
+  readonly verdict: LevelVerdict;
+  readonly passed: number;
+  readonly failed: number;
+}
+
+function suiteVerdict(suite: string, cases: readonly CaseReport[]): SuiteVerdict {
+  const own = cases.filter((c) => c.suite === suite);
+  const passed = own.filter((c) => c.status === 'pass').length;
+  const failed = own.filter((c) => c.status === 'fail' || c.status === 'finding').length;
+  return { suite, verdict: failed > 0 ? 'not-certified' : passed > 0 ? 'certified' : 'not-run', passed, failed };
 }
 
 export interface TargetCertificate {
@@ -209,7 +228,8 @@ function levelResult(target: TargetReport, report: RunReport, level: (typeof CER
   // A known finding is still a case the backend fails: the level is not certified for it.
   const failed = cases.filter((c) => c.status === 'fail' || c.status === 'finding').length;
   const notRun = cases.length - passed - failed;
-  const base = { level: level.id, title: level.title, suites, passed, failed, notRun, cases };
+  const suiteVerdicts = suites.map((suite) => suiteVerdict(suite, cases));
+  const base = { level: level.id, title: level.title, suites, passed, failed, notRun, cases, suiteVerdicts };
   if (target.status === 'not-run') return { ...base, verdict: 'not-run', reason: target.notRunReason ?? 'not run: the target did not run' };
   const leaks = report.canary.leaks ?? [];
   if (level.id === 'security' && leaks.length > 0) {
@@ -353,6 +373,16 @@ export function levelCounts(level: LevelResult): string {
   return parts.join(', ');
 }
 
+/** `failover ✓ certified (6/6); throttling ✗ not certified (0/1)`: each suite of a level that brought cases. */
+export function suiteVerdictsText(level: LevelResult): string {
+  return level.suiteVerdicts
+    .map((one) => {
+      const executed = one.passed + one.failed;
+      return `${one.suite} ${VERDICT_SYMBOLS[one.verdict]} ${VERDICT_LABELS[one.verdict]}${executed > 0 ? ` (${one.passed}/${executed})` : ''}`;
+    })
+    .join('; ');
+}
+
 /** `3 of 5 levels certified`, the at-a-glance summary of a row. */
 export function levelSummary(certificate: TargetCertificate): string {
   if (certificate.target.status === 'not-run')
@@ -437,6 +467,7 @@ function markdownTarget(lines: string[], certificate: TargetCertificate): void {
     if (level.verdict === 'not-run') lines.push(cell(level.reason ?? 'not run'), '');
     if (level.cases.length === 0 || target.status === 'not-run') continue;
     lines.push(levelCounts(level), '');
+    if (level.suiteVerdicts.length > 1) lines.push(`by suite: ${cell(suiteVerdictsText(level))}`, '');
     for (const { suite, implementations } of searchPathsBySuite(level.cases))
       lines.push(`- search path and cache of ${cell(suite)}: ${cell(implementations.join('; '))}`);
     lines.push('| suite | case | result | rule, reason or error |', '|---|---|---|---|');

@@ -12,6 +12,7 @@ import { preseededSuite } from './preseeded.suite';
 import { requestBudgetSuite } from './request-budget.suite';
 import { retrievalSuite } from './retrieval.suite';
 import { rotationSuite } from './rotation.suite';
+import { throttlingSuite } from './throttling.suite';
 import type { Suite } from './suite';
 
 export const commonSuites: readonly Suite[] = [
@@ -28,4 +29,5 @@ export const commonSuites: readonly Suite[] = [
   isolationSuite,
   requestBudgetSuite,
   failoverSuite,
+  throttlingSuite,
 ];

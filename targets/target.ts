@@ -13,9 +13,9 @@ import type { Clock } from '../backends/clock';
 import type { ParserFlavour } from '../backends/connection/connection';
 import type { LookupBudget } from '../backends/retry';
 import type { ServerEndpoints, ServerKind } from '../containers/contract';
-import type { ObservedRequest } from '../containers/request-log-proxy';
+import type { CannedAnswer, ObservedRequest } from '../containers/request-log-proxy';
 
-export type { ObservedRequest };
+export type { CannedAnswer, ObservedRequest };
 
 export type Capability =
   /** get_conn_value / get_connection are served. */
@@ -56,6 +56,8 @@ export type Capability =
   | 'aws-naming'
   /** The backend reaches a server over TCP and the target says how (`network`): faults can be put in between. */
   | 'network-faults'
+  /** The server can be made to throttle reads of one secret (`network.throttling`): the throttling suite. */
+  | 'throttling'
   /** The store keeps earlier versions of a secret (`FixtureStore.versions`): KV v2, Secrets Manager stages, SSM history. */
   | 'versions'
   /** The store stages a value before it goes live (`versions.stageAndPromote`): Secrets Manager's AWSPENDING. */
@@ -144,6 +146,33 @@ export interface TargetNetwork {
   lookupBudget(kwargs: Record<string, unknown>): LookupBudget;
   /** What a request on the wire is for: an authentication (login, token check), a secret read, or anything else. */
   requestKind(request: ObservedRequest): 'auth' | 'read' | 'other';
+  /** For `throttling` targets: how the server is made to answer "slow down". */
+  readonly throttling?: ServerThrottling;
+}
+
+/**
+ * How a store is made to throttle, the way it does under load: a rate-limit quota on the server,
+ * or, where the emulator cannot, a stand-in before it that answers the service's throttling response.
+ */
+export interface ServerThrottling {
+  /** How, in one line, for case results and the certificate: the server's own mechanism or a stand-in, and what it answers. */
+  readonly method: string;
+  /** The HTTP status of a throttled answer (Vault 429; AWS's JSON protocol 400 with `ThrottlingException`). */
+  readonly status: number;
+  /** Makes every read of variable `key` of this run throttled until `release()`. */
+  throttleVariable(environment: TargetEnvironment, key: string): Promise<ActiveThrottle>;
+  /** Lets reads of variable `key` through at `perSecond` at most, throttling the rest, until `release()`: a quota under load. */
+  limitVariableRate(environment: TargetEnvironment, key: string, perSecond: number): Promise<ActiveThrottle>;
+}
+
+export interface ActiveThrottle {
+  /**
+   * For a stand-in: the answer the request-log proxy before the server gives instead of forwarding
+   * (`null` forwards). Absent when the server throttles by itself.
+   */
+  readonly answer?: (request: ObservedRequest) => CannedAnswer | null;
+  /** Ends the throttling (the quota deleted, the stand-in forwarding again). */
+  release(): Promise<void>;
 }
 
 /**

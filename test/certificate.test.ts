@@ -40,7 +40,14 @@ function target(name: string, extra: Partial<TargetDefinition> = {}): TargetDefi
   };
 }
 
-const SUITE_LEVELS: Record<string, CertificationLevel> = { retrieval: 'core', formats: 'core', caching: 'lookup-and-caching', auth: 'security' };
+const SUITE_LEVELS: Record<string, CertificationLevel> = {
+  retrieval: 'core',
+  formats: 'core',
+  caching: 'lookup-and-caching',
+  auth: 'security',
+  failover: 'resilience',
+  throttling: 'resilience',
+};
 
 interface RecordedExtra extends Partial<RecordedTest> {
   metrics?: CaseMetric[];
@@ -323,6 +330,61 @@ describe('certificate levels', () => {
       { target: 'airflow:env', cases: 1, samples: 1, min: 40, p50: 40, p95: 40, p99: 40, max: 40 },
     ]);
     expect(renderCertificateMarkdown(certificate)).toContain('| env | 2 | 5 | 1 | 3 | 10 | 10 | 10 |');
+  });
+});
+
+describe('the Resilience level', () => {
+  it("gives each of its suites a verdict of its own, throttling's among them, and says how the server was made to throttle", () => {
+    const throttled = target('vault-kv2', {
+      backendKind: 'VaultBackend',
+      network: {
+        server: { name: 'vault' } as never,
+        serverUrl: () => null,
+        addressKwargs: () => ({}),
+        timeoutKwargs: () => ({}),
+        lookupBudget: () => ({ attempts: 1, worstCaseMs: 0, throttledWaitsMs: 0 }),
+        requestKind: () => 'read',
+        throttling: {
+          method: 'a rate-limit quota on the path',
+          status: 429,
+          throttleVariable: () => Promise.reject(new Error('not here')),
+          limitVariableRate: () => Promise.reject(new Error('not here')),
+        },
+      },
+    });
+    const description = describeTarget(throttled, environment, CANARY);
+    expect(description.notes).toContain('throttling: a rate-limit quota on the path');
+    const run = buildRunReport({
+      runId: 'run-2',
+      startedAt: new Date(0),
+      finishedAt: new Date(1000),
+      endReason: 'failed',
+      provisioning: 'native',
+      ci: false,
+      unitTestsSelected: false,
+      targets: [{ name: 'vault-kv2', family: 'vault', backendKind: 'VaultBackend', servers: [], description }],
+      suites: [
+        { id: 'failover', title: 'Failover', level: 'resilience' },
+        { id: 'throttling', title: 'Throttling', level: 'resilience' },
+      ],
+      servers: [],
+      unitModules: 0,
+      tests: [
+        recorded('vault-kv2', 'failover', 'latency', 'passed'),
+        recorded('vault-kv2', 'throttling', 'a throttled read', 'failed', { errors: [{ name: 'Error', message: 'read as "not found"' }] }),
+      ],
+      errors: [],
+    });
+    const resilience = levelOf(buildCertificate(run), 'vault-kv2', 'resilience');
+    expect(resilience.verdict).toBe('not-certified');
+    expect(resilience.suiteVerdicts).toEqual([
+      { suite: 'failover', verdict: 'certified', passed: 1, failed: 0 },
+      { suite: 'throttling', verdict: 'not-certified', passed: 0, failed: 1 },
+    ]);
+    const markdown = renderCertificateMarkdown(buildCertificate(run));
+    expect(markdown).toContain('by suite: failover ✓ certified (1/1); throttling ✗ not certified (0/1)');
+    expect(markdown).toContain('- note: throttling: a rate-limit quota on the path');
+    expect(renderCertificateHtml(buildCertificate(run))).toContain('by suite: failover ✓ certified (1/1); throttling ✗ not certified (0/1)');
   });
 });
 

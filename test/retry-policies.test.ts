@@ -83,8 +83,8 @@ describe('urllib3 Retry as the hashicorp provider mounts it', () => {
   });
 
   it('bounds a Vault read by four timeouts and the waits between them', () => {
-    expect(urllib3LookupBudget(PROVIDER_VAULT_RETRY, 250)).toEqual({ attempts: 4, worstCaseMs: 1600 });
-    expect(vaultLookupBudget({ token: 't', timeout: 0.5 })).toEqual({ attempts: 4, worstCaseMs: 2600 });
+    expect(urllib3LookupBudget(PROVIDER_VAULT_RETRY, 250)).toEqual({ attempts: 4, worstCaseMs: 1600, throttledWaitsMs: 600 });
+    expect(vaultLookupBudget({ token: 't', timeout: 0.5 })).toEqual({ attempts: 4, worstCaseMs: 2600, throttledWaitsMs: 600 });
   });
 });
 
@@ -122,7 +122,11 @@ describe('botocore retries', () => {
   });
 
   it('reads config_kwargs as botocore does: max_attempts counts retries, total_max_attempts every attempt', () => {
-    expect(botocoreLookupBudget(BOTOCORE_DEFAULT_RETRY, 100, 200)).toEqual({ attempts: 3, worstCaseMs: 3 * 300 + 50 + 100 });
+    expect(botocoreLookupBudget(BOTOCORE_DEFAULT_RETRY, 100, 200)).toEqual({
+      attempts: 3,
+      worstCaseMs: 3 * 300 + 50 + 100,
+      throttledWaitsMs: 1000 + 2000,
+    });
     expect(awsLookupBudget({}).attempts).toBe(3);
     expect(awsLookupBudget({ config_kwargs: { retries: { max_attempts: 1 } } }).attempts).toBe(2);
     expect(awsLookupBudget({ config_kwargs: { retries: { max_attempts: 1, total_max_attempts: 4 } } }).attempts).toBe(4);
@@ -130,6 +134,7 @@ describe('botocore retries', () => {
     expect(awsLookupBudget({ config_kwargs: { connect_timeout: 0.1, read_timeout: 0.2, retries: { total_max_attempts: 1 } } })).toEqual({
       attempts: 1,
       worstCaseMs: 300,
+      throttledWaitsMs: 0,
     });
     expect(() => awsLookupBudget({ config_kwargs: { retries: { mode: 'adaptive' } } })).toThrow(/not modelled/);
     expect(() => awsLookupBudget({ config_kwargs: { max_pool_connections: 3 } })).toThrow(/not modelled/);

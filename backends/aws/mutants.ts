@@ -5,14 +5,14 @@
  * the aws-naming suite reads still applies). The error mutants also break the backends of the
  * auth scenarios, where those errors happen. They need moto and moto-iam, so each names its base.
  */
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { compilePythonMatch, type AwsBackendOptions, type LookupContext, type SecretKind, type sdkClientConfig } from './aws-client';
 import { CONNECTION_FIELD_ALIASES, SecretsManagerBackend, standardizeSecretKeys } from './secrets-manager-backend';
 import { SystemsManagerParameterStoreBackend } from './parameter-store-backend';
 import { buildPath, type SecretsBackend } from '../contract';
 import type { PyDict } from '../connection/python-json';
-import { ForbiddenError, UnauthorizedError, type SecretsError } from '../errors';
+import { ForbiddenError, ThrottledError, UnauthorizedError, type SecretsError } from '../errors';
 import { idsMangled, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 import { BotocoreRetryStrategy } from '../retry';
 import { awsTargets } from './targets';
@@ -80,10 +80,18 @@ class RunawaySecretsManagerBackend extends SecretsManagerBackend {
   }
 }
 
+/** A Parameter Store client that keeps botocore's attempts but never waits between them (jitter always 0). */
+class NoBackoffParameterStoreBackend extends SystemsManagerParameterStoreBackend {
+  protected override createClient(config: ReturnType<typeof sdkClientConfig>): SSMClient {
+    return new SSMClient({ ...config, retryStrategy: new BotocoreRetryStrategy(this.settings.retry, () => 0) });
+  }
+}
+
 const ALIASES = new Set(CONNECTION_FIELD_ALIASES.flatMap(([, words]) => words));
 
 const SecretsManagerForbiddenAsNotFound = secretsManagerSwallowing(ForbiddenError);
 const ParameterStoreUnauthorizedAsNotFound = parameterStoreSwallowing(UnauthorizedError);
+const SecretsManagerThrottledAsNotFound = secretsManagerSwallowing(ThrottledError);
 
 const awsMutantSpecs: readonly BasedMutantSpec[] = [
   {
@@ -203,6 +211,22 @@ const awsMutantSpecs: readonly BasedMutantSpec[] = [
     backend: (real) => {
       if (!(real instanceof SecretsManagerBackend)) throw new Error(`aws-sm mutants rebuild a SecretsManagerBackend, got ${real.kind}`);
       return new RunawaySecretsManagerBackend(real.kwargs);
+    },
+  },
+  {
+    name: 'sm-throttled-as-not-found',
+    base: 'aws-sm',
+    breaks: '§7.2 answers None for a ThrottlingException, as if the secret were missing, instead of raising',
+    backend: (real) => rebuiltSecretsManager(real, (kwargs, options) => new SecretsManagerThrottledAsNotFound(kwargs, options)),
+  },
+  {
+    name: 'ssm-throttled-retry-without-backoff',
+    base: 'aws-ssm',
+    breaks: "§7.3 retries a ThrottlingException within botocore's attempts but without its backoff (no wait between attempts)",
+    backend: (real) => {
+      if (!(real instanceof SystemsManagerParameterStoreBackend))
+        throw new Error(`aws-ssm mutants rebuild a SystemsManagerParameterStoreBackend, got ${real.kind}`);
+      return new NoBackoffParameterStoreBackend(real.kwargs);
     },
   },
 ];

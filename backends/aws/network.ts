@@ -4,6 +4,7 @@ import { motoServer } from '../../containers/moto';
 import type { ObservedRequest, TargetNetwork } from '../../targets/target';
 import { awsLookupBudget } from './aws-client';
 import type { AwsService, AwsStore } from './layout';
+import { awsThrottling } from './throttling';
 
 /** The JSON protocol names the operation in a header: a read is GetSecretValue or GetParameter. */
 function awsRequestKind(request: ObservedRequest): 'auth' | 'read' | 'other' {
@@ -20,6 +21,7 @@ export function awsNetwork(backendKind: string): TargetNetwork {
     timeoutKwargs: (seconds) => ({ config_kwargs: { connect_timeout: seconds, read_timeout: seconds } }),
     lookupBudget: (kwargs) => awsLookupBudget(kwargs, backendKind),
     requestKind: awsRequestKind,
+    throttling: awsThrottling((request) => awsRequestKind(request) === 'read'),
   };
 }
 

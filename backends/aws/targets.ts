@@ -55,6 +55,7 @@ const COMMON_CAPABILITIES: readonly Capability[] = [
   'residue',
   'aws-naming',
   'network-faults',
+  'throttling',
   'versions',
 ];
 

@@ -38,6 +38,7 @@ export const envTarget: TargetDefinition = {
     ...NO_CREDENTIALS,
     'vault-paths': 'not a Vault backend',
     'network-faults': 'the process environment is read in memory: there is no connection to fault',
+    throttling: 'no server: nothing answers "slow down"',
     versions: 'an environment variable holds its current value only',
     'staged-rotation': 'an environment variable holds its current value only',
   },

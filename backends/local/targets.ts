@@ -62,6 +62,7 @@ const COMMON_MISSING: Partial<Record<Capability, string>> = {
   'auth-policy': 'file permissions are the only policy; the suites do not change them',
   'vault-paths': 'not a Vault backend',
   'network-faults': 'the backend reads a local file: there is no connection to fault',
+  throttling: 'no server: nothing answers "slow down"',
   versions: 'a rewritten file keeps no earlier version',
   'staged-rotation': 'a rewritten file keeps no earlier version',
 };

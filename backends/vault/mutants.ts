@@ -5,13 +5,13 @@
  * errors happen. They need the Vault server of a run, so each names the target it is built on.
  */
 import type { SecretsBackend } from '../contract';
-import { ForbiddenError, UnauthorizedError, UnavailableError, type SecretsError } from '../errors';
+import { ForbiddenError, ThrottledError, UnauthorizedError, UnavailableError, type SecretsError } from '../errors';
 import { LeasedConnectionBackend } from '../../examples/vault-lease-backend/leased-connection-backend';
 import { vaultAwsCredsTarget, vaultDatabaseTarget } from './lease-targets';
 import { productionVaultTargets } from './production-targets';
 import { PROVIDER_VAULT_RETRY } from '../retry';
 import { vaultTargets } from './targets';
-import { kvReadPath, VaultBackend, type SecretLocation } from './vault-backend';
+import { describeVaultFailure, kvReadPath, VaultBackend, type SecretLocation } from './vault-backend';
 import { ForwardingBackend, idsMangled, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 
 /** The session's backend, rebuilt from its own kwargs by `make`. */
@@ -278,6 +278,34 @@ const vaultMutantSpecs: readonly BasedMutantSpec[] = [
     breaks: `§7.1 retries a failed request ${RUNAWAY_ATTEMPTS - 1} times without waiting, far beyond urllib3's total=3 with backoff 0.1 s`,
     backend: (real) =>
       rebuilt(real, (kwargs) => new VaultBackend(kwargs, { retry: { ...PROVIDER_VAULT_RETRY, total: RUNAWAY_ATTEMPTS - 1, backoffFactor: 0 } })),
+  },
+  {
+    name: 'vault-throttled-as-not-found',
+    base: 'vault-kv2',
+    breaks: '§7.1 a 429 (rate limit quota exceeded) is answered "not found" instead of ThrottledError',
+    ...swallowing(ThrottledError),
+  },
+  {
+    name: 'vault-throttled-retry-without-backoff',
+    base: 'vault-kv1',
+    breaks: `§7.1 retries a 429 up to ${RUNAWAY_ATTEMPTS - 1} times at once, where hvac's session raises RateLimitExceeded (429 is not in urllib3's forcelist)`,
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends VaultBackend {
+            protected override async send<T>(method: 'GET' | 'POST', call: () => Promise<T>): Promise<T> {
+              // Bounded: a run against the mutant ends.
+              for (let attempt = 1; ; attempt += 1) {
+                try {
+                  return await super.send(method, call);
+                } catch (error) {
+                  if (attempt >= RUNAWAY_ATTEMPTS || describeVaultFailure(error).status !== 429) throw error;
+                }
+              }
+            }
+          })(kwargs),
+      ),
   },
   {
     name: 'vault-login-per-lookup',

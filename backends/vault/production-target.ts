@@ -45,6 +45,7 @@ const MISSING: Partial<Record<Capability, string>> = {
   versions: ON_DEV_SERVER,
   'vault-paths': ON_DEV_SERVER,
   'network-faults': ON_DEV_SERVER,
+  throttling: ON_DEV_SERVER,
   'auth-expired-credentials': ON_DEV_SERVER,
   'auth-policy': 'this auth method has no second identity with another policy here',
 };

@@ -13,6 +13,7 @@ import { VAULT_ID_SHAPES, type VaultStore } from './layout';
 import { VAULT_NETWORK } from './network';
 import { mountName, runSetups, type VaultVariant } from './run-setup';
 import { openVaultSession } from './session';
+import { vaultThrottling } from './throttling';
 
 function vaultTarget(variant: VaultVariant): TargetDefinition {
   const setupFor = runSetups(variant);
@@ -33,7 +34,7 @@ function vaultTarget(variant: VaultVariant): TargetDefinition {
       variant.kvEngineVersion === 2 ? VAULT_MISSING : { ...VAULT_MISSING, versions: 'a KV v1 engine keeps the latest value only' },
     servers: [vaultServer, toxiproxyServer],
     store,
-    network: VAULT_NETWORK,
+    network: { ...VAULT_NETWORK, throttling: vaultThrottling(setupFor, variant.kvEngineVersion) },
     parser: 'sdk',
     describe: (environment) =>
       referenceDescription('VaultBackend', {
@@ -71,6 +72,7 @@ const VAULT_CAPABILITIES: readonly Capability[] = [
   'residue',
   'vault-paths',
   'network-faults',
+  'throttling',
 ];
 
 export const VAULT_MISSING: Partial<Record<Capability, string>> = {
