@@ -97,6 +97,15 @@ interface Answer {
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 90_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
+
+/**
+ * How long a request may wait for its answer: `ASC_COMMAND_TIMEOUT_MS` when set (a load bench sets it,
+ * since a command answers one request at a time and a herd queues hundreds behind it), else 20 s.
+ */
+function defaultRequestTimeoutMs(): number {
+  const configured = Number(process.env.ASC_COMMAND_TIMEOUT_MS);
+  return Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_REQUEST_TIMEOUT_MS;
+}
 /** A command that keeps dying before it answers `hello` is not restarted forever. */
 const MAX_FAILED_STARTS = 5;
 const STDERR_TAIL_BYTES = 2048;
@@ -370,7 +379,7 @@ export class CommandProcess {
   }
 
   /** Sends one request to a started command; the answer's error, if any, is left to the caller. */
-  async request(op: string, fields: Record<string, unknown>, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<Answer> {
+  async request(op: string, fields: Record<string, unknown>, timeoutMs = defaultRequestTimeoutMs()): Promise<Answer> {
     await this.hello();
     return this.instance!.request(op, fields, timeoutMs);
   }

@@ -11,6 +11,8 @@ export interface LoadBenchResult {
   readonly schemaVersion: 1;
   readonly kind: 'load';
   readonly runId: string;
+  /** The commit the bench ran on: a certificate of the same commit takes its soak verdicts. */
+  readonly commit: string | null;
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationMs: number;

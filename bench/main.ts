@@ -5,7 +5,7 @@
  * itself could not run or the canary shows up in what it wrote.
  *
  *   npm run bench [-- --skip-harness] [-- --families=env,vault] [-- --cold-ci]
- *   npm run bench -- --load [--lookups=200] [--soak-seconds=30]   the herd and the soak instead (bench/run-load.ts)
+ *   npm run bench -- --load [--lookups=200] [--soak-seconds=180]   the herd and the soak instead (bench/run-load.ts)
  */
 import { pathToFileURL } from 'node:url';
 import { newCanary, newRunId } from '../cli/run-environment';
@@ -21,7 +21,7 @@ export const HARNESS_FAMILIES: readonly string[] = buildRegistry()
 
 const USAGE =
   `npm run bench [-- --skip-harness] [-- --families=${HARNESS_FAMILIES.join(',')}] [-- --cold-ci]\n` +
-  '       npm run bench -- --load [--lookups=200] [--soak-seconds=30]';
+  '       npm run bench -- --load [--lookups=200] [--soak-seconds=180]';
 
 export interface LoadFlags {
   readonly lookups: number;
@@ -32,7 +32,7 @@ export interface LoadFlags {
 export function parseLoadFlags(args: readonly string[]): LoadFlags | null {
   if (!args.includes('--load')) return null;
   let lookups = 200;
-  let soakSeconds = 30;
+  let soakSeconds = 180;
   for (const arg of args) {
     if (arg === '--load') continue;
     if (arg.startsWith('--soak-seconds=')) {

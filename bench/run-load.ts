@@ -2,6 +2,7 @@
  * `npm run bench -- --load`: the herd for every networked reference target and its Airflow twin,
  * on one set of servers. Writes reports/bench/<run>/ (bench.json, bench.md) and reports/bench/latest/.
  */
+import { currentCommit } from '../reports/load-evidence';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -74,6 +75,9 @@ export async function runLoadBench(runId: string, lookups: number, soakSeconds: 
   });
   const environment: TargetEnvironment = { runId, canary, scratchDir, servers: servers.endpoints };
   const plan: HerdPlan = { lookups, timeoutMs: 300_000, seedConcurrency: 20 };
+  // The Airflow bridge answers one lookup at a time: a herd of N queues N lookups behind it, and each
+  // waits its turn, so a twin's lookup may wait as long as the herd's own bound, not the usual 20 s.
+  process.env.ASC_COMMAND_TIMEOUT_MS ??= String(plan.timeoutMs);
   const herd: TargetHerd[] = [];
   const soak: TargetSoak[] = [];
   const soakPlan: SoakPlan = { durationMs: soakSeconds * 1000, concurrency: 4, faultPeriodMs: 3_000, attemptTimeoutSeconds: 0.25 };
@@ -102,6 +106,7 @@ export async function runLoadBench(runId: string, lookups: number, soakSeconds: 
     schemaVersion: 1,
     kind: 'load',
     runId,
+    commit: currentCommit(REPO_ROOT),
     startedAt,
     finishedAt: new Date().toISOString(),
     durationMs: performance.now() - started,

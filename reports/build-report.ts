@@ -2,6 +2,7 @@
  * Turns what vitest recorded into the report model. Pure: the reporter flattens vitest's objects
  * into `RecordedTest`s first, so this logic is testable without running vitest.
  */
+import type { LoadEvidence } from './load-evidence';
 import type { ProvisioningChoice } from '../containers/servers';
 import {
   REPORT_SCHEMA_VERSION,
@@ -71,6 +72,8 @@ export interface ReportInput {
   tests: readonly RecordedTest[];
   /** Errors outside tests, already one line each. */
   errors: readonly string[];
+  /** The latest load bench's soak verdicts, when it ran on the same commit. */
+  load?: LoadEvidence | null;
 }
 
 const MAX_ERROR_LENGTH = 400;
@@ -228,5 +231,6 @@ export function buildRunReport(input: ReportInput): RunReport {
       cases,
       targets.map((t) => t.name),
     ),
+    ...(input.load ? { load: input.load } : {}),
   };
 }

@@ -176,7 +176,9 @@ function levelBlock(t: TargetCertificate, level: LevelResult): string {
     )
     .join('');
   const reason = level.verdict === 'not-run' && level.reason ? `<p>${escapeHtml(withoutNotRun(level.reason))}</p>` : '';
-  const bySuite = level.suiteVerdicts.length > 1 ? `<p class="note">by suite: ${escapeHtml(suiteVerdictsText(level))}</p>` : '';
+  const bySuite =
+    (level.suiteVerdicts.length > 1 ? `<p class="note">by suite: ${escapeHtml(suiteVerdictsText(level))}</p>` : '') +
+    level.evidence.map((line) => `<p class="note">${escapeHtml(line)}</p>`).join('');
   const searchPaths = searchPathsBySuite(level.cases)
     .map(
       ({ suite, implementations }) => `<p class="note">search path and cache of ${escapeHtml(suite)}: ${escapeHtml(implementations.join('; '))}</p>`,

@@ -7,6 +7,7 @@
  * What a target says about itself enters the model through `describeTarget`, which redacts it:
  * every report file may then print a description as it stands.
  */
+import { soakLine } from './load-evidence';
 import type { MutantTarget } from '../mutants/mutant';
 import type { CertificationLevel, MetricUnit } from '../suites/suite';
 import { ownPackageVersion, type TargetDefinition, type TargetEnvironment } from '../targets/target';
@@ -166,6 +167,8 @@ export interface LevelResult {
   readonly cases: readonly CaseReport[];
   /** Each suite's own verdict within the level (failover, request budget, throttling under Resilience). */
   readonly suiteVerdicts: readonly SuiteVerdict[];
+  /** Verdicts from outside the run that belong to the level: the load bench's soak under Resilience. */
+  readonly evidence: readonly string[];
 }
 
 export interface SuiteVerdict {
@@ -229,13 +232,17 @@ function levelResult(target: TargetReport, report: RunReport, level: (typeof CER
   const failed = cases.filter((c) => c.status === 'fail' || c.status === 'finding').length;
   const notRun = cases.length - passed - failed;
   const suiteVerdicts = suites.map((suite) => suiteVerdict(suite, cases));
-  const base = { level: level.id, title: level.title, suites, passed, failed, notRun, cases, suiteVerdicts };
+  const networked = cases.some((c) => c.suite === 'failover' || c.suite === 'throttling');
+  const soak = level.id === 'resilience' ? soakLine(report.load, target.name, networked) : null;
+  const base = { level: level.id, title: level.title, suites, passed, failed, notRun, cases, suiteVerdicts, evidence: soak ? [soak] : [] };
   if (target.status === 'not-run') return { ...base, verdict: 'not-run', reason: target.notRunReason ?? 'not run: the target did not run' };
   const leaks = report.canary.leaks ?? [];
   if (level.id === 'security' && leaks.length > 0) {
     return { ...base, verdict: 'not-certified', reason: `a seeded secret value leaked into ${leaks.join(', ')}` };
   }
   if (failed > 0) return { ...base, verdict: 'not-certified' };
+  const leaked = level.id === 'resilience' ? report.load?.soak.find((one) => one.target === target.name && one.verdict === 'leaked') : undefined;
+  if (leaked) return { ...base, verdict: 'not-certified', reason: `the load bench's soak grew beyond noise: ${leaked.detail}` };
   if (passed > 0) return { ...base, verdict: 'certified' };
   let reason: string;
   if (inRun.length === 0) reason = 'not run: this run had no suite of this level';
@@ -468,6 +475,7 @@ function markdownTarget(lines: string[], certificate: TargetCertificate): void {
     if (level.cases.length === 0 || target.status === 'not-run') continue;
     lines.push(levelCounts(level), '');
     if (level.suiteVerdicts.length > 1) lines.push(`by suite: ${cell(suiteVerdictsText(level))}`, '');
+    for (const line of level.evidence) lines.push(cell(line), '');
     for (const { suite, implementations } of searchPathsBySuite(level.cases))
       lines.push(`- search path and cache of ${cell(suite)}: ${cell(implementations.join('; '))}`);
     lines.push('| suite | case | result | rule, reason or error |', '|---|---|---|---|');

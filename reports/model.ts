@@ -11,6 +11,7 @@ import type { Provisioning } from '../containers/contract';
 import type { TargetDescription } from '../targets/target';
 import type { ProvisioningChoice } from '../containers/servers';
 import type { CaseMetric, CertificationLevel } from '../suites/suite';
+import type { LoadEvidence } from './load-evidence';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -179,6 +180,8 @@ export interface RunReport {
   verdict: RunVerdict;
   /** Measured resilience figures per target that recorded any; absent in older reports. */
   figures?: TargetFigures[];
+  /** The soak verdicts of the latest load bench of the same commit, when there is one. */
+  load?: LoadEvidence;
 }
 
 /** Nearest-rank percentiles of real-time lookups against a healthy store, in ms. */

@@ -3,7 +3,8 @@
  * tree into the report model, writes `<reports>/<run>/` and `latest/`, and prints the matrix.
  * It runs next to vitest's default reporter, which still prints progress and failures.
  */
-import { relative } from 'node:path';
+import { currentCommit, readLoadEvidence } from './load-evidence';
+import { join, relative } from 'node:path';
 import type { Reporter, SerializedError, TestCase, TestModule, TestRunEndReason, Vitest } from 'vitest/node';
 import { readRunEnvironment } from '../cli/run-environment';
 import { buildRunReport, CONFORMANCE_PROJECT, oneLineError, type RecordedError, type RecordedTest } from './build-report';
@@ -86,6 +87,7 @@ export default class ConformanceReporter implements Reporter {
         ...testModules.flatMap(errorsOutsideTests),
         ...unhandledErrors.map((error) => `unhandled: ${oneLineError(recordedErrors([error])[0] ?? {})}`),
       ],
+      load: readLoadEvidence(join(root, 'reports', 'bench'), currentCommit(root)),
     });
 
     await writeRunReports(report, run.runDir);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
@@ -15,6 +15,7 @@ import {
   type LevelResult,
 } from '../reports/certificate';
 import { renderCertificateHtml } from '../reports/certificate-html';
+import { readLoadEvidence } from '../reports/load-evidence';
 import { percentile } from '../reports/statistics';
 import type { ConformanceMeta, RunReport } from '../reports/model';
 import { writeRunReports } from '../reports/publish';
@@ -385,6 +386,62 @@ describe('the Resilience level', () => {
     expect(markdown).toContain('by suite: failover ✓ certified (1/1); throttling ✗ not certified (0/1)');
     expect(markdown).toContain('- note: throttling: a rate-limit quota on the path');
     expect(renderCertificateHtml(buildCertificate(run))).toContain('by suite: failover ✓ certified (1/1); throttling ✗ not certified (0/1)');
+  });
+
+  describe("the load bench's soak verdict under Resilience", () => {
+    const commit = 'c0ffee0000000000000000000000000000000000';
+    const benchRoot = join(scratch, 'bench');
+    const soakReport = (load: ReturnType<typeof readLoadEvidence>) =>
+      buildRunReport({
+        runId: 'run-3',
+        startedAt: new Date(0),
+        finishedAt: new Date(1000),
+        endReason: 'passed',
+        provisioning: 'native',
+        ci: false,
+        unitTestsSelected: false,
+        targets: [{ name: 'vault-kv2', family: 'vault', backendKind: 'VaultBackend', servers: [], description: descriptions['vault-kv2'] }],
+        suites: [{ id: 'failover', title: 'Failover', level: 'resilience' }],
+        servers: [],
+        unitModules: 0,
+        tests: [recorded('vault-kv2', 'failover', 'latency', 'passed')],
+        errors: [],
+        load,
+      });
+    const writeBench = async (soak: unknown[], benchCommit = commit) => {
+      await mkdir(join(benchRoot, 'latest'), { recursive: true });
+      const bench = { kind: 'load', runId: 'bench-9', commit: benchCommit, finishedAt: 'then', options: { soakSeconds: 180 }, soak };
+      await writeFile(join(benchRoot, 'latest', 'bench.json'), JSON.stringify(bench));
+    };
+    const soaked = (leaks: string[]) => ({ target: 'vault-kv2', lookups: 900, answered: 870, faultsApplied: 54, leaks });
+
+    it('a soak of this commit that held is shown, and the level stays certified', async () => {
+      await writeBench([soaked([])]);
+      const run = soakReport(readLoadEvidence(benchRoot, commit));
+      const resilience = levelOf(buildCertificate(run), 'vault-kv2', 'resilience');
+      expect(resilience.verdict).toBe('certified');
+      const markdown = renderCertificateMarkdown(buildCertificate(run));
+      expect(markdown).toContain(
+        'soak (load bench bench-9, 180 s per target): ✓ held: 900 lookups (870 answered) while 54 Toxiproxy faults came and went',
+      );
+      expect(renderCertificateHtml(buildCertificate(run))).toContain('soak (load bench bench-9, 180 s per target): ✓ held');
+    });
+
+    it('a soak that grew beyond noise leaves the level not certified, with the numbers', async () => {
+      await writeBench([soaked(['sockets 12 -> 212 (noise 8)'])]);
+      const resilience = levelOf(buildCertificate(soakReport(readLoadEvidence(benchRoot, commit))), 'vault-kv2', 'resilience');
+      expect(resilience.verdict).toBe('not-certified');
+      expect(resilience.reason).toContain('sockets 12 -> 212 (noise 8)');
+    });
+
+    it("a bench of another commit, or none, is not this run's: the soak is 'not run' with how to add it", async () => {
+      await writeBench([soaked(['sockets 12 -> 212 (noise 8)'])], 'another');
+      expect(readLoadEvidence(benchRoot, commit)).toBeNull();
+      expect(readLoadEvidence(join(scratch, 'no-bench'), commit)).toBeNull();
+      const resilience = levelOf(buildCertificate(soakReport(null)), 'vault-kv2', 'resilience');
+      expect(resilience.verdict).toBe('certified');
+      expect(resilience.evidence).toEqual([expect.stringMatching(/^soak: not run: no `npm run bench -- --load` of this commit/)]);
+    });
   });
 });
 

@@ -6,7 +6,7 @@ import { UsageError } from '../cli/usage-error';
 describe('npm run bench -- --load', () => {
   it('takes the herd size and the soak length, and nothing of the ordinary bench', () => {
     expect(parseLoadFlags([])).toBeNull();
-    expect(parseLoadFlags(['--load'])).toEqual({ lookups: 200, soakSeconds: 30 });
+    expect(parseLoadFlags(['--load'])).toEqual({ lookups: 200, soakSeconds: 180 });
     expect(parseLoadFlags(['--load', '--lookups=50', '--soak-seconds=0'])).toEqual({ lookups: 50, soakSeconds: 0 });
     expect(() => parseLoadFlags(['--load', '--lookups=0'])).toThrow(UsageError);
     expect(() => parseLoadFlags(['--load', '--skip-harness'])).toThrow(/does not go with --load/);
