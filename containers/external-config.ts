@@ -10,13 +10,24 @@ import { ConfigurationError } from '../backends/errors';
 /** Requests per second to an external server when `ASC_EXTERNAL_MAX_RPS` is not set. */
 export const DEFAULT_EXTERNAL_MAX_RPS = 10;
 
+/** How the backend logs in in production: a token (`ASC_EXTERNAL_VAULT_TOKEN`) or an AppRole (`ASC_EXTERNAL_VAULT_ROLE_ID`). */
+export type VaultCredential =
+  | { readonly kind: 'token'; readonly token: string }
+  | {
+      readonly kind: 'approle';
+      readonly roleId: string;
+      readonly secretId: string;
+      /** `ASC_EXTERNAL_VAULT_AUTH_MOUNT`; absent: `approle`. */
+      readonly authMount?: string;
+    };
+
 export interface ExternalVaultConfig {
   readonly address: string;
   /** PEM text of `ASC_EXTERNAL_VAULT_CACERT`; absent: the system's CAs. */
   readonly caPem?: string;
   readonly caCertFile?: string;
   /** The backend's production credential: what the backend under test reads with. */
-  readonly token: string;
+  readonly credential: VaultCredential;
   /** A token that may write under `<mount>/<prefix>/`; absent: read-only run. */
   readonly adminToken?: string;
   readonly mount: string;
@@ -36,8 +47,12 @@ export interface ExternalAwsConfig {
   /** `ASC_EXTERNAL_AWS_ENDPOINT`; absent: real AWS. */
   readonly endpointUrl?: string;
   readonly region: string;
-  /** The backend's production credential. */
-  readonly keys: AwsKeys;
+  /** The backend's production credential: the keys, or (exactly one of the two) a profile of the shared AWS files. */
+  readonly keys?: AwsKeys;
+  /** `ASC_EXTERNAL_AWS_PROFILE`: read with the SDK's shared config and credentials files. */
+  readonly profile?: string;
+  /** `ASC_EXTERNAL_AWS_ROLE_ARN`: assumed (sts:AssumeRole) with the keys or profile; the backend gets the temporary keys. */
+  readonly roleArn?: string;
   /** Keys that may create and delete secrets under the prefix; absent: read-only run. */
   readonly adminKeys?: AwsKeys;
   /** The name prefix the harness may use (`team/airflow-conformance`); every name it touches starts with it. */
@@ -87,16 +102,50 @@ function httpUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return url.origin;
 }
 
+/** Exactly one of a token and an AppRole: both, or neither, is a mistake named in one line. */
+function vaultCredential(env: NodeJS.ProcessEnv): VaultCredential {
+  const token = value(env, 'ASC_EXTERNAL_VAULT_TOKEN');
+  const roleId = value(env, 'ASC_EXTERNAL_VAULT_ROLE_ID');
+  const secretId = value(env, 'ASC_EXTERNAL_VAULT_SECRET_ID');
+  const authMount = value(env, 'ASC_EXTERNAL_VAULT_AUTH_MOUNT');
+  const approle = roleId !== undefined || secretId !== undefined;
+  if (token !== undefined && approle)
+    throw problem(
+      'ASC_EXTERNAL_VAULT_TOKEN',
+      'is set together with an AppRole (ASC_EXTERNAL_VAULT_ROLE_ID / ASC_EXTERNAL_VAULT_SECRET_ID)',
+      'give the one credential the backend uses in production: a token, or an AppRole, not both',
+    );
+  if (token !== undefined) {
+    if (authMount !== undefined)
+      throw problem(
+        'ASC_EXTERNAL_VAULT_AUTH_MOUNT',
+        'is set without an AppRole',
+        'unset it, or give ASC_EXTERNAL_VAULT_ROLE_ID and ASC_EXTERNAL_VAULT_SECRET_ID',
+      );
+    return { kind: 'token', token };
+  }
+  if (!approle)
+    throw problem(
+      'ASC_EXTERNAL_VAULT_TOKEN',
+      'is not set (nor ASC_EXTERNAL_VAULT_ROLE_ID)',
+      'give the credential the backend reads with in production (its policy is what gets certified): a token, or an AppRole role_id and secret_id',
+    );
+  if (!roleId || !secretId) {
+    const missing = roleId ? 'ASC_EXTERNAL_VAULT_SECRET_ID' : 'ASC_EXTERNAL_VAULT_ROLE_ID';
+    throw problem(missing, 'is not set', 'an AppRole needs both ASC_EXTERNAL_VAULT_ROLE_ID and ASC_EXTERNAL_VAULT_SECRET_ID');
+  }
+  return {
+    kind: 'approle',
+    roleId,
+    secretId,
+    ...(authMount !== undefined ? { authMount: storePath(env, 'ASC_EXTERNAL_VAULT_AUTH_MOUNT', 'approle') } : {}),
+  };
+}
+
 function readVault(env: NodeJS.ProcessEnv): ExternalVaultConfig | undefined {
   const address = httpUrl(env, 'ASC_EXTERNAL_VAULT_ADDR');
   if (address === undefined) return undefined;
-  const token = value(env, 'ASC_EXTERNAL_VAULT_TOKEN');
-  if (!token)
-    throw problem(
-      'ASC_EXTERNAL_VAULT_TOKEN',
-      'is not set',
-      'give the token the backend reads with in production (its policy is what gets certified)',
-    );
+  const credential = vaultCredential(env);
   const caCertFile = value(env, 'ASC_EXTERNAL_VAULT_CACERT');
   let caPem: string | undefined;
   if (caCertFile !== undefined) {
@@ -116,7 +165,7 @@ function readVault(env: NodeJS.ProcessEnv): ExternalVaultConfig | undefined {
   const adminToken = value(env, 'ASC_EXTERNAL_VAULT_ADMIN_TOKEN');
   return {
     address,
-    token,
+    credential,
     mount: storePath(env, 'ASC_EXTERNAL_VAULT_MOUNT', 'secret', 'secret'),
     prefix: storePath(env, 'ASC_EXTERNAL_VAULT_PREFIX', 'airflow-conformance'),
     ...(caPem !== undefined && caCertFile !== undefined ? { caPem, caCertFile } : {}),
@@ -146,18 +195,30 @@ function readAws(env: NodeJS.ProcessEnv): ExternalAwsConfig | undefined {
   }
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw problem('ASC_EXTERNAL_AWS_REGION', `is not a region name ("${region}")`, 'e.g. eu-west-1');
   const keys = keysFrom(env, 'ASC_EXTERNAL_AWS_');
-  if (!keys) {
+  const profile = value(env, 'ASC_EXTERNAL_AWS_PROFILE');
+  const roleArn = value(env, 'ASC_EXTERNAL_AWS_ROLE_ARN');
+  if (keys && profile !== undefined)
+    throw problem(
+      'ASC_EXTERNAL_AWS_PROFILE',
+      'is set together with ASC_EXTERNAL_AWS_ACCESS_KEY_ID',
+      'give the keys or the profile the backend uses in production, not both',
+    );
+  if (!keys && profile === undefined) {
     throw problem(
       'ASC_EXTERNAL_AWS_ACCESS_KEY_ID',
-      'is not set',
-      'give the keys the backend reads with in production (e.g. from `aws configure export-credentials --format env`, renamed ASC_EXTERNAL_AWS_*)',
+      'is not set (nor ASC_EXTERNAL_AWS_PROFILE)',
+      'give the keys the backend reads with in production (e.g. from `aws configure export-credentials --format env`, renamed ASC_EXTERNAL_AWS_*), or ASC_EXTERNAL_AWS_PROFILE',
     );
   }
+  if (roleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(roleArn))
+    throw problem('ASC_EXTERNAL_AWS_ROLE_ARN', `is not a role ARN ("${roleArn}")`, 'e.g. arn:aws:iam::123456789012:role/airflow-prod');
   const adminKeys = keysFrom(env, 'ASC_EXTERNAL_AWS_ADMIN_');
   return {
     region,
-    keys,
     prefix: storePath(env, 'ASC_EXTERNAL_AWS_PREFIX', 'airflow-conformance'),
+    ...(keys ? { keys } : {}),
+    ...(profile !== undefined ? { profile } : {}),
+    ...(roleArn !== undefined ? { roleArn } : {}),
     ...(endpointUrl ? { endpointUrl } : {}),
     ...(adminKeys ? { adminKeys } : {}),
   };

@@ -6,7 +6,7 @@
  * nothing under the prefix, name the server, its version and the identity, and print no secret.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -30,6 +30,8 @@ import { buildRegistry } from '../suites/run-selection';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 
 const SUITES = '--suite=retrieval,not-found,preseeded,isolation,failover';
+const APPROLE_MOUNT = 'approle-airflow';
+const ROLE_ARN = 'arn:aws:iam::123456789012:role/airflow-prod';
 
 describe('external configuration', () => {
   it('reads the variables, and says which one is wrong in one line', () => {
@@ -52,6 +54,42 @@ describe('external configuration', () => {
       ],
     ];
     for (const [env, message] of wrong) expect(() => readExternalConfig(env)).toThrow(message);
+  });
+
+  it('takes exactly one Vault credential (a token or an AppRole) and one AWS source (keys or a profile), a role on top', () => {
+    const vault = { ASC_EXTERNAL_VAULT_ADDR: 'https://vault.example:8200', ASC_EXTERNAL_VAULT_PREFIX: 'team' };
+    const approle = {
+      ...vault,
+      ASC_EXTERNAL_VAULT_ROLE_ID: 'r',
+      ASC_EXTERNAL_VAULT_SECRET_ID: 's',
+      ASC_EXTERNAL_VAULT_AUTH_MOUNT: 'approle-airflow',
+    };
+    expect(readExternalConfig(approle).vault?.credential).toEqual({ kind: 'approle', roleId: 'r', secretId: 's', authMount: 'approle-airflow' });
+    const aws = { ASC_EXTERNAL_AWS_REGION: 'eu-west-1', ASC_EXTERNAL_AWS_PREFIX: 'p' };
+    const role = 'arn:aws:iam::123456789012:role/airflow-prod';
+    expect(readExternalConfig({ ...aws, ASC_EXTERNAL_AWS_PROFILE: 'prod', ASC_EXTERNAL_AWS_ROLE_ARN: role }).aws).toMatchObject({
+      profile: 'prod',
+      roleArn: role,
+    });
+    const wrong: Array<[Record<string, string>, RegExp]> = [
+      [{ ...approle, ASC_EXTERNAL_VAULT_TOKEN: 't' }, /^ASC_EXTERNAL_VAULT_TOKEN is set together with an AppRole/],
+      [vault, /^ASC_EXTERNAL_VAULT_TOKEN is not set \(nor ASC_EXTERNAL_VAULT_ROLE_ID\)/],
+      [{ ...vault, ASC_EXTERNAL_VAULT_ROLE_ID: 'r' }, /^ASC_EXTERNAL_VAULT_SECRET_ID is not set/],
+      [
+        { ...vault, ASC_EXTERNAL_VAULT_TOKEN: 't', ASC_EXTERNAL_VAULT_AUTH_MOUNT: 'approle' },
+        /^ASC_EXTERNAL_VAULT_AUTH_MOUNT is set without an AppRole/,
+      ],
+      [aws, /^ASC_EXTERNAL_AWS_ACCESS_KEY_ID is not set \(nor ASC_EXTERNAL_AWS_PROFILE\)/],
+      [
+        { ...aws, ASC_EXTERNAL_AWS_PROFILE: 'prod', ASC_EXTERNAL_AWS_ACCESS_KEY_ID: 'a', ASC_EXTERNAL_AWS_SECRET_ACCESS_KEY: 'b' },
+        /^ASC_EXTERNAL_AWS_PROFILE is set together with ASC_EXTERNAL_AWS_ACCESS_KEY_ID/,
+      ],
+      [{ ...aws, ASC_EXTERNAL_AWS_PROFILE: 'prod', ASC_EXTERNAL_AWS_ROLE_ARN: 'airflow-prod' }, /^ASC_EXTERNAL_AWS_ROLE_ARN is not a role ARN/],
+    ];
+    for (const [env, message] of wrong) {
+      expect(() => readExternalConfig(env)).toThrow(message);
+      expect(() => readExternalConfig(env)).toThrow(expect.objectContaining({ name: 'ConfigurationError', hint: expect.any(String) }));
+    }
   });
 
   it('spaces requests by the cap, concurrent ones too', async () => {
@@ -78,7 +116,7 @@ interface Servers {
 }
 
 interface VaultAnswer {
-  readonly data?: { readonly keys?: string[] };
+  readonly data?: { readonly keys?: string[]; readonly role_id?: string; readonly secret_id?: string };
   readonly auth?: { readonly client_token: string; readonly accessor: string };
 }
 
@@ -118,6 +156,7 @@ describe('--provision=external against OpenBao and moto started apart', () => {
   const prefix = `team-${randomBytes(3).toString('hex')}/airflow`;
   let servers: Servers;
   let tokens: { reader: string; admin: string; readerAccessor: string };
+  let approle: { roleId: string; secretId: string };
   const awsKeys = {
     reader: `AKIDREADER${randomBytes(4).toString('hex')}`,
     readerSecret: `rs${randomBytes(8).toString('hex')}`,
@@ -140,6 +179,13 @@ describe('--provision=external against OpenBao and moto started apart', () => {
     });
     if (!reader?.auth || !admin?.auth) throw new Error('OpenBao made no token');
     tokens = { reader: reader.auth.client_token, admin: admin.auth.client_token, readerAccessor: reader.auth.accessor };
+    // The AppRole the backend logs in with in production, on a mount of its own name.
+    await vaultCall(vault, 'POST', `sys/auth/${APPROLE_MOUNT}`, { type: 'approle' });
+    await vaultCall(vault, 'POST', `auth/${APPROLE_MOUNT}/role/airflow-prod`, { token_policies: ['airflow-reader'], token_ttl: '1h' });
+    const roleId = (await vaultCall(vault, 'GET', `auth/${APPROLE_MOUNT}/role/airflow-prod/role-id`))?.data?.role_id;
+    const secretId = (await vaultCall(vault, 'POST', `auth/${APPROLE_MOUNT}/role/airflow-prod/secret-id`, {}))?.data?.secret_id;
+    if (!roleId || !secretId) throw new Error('OpenBao made no AppRole');
+    approle = { roleId, secretId };
   }, 120_000);
 
   afterAll(async () => {
@@ -321,6 +367,63 @@ describe('--provision=external against OpenBao and moto started apart', () => {
     expect(awsGate.passed).toBeGreaterThan(0);
     await Promise.all([vault.close(), aws.close()]);
   });
+
+  it('with an AppRole and an AWS role assumed from a profile: the backend logs in as production does, and the certificate names who', async () => {
+    const profileDir = join(work, 'aws-profile');
+    mkdirSync(profileDir, { recursive: true });
+    const profileSecret = `ps${randomBytes(8).toString('hex')}`;
+    writeFileSync(join(profileDir, 'credentials'), `[airflow-prod]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = ${profileSecret}\n`);
+    writeFileSync(join(profileDir, 'config'), `[profile airflow-prod]\nregion = ${servers.moto.getRegion()}\n`);
+    const {
+      ASC_EXTERNAL_VAULT_TOKEN: _token,
+      ASC_EXTERNAL_AWS_ACCESS_KEY_ID: _key,
+      ASC_EXTERNAL_AWS_SECRET_ACCESS_KEY: _secret,
+      ...rest
+    } = environment(true);
+    const env = {
+      ...rest,
+      ASC_EXTERNAL_VAULT_ROLE_ID: approle.roleId,
+      ASC_EXTERNAL_VAULT_SECRET_ID: approle.secretId,
+      ASC_EXTERNAL_VAULT_AUTH_MOUNT: APPROLE_MOUNT,
+      ASC_EXTERNAL_AWS_PROFILE: 'airflow-prod',
+      ASC_EXTERNAL_AWS_ROLE_ARN: ROLE_ARN,
+      AWS_SHARED_CREDENTIALS_FILE: join(profileDir, 'credentials'),
+      AWS_CONFIG_FILE: join(profileDir, 'config'),
+    };
+    const reports = join(work, 'reports-approle-role');
+    const result = await runCli(
+      ['test', '--backend=vault,aws-sm', '--provision=external', '--suite=retrieval,not-found,isolation', `--reports-dir=${reports}`],
+      env,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const runDir = await onlyRunDir(reports);
+    const report = await readRunReport(runDir);
+    for (const target of ['vault-external', 'aws-sm-external']) {
+      const cases = report.cases.filter((c) => c.target === target);
+      expect(cases.filter((c) => c.status === 'pass').length, target).toBeGreaterThan(10);
+      expect(
+        cases.filter((c) => c.status === 'fail'),
+        target,
+      ).toEqual([]);
+    }
+    // Nothing but the read-only test's preseeded set (when it ran first) is left under the prefix.
+    const left = await leftUnderPrefix();
+    expect(left.vault.filter((name) => name !== 'asc-readonly/')).toEqual([]);
+    expect(left.aws.filter((name) => !name.startsWith(`${prefix}/asc-readonly/`))).toEqual([]);
+    const certificate = readFileSync(join(runDir, 'certificate.md'), 'utf8');
+    expect(certificate).toMatch(new RegExp(`read as: ${APPROLE_MOUNT} \\(token accessor [^,]+, policies [^)]*airflow-reader`));
+    expect(certificate).toContain(`after an AppRole login at auth/${APPROLE_MOUNT}`);
+    expect(certificate).toContain('read as: arn:aws:sts::123456789012:assumed-role/airflow-prod/airflow-secrets-conformance');
+    expect(certificate).toContain('ASC_EXTERNAL_AWS_ROLE_ARN assumed with profile airflow-prod');
+    const secrets = [approle.secretId, approle.roleId, profileSecret, tokens.admin, awsKeys.adminSecret];
+    for (const file of filesUnder(runDir)) {
+      const text = readFileSync(file, 'latin1');
+      for (const secret of secrets) expect(text.includes(secret), `${file} holds a secret`).toBe(false);
+      // The assumed role's temporary keys are moto's: no session token shows either.
+      expect(text).not.toMatch(/"aws_session_token":\s*"(?!\[)/);
+    }
+    for (const secret of secrets) expect((result.stdout + result.stderr).includes(secret), 'the console shows a secret').toBe(false);
+  }, 120_000);
 
   it('refuses a wrong token in one typed line, before any case', async () => {
     const result = await runCli(['test', '--backend=vault', '--provision=external'], {

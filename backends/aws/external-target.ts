@@ -1,6 +1,7 @@
 /**
- * `aws-sm-external`: our SecretsManagerBackend with a team's production keys, on the team's AWS
- * account or AWS-compatible endpoint (`--provision=external`, containers/external.ts). Every name the
+ * `aws-sm-external`: our SecretsManagerBackend with a team's production keys (given, a profile's, or
+ * an assumed role's temporary keys), on the team's AWS account or AWS-compatible endpoint
+ * (`--provision=external`, containers/external.ts). Every name the
  * harness writes, reads or lists starts with `<prefix>/`: the run's fixtures under
  * `<prefix>/asc-<run hash>/`, deleted without recovery when each session closes; without admin keys
  * nothing is written and the backend reads the preseeded set under `<prefix>/asc-readonly/`. Every
@@ -165,7 +166,7 @@ export const awsSecretsManagerExternalTarget: TargetDefinition = {
       notes: [
         'rules of apache-airflow-providers-amazon 9.39.0',
         `external server: ${aws.version} (${aws.address}), not started by the harness`,
-        `read as: ${aws.identity ?? 'unknown'} (sts:GetCallerIdentity of ASC_EXTERNAL_AWS_ACCESS_KEY_ID)`,
+        `read as: ${aws.identity ?? 'unknown'} (sts:GetCallerIdentity of ${aws.keysSource})`,
         aws.adminIdentity
           ? `fixtures written as: ${aws.adminIdentity}, under ${root}/ only, deleted without recovery by each session`
           : `read-only: no admin credential; read the preseeded set under ${root}/`,

@@ -1,5 +1,5 @@
 /**
- * `vault-external`: our VaultBackend with a team's production token, on the Vault the team runs
+ * `vault-external`: our VaultBackend with a team's production token or AppRole, on the Vault the team runs
  * (`--provision=external`, containers/external.ts). Every path the harness writes, reads or lists
  * is under `<mount>/<prefix>/`: the run's fixtures under `<prefix>/asc-<run tag>/`, removed when each
  * session closes; without an admin token nothing is written and the backend reads the preseeded
@@ -8,7 +8,7 @@
  */
 import { endpointOf, requireEndpoint } from '../../containers/contract';
 import { externalGates, externalVaultServer, type ExternalVaultEndpoint } from '../../containers/external';
-import { readExternalConfig, requireExternal } from '../../containers/external-config';
+import { readExternalConfig, requireExternal, type VaultCredential } from '../../containers/external-config';
 import { PRESEEDED_FOLDER, PRESEEDED_SECRETS } from '../../suites/preseeded-fixtures';
 import type { SeedPlan, StoredValue } from '../../targets/family';
 import {
@@ -133,6 +133,17 @@ class ReadOnlyFixtures {
 
 const gateFor = externalGates();
 
+/** The backend's own login, as Airflow's VaultBackend takes it: `auth_type='token'` or `auth_type='approle'` (it logs in itself). */
+function credentialKwargs(credential: VaultCredential): Record<string, unknown> {
+  if (credential.kind === 'token') return { auth_type: 'token', token: credential.token };
+  return {
+    auth_type: 'approle',
+    role_id: credential.roleId,
+    secret_id: credential.secretId,
+    ...(credential.authMount !== undefined ? { auth_mount_point: credential.authMount } : {}),
+  };
+}
+
 function kwargsFor(vault: ExternalVaultEndpoint, base: string): Record<string, unknown> {
   return {
     url: vault.address,
@@ -141,8 +152,7 @@ function kwargsFor(vault: ExternalVaultEndpoint, base: string): Record<string, u
     connections_path: `${base}/connections`,
     variables_path: `${base}/variables`,
     config_path: `${base}/config`,
-    auth_type: 'token',
-    token: vault.token,
+    ...credentialKwargs(vault.credential),
     ...(vault.caCertFile ? { verify: vault.caCertFile } : {}),
   };
 }
@@ -184,7 +194,7 @@ export const vaultExternalTarget: TargetDefinition = {
       notes: [
         'rules of apache-airflow-providers-hashicorp 4.8.4',
         `external server: Vault ${vault.version} at ${vault.address} (sys/health), not started by the harness`,
-        `read as: ${vault.identity ?? 'unknown'} (auth/token/lookup-self of ASC_EXTERNAL_VAULT_TOKEN)`,
+        `read as: ${vault.identity ?? 'unknown'} (${vault.identitySource})`,
         vault.adminIdentity
           ? `fixtures written as: ${vault.adminIdentity}, under ${vault.mount}/${base}/ only, removed by each session`
           : `read-only: no admin credential; read the preseeded set under ${vault.mount}/${base}/`,
