@@ -1,4 +1,5 @@
 /** `airflow:kubernetes`: the cncf-kubernetes provider's own KubernetesSecretsBackend, run by Airflow on the kubernetes fixtures. */
+import { findingKey } from '../../suites/findings';
 import { bridgedTarget } from '../../targets/airflow-bridge';
 import { sessionKwargs } from '../../targets/command-target';
 import { kubernetesTarget } from './targets';
@@ -15,6 +16,11 @@ export const airflowKubernetesTarget = bridgedTarget(kubernetesTarget, {
   distributions: KUBERNETES_DISTRIBUTIONS,
   parser: 'sdk',
   kwargs: sessionKwargs,
+  knownFindings: {
+    [findingKey('kubernetes-labels', 'through Toxiproxy: a stalled API server is a Timeout within request_timeout')]:
+      'provider 10.25.0 has no timeout kwarg (KubernetesSecretsBackend passes **kwargs to LoggingMixin.__init__, which refuses request_timeout) and ' +
+      'calls list_namespaced_secret without _request_timeout (kubernetes_secrets_backend.py _get_secret_by_selector): a stalled API server holds the lookup for as long as the connection lives',
+  },
   described: () => ({
     kwargs: {},
     notes: [

@@ -97,6 +97,7 @@ def classify(error, lineage):
         return None
     if "kubernetes.config.config_exception.ConfigException" in lineage:
         return "configuration"
-    if "airflow.exceptions.AirflowException" in lineage and "auto-detect Kubernetes namespace" in str(error):
+    # Raised while handling the FileNotFoundError of the namespace file, which would read as an outage.
+    if any(name.endswith(".AirflowException") for name in lineage) and "auto-detect Kubernetes namespace" in str(error):
         return "configuration"
     return None
