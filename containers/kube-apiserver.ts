@@ -40,6 +40,11 @@ export interface KubeApiServerEndpoint extends ServerInfo {
   readonly nobodyToken: string;
   /** The issuer service-account tokens carry (`--service-account-issuer`). */
   readonly serviceAccountIssuer: string;
+  /**
+   * The API server's audit log (JSON lines): every list of Secrets at Metadata level (who, which
+   * namespace, the request URI with its label selector; never a body), nothing else.
+   */
+  readonly auditLogFile: string;
   /** Milliseconds from the start to kine listening and to `/readyz` answering ok. */
   readonly phasesMs: { readonly kine: number; readonly ready: number };
 }
@@ -48,6 +53,16 @@ export const nativeKubeApiServerExecutable = repoPath('.cache/bin/kube-apiserver
 export const nativeKineExecutable = repoPath('.cache/bin/kine');
 const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 /** kine's own SQLite settings (pkg/drivers/sqlite DefaultParams). */
+/** Lists of Secrets at Metadata level (no request or response bodies), nothing else. */
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    resources: [{ group: "", resources: ["secrets"] }]
+    verbs: ["list"]
+  - level: None
+`;
 const sqliteParams = '_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=20&cache=shared';
 
 export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKubeApiServer> {
@@ -94,6 +109,9 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
     const adminToken = randomBytes(24).toString('hex');
     const nobodyToken = randomBytes(24).toString('hex');
     const tokenFile = join(stateDir, 'tokens.csv');
+    const auditPolicyFile = join(stateDir, 'audit-policy.yaml');
+    const auditLogFile = join(stateDir, 'audit.log');
+    writeFileSync(auditPolicyFile, auditPolicy);
     // token,user,uid,"group,..."
     writeFileSync(tokenFile, `${adminToken},asc-admin,asc-admin,"system:masters"\n${nobodyToken},asc-nobody,asc-nobody\n`, { mode: 0o600 });
 
@@ -141,6 +159,8 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
             '--service-cluster-ip-range=10.96.0.0/16',
             // Nothing runs pods: the admission that mounts service-account tokens into them stays off.
             '--disable-admission-plugins=ServiceAccount',
+            `--audit-policy-file=${auditPolicyFile}`,
+            `--audit-log-path=${auditLogFile}`,
             '--endpoint-reconciler-type=none',
             '--enable-priority-and-fairness=false',
             '--profiling=false',
@@ -170,6 +190,7 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
         adminToken,
         nobodyToken,
         serviceAccountIssuer,
+        auditLogFile,
         phasesMs: { kine: kineMs, ready: since() },
         startMs: since(),
       };

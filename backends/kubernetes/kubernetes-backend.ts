@@ -157,10 +157,14 @@ export class KubernetesSecretsBackend extends BaseSecretsBackend {
     return Buffer.from(encoded, 'base64').toString('utf8');
   }
 
-  /** `list_namespaced_secret(namespace, label_selector=selector, resource_version="0")`. */
-  protected async listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
+  /**
+   * `list_namespaced_secret(namespace, label_selector=selector, resource_version="0")`: served from
+   * the watch cache. `resourceVersion` null leaves it out (a read from storage), which the provider never does.
+   */
+  protected async listSecrets(namespace: string, selector: string, resourceVersion: string | null = '0'): Promise<ListedSecret[]> {
     this.config ??= loadInClusterConfig(this.pod);
-    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets?labelSelector=${encodeURIComponent(selector)}&resourceVersion=0`;
+    const version = resourceVersion === null ? '' : `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets?labelSelector=${encodeURIComponent(selector)}${version}`;
     const where = `namespace ${namespace} on ${this.config.server}`;
     this.sent++;
     const answer = await getJson(this.config, path, this.timeoutMs, where);

@@ -13,6 +13,7 @@ import { createProxy, toxiproxyServer } from '../../containers/toxiproxy';
 import { expectNotFound, expectRejects, expectSecret } from '../../suites/expect-secret';
 import { pollUntil, settleWithin } from '../../suites/measure';
 import { defineSuite, type CaseContext, type ConformanceCase } from '../../suites/suite';
+import { auditedSecretLists } from './audit-log';
 import { KubernetesFixtures } from './fixtures';
 import { DEFAULT_CONFIG_LABEL, DEFAULT_CONNECTIONS_LABEL, DEFAULT_TEAM_LABEL, DEFAULT_VARIABLES_LABEL } from './kubernetes-backend';
 import type { KubernetesRunSetup } from './run-setup';
@@ -62,7 +63,52 @@ function credentialsOf(setup: KubernetesRunSetup): string[] {
   return [setup.reader.token, setup.noList.token, setup.badToken.token, setup.server.adminToken, setup.server.nobodyToken];
 }
 
+/**
+ * Waits (bounded) until the audit log holds the list of one last lookup of `marker`: the API server
+ * writes its events in order, so every list sent before it is in the log then.
+ */
+async function auditSettled(setup: KubernetesRunSetup, marker: string): Promise<void> {
+  const polled = await pollUntil(
+    async () => auditedSecretLists(setup.server.auditLogFile, marker).length,
+    (count) => count > 0,
+    { attempts: 100, deadlineMs: 5_000, intervalMs: 50 },
+  );
+  if (!polled.ok) throw new Error(`the API server's audit log did not record the marker lookup within ${polled.ms} ms`);
+}
+
 const cases: readonly ConformanceCase[] = [
+  {
+    name: 'each lookup is one list with resourceVersion=0 in the namespace; a disabled label sends none',
+    rule: `§7.6 list_namespaced_secret(ns, label_selector=..., resource_version="0"), once per lookup, no retry on an empty answer (${BACKEND_PY}); counted in the API server's audit log`,
+    needs: ['kubernetes-labels', 'variables'],
+    async run(ctx) {
+      const setup = await runOf(ctx);
+      const key = ctx.ids.plain('budget');
+      const missing = ctx.ids.plain('budgetmissing');
+      const disabled = ctx.ids.plain('budgetoff');
+      await ctx.fixtures.putVariable(key, ctx.secrets.token('budget'));
+      await ctx.fixtures.putVariable(disabled, ctx.secrets.token('budget'));
+      const backend = ctx.session.backend();
+      await backend.getVariable(key);
+      await backend.getVariable(key);
+      expectNotFound(await backend.getVariable(missing), `variable "${missing}"`);
+      expectNotFound(await ctx.session.backend({ variables_label: null }).getVariable(disabled), `variable "${disabled}" with variables_label=None`);
+      const marker = ctx.ids.plain('budgetmarker');
+      await backend.getVariable(marker);
+      await auditSettled(setup, marker);
+      const found = auditedSecretLists(setup.server.auditLogFile, key);
+      const notFound = auditedSecretLists(setup.server.auditLogFile, missing);
+      if (found.length !== 2) throw new Error(`two lookups of variable "${key}" sent ${found.length} list(s), expected 2 (one each)`);
+      if (notFound.length !== 1) throw new Error(`a lookup of the missing variable "${missing}" sent ${notFound.length} list(s), expected 1`);
+      const unread = auditedSecretLists(setup.server.auditLogFile, disabled).length;
+      if (unread !== 0) throw new Error(`variable "${disabled}" with variables_label=None sent ${unread} list(s), expected none`);
+      for (const list of [...found, ...notFound]) {
+        if (!/[?&]resourceVersion=0(&|$)/.test(list.requestUri))
+          throw new Error(`a lookup listed without resourceVersion=0: ${list.requestUri.split('?')[0]}`);
+        if (list.namespace !== setup.namespace) throw new Error(`a lookup listed in namespace ${list.namespace}, expected ${setup.namespace}`);
+      }
+    },
+  },
   {
     name: "Secrets are found by the provider's label keys, whatever their names",
     rule: `§7.6 list_namespaced_secret(label_selector="<label>=<id>"); provider 10.25.0's labels are airflow.apache.org/connection-id, variable-key and config-key, not the -name keys (${BACKEND_PY})`,

@@ -194,6 +194,37 @@ const specs: readonly BasedMutantSpec[] = [
       ),
   },
   {
+    name: 'kubernetes-consistent-read-when-empty',
+    base: 'kubernetes',
+    breaks: '§7.6 asks again without resourceVersion=0 (a read from storage) when the cached list is empty: two lists for an id it does not hold',
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends KubernetesSecretsBackend {
+            protected override async listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
+              const cached = await super.listSecrets(namespace, selector);
+              return cached.length > 0 ? cached : super.listSecrets(namespace, selector, null);
+            }
+          })(kwargs),
+      ),
+  },
+  {
+    name: 'kubernetes-reads-from-storage',
+    base: 'kubernetes',
+    breaks: '§7.6 lists without resourceVersion=0, so every lookup is a read from storage instead of the watch cache',
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends KubernetesSecretsBackend {
+            protected override listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
+              return super.listSecrets(namespace, selector, null);
+            }
+          })(kwargs),
+      ),
+  },
+  {
     name: 'kubernetes-unreachable-as-not-found',
     base: 'kubernetes',
     breaks: '§2.3 reads an API server it cannot reach as "not found"',
