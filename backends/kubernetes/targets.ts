@@ -62,7 +62,7 @@ export const KUBERNETES_MISSING: Partial<Record<Capability, string>> = {
   'aws-naming': 'not an AWS backend',
   'network-faults':
     "the common failover and request-budget cases put the harness's plain-HTTP request-log proxy before the server, and kube-apiserver serves HTTPS only; " +
-    'the kubernetes suite puts Toxiproxy before it directly (TLS passes through) and counts requests with the backend and the API server audit of its own cases',
+    "the kubernetes-labels suite puts Toxiproxy before it directly (TLS passes through) and counts a lookup's lists in the API server's own audit log",
   throttling: 'kube-apiserver throttles through API Priority and Fairness, which the run turns off to start fast',
   versions: 'a Secret holds its current value only',
   'staged-rotation': 'a Secret holds its current value only',
