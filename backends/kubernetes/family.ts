@@ -4,6 +4,7 @@ import type { BackendFamily } from '../../targets/family';
 import { airflowKubernetesTarget, KUBERNETES_BACKEND_CLASS, KUBERNETES_DISTRIBUTIONS } from './airflow-twin';
 import { kubernetesLabelsSuite } from './kubernetes-labels.suite';
 import { kubernetesMutants } from './mutants';
+import { kubernetesRawClient } from './raw-client';
 import { kubernetesTarget } from './targets';
 
 export const kubernetesFamily: BackendFamily = {
@@ -31,4 +32,5 @@ export const kubernetesFamily: BackendFamily = {
   ],
   suites: [kubernetesLabelsSuite],
   mutants: kubernetesMutants,
+  rawClient: kubernetesRawClient,
 };
