@@ -15,6 +15,8 @@ export interface ServerInfo {
   readonly provisioning: Provisioning;
   /** The server's own version string as it reports it. */
   readonly version: string;
+  /** The image a container ran, when the container path started it. */
+  readonly image?: string;
   /** Where the server's output is kept, when we started it. */
   readonly logFile?: string;
   /** How long the start took, readiness included. */
