@@ -56,6 +56,8 @@ export interface ServerKind<Endpoint extends ServerInfo = ServerInfo> {
   readonly name: string;
   /** A server a team already runs: found by configuration under `--provision=external`, never started. */
   readonly external?: true;
+  /** It has a container image: `docker` provisioning starts it as a container (others always run natively). */
+  readonly containerised?: true;
   start(context: ServerStartContext): Promise<RunningServer<Endpoint>>;
 }
 

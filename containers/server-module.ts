@@ -223,6 +223,7 @@ export function serverKind<Endpoint extends ServerInfo>(
 ): ServerKind<Endpoint> {
   return {
     name,
+    containerised: true,
     start({ provisioning, logDir, network }) {
       const server = create().withProvisioning(provisioning).withLogDir(logDir, name);
       return (network ? server.withNetwork(network, name) : server).start();
