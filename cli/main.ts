@@ -40,6 +40,14 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'print what to seed on your own server for a read-only --provision=external run (fixtures print --family vault)',
     load: async () => (await import('./fixtures-command')).fixturesCommand,
   },
+  merge: {
+    summary: 'merge the reports of several runs (a CI matrix) into one report and one certificate',
+    load: async () => (await import('./merge-command')).mergeCommand,
+  },
+  parity: {
+    summary: 'compare a container-path run with a native run of the same targets, case by case',
+    load: async () => (await import('./parity-command')).parityCommand,
+  },
   connection: {
     summary: 'parse a connection URI/JSON or build a URI, exactly as Airflow does',
     load: async () => (await import('./connection-command')).connectionCommand,

@@ -15,6 +15,8 @@ export interface ServerInfo {
   readonly provisioning: Provisioning;
   /** The server's own version string as it reports it. */
   readonly version: string;
+  /** The image a container ran, when the container path started it. */
+  readonly image?: string;
   /** Where the server's output is kept, when we started it. */
   readonly logFile?: string;
   /** How long the start took, readiness included. */
@@ -54,6 +56,8 @@ export interface ServerKind<Endpoint extends ServerInfo = ServerInfo> {
   readonly name: string;
   /** A server a team already runs: found by configuration under `--provision=external`, never started. */
   readonly external?: true;
+  /** It has a container image: `docker` provisioning starts it as a container (others always run natively). */
+  readonly containerised?: true;
   start(context: ServerStartContext): Promise<RunningServer<Endpoint>>;
 }
 

@@ -3,6 +3,7 @@
  * strategies and caches only success, so a machine without an engine would pay the probe again for
  * every server. testcontainers is imported lazily so native runs never load dockerode.
  */
+import { adoptContainerEnvironment } from './images';
 
 export type DockerAvailability =
   { readonly available: true; readonly serverVersion: string } | { readonly available: false; readonly reason: string };
@@ -24,6 +25,8 @@ async function probeDocker(): Promise<DockerAvailability> {
   });
   const probe = (async (): Promise<DockerAvailability> => {
     try {
+      // The engine `npm run containers:up` started, unless DOCKER_HOST says otherwise.
+      adoptContainerEnvironment();
       const { getContainerRuntimeClient } = await import('testcontainers');
       const client = await getContainerRuntimeClient();
       return { available: true, serverVersion: String(client.info.containerRuntime.serverVersion) };

@@ -52,6 +52,7 @@ export function describeServer(name: string, started: StartedServers): ServerRep
   const address = ADDRESS_FIELDS.map((field) => fields[field]).find((value) => typeof value === 'string');
   if (typeof address === 'string') report.address = address;
   if (endpoint.identity !== undefined) report.identity = endpoint.identity;
+  if (endpoint.image !== undefined) report.image = endpoint.image;
   const startMs = started.startTimesMs[name] ?? endpoint.startMs;
   if (startMs !== undefined) report.startMs = startMs;
   return report;

@@ -9,7 +9,8 @@
  *
  * The state (kine's SQLite file, keys, tokens) lives in a private temporary folder removed at
  * stop, never in the run's report folder: Secrets are stored unencrypted, and the canary scan
- * reads that folder. A local process only for now; the container path is `not run` with why.
+ * reads that folder. A local process only for now, under every provisioning (the kind is not
+ * `containerised`, as vault-production); `startContainer` says why when asked directly.
  *
  *   await using kube = await new KubeApiServer().withLogDir(dir).start();
  *   kube.endpoint.address; kube.endpoint.caPem; kube.endpoint.adminToken;
@@ -20,10 +21,10 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigurationError, UnavailableError } from '../backends/errors';
-import type { ServerInfo } from './contract';
+import type { ServerInfo, ServerKind } from './contract';
 import { httpsJson } from './https-json';
 import { repoPath, requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
-import { serverKind, ServerModule, StartedServer } from './server-module';
+import { ServerModule, StartedServer } from './server-module';
 import { privateStateDir, removeStateDir } from './service-account';
 import { createTlsMaterial } from './tls-certificates';
 
@@ -206,8 +207,11 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
   }
 }
 
-/** The API server of a run, shared by every kubernetes target and Vault's Kubernetes auth. */
-export const kubeApiServer = serverKind('kube-apiserver', () => new KubeApiServer());
+/** The API server of a run, shared by every kubernetes target and Vault's Kubernetes auth; a local process. */
+export const kubeApiServer: ServerKind<KubeApiServerEndpoint> = {
+  name: 'kube-apiserver',
+  start: ({ logDir }) => new KubeApiServer().withLogDir(logDir, 'kube-apiserver').start(),
+};
 
 export class StartedKubeApiServer extends StartedServer<KubeApiServerEndpoint> {}
 

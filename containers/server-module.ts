@@ -15,7 +15,7 @@ const defaultLogDir = join(tmpdir(), 'secrets-conformance', 'servers');
 
 /** What a module's start describes; the common part (provisioning, log file, start time) is added. */
 export type EndpointDetails<Endpoint extends ServerInfo> = Endpoint extends ServerInfo
-  ? Omit<Endpoint, 'provisioning' | 'logFile' | 'startMs'>
+  ? Omit<Endpoint, 'provisioning' | 'logFile' | 'startMs' | 'image'>
   : never;
 
 /** How a server runs as a local process on a free 127.0.0.1 port. */
@@ -23,7 +23,8 @@ export interface NativeLaunch<Ready> {
   /** The executable's name in the install hint: `bao`, `moto_server`. */
   readonly installedAs: string;
   readonly args: (port: number) => readonly string[];
-  readonly env?: Readonly<Record<string, string>>;
+  /** The environment on top of this process's; a function when it names the port. */
+  readonly env?: Readonly<Record<string, string>> | ((port: number) => Readonly<Record<string, string>>);
   /** Ports after the chosen one the server also binds. */
   readonly followingFreePorts?: number;
   /** The endpoint the probe asks, for messages: `/v1/sys/health`. */
@@ -134,7 +135,7 @@ export abstract class ServerModule<Endpoint extends ServerInfo, Started> {
         name: this.name,
         executable: this.executable,
         args: launch.args(port),
-        ...(launch.env ? { env: launch.env } : {}),
+        ...(launch.env ? { env: typeof launch.env === 'function' ? launch.env(port) : launch.env } : {}),
         logFile: this.logFile,
       }),
       (server, port) =>
@@ -164,7 +165,7 @@ export abstract class ServerModule<Endpoint extends ServerInfo, Started> {
     };
     const started = await start(prepare);
     const stop = (): Promise<void> => started.stop().then(() => undefined);
-    return this.handOver('docker', began, () => describe(started), stop);
+    return this.handOver('docker', began, async () => ({ ...(await describe(started)), image: this.image }), stop);
   }
 
   /** A server that started but cannot be described is stopped, not left running. */
@@ -222,6 +223,7 @@ export function serverKind<Endpoint extends ServerInfo>(
 ): ServerKind<Endpoint> {
   return {
     name,
+    containerised: true,
     start({ provisioning, logDir, network }) {
       const server = create().withProvisioning(provisioning).withLogDir(logDir, name);
       return (network ? server.withNetwork(network, name) : server).start();

@@ -8,6 +8,7 @@ import type { StartedNetwork } from 'testcontainers';
 import { isSecretsError } from '../backends/errors';
 import type { Provisioning, RunningServer, ServerEndpoints, ServerInfo, ServerKind } from './contract';
 import { dockerAvailability } from './docker';
+import { startRunReaper, type RunReaper } from './reaper';
 
 export type ProvisioningChoice = Provisioning | 'auto';
 
@@ -63,11 +64,15 @@ export async function startServers(needed: readonly ServerKind[], options: Serve
   }
 
   let network: StartedNetwork | undefined;
+  let reaper: RunReaper | undefined;
   if (choice.provisioning === 'docker') {
     try {
+      // First the reaper: whatever happens to this process from here, the session's containers go.
+      reaper = await startRunReaper();
       const { Network } = await import('testcontainers');
       network = await new Network().start();
     } catch (error) {
+      reaper?.release();
       for (const kind of kinds) unavailable[kind.name] = notRun(error, 'check that Docker can create networks');
       return nothingStarted;
     }
@@ -99,8 +104,12 @@ export async function startServers(needed: readonly ServerKind[], options: Serve
     unavailable,
     startTimesMs,
     async stop() {
-      await Promise.allSettled(running.map((server) => server.stop()));
-      await network?.stop();
+      try {
+        await Promise.allSettled(running.map((server) => server.stop()));
+        await network?.stop();
+      } finally {
+        reaper?.release();
+      }
     },
   };
 }

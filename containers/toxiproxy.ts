@@ -9,6 +9,7 @@
 import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
 import { ConfigurationError, UnavailableError } from '../backends/errors';
 import type { ServerInfo } from './contract';
+import { chooseImage } from './images';
 import { repoPath } from './native-process';
 import { serverKind, ServerModule, StartedServer } from './server-module';
 
@@ -39,7 +40,12 @@ const containerProxyPorts = Array.from({ length: 32 }, (_, index) => 8666 + inde
 
 export class ToxiproxyServer extends ServerModule<ToxiproxyEndpoint, StartedToxiproxyServer> {
   constructor() {
-    super({ name: 'toxiproxy', image: defaultToxiproxyImage, executable: nativeToxiproxyExecutable, handle: StartedToxiproxyServer });
+    super({
+      name: 'toxiproxy',
+      image: chooseImage('toxiproxy', defaultToxiproxyImage).image,
+      executable: nativeToxiproxyExecutable,
+      handle: StartedToxiproxyServer,
+    });
   }
 
   protected startProcess(): Promise<StartedToxiproxyServer> {

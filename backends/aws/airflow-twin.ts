@@ -2,7 +2,7 @@
 import { bridgedTarget } from '../../targets/airflow-bridge';
 import { sessionKwargs } from '../../targets/command-target';
 import { findingKey } from '../../suites/findings';
-import { awsParameterStoreTarget, awsSecretsManagerTarget } from './targets';
+import { awsParameterStoreLocalstackTarget, awsParameterStoreTarget, awsSecretsManagerLocalstackTarget, awsSecretsManagerTarget } from './targets';
 
 export const SECRETS_MANAGER_BACKEND_CLASS = 'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend';
 export const PARAMETER_STORE_BACKEND_CLASS = 'airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend';
@@ -15,6 +15,23 @@ function configKwargsDropped(service: string, file: string): Record<string, stri
       `amazon provider 9.39.0 builds the ${service} client with session.client(service_name, region_name, verify, endpoint_url, api_version, use_ssl) ` +
       `and never passes conn_config.botocore_config (${file}, client), so config_kwargs (connect_timeout, read_timeout, retries) ` +
       "are read and dropped: the client keeps botocore's 60 s read timeout and waits out any latency below it",
+  };
+}
+
+/**
+ * On LocalStack the same dropped config also shows under the timeout toxic: its gateway keeps the
+ * connection open as AWS does, so nothing ends the held request before botocore's 60 s. moto's
+ * server closes each connection after its answer, so there the held request ends at once.
+ */
+function configKwargsDroppedOnKeepAlive(service: string, file: string): Record<string, string> {
+  return {
+    ...configKwargsDropped(service, file),
+    [findingKey(
+      'failover',
+      'timeout: TimeoutError/UnavailableError within the bound, the chain falls through, retries within budget, then recovery',
+    )]:
+      `amazon provider 9.39.0 drops config_kwargs for the ${service} client (${file}, client), and LocalStack keeps the connection open ` +
+      "as AWS does: under the timeout toxic nothing closes it, so the lookup waits out botocore's 60 s read timeout instead of the kwargs' bound",
   };
 }
 
@@ -43,4 +60,26 @@ export const airflowParameterStoreTarget = bridgedTarget(awsParameterStoreTarget
   kwargs: sessionKwargs,
   described,
   knownFindings: configKwargsDropped('SSM', 'aws/secrets/systems_manager.py'),
+});
+
+export const airflowSecretsManagerLocalstackTarget = bridgedTarget(awsSecretsManagerLocalstackTarget, {
+  name: 'airflow:aws-sm-localstack',
+  summary: "apache-airflow-providers-amazon's SecretsManagerBackend through the bridge, on LocalStack (endpoint_url)",
+  backendClass: SECRETS_MANAGER_BACKEND_CLASS,
+  distributions: AWS_DISTRIBUTIONS,
+  parser: 'sdk',
+  kwargs: sessionKwargs,
+  described,
+  knownFindings: configKwargsDroppedOnKeepAlive('Secrets Manager', 'aws/secrets/secrets_manager.py'),
+});
+
+export const airflowParameterStoreLocalstackTarget = bridgedTarget(awsParameterStoreLocalstackTarget, {
+  name: 'airflow:aws-ssm-localstack',
+  summary: "apache-airflow-providers-amazon's SystemsManagerParameterStoreBackend through the bridge, on LocalStack (endpoint_url)",
+  backendClass: PARAMETER_STORE_BACKEND_CLASS,
+  distributions: AWS_DISTRIBUTIONS,
+  parser: 'sdk',
+  kwargs: sessionKwargs,
+  described,
+  knownFindings: configKwargsDroppedOnKeepAlive('SSM', 'aws/secrets/systems_manager.py'),
 });

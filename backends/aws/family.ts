@@ -2,7 +2,9 @@
 import { sessionKwargs } from '../../targets/command-target';
 import type { BackendFamily } from '../../targets/family';
 import {
+  airflowParameterStoreLocalstackTarget,
   airflowParameterStoreTarget,
+  airflowSecretsManagerLocalstackTarget,
   airflowSecretsManagerTarget,
   AWS_DISTRIBUTIONS,
   PARAMETER_STORE_BACKEND_CLASS,
@@ -28,7 +30,12 @@ const NAMING_KWARGS = [
 export const awsFamily: BackendFamily = {
   name: 'aws',
   targets: awsTargets,
-  airflowTwins: [airflowSecretsManagerTarget, airflowParameterStoreTarget],
+  airflowTwins: [
+    airflowSecretsManagerTarget,
+    airflowParameterStoreTarget,
+    airflowSecretsManagerLocalstackTarget,
+    airflowParameterStoreLocalstackTarget,
+  ],
   layouts: [
     {
       name: 'aws-sm',

@@ -1,6 +1,6 @@
 /** How an AWS target is reached: its server and address kwargs, what each request is for, and the ids its store holds. */
-import { endpointOf } from '../../containers/contract';
-import { motoServer } from '../../containers/moto';
+import { endpointOf, type ServerKind } from '../../containers/contract';
+import type { MotoEndpoint } from '../../containers/moto';
 import type { ObservedRequest, TargetNetwork } from '../../targets/target';
 import { awsLookupBudget } from './aws-client';
 import type { AwsService, AwsStore } from './layout';
@@ -12,10 +12,10 @@ function awsRequestKind(request: ObservedRequest): 'auth' | 'read' | 'other' {
   return /^(secretsmanager\.GetSecretValue|AmazonSSM\.GetParameter)$/.test(operation) ? 'read' : 'other';
 }
 
-export function awsNetwork(backendKind: string): TargetNetwork {
+export function awsNetwork(backendKind: string, store: ServerKind<MotoEndpoint>): TargetNetwork {
   return {
-    server: motoServer,
-    serverUrl: (servers) => endpointOf(servers, motoServer)?.endpoint ?? null,
+    server: store,
+    serverUrl: (servers) => endpointOf(servers, store)?.endpoint ?? null,
     addressKwargs: (address) => ({ endpoint_url: `http://${address}` }),
     // botocore's Config, in seconds.
     timeoutKwargs: (seconds) => ({ config_kwargs: { connect_timeout: seconds, read_timeout: seconds } }),

@@ -1,6 +1,6 @@
 /** A session on an AWS target: fixtures under the run's root, backends reading it with moto's keys, the auth scenarios on moto-iam. */
-import { endpointOf, requireEndpoint } from '../../containers/contract';
-import { motoIamServer, motoServer, type MotoEndpoint } from '../../containers/moto';
+import { endpointOf, requireEndpoint, type ServerKind } from '../../containers/contract';
+import type { MotoEndpoint, MotoIamEndpoint } from '../../containers/moto';
 import type { TargetEnvironment, TargetSession } from '../../targets/target';
 import type { SecretsBackend } from '../contract';
 import { AwsAuth } from './auth-scenarios';
@@ -12,6 +12,10 @@ import { runRoot, storeFor } from './stores';
 export interface AwsSessionSpec {
   readonly name: string;
   readonly service: AwsService;
+  /** The emulator holding the fixtures (moto or LocalStack). */
+  readonly store: ServerKind<MotoEndpoint>;
+  /** The emulator enforcing IAM for the auth scenarios, when there is one. */
+  readonly iam?: ServerKind<MotoIamEndpoint>;
   readonly build: (kwargs: Record<string, unknown>) => SecretsBackend;
 }
 
@@ -29,7 +33,7 @@ export function sessionDefaults(endpoint: MotoEndpoint, keys: { accessKeyId: str
 }
 
 export async function openAwsSession(spec: AwsSessionSpec, environment: TargetEnvironment): Promise<TargetSession> {
-  const moto = requireEndpoint(environment.servers, motoServer, `target ${spec.name}`);
+  const moto = requireEndpoint(environment.servers, spec.store, `target ${spec.name}`);
   const root = runRoot(spec.service, environment.runId);
   const store = storeFor(spec.service, moto);
   const fixtures = new AwsFixtures(store, root, spec.name);
@@ -55,11 +59,11 @@ export async function openAwsSession(spec: AwsSessionSpec, environment: TargetEn
   };
 }
 
-/** Secrets and parameters left under the run's root, on moto and on moto-iam. */
-export async function awsResidue(service: AwsService, environment: TargetEnvironment): Promise<number> {
+/** Secrets and parameters left under the run's root, on each of the target's emulators. */
+export async function awsResidue(service: AwsService, environment: TargetEnvironment, kinds: readonly ServerKind<MotoEndpoint>[]): Promise<number> {
   const root = runRoot(service, environment.runId);
   let count = 0;
-  for (const kind of [motoServer, motoIamServer]) {
+  for (const kind of kinds) {
     const endpoint = endpointOf(environment.servers, kind);
     if (!endpoint) continue;
     const store = storeFor(service, endpoint);
