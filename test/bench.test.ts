@@ -441,7 +441,7 @@ describe('cold CI records', () => {
 
 describe('bench flags', () => {
   it('runs everything but the cold CI by default', () => {
-    expect(parseBenchFlags([])).toEqual({ coldCi: false, harness: true, families: ['env', 'local', 'vault', 'aws', 'airflow'] });
+    expect(parseBenchFlags([])).toEqual({ coldCi: false, harness: true, families: ['env', 'local', 'vault', 'aws', 'kubernetes', 'airflow'] });
     expect(parseBenchFlags(['--cold-ci', '--skip-harness', '--families=vault,env'])).toEqual({
       coldCi: true,
       harness: false,

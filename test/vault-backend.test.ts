@@ -84,9 +84,19 @@ describe('kwargs, as the provider reads them at construction', () => {
   });
 
   it('an Airflow auth type this reference does not implement is refused as such', () => {
-    const error = refusal(() => readVaultKwargs({ auth_type: 'kubernetes', kubernetes_role: 'r' }, NO_ENV));
+    const error = refusal(() => readVaultKwargs({ auth_type: 'gcp' }, NO_ENV));
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error.message).toMatch(/implements token, approle, userpass, ldap, aws_iam only/);
+    expect(error.message).toMatch(/implements token, approle, userpass, ldap, aws_iam, kubernetes only/);
+  });
+
+  it("kubernetes needs kubernetes_role, and reads the pod's token file unless kubernetes_jwt_path says otherwise", () => {
+    expect(refusal(() => readVaultKwargs({ auth_type: 'kubernetes' }, NO_ENV)).message).toMatch(/requires 'kubernetes_role'/);
+    expect(readVaultKwargs({ auth_type: 'kubernetes', kubernetes_role: 'r' }, NO_ENV).auth).toEqual({
+      type: 'kubernetes',
+      mountPoint: 'kubernetes',
+      role: 'r',
+      jwtPath: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+    });
   });
 
   it('VAULT_TOKEN set, even empty, satisfies the token check (the login then finds no token)', () => {

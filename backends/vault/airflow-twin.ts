@@ -5,6 +5,7 @@ import { sessionKwargs, type SessionContext } from '../../targets/command-target
 import type { TargetDefinition } from '../../targets/target';
 import {
   vaultAwsIamTarget,
+  vaultKubernetesTarget,
   vaultLdapTarget,
   vaultNamespaceTarget,
   vaultTlsTarget,
@@ -65,6 +66,7 @@ export const productionVaultTwins: readonly TargetDefinition[] = [
   productionTwin(vaultUserpassTarget),
   productionTwin(vaultLdapTarget, DENIED_AS_AUTH),
   productionTwin(vaultAwsIamTarget, DENIED_AS_AUTH),
+  productionTwin(vaultKubernetesTarget, DENIED_AS_AUTH),
   productionTwin(vaultNamespaceTarget, {
     ...WIDE_POLICY_FINDING,
     [findingKey('vault-production', 'a token of the child namespace is Forbidden in the root namespace')]:

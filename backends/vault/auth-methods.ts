@@ -3,9 +3,13 @@
  * userpass; LDAP against the run's slapd (a service account searches, the user's own bind checks
  * the password, group membership maps to policies); AWS IAM, where Vault forwards the client's
  * signed `sts:GetCallerIdentity` to its configured STS endpoint (moto) and matches the caller's
- * ARN against the role's bound principal. Mount paths are the run's own.
+ * ARN against the role's bound principal; Kubernetes, where Vault sends the client's service-account
+ * JWT to the run's kube-apiserver as a TokenReview (with a reviewer token bound to
+ * `system:auth-delegator`) and matches its service account against the role's. Mount paths are the
+ * run's own.
  */
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import type { KubeApiServerEndpoint } from '../../containers/kube-apiserver';
 import type { MotoIamEndpoint } from '../../containers/moto';
 import type { SlapdEndpoint } from '../../containers/slapd';
 import type { VaultAdmin } from './admin';
@@ -91,6 +95,34 @@ export async function setUpAwsAuth(
     await admin.write(`the AWS auth role ${role.name}`, `auth/${quoteVaultPath(mount)}/role/${quoteVaultPath(role.name)}`, {
       auth_type: 'iam',
       bound_iam_principal_arn: [role.boundArn],
+      token_policies: [role.policy],
+    });
+  }
+}
+
+/**
+ * OpenBao's builtin `kubernetes` auth method pointed at the run's API server: its CA, and the JWT
+ * of a reviewer service account that may create TokenReviews (the pod's own token is not there to
+ * fall back on: `disable_local_ca_jwt`). One role per bound service account.
+ */
+export async function setUpKubernetesAuth(
+  admin: VaultAdmin,
+  mount: string,
+  kube: KubeApiServerEndpoint,
+  reviewerJwt: string,
+  roles: ReadonlyArray<{ name: string; serviceAccount: string; namespace: string; policy: string }>,
+): Promise<void> {
+  await admin.ensureMount('auth', mount, 'kubernetes');
+  await admin.write('the Kubernetes auth configuration', `auth/${quoteVaultPath(mount)}/config`, {
+    kubernetes_host: kube.address,
+    kubernetes_ca_cert: kube.caPem,
+    token_reviewer_jwt: reviewerJwt,
+    disable_local_ca_jwt: true,
+  });
+  for (const role of roles) {
+    await admin.write(`the Kubernetes auth role ${role.name}`, `auth/${quoteVaultPath(mount)}/role/${quoteVaultPath(role.name)}`, {
+      bound_service_account_names: [role.serviceAccount],
+      bound_service_account_namespaces: [role.namespace],
       token_policies: [role.policy],
     });
   }

@@ -7,10 +7,10 @@ export type KvVersion = 1 | 2;
 
 /** Ids a KV path holds: any text, `/` nesting a path; hvac quotes what a URL cannot carry. */
 export const VAULT_ID_SHAPES: readonly IdShape[] = ['upper-case', 'dash', 'dot', 'slash', 'leading-digit', 'non-ascii'];
-export type VaultAuthStyle = 'token' | 'approle' | 'userpass' | 'ldap' | 'aws_iam';
+export type VaultAuthStyle = 'token' | 'approle' | 'userpass' | 'ldap' | 'aws_iam' | 'kubernetes';
 
 /** A refused login the production suite asks for, beyond the common auth suite's wrong credentials. */
-export type RefusalKind = 'unknown-user' | 'other-principal' | 'directory-down';
+export type RefusalKind = 'unknown-user' | 'other-principal' | 'directory-down' | 'unknown-role' | 'other-service-account';
 
 export interface Refusal {
   /** Kwargs over the session's. */

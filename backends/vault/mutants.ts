@@ -101,6 +101,18 @@ const productionMutantSpecs: readonly BasedMutantSpec[] = [
     backend: (real) => new SwallowingBackend(real, UnavailableError),
   },
   {
+    name: 'vault-kubernetes-role-ignored',
+    base: 'vault-kubernetes',
+    breaks: '§7.1 kubernetes_role is ignored: every kubernetes login asks for the one role the deployment was first set up with',
+    backend: (real) => rebuilt(real, (kwargs) => new VaultBackend({ ...kwargs, kubernetes_role: 'airflow-reader' })),
+  },
+  {
+    name: 'vault-kubernetes-refused-login-as-not-found',
+    base: 'vault-kubernetes',
+    breaks: '§7.1 a kubernetes login Vault refuses (unknown role, unbound service account) is answered "not found"',
+    ...swallowing(UnauthorizedError),
+  },
+  {
     name: 'vault-lease-cached-past-its-lease',
     base: 'vault-database',
     breaks: '§3.4 a leased credential is cached for the life of the backend: never renewed, served after its lease ended',

@@ -1,10 +1,14 @@
 /**
  * What a production Vault target makes once per run on the shared production-mode OpenBao (root
  * token, setup only): its namespace when it has one, its KV v2 mount, the policy its reader is
- * granted, the auth method it logs in with (userpass, LDAP on slapd, AWS IAM on moto) and the
+ * granted, the auth method it logs in with (userpass, LDAP on slapd, AWS IAM on moto, Kubernetes
+ * on the run's kube-apiserver) and the
  * refused logins its own cases ask for. Every name carries the run's tag, so runs never collide.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { requireEndpoint } from '../../containers/contract';
+import { kubeApiServer } from '../../containers/kube-apiserver';
 import { motoIamServer } from '../../containers/moto';
 import { slapdServer } from '../../containers/slapd';
 import { productionVaultServer } from '../../containers/vault-production';
@@ -12,12 +16,13 @@ import { createSecretValues } from '../../suites/case-context';
 import { runTag, type TargetEnvironment } from '../../targets/target';
 import { TimeoutError, UnavailableError } from '../errors';
 import { VaultAdmin } from './admin';
-import { createIamUser, setUpAwsAuth, setUpLdap, setUpUserpass } from './auth-methods';
+import { KubernetesAdmin } from '../kubernetes/admin';
+import { createIamUser, setUpAwsAuth, setUpKubernetesAuth, setUpLdap, setUpUserpass } from './auth-methods';
 import type { ProductionRun, Refusal, RefusalKind, VaultAuthStyle } from './layout';
 import { createToken, READER_TTL } from './run-setup';
 import { quoteVaultPath } from './vault-backend';
 
-export type ProductionAuth = Extract<VaultAuthStyle, 'token' | 'userpass' | 'ldap' | 'aws_iam'>;
+export type ProductionAuth = Extract<VaultAuthStyle, 'token' | 'userpass' | 'ldap' | 'aws_iam' | 'kubernetes'>;
 
 export interface ProductionVariant {
   readonly name: string;
@@ -45,6 +50,8 @@ export interface ProductionSetup extends ProductionRun {
   readonly secrets: readonly string[];
   /** Kwargs of valid credentials whose policy reads nowhere the fixtures are (Forbidden), when the method has some. */
   readonly denied?: Refusal;
+  /** Wrong credentials of the method, where a wrong value is more than a kwarg (a file holding a forged JWT). */
+  readonly wrong?: Refusal;
 }
 
 export function productionMount(runId: string, variant: Pick<ProductionVariant, 'slug'>): string {
@@ -116,6 +123,7 @@ async function prepare(environment: TargetEnvironment, variant: ProductionVarian
     secrets: login.secrets,
     refusals: login.refusals,
     ...(login.denied ? { denied: login.denied } : {}),
+    ...(login.wrong ? { wrong: login.wrong } : {}),
   };
 }
 
@@ -124,6 +132,7 @@ interface ReaderLogin {
   readonly secrets: readonly string[];
   readonly refusals: Partial<Record<RefusalKind, Refusal>>;
   readonly denied?: Refusal;
+  readonly wrong?: Refusal;
 }
 
 async function readerLogin(
@@ -172,6 +181,8 @@ async function readerLogin(
         denied: { kwargs: { username: 'bob', password: bob.password }, credentials: [bob.password] },
       };
     }
+    case 'kubernetes':
+      return kubernetesLogin(environment, variant, admin, policy, authMount);
     case 'aws_iam': {
       const moto = requireEndpoint(environment.servers, motoIamServer, `target ${variant.name}`);
       const [worker, other] = await Promise.all([createIamUser(moto, `asc-${tag}-worker`), createIamUser(moto, `asc-${tag}-other`)]);
@@ -188,6 +199,63 @@ async function readerLogin(
       };
     }
   }
+}
+
+/** Tokens outlive any run (CI allows 90 minutes). */
+const SERVICE_ACCOUNT_TOKEN_SECONDS = 4 * 3600;
+
+/**
+ * The Kubernetes side of a kubernetes login: a namespace with the workload's service account
+ * (`airflow`), another one (`other-service`), and a reviewer bound to `system:auth-delegator`, whose
+ * token Vault sends TokenReviews with. The workload tokens are files, as a pod has them mounted.
+ */
+async function kubernetesLogin(
+  environment: TargetEnvironment,
+  variant: ProductionVariant,
+  admin: VaultAdmin,
+  policy: string,
+  authMount: string,
+): Promise<ReaderLogin> {
+  const kube = requireEndpoint(environment.servers, kubeApiServer, `target ${variant.name}`);
+  const kubeAdmin = new KubernetesAdmin(kube);
+  const namespace = `asc-${runTag(environment.runId)}-${variant.slug}`;
+  await kubeAdmin.ensureNamespace(namespace, { 'conformance.airflow-secrets/run': runTag(environment.runId) });
+  for (const name of ['airflow', 'other-service', 'vault-reviewer']) await kubeAdmin.ensureServiceAccount(namespace, name);
+  await kubeAdmin.ensureClusterRoleBinding(`${namespace}-token-review`, 'system:auth-delegator', [
+    { kind: 'ServiceAccount', name: 'vault-reviewer', namespace },
+  ]);
+  const [reviewer, airflow, other] = await Promise.all(
+    ['vault-reviewer', 'airflow', 'other-service'].map((name) => kubeAdmin.serviceAccountToken(namespace, name, SERVICE_ACCOUNT_TOKEN_SECONDS)),
+  );
+  await setUpKubernetesAuth(admin, authMount, kube, reviewer as string, [
+    { name: 'airflow-reader', serviceAccount: 'airflow', namespace, policy },
+    { name: 'other-service', serviceAccount: 'other-service', namespace, policy: 'default' },
+  ]);
+  const dir = join(environment.scratchDir, `${variant.slug}-service-accounts-${process.pid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const jwtFile = (name: string, jwt: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, `${jwt}\n`, { mode: 0o600 });
+    return file;
+  };
+  const airflowJwt = jwtFile('airflow', airflow as string);
+  const otherJwt = jwtFile('other-service', other as string);
+  // Shaped like a service-account JWT, signed by no key the API server has.
+  const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+  const forged = `${encode({ alg: 'RS256', kid: 'asc' })}.${encode({ iss: kube.serviceAccountIssuer, sub: `system:serviceaccount:${namespace}:airflow` })}.${environment.canary}`;
+  const forgedJwt = jwtFile('forged', forged);
+  const tokens = [reviewer as string, airflow as string, other as string, forged];
+  return {
+    kwargs: { auth_type: 'kubernetes', auth_mount_point: authMount, kubernetes_role: 'airflow-reader', kubernetes_jwt_path: airflowJwt },
+    secrets: tokens,
+    refusals: {
+      'unknown-role': { kwargs: { kubernetes_role: 'no-such-role' }, credentials: tokens },
+      'other-service-account': { kwargs: { kubernetes_jwt_path: otherJwt }, credentials: tokens },
+    },
+    // other-service's own role maps to "default" only: it logs in, and may read nothing.
+    denied: { kwargs: { kubernetes_role: 'other-service', kubernetes_jwt_path: otherJwt }, credentials: tokens },
+    wrong: { kwargs: { kubernetes_jwt_path: forgedJwt }, credentials: tokens },
+  };
 }
 
 async function namespaceToken(admin: VaultAdmin, policy: string): Promise<string> {

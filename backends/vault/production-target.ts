@@ -5,6 +5,7 @@
  * `production-targets.ts`; its own cases are `vault-production.suite.ts`.
  */
 import { endpointOf, requireEndpoint } from '../../containers/contract';
+import { kubeApiServer } from '../../containers/kube-apiserver';
 import { motoIamServer } from '../../containers/moto';
 import { slapdServer } from '../../containers/slapd';
 import { productionVaultServer } from '../../containers/vault-production';
@@ -70,7 +71,8 @@ function scenarios(setup: ProductionSetup, backend: (kwargs: Record<string, unkn
   });
   const denied = setup.denied;
   return {
-    wrongCredentials: async () => scenario(wrongKwargs(setup, wrong), [wrong]),
+    wrongCredentials: async () =>
+      setup.wrong ? scenario(setup.wrong.kwargs, setup.wrong.credentials) : scenario(wrongKwargs(setup, wrong), [wrong]),
     ...(denied ? { deniedRead: async () => scenario(denied.kwargs, denied.credentials) } : {}),
   };
 }
@@ -90,8 +92,9 @@ export function productionTarget(variant: ProductionVariant): TargetDefinition {
       run: (environment) => setupFor(environment),
     },
   };
-  const identityServers = variant.auth === 'ldap' ? [slapdServer] : variant.auth === 'aws_iam' ? [motoIamServer] : [];
-  const hasDenied = variant.auth === 'ldap' || variant.auth === 'aws_iam';
+  const identityServers =
+    variant.auth === 'ldap' ? [slapdServer] : variant.auth === 'aws_iam' ? [motoIamServer] : variant.auth === 'kubernetes' ? [kubeApiServer] : [];
+  const hasDenied = variant.auth === 'ldap' || variant.auth === 'aws_iam' || variant.auth === 'kubernetes';
   return {
     name: variant.name,
     family: 'vault',

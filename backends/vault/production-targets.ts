@@ -1,6 +1,6 @@
 /**
  * The Vault targets on the production-mode OpenBao (one server for all of them, started once per
- * run): `vault-tls`, `vault-userpass`, `vault-ldap`, `vault-aws-iam` and `vault-namespace`.
+ * run): `vault-tls`, `vault-userpass`, `vault-ldap`, `vault-aws-iam`, `vault-kubernetes` and `vault-namespace`.
  */
 import { findingKey } from '../../suites/findings';
 import { productionTarget } from './production-target';
@@ -44,6 +44,15 @@ export const vaultAwsIamTarget = productionTarget({
   refusals: ['other-principal'],
 });
 
+export const vaultKubernetesTarget = productionTarget({
+  name: 'vault-kubernetes',
+  summary:
+    "VaultBackend, kubernetes auth (a service-account JWT from kubernetes_jwt_path, checked by Vault with the run's kube-apiserver TokenReview), KV v2, over HTTPS",
+  slug: 'k8s',
+  auth: 'kubernetes',
+  refusals: ['unknown-role', 'other-service-account'],
+});
+
 export const vaultNamespaceTarget = productionTarget({
   name: 'vault-namespace',
   summary: 'VaultBackend with namespace=<child namespace>, token of that namespace, KV v2, over HTTPS',
@@ -55,4 +64,11 @@ export const vaultNamespaceTarget = productionTarget({
   knownFindings: WIDE_POLICY_FINDING,
 });
 
-export const productionVaultTargets = [vaultTlsTarget, vaultUserpassTarget, vaultLdapTarget, vaultAwsIamTarget, vaultNamespaceTarget];
+export const productionVaultTargets = [
+  vaultTlsTarget,
+  vaultUserpassTarget,
+  vaultLdapTarget,
+  vaultAwsIamTarget,
+  vaultKubernetesTarget,
+  vaultNamespaceTarget,
+];

@@ -9,8 +9,10 @@
  * `is_authenticated()` sends; provider 4.8.4 itself sends no such check, so its cold token lookup
  * costs one request where this one costs two); a 403 on a read with an accepted token is
  * `ForbiddenError`.
- * Implemented authentication: token, approle, userpass, ldap and aws_iam (a SigV4-signed
- * `sts:GetCallerIdentity` the server checks against its own STS endpoint, `./aws-iam-login`).
+ * Implemented authentication: token, approle, userpass, ldap, aws_iam (a SigV4-signed
+ * `sts:GetCallerIdentity` the server checks against its own STS endpoint, `./aws-iam-login`) and
+ * kubernetes (the service-account JWT at `kubernetes_jwt_path`, stripped, which Vault checks with
+ * the API server's TokenReview).
  * `verify` (hvac.Client's, through the provider's `**kwargs`) is `true` (the system's CAs), `false`
  * (nothing checked) or the path of a CA file; a certificate the client refuses is an
  * UnavailableError naming the TLS failure, never "not found".
@@ -62,7 +64,10 @@ export const AIRFLOW_VAULT_AUTH_TYPES = [
   'userpass',
 ] as const;
 
-export const IMPLEMENTED_AUTH_TYPES = ['token', 'approle', 'userpass', 'ldap', 'aws_iam'] as const;
+export const IMPLEMENTED_AUTH_TYPES = ['token', 'approle', 'userpass', 'ldap', 'aws_iam', 'kubernetes'] as const;
+
+/** The provider's `DEFAULT_KUBERNETES_JWT_PATH`. */
+const DEFAULT_KUBERNETES_JWT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** hvac's default is 30 s; a conformance run wants a dead server noticed sooner. */
 export const DEFAULT_TIMEOUT_SECONDS = 10;
@@ -123,7 +128,8 @@ export type VaultAuth =
       /** The Vault role (`role_id`); absent, Vault picks the role named like the principal. */
       readonly role: string | null;
       readonly region: string | null;
-    };
+    }
+  | { readonly type: 'kubernetes'; readonly mountPoint: string; readonly role: string; readonly jwtPath: string };
 
 export interface VaultSettings {
   readonly url: string;
@@ -206,6 +212,20 @@ function authSettings(kwargs: Record<string, unknown>, env: NodeJS.ProcessEnv): 
   if (authType === 'token' && !token && !tokenPath && !('VAULT_TOKEN' in env)) {
     throw kwargError("The 'token' authentication type requires 'token' or 'token_path'", 'token', 'set token, token_path or VAULT_TOKEN');
   }
+  if (authType === 'kubernetes' && !optionalText(kwargs, 'kubernetes_role')) {
+    throw kwargError(
+      "The 'kubernetes' authentication type requires 'kubernetes_role'",
+      'kubernetes_role',
+      'set kubernetes_role to the Vault role bound to the service account',
+    );
+  }
+  if (authType === 'kubernetes' && 'kubernetes_jwt_path' in kwargs && !optionalText(kwargs, 'kubernetes_jwt_path')) {
+    throw kwargError(
+      "The 'kubernetes' authentication type requires 'kubernetes_jwt_path'",
+      'kubernetes_jwt_path',
+      'leave it unset for the pod token, or give its path',
+    );
+  }
   if (authType === 'approle' && !roleId) {
     throw kwargError("The 'approle' authentication type requires 'role_id'", 'role_id', 'set role_id (and secret_id) of the AppRole');
   }
@@ -231,6 +251,13 @@ function authSettings(kwargs: Record<string, unknown>, env: NodeJS.ProcessEnv): 
         secretId: optionalText(kwargs, 'secret_id'),
         role: roleId,
         region: optionalText(kwargs, 'region'),
+      };
+    case 'kubernetes':
+      return {
+        type: 'kubernetes',
+        mountPoint: authMountPoint || 'kubernetes',
+        role: optionalText(kwargs, 'kubernetes_role') as string,
+        jwtPath: optionalText(kwargs, 'kubernetes_jwt_path') ?? DEFAULT_KUBERNETES_JWT_PATH,
       };
     default:
       throw kwargError(
@@ -543,6 +570,8 @@ export class VaultBackend extends BaseSecretsBackend {
   private session: Promise<VaultClient> | undefined;
   /** The token in use, wherever it came from (a token file too), so no message repeats it. */
   private tokenInUse = '';
+  /** The service-account JWT of a kubernetes login, withheld from messages like every credential. */
+  private kubernetesJwt: string | null = null;
   protected readonly retryPolicy: Urllib3RetryPolicy;
   private readonly gate: RequestGate | undefined;
   private requests = 0;
@@ -739,6 +768,11 @@ export class VaultBackend extends BaseSecretsBackend {
         ...(auth.region ? { region: auth.region } : {}),
         ...(auth.role ? { role: auth.role } : {}),
       });
+    } else if (auth.type === 'kubernetes') {
+      loginPath = `auth/${quoteVaultPath(auth.mountPoint)}/login`;
+      // `open(kubernetes_jwt_path).read().strip()`, read at each login as the provider does.
+      body = { role: auth.role, jwt: pythonStrip(await readFile(auth.jwtPath, 'utf8')) };
+      this.kubernetesJwt = body.jwt as string;
     } else {
       if (!auth.username || auth.password === null) {
         throw kwargError(`${auth.type} authentication needs username and password`, 'username', 'set both username and password');
@@ -814,7 +848,9 @@ export class VaultBackend extends BaseSecretsBackend {
           ? [auth.roleId, auth.secretId]
           : auth.type === 'aws_iam'
             ? [auth.secretId]
-            : [auth.password];
+            : auth.type === 'kubernetes'
+              ? [this.kubernetesJwt]
+              : [auth.password];
     return [this.tokenInUse, ...given].filter((text): text is string => !!text);
   }
 }

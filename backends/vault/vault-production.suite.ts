@@ -88,6 +88,16 @@ const REFUSAL_CASES: Readonly<Record<RefusalKind, { name: string; rule: string; 
     rule: '§7 a refused login propagates; Vault answers 400 "IAM Principal ... does not belong to the role"',
     error: UnauthorizedError,
   },
+  'unknown-role': {
+    name: 'a Kubernetes login to a role Vault does not have is Unauthorized',
+    rule: '§7.1 a refused login propagates; Vault\'s kubernetes auth answers 400 "invalid role name" for kubernetes_role it does not know',
+    error: UnauthorizedError,
+  },
+  'other-service-account': {
+    name: 'a token of a service account the role is not bound to is Unauthorized',
+    rule: '§7.1 a refused login propagates; the role binds service account names and namespaces, and Vault refuses a valid token of another one',
+    error: UnauthorizedError,
+  },
   'directory-down': {
     name: 'an LDAP outage is Unavailable, never Unauthorized nor not found',
     rule: '§2.3 an unreachable source is a backend failure the search path skips; Vault answers 400 "error connecting to host", which is no refused password',

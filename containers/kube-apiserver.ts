@@ -1,0 +1,239 @@
+/**
+ * A real Kubernetes API server (kube-apiserver v1.37.2) on 127.0.0.1, with kine keeping its
+ * objects in a SQLite file in place of etcd: both built by `install/kubernetes.sh` into
+ * `.cache/bin`. Per run: a CA and serving certificate (SANs `127.0.0.1`, `localhost`), a
+ * service-account signing key (so TokenRequest mints real tokens, which TokenReview then checks),
+ * and static tokens for the harness's own identities (`--token-auth-file`): an admin in
+ * `system:masters`, and an authenticated user that RBAC grants nothing. Authorisation is RBAC
+ * only; no controller manager runs, so nothing acts on the objects besides the API server itself.
+ *
+ * The state (kine's SQLite file, keys, tokens) lives in a private temporary folder removed at
+ * stop, never in the run's report folder: Secrets are stored unencrypted, and the canary scan
+ * reads that folder. A local process only for now, under every provisioning (the kind is not
+ * `containerised`, as vault-production); `startContainer` says why when asked directly.
+ *
+ *   await using kube = await new KubeApiServer().withLogDir(dir).start();
+ *   kube.endpoint.address; kube.endpoint.caPem; kube.endpoint.adminToken;
+ */
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ConfigurationError, UnavailableError } from '../backends/errors';
+import type { ServerInfo, ServerKind } from './contract';
+import { httpsJson } from './https-json';
+import { repoPath, requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
+import { ServerModule, StartedServer } from './server-module';
+import { privateStateDir, removeStateDir } from './service-account';
+import { createTlsMaterial } from './tls-certificates';
+
+export interface KubeApiServerEndpoint extends ServerInfo {
+  /** `https://127.0.0.1:<port>`, presenting a certificate the run's CA signed. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  /** The run's CA, PEM text: what a client trusts (a pod's `ca.crt`). */
+  readonly caPem: string;
+  /** A static token of `system:masters`: setup only, never a backend's credential. */
+  readonly adminToken: string;
+  /** A static token of an authenticated user (`asc-nobody`) whom RBAC grants nothing. */
+  readonly nobodyToken: string;
+  /** The issuer service-account tokens carry (`--service-account-issuer`). */
+  readonly serviceAccountIssuer: string;
+  /**
+   * The API server's audit log (JSON lines): every list of Secrets at Metadata level (who, which
+   * namespace, the request URI with its label selector; never a body), nothing else.
+   */
+  readonly auditLogFile: string;
+  /** Milliseconds from the start to kine listening and to `/readyz` answering ok. */
+  readonly phasesMs: { readonly kine: number; readonly ready: number };
+}
+
+export const nativeKubeApiServerExecutable = repoPath('.cache/bin/kube-apiserver');
+export const nativeKineExecutable = repoPath('.cache/bin/kine');
+const serviceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
+/** kine's own SQLite settings (pkg/drivers/sqlite DefaultParams). */
+/** Lists of Secrets at Metadata level (no request or response bodies), nothing else. */
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+    resources: [{ group: "", resources: ["secrets"] }]
+    verbs: ["list"]
+  - level: None
+`;
+const sqliteParams = '_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=20&cache=shared';
+
+export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKubeApiServer> {
+  constructor() {
+    super({
+      name: 'kube-apiserver',
+      image: 'registry.k8s.io/kube-apiserver:v1.37.2',
+      executable: nativeKubeApiServerExecutable,
+      handle: StartedKubeApiServer,
+    });
+  }
+
+  protected async startProcess(): Promise<StartedKubeApiServer> {
+    requireInstalled(this.executable, 'kube-apiserver');
+    requireInstalled(nativeKineExecutable, 'kine');
+    const stateDir = privateStateDir(this.name);
+    try {
+      return await this.startIn(stateDir);
+    } catch (error) {
+      removeStateDir(stateDir);
+      throw error;
+    }
+  }
+
+  protected startContainer(): Promise<StartedKubeApiServer> {
+    // servers.ts reports a rejected start as `not run: <message>; <hint>` for every case that needs it.
+    return Promise.reject(
+      new ConfigurationError('kube-apiserver has no container start yet (it needs kine beside it on the run network)', {
+        what: 'kube-apiserver',
+        hint: 'use native provisioning (--provision=native) after npm run servers:install',
+      }),
+    );
+  }
+
+  private async startIn(stateDir: string): Promise<StartedKubeApiServer> {
+    const began = performance.now();
+    const since = (): number => Math.round(performance.now() - began);
+    const [tls, signingKey] = await Promise.all([
+      createTlsMaterial(join(stateDir, 'tls')),
+      promisify(generateKeyPair)('rsa', { modulusLength: 2048 }),
+    ]);
+    const signingKeyFile = join(stateDir, 'service-account.key');
+    writeFileSync(signingKeyFile, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+    const adminToken = randomBytes(24).toString('hex');
+    const nobodyToken = randomBytes(24).toString('hex');
+    const tokenFile = join(stateDir, 'tokens.csv');
+    const auditPolicyFile = join(stateDir, 'audit-policy.yaml');
+    const auditLogFile = join(stateDir, 'audit.log');
+    writeFileSync(auditPolicyFile, auditPolicy);
+    // token,user,uid,"group,..."
+    writeFileSync(tokenFile, `${adminToken},asc-admin,asc-admin,"system:masters"\n${nobodyToken},asc-nobody,asc-nobody\n`, { mode: 0o600 });
+
+    const kine = await startServerProcess(
+      {},
+      (port) => ({
+        name: `${this.name}-kine`,
+        executable: nativeKineExecutable,
+        args: [
+          `--listen-address=127.0.0.1:${port}`,
+          `--endpoint=sqlite://${join(stateDir, 'state.db')}?${sqliteParams}`,
+          // Its default is :8080 on every interface.
+          '--metrics-bind-address=0',
+        ],
+        logFile: join(this.logDirectory, `${this.name}-kine.log`),
+      }),
+      (server, port) => waitUntilReady(server, () => tcpOpen(port), { what: `kine at 127.0.0.1:${port}` }),
+    );
+    const kineMs = since();
+    let apiserver: ServerProcess | undefined;
+    const stop = async (): Promise<void> => {
+      await apiserver?.stop().catch(() => apiserver?.killNow());
+      await kine.server.stop().catch(() => kine.server.killNow());
+      removeStateDir(stateDir);
+    };
+    try {
+      const started = await startServerProcess(
+        {},
+        (port) => ({
+          name: this.name,
+          executable: this.executable,
+          args: [
+            '--bind-address=127.0.0.1',
+            '--advertise-address=127.0.0.1',
+            `--secure-port=${port}`,
+            `--etcd-servers=http://127.0.0.1:${kine.port}`,
+            `--cert-dir=${join(stateDir, 'certs')}`,
+            `--tls-cert-file=${tls.server.certificateFile}`,
+            `--tls-private-key-file=${tls.server.keyFile}`,
+            '--authorization-mode=RBAC',
+            `--token-auth-file=${tokenFile}`,
+            `--service-account-issuer=${serviceAccountIssuer}`,
+            `--service-account-key-file=${signingKeyFile}`,
+            `--service-account-signing-key-file=${signingKeyFile}`,
+            '--service-cluster-ip-range=10.96.0.0/16',
+            // Nothing runs pods: the admission that mounts service-account tokens into them stays off.
+            '--disable-admission-plugins=ServiceAccount',
+            `--audit-policy-file=${auditPolicyFile}`,
+            `--audit-log-path=${auditLogFile}`,
+            '--endpoint-reconciler-type=none',
+            '--enable-priority-and-fairness=false',
+            '--profiling=false',
+            '--v=1',
+          ],
+          logFile: this.logFile,
+        }),
+        (server, port) =>
+          waitUntilReady(server, () => readyVersion(`https://127.0.0.1:${port}`, tls.ca.certificatePem, adminToken), {
+            what: `https://127.0.0.1:${port}/readyz`,
+            deadlineMs: 90_000,
+            maxAttempts: 900,
+            intervalMs: 100,
+          }),
+      );
+      apiserver = started.server;
+      const address = `https://127.0.0.1:${started.port}`;
+      const endpoint: KubeApiServerEndpoint = {
+        provisioning: 'native',
+        version: started.ready,
+        logFile: this.logFile,
+        proxyUpstream: `127.0.0.1:${started.port}`,
+        address,
+        host: '127.0.0.1',
+        port: started.port,
+        caPem: tls.ca.certificatePem,
+        adminToken,
+        nobodyToken,
+        serviceAccountIssuer,
+        auditLogFile,
+        phasesMs: { kine: kineMs, ready: since() },
+        startMs: since(),
+      };
+      return new StartedKubeApiServer(endpoint, stop, apiserver);
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+
+  private get logDirectory(): string {
+    return join(this.logFile, '..');
+  }
+}
+
+/** The API server of a run, shared by every kubernetes target and Vault's Kubernetes auth; a local process. */
+export const kubeApiServer: ServerKind<KubeApiServerEndpoint> = {
+  name: 'kube-apiserver',
+  start: ({ logDir }) => new KubeApiServer().withLogDir(logDir, 'kube-apiserver').start(),
+};
+
+export class StartedKubeApiServer extends StartedServer<KubeApiServerEndpoint> {}
+
+function tcpOpen(port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(undefined));
+  });
+}
+
+/** The server's `gitVersion` once `/readyz` says ok (every post-start hook done: RBAC bootstrapped). */
+async function readyVersion(address: string, ca: string, token: string): Promise<string | undefined> {
+  const headers = { authorization: `Bearer ${token}` };
+  const ready = await httpsJson(`${address}/readyz`, { ca, headers, timeoutMs: 2_000 });
+  if (ready.status !== 200) return undefined;
+  const version = await httpsJson(`${address}/version`, { ca, headers, timeoutMs: 2_000 });
+  const gitVersion = (version.body as { gitVersion?: unknown } | undefined)?.gitVersion;
+  if (typeof gitVersion !== 'string')
+    throw new UnavailableError('kube-apiserver /version has no gitVersion', { where: address, hint: 'is this a Kubernetes API server?' });
+  return gitVersion;
+}
