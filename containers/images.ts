@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { repoPath } from './native-process';
 
 /** Servers with a container image. */
-export type ImageServer = 'vault' | 'toxiproxy' | 'moto' | 'localstack';
+export type ImageServer = 'vault' | 'toxiproxy' | 'moto' | 'localstack' | 'kube-apiserver';
 
 export type ImageSource = 'environment' | 'local build' | 'upstream';
 
@@ -41,7 +41,7 @@ function readEnvFile(path: string): Record<string, string> {
 }
 
 export function imageVariable(server: ImageServer): string {
-  return `ASC_IMAGE_${server.toUpperCase()}`;
+  return `ASC_IMAGE_${server.toUpperCase().replace(/-/g, '_')}`;
 }
 
 export function chooseImage(

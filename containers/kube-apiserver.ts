@@ -9,8 +9,9 @@
  *
  * The state (kine's SQLite file, keys, tokens) lives in a private temporary folder removed at
  * stop, never in the run's report folder: Secrets are stored unencrypted, and the canary scan
- * reads that folder. A local process only for now, under every provisioning (the kind is not
- * `containerised`, as vault-production); `startContainer` says why when asked directly.
+ * reads that folder. On the container path the same two binaries run in one locally built image
+ * (kine on the container's loopback), with the state folder mounted at the same path, so the
+ * arguments, keys, tokens and audit log are the native ones.
  *
  *   await using kube = await new KubeApiServer().withLogDir(dir).start();
  *   kube.endpoint.address; kube.endpoint.caPem; kube.endpoint.adminToken;
@@ -20,11 +21,12 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ConfigurationError, UnavailableError } from '../backends/errors';
+import { UnavailableError } from '../backends/errors';
 import type { ServerInfo, ServerKind } from './contract';
 import { httpsJson } from './https-json';
+import { chooseImage } from './images';
 import { repoPath, requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
-import { ServerModule, StartedServer } from './server-module';
+import { serverKind, ServerModule, StartedServer } from './server-module';
 import { privateStateDir, removeStateDir } from './service-account';
 import { createTlsMaterial } from './tls-certificates';
 
@@ -64,13 +66,73 @@ rules:
     verbs: ["list"]
   - level: None
 `;
+/**
+ * No registry ships kube-apiserver with kine beside it: the image is the one `npm run containers:up`
+ * builds from the same two binaries (containers/images/kube-apiserver), under this name.
+ */
+export const defaultKubeApiServerImage = 'asc-local/kube-apiserver:v1.37.2';
+const containerPort = 6443;
+
+/** What a run's API server is started with: keys, certificates, tokens and the audit policy, in its state folder. */
+interface RunState {
+  readonly tls: Awaited<ReturnType<typeof createTlsMaterial>>;
+  readonly signingKeyFile: string;
+  readonly tokenFile: string;
+  readonly auditPolicyFile: string;
+  readonly auditLogFile: string;
+  readonly adminToken: string;
+  readonly nobodyToken: string;
+}
+
+async function prepareState(stateDir: string): Promise<RunState> {
+  const [tls, signingKey] = await Promise.all([createTlsMaterial(join(stateDir, 'tls')), promisify(generateKeyPair)('rsa', { modulusLength: 2048 })]);
+  const signingKeyFile = join(stateDir, 'service-account.key');
+  writeFileSync(signingKeyFile, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
+  const adminToken = randomBytes(24).toString('hex');
+  const nobodyToken = randomBytes(24).toString('hex');
+  const tokenFile = join(stateDir, 'tokens.csv');
+  const auditPolicyFile = join(stateDir, 'audit-policy.yaml');
+  const auditLogFile = join(stateDir, 'audit.log');
+  writeFileSync(auditPolicyFile, auditPolicy);
+  // token,user,uid,"group,..."
+  writeFileSync(tokenFile, `${adminToken},asc-admin,asc-admin,"system:masters"\n${nobodyToken},asc-nobody,asc-nobody\n`, { mode: 0o600 });
+  return { tls, signingKeyFile, tokenFile, auditPolicyFile, auditLogFile, adminToken, nobodyToken };
+}
+
+/** kube-apiserver's arguments on both paths, the store and the advertised address apart. */
+function apiserverArgs(state: RunState, stateDir: string, listen: { bindAddress: string; port: number }): string[] {
+  return [
+    `--bind-address=${listen.bindAddress}`,
+    `--secure-port=${listen.port}`,
+    `--cert-dir=${join(stateDir, 'certs')}`,
+    `--tls-cert-file=${state.tls.server.certificateFile}`,
+    `--tls-private-key-file=${state.tls.server.keyFile}`,
+    '--authorization-mode=RBAC',
+    `--token-auth-file=${state.tokenFile}`,
+    `--service-account-issuer=${serviceAccountIssuer}`,
+    `--service-account-key-file=${state.signingKeyFile}`,
+    `--service-account-signing-key-file=${state.signingKeyFile}`,
+    '--service-cluster-ip-range=10.96.0.0/16',
+    // Nothing runs pods: the admission that mounts service-account tokens into them stays off.
+    '--disable-admission-plugins=ServiceAccount',
+    `--audit-policy-file=${state.auditPolicyFile}`,
+    `--audit-log-path=${state.auditLogFile}`,
+    '--endpoint-reconciler-type=none',
+    '--enable-priority-and-fairness=false',
+    '--profiling=false',
+    '--v=1',
+  ];
+}
+
 const sqliteParams = '_journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=20&cache=shared';
 
 export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKubeApiServer> {
+  private containerState: RunState | undefined;
+
   constructor() {
     super({
       name: 'kube-apiserver',
-      image: 'registry.k8s.io/kube-apiserver:v1.37.2',
+      image: chooseImage('kube-apiserver', defaultKubeApiServerImage).image,
       executable: nativeKubeApiServerExecutable,
       handle: StartedKubeApiServer,
     });
@@ -89,32 +151,52 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
   }
 
   protected startContainer(): Promise<StartedKubeApiServer> {
-    // servers.ts reports a rejected start as `not run: <message>; <hint>` for every case that needs it.
-    return Promise.reject(
-      new ConfigurationError('kube-apiserver has no container start yet (it needs kine beside it on the run network)', {
-        what: 'kube-apiserver',
-        hint: 'use native provisioning (--provision=native) after npm run servers:install',
-      }),
-    );
+    const stateDir = privateStateDir(this.name);
+    return this.startInDocker(
+      async (prepareContainer) => {
+        const { GenericContainer, Wait } = await import('testcontainers');
+        const state = await prepareState(stateDir);
+        this.containerState = state;
+        // The state folder appears in the container at the same path, so the arguments are the native ones
+        // and the audit log the API server writes is read here as it is natively.
+        const container = new GenericContainer(this.image)
+          .withBindMounts([{ source: stateDir, target: stateDir, mode: 'rw' }])
+          .withExposedPorts(containerPort)
+          .withCommand(apiserverArgs(state, stateDir, { bindAddress: '0.0.0.0', port: containerPort }))
+          .withWaitStrategy(Wait.forHttp('/readyz', containerPort).usingTls().allowInsecure().forStatusCode(200))
+          .withStartupTimeout(90_000);
+        return prepareContainer(container).start();
+      },
+      async (started) => {
+        const state = this.containerState!;
+        const port = started.getMappedPort(containerPort);
+        const address = `https://${started.getHost()}:${port}`;
+        return {
+          version: (await readyVersion(address, state.tls.ca.certificatePem, state.adminToken)) ?? this.image,
+          ...this.upstreamOnNetwork(containerPort),
+          address,
+          host: started.getHost(),
+          port,
+          caPem: state.tls.ca.certificatePem,
+          adminToken: state.adminToken,
+          nobodyToken: state.nobodyToken,
+          serviceAccountIssuer,
+          auditLogFile: state.auditLogFile,
+          phasesMs: { kine: 0, ready: 0 },
+        };
+      },
+      () => removeStateDir(stateDir),
+    ).catch((error: unknown) => {
+      removeStateDir(stateDir);
+      throw error;
+    });
   }
 
   private async startIn(stateDir: string): Promise<StartedKubeApiServer> {
     const began = performance.now();
     const since = (): number => Math.round(performance.now() - began);
-    const [tls, signingKey] = await Promise.all([
-      createTlsMaterial(join(stateDir, 'tls')),
-      promisify(generateKeyPair)('rsa', { modulusLength: 2048 }),
-    ]);
-    const signingKeyFile = join(stateDir, 'service-account.key');
-    writeFileSync(signingKeyFile, signingKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { mode: 0o600 });
-    const adminToken = randomBytes(24).toString('hex');
-    const nobodyToken = randomBytes(24).toString('hex');
-    const tokenFile = join(stateDir, 'tokens.csv');
-    const auditPolicyFile = join(stateDir, 'audit-policy.yaml');
-    const auditLogFile = join(stateDir, 'audit.log');
-    writeFileSync(auditPolicyFile, auditPolicy);
-    // token,user,uid,"group,..."
-    writeFileSync(tokenFile, `${adminToken},asc-admin,asc-admin,"system:masters"\n${nobodyToken},asc-nobody,asc-nobody\n`, { mode: 0o600 });
+    const state = await prepareState(stateDir);
+    const { tls, adminToken, nobodyToken, auditLogFile } = state;
 
     const kine = await startServerProcess(
       {},
@@ -145,27 +227,9 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
           name: this.name,
           executable: this.executable,
           args: [
-            '--bind-address=127.0.0.1',
             '--advertise-address=127.0.0.1',
-            `--secure-port=${port}`,
             `--etcd-servers=http://127.0.0.1:${kine.port}`,
-            `--cert-dir=${join(stateDir, 'certs')}`,
-            `--tls-cert-file=${tls.server.certificateFile}`,
-            `--tls-private-key-file=${tls.server.keyFile}`,
-            '--authorization-mode=RBAC',
-            `--token-auth-file=${tokenFile}`,
-            `--service-account-issuer=${serviceAccountIssuer}`,
-            `--service-account-key-file=${signingKeyFile}`,
-            `--service-account-signing-key-file=${signingKeyFile}`,
-            '--service-cluster-ip-range=10.96.0.0/16',
-            // Nothing runs pods: the admission that mounts service-account tokens into them stays off.
-            '--disable-admission-plugins=ServiceAccount',
-            `--audit-policy-file=${auditPolicyFile}`,
-            `--audit-log-path=${auditLogFile}`,
-            '--endpoint-reconciler-type=none',
-            '--enable-priority-and-fairness=false',
-            '--profiling=false',
-            '--v=1',
+            ...apiserverArgs(state, stateDir, { bindAddress: '127.0.0.1', port }),
           ],
           logFile: this.logFile,
         }),
@@ -208,10 +272,7 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
 }
 
 /** The API server of a run, shared by every kubernetes target and Vault's Kubernetes auth; a local process. */
-export const kubeApiServer: ServerKind<KubeApiServerEndpoint> = {
-  name: 'kube-apiserver',
-  start: ({ logDir }) => new KubeApiServer().withLogDir(logDir, 'kube-apiserver').start(),
-};
+export const kubeApiServer: ServerKind<KubeApiServerEndpoint> = serverKind('kube-apiserver', () => new KubeApiServer());
 
 export class StartedKubeApiServer extends StartedServer<KubeApiServerEndpoint> {}
 

@@ -154,6 +154,8 @@ export abstract class ServerModule<Endpoint extends ServerInfo, Started> {
   protected async startInDocker<Running extends StartedTestContainer>(
     start: (prepare: <Container extends GenericContainer>(container: Container) => Container) => Promise<Running>,
     describe: (started: Running) => Promise<EndpointDetails<Endpoint>>,
+    /** Runs once the container is gone: what the module made for it on this side. */
+    afterStop?: () => void,
   ): Promise<Started> {
     const began = performance.now();
     const logFile = this.logFile;
@@ -164,7 +166,7 @@ export abstract class ServerModule<Endpoint extends ServerInfo, Started> {
       return network ? logged.withNetwork(network.network).withNetworkAliases(network.alias ?? this.name) : logged;
     };
     const started = await start(prepare);
-    const stop = (): Promise<void> => started.stop().then(() => undefined);
+    const stop = (): Promise<void> => started.stop().then(() => afterStop?.());
     return this.handOver('docker', began, async () => ({ ...(await describe(started)), image: this.image }), stop);
   }
 

@@ -6,6 +6,7 @@
 #   asc-local/toxiproxy:<v>   the Toxiproxy binary built from its Go module (containers/images/toxiproxy)
 #   asc-local/moto:<v>        moto[server] from a PyPI wheelhouse            (containers/images/moto)
 #   asc-local/localstack:<v>  localstack-core from a PyPI wheelhouse         (containers/images/localstack)
+#   asc-local/kube-apiserver:<v> kube-apiserver and kine built from their Go modules (containers/images/kube-apiserver)
 #
 # and writes .cache/docker/images.env (ASC_IMAGE_VAULT=asc-local/openbao:..., ...), which the runner
 # reads when no ASC_IMAGE_* variable is set. Without that file the defaults are the official
@@ -34,6 +35,7 @@ openbao_version="$(version_of openbao_version "$repo_root/install/servers.sh")"
 moto_version="$(version_of moto_version "$repo_root/install/servers.sh")"
 toxiproxy_version="$(version_of toxiproxy_version "$repo_root/install/servers.sh")"
 localstack_version="$(version_of localstack_version "$repo_root/install/localstack.sh")"
+kubernetes_version="$(version_of kubernetes_version "$repo_root/install/kubernetes.sh")"
 
 now_ms() { date +%s%3N; }
 elapsed() {
@@ -104,6 +106,7 @@ main() {
   [[ -f "$state_dir/engine.env" ]] && source "$state_dir/engine.env"
   docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || fail "no Docker engine answers; run: bash install/docker-engine.sh up"
   [[ -x "$cache_dir/servers-venv/bin/bao" && -x "$cache_dir/bin/toxiproxy-server" ]] || fail "the native servers are missing; run: npm run servers:install"
+  [[ -x "$cache_dir/bin/kube-apiserver" && -x "$cache_dir/bin/kine" ]] || fail "kube-apiserver and kine are missing; run: npm run servers:install"
   [[ -d "$cache_dir/wheels/localstack" ]] || fail "the LocalStack wheelhouse is missing; run: bash install/localstack.sh"
 
   build_base bookworm
@@ -129,12 +132,17 @@ main() {
   cp "$repo_root/install/localstack-constraints.txt" "$context/localstack/constraints.txt"
   build_image localstack "asc-local/localstack:$localstack_version" asc-local/debian:trixie "$context/localstack" --build-arg "LOCALSTACK_VERSION=$localstack_version"
 
+  mkdir -p "$context/kube-apiserver"
+  cp "$cache_dir/bin/kube-apiserver" "$cache_dir/bin/kine" "$context/kube-apiserver/"
+  build_image kube-apiserver "asc-local/kube-apiserver:$kubernetes_version" asc-local/debian:bookworm "$context/kube-apiserver"
+
   cat >"$images_env.tmp" <<ENV
 # Written by install/docker-images.sh: the locally built images the container path uses here.
 export ASC_IMAGE_VAULT=asc-local/openbao:$openbao_version
 export ASC_IMAGE_TOXIPROXY=asc-local/toxiproxy:$toxiproxy_version
 export ASC_IMAGE_MOTO=asc-local/moto:$moto_version
 export ASC_IMAGE_LOCALSTACK=asc-local/localstack:$localstack_version
+export ASC_IMAGE_KUBE_APISERVER=asc-local/kube-apiserver:$kubernetes_version
 export TESTCONTAINERS_RYUK_DISABLED=true
 ENV
   mv "$images_env.tmp" "$images_env"

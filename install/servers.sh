@@ -111,15 +111,19 @@ install_toxiproxy() {
 }
 
 main() {
-  local started airflow_started
+  local started airflow_started kube_pid kube_output
   started="$(now_ms)"
+  # The Kubernetes build is minutes of Go compilation and needs nothing below (no apt, no pip):
+  # it runs beside the other steps, which mostly wait on the network, and is waited for at the end.
+  kube_output="$(mktemp)"
+  bash "$repo_root/install/kubernetes.sh" >"$kube_output" 2>&1 &
+  kube_pid=$!
   install_component openbao "$openbao_version" check_openbao install_openbao
   install_component moto "$moto_version" check_moto install_moto
   install_component toxiproxy "$toxiproxy_version" check_toxiproxy install_toxiproxy
   bash "$repo_root/install/localstack.sh" || fail "install/localstack.sh failed; see the output above"
   bash "$repo_root/install/slapd.sh" || fail "install/slapd.sh failed; see the output above"
   bash "$repo_root/install/vault-plugins.sh" || fail "install/vault-plugins.sh failed; see the output above"
-  bash "$repo_root/install/kubernetes.sh" || fail "install/kubernetes.sh failed; see the output above"
   bash "$repo_root/install/chromium.sh" || fail "install/chromium.sh failed; see the output above"
   bash "$repo_root/install/actionlint.sh" || fail "install/actionlint.sh failed; see the output above"
 
@@ -130,6 +134,12 @@ main() {
   else
     printf '%-10s %-8s skipped: install/airflow.sh is not there yet\n' airflow 3.3.2
   fi
+  if ! wait "$kube_pid"; then
+    cat "$kube_output" >&2
+    fail "install/kubernetes.sh failed; see the output above"
+  fi
+  cat "$kube_output"
+  rm -f "$kube_output"
   printf 'servers.sh: all done in %s\n' "$(elapsed "$started")"
 }
 
