@@ -32,12 +32,20 @@ export function parseEnvFile(text: string): Record<string, string> {
   return values;
 }
 
+const envFiles = new Map<string, Record<string, string>>();
+
+/** Read once per process: `containers:up` writes these before a run, never during one. */
 function readEnvFile(path: string): Record<string, string> {
-  try {
-    return parseEnvFile(readFileSync(path, 'utf8'));
-  } catch {
-    return {};
+  let values = envFiles.get(path);
+  if (!values) {
+    try {
+      values = parseEnvFile(readFileSync(path, 'utf8'));
+    } catch {
+      values = {};
+    }
+    envFiles.set(path, values);
   }
+  return values;
 }
 
 export function imageVariable(server: ImageServer): string {
