@@ -28,6 +28,7 @@ import { chooseImage } from './images';
 import { repoPath, requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
 import { serverKind, ServerModule, StartedServer } from './server-module';
 import { privateStateDir, removeStateDir } from './service-account';
+import type { ProxyTls } from './request-log-proxy';
 import { createTlsMaterial } from './tls-certificates';
 
 export interface KubeApiServerEndpoint extends ServerInfo {
@@ -37,6 +38,8 @@ export interface KubeApiServerEndpoint extends ServerInfo {
   readonly port: number;
   /** The run's CA, PEM text: what a client trusts (a pod's `ca.crt`). */
   readonly caPem: string;
+  /** What a harness proxy before the server shows and trusts: the serving certificate and key, and the CA. */
+  readonly proxyTls: ProxyTls;
   /** A static token of `system:masters`: setup only, never a backend's credential. */
   readonly adminToken: string;
   /** A static token of an authenticated user (`asc-nobody`) whom RBAC grants nothing. */
@@ -178,6 +181,7 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
           host: started.getHost(),
           port,
           caPem: state.tls.ca.certificatePem,
+          proxyTls: proxyTlsOf(state.tls),
           adminToken: state.adminToken,
           nobodyToken: state.nobodyToken,
           serviceAccountIssuer,
@@ -252,6 +256,7 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
         host: '127.0.0.1',
         port: started.port,
         caPem: tls.ca.certificatePem,
+        proxyTls: proxyTlsOf(tls),
         adminToken,
         nobodyToken,
         serviceAccountIssuer,
@@ -269,6 +274,10 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
   private get logDirectory(): string {
     return join(this.logFile, '..');
   }
+}
+
+function proxyTlsOf(tls: RunState['tls']): ProxyTls {
+  return { certificatePem: tls.server.certificatePem, keyPem: tls.server.keyPem, upstreamCaPem: tls.ca.certificatePem };
 }
 
 /** The API server of a run, shared by every kubernetes target and Vault's Kubernetes auth; a local process. */

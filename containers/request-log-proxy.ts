@@ -3,9 +3,18 @@
  * it (method, path, headers). Put in front of a server, it counts on the wire, not inside the
  * client, so it proves "no request" or "one login" for any implementation: ours, or Airflow's own
  * through the bridge. It can also answer a request itself (`answer`), so a stand-in for a server
- * that throttles is the same proxy, counting the same way.
+ * that throttles is the same proxy, counting the same way. Before a server that speaks HTTPS only
+ * (kube-apiserver), it speaks HTTPS too (`tls`): it shows the server's own certificate, so a client
+ * that trusts the server trusts the proxy, and dials the server trusting the run's CA.
  */
-import { createServer, request as forward, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  request as forwardHttp,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer, request as forwardHttps } from 'node:https';
 import type { Server as NetServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -28,15 +37,26 @@ export interface CannedAnswer {
   readonly body: string;
 }
 
+/** How a proxy before an HTTPS-only server speaks TLS on both sides. */
+export interface ProxyTls {
+  /** What the proxy shows its clients: the server's own certificate (its names are 127.0.0.1 and localhost) and key, PEM. */
+  readonly certificatePem: string;
+  readonly keyPem: string;
+  /** The CA the proxy trusts when it dials the server, PEM. */
+  readonly upstreamCaPem: string;
+}
+
 export interface RequestLogProxyOptions {
   /** Answers a request without forwarding it, or `null` to forward. Called once per request, in order. */
   readonly answer?: (request: ObservedRequest) => CannedAnswer | null;
+  /** HTTPS on both sides, for a server that serves nothing else; plain HTTP when absent. */
+  readonly tls?: ProxyTls;
 }
 
 export interface RequestLogProxy {
   /** `host:port`, for kwargs that take an address (a target's `network.addressKwargs`). */
   readonly address: string;
-  /** `http://host:port`, for kwargs that take a URL (`url`, `endpoint_url`). */
+  /** `http://host:port` (`https://` with `tls`), for kwargs that take a URL (`url`, `endpoint_url`). */
   readonly url: string;
   /** Every request that reached the proxy, in order. */
   readonly requests: readonly ObservedRequest[];
@@ -69,13 +89,15 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string | unde
   return flat;
 }
 
-/** Forwards to `upstream` (`host:port` or `http://host:port`). A failed forward is a 502, as a real proxy answers. */
+/** Forwards to `upstream` (`host:port`, `http://host:port` or, with `tls`, `https://`). A failed forward is a 502, as a real proxy answers. */
 export async function startRequestLogProxy(upstream: string, options: RequestLogProxyOptions = {}): Promise<RequestLogProxy> {
-  const target = new URL(upstream.includes('://') ? upstream : `http://${upstream}`);
+  const { tls } = options;
+  const scheme = tls ? 'https' : 'http';
+  const target = new URL(upstream.includes('://') ? upstream : `${scheme}://${upstream}`);
   // Written here as answers come in; read-only to everyone else.
   const requests: Array<{ -readonly [K in keyof ObservedRequest]: ObservedRequest[K] }> = [];
   const started = performance.now();
-  const server: Server = createServer((incoming, outgoing) => {
+  const handle = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
     const observed: (typeof requests)[number] = {
       method: incoming.method ?? 'GET',
       path: incoming.url ?? '/',
@@ -94,24 +116,24 @@ export async function startRequestLogProxy(upstream: string, options: RequestLog
       });
       return;
     }
-    const onward = forward(
-      { host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
-      (answer) => {
-        observed.status = answer.statusCode ?? 502;
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
+    const where = { host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers };
+    const onAnswer = (answer: IncomingMessage): void => {
+      observed.status = answer.statusCode ?? 502;
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    };
+    const onward = tls ? forwardHttps({ ...where, ca: tls.upstreamCaPem }, onAnswer) : forwardHttp(where, onAnswer);
     onward.on('error', () => {
       if (!outgoing.headersSent) outgoing.statusCode = 502;
       outgoing.end();
     });
     incoming.pipe(onward);
-  });
+  };
+  const server = tls ? createHttpsServer({ cert: tls.certificatePem, key: tls.keyPem }, handle) : createHttpServer(handle);
   const port = await listenOnLoopback(server);
   return {
     address: `127.0.0.1:${port}`,
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     requests,
     close: () =>
       new Promise<void>((closed) => {
@@ -121,8 +143,8 @@ export async function startRequestLogProxy(upstream: string, options: RequestLog
   };
 }
 
-export async function startCountingProxy(upstream: string): Promise<CountingProxy> {
-  const log = await startRequestLogProxy(upstream);
+export async function startCountingProxy(upstream: string, options: Pick<RequestLogProxyOptions, 'tls'> = {}): Promise<CountingProxy> {
+  const log = await startRequestLogProxy(upstream, options);
   return {
     url: log.url,
     get requests() {

@@ -19,8 +19,8 @@ import { createProxy, toxiproxyServer, type CreatedProxy, type ToxiproxyEndpoint
 import type { TargetDefinition } from '../targets/target';
 import { expectNoSecretIn, expectSecret, fingerprint } from './expect-secret';
 import { faultLookupMetric, LOOKUP_LATENCY, pollUntil, recoveryMetric, requestsMetric, settleWithin, timed } from './measure';
-import { backendAt, clientAddressOf, networkOf, serverOf } from './network';
-import { startRequestLogProxy, type RequestLogProxy } from '../containers/request-log-proxy';
+import { backendAt, networkOf, serverOf, startLogProxyBefore } from './network';
+import type { RequestLogProxy } from '../containers/request-log-proxy';
 import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
 
 /** Each attempt's timeout, in the backend's kwargs: short, so a case under a fault stays short. */
@@ -31,6 +31,11 @@ const SCHEDULING_ALLOWANCE_MS = 1_000;
 const RESPONSE_BYTES = 2_048;
 /** Far above the attempt timeout, and above the whole bound, so waiting it out is caught. */
 const LATENCY_MS = 5_000;
+/**
+ * How long a lookup is watched when its kwargs bound nothing (a backend that takes no timeout):
+ * past the latency fault, so a late answer is seen as late and a stall as a stall.
+ */
+const UNBOUNDED_WATCH_MS = 2 * LATENCY_MS;
 const BANDWIDTH_KB_PER_S = 1;
 const SLICE = { averageBytes: 16, variationBytes: 8, delayMicroseconds: 500 } as const;
 
@@ -181,14 +186,15 @@ async function underFault(ctx: CaseContext, fault: Fault): Promise<void> {
   const values = { stored: ctx.secrets.token('stored'), fallback: ctx.secrets.token('fallback') };
   await ctx.fixtures.putVariable(key, values.stored);
   // Toxiproxy on this machine can dial a logging proxy in front of the server; in a container it cannot.
-  const serverSide = toxiproxy.listenPorts.length === 0 ? await startRequestLogProxy(clientAddressOf(ctx, network)) : null;
+  const serverSide = toxiproxy.listenPorts.length === 0 ? await startLogProxyBefore(ctx, network) : null;
   let proxy: CreatedProxy | null = null;
   let removeFault: (() => Promise<void>) | null = null;
   try {
     proxy = await createProxy(toxiproxy, { name: ctx.ids.next('proxy'), upstream: serverSide?.address ?? serverOf(ctx, network) });
     const kwargs = network.timeoutKwargs(ATTEMPT_TIMEOUT_SECONDS);
     const budget = network.lookupBudget(kwargs);
-    const boundMs = budget.worstCaseMs + fault.extraMs + SCHEDULING_ALLOWANCE_MS;
+    const bounded = Number.isFinite(budget.worstCaseMs);
+    const boundMs = bounded ? budget.worstCaseMs + fault.extraMs + SCHEDULING_ALLOWANCE_MS : UNBOUNDED_WATCH_MS;
     const backend = backendAt(ctx, proxy.address, kwargs);
     // Through the healthy proxy first: proves the path, and authenticates before the fault.
     const healthy = await timed(() => backend.getVariable(key));
@@ -201,6 +207,11 @@ async function underFault(ctx: CaseContext, fault: Fault): Promise<void> {
     const attempts = attemptCounter(backend, serverSide, fault);
     attempts.start();
     const settled = await settleWithin(chain.resolveVariable(key), boundMs);
+    if (!settled.settled && !bounded) {
+      throw new Error(
+        `variable "${key}" under ${fault.id}: no answer within ${boundMs} ms, and its kwargs bound nothing (the backend takes no timeout): a stalled server holds the lookup`,
+      );
+    }
     if (!settled.settled) {
       throw new Error(
         `variable "${key}" under ${fault.id}: no answer within ${boundMs} ms (${budget.attempts} attempts of ${ATTEMPT_TIMEOUT_SECONDS} s with their waits, ` +
@@ -253,7 +264,8 @@ function faultCase(fault: Fault): ConformanceCase {
     name: `${fault.id}: ${outcome} within the bound, the chain falls through, retries within budget, then recovery`,
     rule:
       `§2.3 a failing backend is skipped and the next one answers; under ${fault.description}, one lookup ends ` +
-      `within the bound of its kwargs (attempts × timeout + backoff: urllib3 total=3, backoff 0.1 s for Vault; botocore config_kwargs for AWS) ` +
+      `within the bound of its kwargs (attempts × timeout + backoff: urllib3 total=3, backoff 0.1 s for Vault; botocore config_kwargs for AWS; ` +
+      "urllib3's default Retry(3), no backoff, for Kubernetes) " +
       'with no more attempts than they allow',
     needs: ['variables', 'network-faults'],
     // Enough for a no-timeout backend to be caught, the proxy removed and the session closed.

@@ -5,7 +5,13 @@
 import type { SecretsBackend } from '../backends/contract';
 import { ConfigurationError } from '../backends/errors';
 import { requireEndpoint, type ServerInfo } from '../containers/contract';
-import { startCountingProxy, type CountingProxy } from '../containers/request-log-proxy';
+import {
+  startCountingProxy,
+  startRequestLogProxy,
+  type CountingProxy,
+  type RequestLogProxy,
+  type RequestLogProxyOptions,
+} from '../containers/request-log-proxy';
 import type { TargetDefinition, TargetNetwork } from '../targets/target';
 import type { CaseContext } from './suite';
 
@@ -34,6 +40,21 @@ export function clientAddressOf(ctx: CaseContext, network: TargetNetwork): strin
   });
 }
 
+/** The proxy's TLS on both sides when the server speaks HTTPS only; nothing for a plain-HTTP server. */
+function proxyTlsOf(ctx: CaseContext, network: TargetNetwork): Pick<RequestLogProxyOptions, 'tls'> {
+  const tls = network.proxyTls?.(ctx.environment.servers) ?? null;
+  return tls ? { tls } : {};
+}
+
+/** A request-log proxy of the harness in front of the target's server, speaking the server's scheme. */
+export function startLogProxyBefore(
+  ctx: CaseContext,
+  network: TargetNetwork,
+  options: Omit<RequestLogProxyOptions, 'tls'> = {},
+): Promise<RequestLogProxy> {
+  return startRequestLogProxy(clientAddressOf(ctx, network), { ...options, ...proxyTlsOf(ctx, network) });
+}
+
 /** A counting proxy in front of the session's server, and backends of the session aimed through it. */
 export interface CountedBackends {
   readonly proxy: CountingProxy;
@@ -46,7 +67,7 @@ export interface CountedBackends {
  */
 export async function withCountingProxy(ctx: CaseContext, body: (counted: CountedBackends) => Promise<void>): Promise<void> {
   const network = networkOf(ctx.target);
-  const proxy = await startCountingProxy(`http://${clientAddressOf(ctx, network)}`);
+  const proxy = await startCountingProxy(clientAddressOf(ctx, network), proxyTlsOf(ctx, network));
   try {
     await body({ proxy, backend: (kwargs = {}) => ctx.session.backend({ ...kwargs, ...network.addressKwargs(new URL(proxy.url).host) }) });
   } finally {

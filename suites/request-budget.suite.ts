@@ -11,8 +11,8 @@ import type { ObservedRequest, TargetNetwork } from '../targets/target';
 import { CountingBackend } from './doubles';
 import { expectConnection, expectSecret } from './expect-secret';
 import { LOOKUP_LATENCY, requestsMetric, timed } from './measure';
-import { backendAt, clientAddressOf, networkOf } from './network';
-import { startRequestLogProxy, type RequestLogProxy } from '../containers/request-log-proxy';
+import { backendAt, networkOf, startLogProxyBefore } from './network';
+import type { RequestLogProxy } from '../containers/request-log-proxy';
 import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
 
 /** Concurrent cold lookups of one id in the coalescing cases. */
@@ -51,7 +51,7 @@ function describeTally(counted: Tally): string {
 
 async function withLogProxy(ctx: CaseContext, body: (proxy: RequestLogProxy, network: TargetNetwork) => Promise<void>): Promise<void> {
   const network = networkOf(ctx.target);
-  const proxy = await startRequestLogProxy(clientAddressOf(ctx, network));
+  const proxy = await startLogProxyBefore(ctx, network);
   try {
     await body(proxy, network);
   } finally {

@@ -14,11 +14,11 @@ import type { SecretsBackend } from '../backends/contract';
 import { EnvironmentVariablesBackend, variableEnvName } from '../backends/env/environment-variables';
 import { ThrottledError } from '../backends/errors';
 import type { LookupOutcome } from '../backends/search-path';
-import { startRequestLogProxy, type RequestLogProxy } from '../containers/request-log-proxy';
+import type { RequestLogProxy } from '../containers/request-log-proxy';
 import type { ObservedRequest, ServerThrottling, TargetDefinition, TargetNetwork } from '../targets/target';
 import { expectNoSecretIn, expectSecret, fingerprint } from './expect-secret';
 import { faultLookupMetric, pollUntil, recoveryMetric, requestsMetric, settleWithin } from './measure';
-import { backendAt, clientAddressOf, networkOf } from './network';
+import { backendAt, networkOf, startLogProxyBefore } from './network';
 import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
 
 /** Each attempt's timeout: throttled answers come at once, so this only bounds a backend that hangs. */
@@ -91,7 +91,7 @@ async function underThrottling(ctx: CaseContext): Promise<void> {
   let released = false;
   let proxy: RequestLogProxy | null = null;
   try {
-    proxy = await startRequestLogProxy(clientAddressOf(ctx, network), throttle.answer ? { answer: throttle.answer } : {});
+    proxy = await startLogProxyBefore(ctx, network, throttle.answer ? { answer: throttle.answer } : {});
     const kwargs = network.timeoutKwargs(ATTEMPT_TIMEOUT_SECONDS);
     const budget = network.lookupBudget(kwargs);
     const boundMs = budget.worstCaseMs + budget.throttledWaitsMs + SCHEDULING_ALLOWANCE_MS;

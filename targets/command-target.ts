@@ -20,6 +20,7 @@ import type {
   TargetDefinition,
   TargetDescription,
   TargetEnvironment,
+  TargetNetwork,
   TargetSession,
 } from './target';
 
@@ -48,6 +49,8 @@ export interface DerivedTargetOptions {
   readonly knownFindings?: Readonly<Record<string, string>>;
   /** What the certificate names as certified (class, versions, kwargs); cheap, no server calls. */
   readonly describe?: (environment: TargetEnvironment) => TargetDescription;
+  /** The base's network unless given: a backend whose kwargs differ (no timeout kwarg, another retry policy) declares its own. */
+  readonly network?: TargetNetwork;
   /** The search path and cache its cases run with; the reference's unless given. */
   readonly components?: TargetComponents;
 }
@@ -70,6 +73,7 @@ export function derivedTarget(base: TargetDefinition, options: DerivedTargetOpti
     // Never the base's: it would describe the reference backend, not this one.
     describe: options.describe,
     components: options.components ?? {},
+    ...(options.network ? { network: options.network } : {}),
     async open(environment): Promise<TargetSession> {
       const session = await base.open(environment);
       const context: SessionContext = { environment, session };

@@ -13,7 +13,7 @@ import type { Clock } from '../backends/clock';
 import type { ParserFlavour } from '../backends/connection/connection';
 import type { LookupBudget } from '../backends/retry';
 import type { ServerEndpoints, ServerKind } from '../containers/contract';
-import type { CannedAnswer, ObservedRequest } from '../containers/request-log-proxy';
+import type { CannedAnswer, ObservedRequest, ProxyTls } from '../containers/request-log-proxy';
 
 export type { CannedAnswer, ObservedRequest };
 
@@ -140,6 +140,12 @@ export interface TargetNetwork {
   readonly server: ServerKind;
   /** The server's base URL in a run (`http://127.0.0.1:8200`), for tools that put a front of their own before it. */
   serverUrl(servers: ServerEndpoints): string | null;
+  /**
+   * For a server that speaks HTTPS only: the certificate a front of the harness shows (the server's
+   * own, so the backend trusts it as it trusts the server) and the CA it dials the server with.
+   * Absent for plain-HTTP servers.
+   */
+  proxyTls?(servers: ServerEndpoints): ProxyTls | null;
   /** Kwargs that send the backend to `host:port` instead of the server. */
   addressKwargs(address: string): Record<string, unknown>;
   /** Kwargs that bound each attempt by `seconds`, in the backend's own spelling. */

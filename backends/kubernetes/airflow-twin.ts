@@ -2,7 +2,12 @@
 import { findingKey } from '../../suites/findings';
 import { bridgedTarget } from '../../targets/airflow-bridge';
 import { sessionKwargs } from '../../targets/command-target';
+import { AIRFLOW_KUBERNETES_NETWORK } from './network';
 import { kubernetesTarget } from './targets';
+
+const NO_TIMEOUT =
+  'provider 10.25.0 has no timeout kwarg (KubernetesSecretsBackend passes **kwargs to LoggingMixin.__init__, which refuses request_timeout) and ' +
+  'calls list_namespaced_secret without _request_timeout (kubernetes_secrets_backend.py _get_secret_by_selector): a stalled API server holds the lookup for as long as the connection lives';
 
 export const KUBERNETES_BACKEND_CLASS = 'airflow.providers.cncf.kubernetes.secrets.kubernetes_secrets_backend.KubernetesSecretsBackend';
 export const KUBERNETES_DISTRIBUTIONS = ['apache-airflow-providers-cncf-kubernetes', 'kubernetes'] as const;
@@ -17,10 +22,14 @@ export const airflowKubernetesTarget = bridgedTarget(kubernetesTarget, {
   parser: 'sdk',
   kwargs: sessionKwargs,
   knownFindings: {
-    [findingKey('kubernetes-labels', 'through Toxiproxy: a stalled API server is a Timeout within request_timeout')]:
-      'provider 10.25.0 has no timeout kwarg (KubernetesSecretsBackend passes **kwargs to LoggingMixin.__init__, which refuses request_timeout) and ' +
-      'calls list_namespaced_secret without _request_timeout (kubernetes_secrets_backend.py _get_secret_by_selector): a stalled API server holds the lookup for as long as the connection lives',
+    [findingKey('kubernetes-labels', 'through Toxiproxy: a stalled API server is a Timeout within request_timeout')]: NO_TIMEOUT,
+    [findingKey('failover', 'latency: TimeoutError within the bound, the chain falls through, retries within budget, then recovery')]: NO_TIMEOUT,
+    [findingKey(
+      'failover',
+      'timeout: TimeoutError/UnavailableError within the bound, the chain falls through, retries within budget, then recovery',
+    )]: NO_TIMEOUT,
   },
+  network: AIRFLOW_KUBERNETES_NETWORK,
   described: () => ({
     kwargs: {},
     notes: [

@@ -4,7 +4,7 @@
  * with one rule changed; the error mutants wrap it, and the backends of the auth scenarios too.
  */
 import type { SecretsBackend } from '../contract';
-import { ConfigurationError, ForbiddenError, InvalidNameError, UnavailableError, type SecretsError } from '../errors';
+import { ConfigurationError, ForbiddenError, InvalidNameError, TimeoutError, UnavailableError, type SecretsError } from '../errors';
 import { ForwardingBackend, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 import {
   DEFAULT_CONFIG_LABEL,
@@ -14,7 +14,11 @@ import {
   type KubernetesBackendKwargs,
   type ListedSecret,
 } from './kubernetes-backend';
+import { KUBERNETES_CLIENT_ATTEMPTS } from './network';
 import { kubernetesTarget } from './targets';
+
+/** Attempts of the mutant that retries past the provider's client. */
+const RETRYING_ATTEMPTS = KUBERNETES_CLIENT_ATTEMPTS + 2;
 
 function rebuilt(real: SecretsBackend, make: (kwargs: KubernetesBackendKwargs) => SecretsBackend): SecretsBackend {
   if (!(real instanceof KubernetesSecretsBackend)) throw new Error(`kubernetes mutants rebuild a KubernetesSecretsBackend, got ${real.kind}`);
@@ -235,6 +239,28 @@ const specs: readonly BasedMutantSpec[] = [
     base: 'kubernetes',
     breaks: '§2.3 sends its list without the request_timeout it was given, so a stalled API server holds the lookup',
     backend: (real) => rebuilt(real, (kwargs) => new KubernetesSecretsBackend({ ...kwargs, request_timeout: null })),
+  },
+  {
+    name: 'kubernetes-retries-beyond-the-client',
+    base: 'kubernetes',
+    breaks: `§2.3 retries a failed list ${RETRYING_ATTEMPTS} times in all, beyond the ${KUBERNETES_CLIENT_ATTEMPTS} attempts urllib3's default Retry(3) gives the provider's client`,
+    backend: (real) =>
+      rebuilt(
+        real,
+        (kwargs) =>
+          new (class extends KubernetesSecretsBackend {
+            protected override async listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
+              for (let attempt = 1; ; attempt++) {
+                try {
+                  return await super.listSecrets(namespace, selector);
+                } catch (error) {
+                  const transient = error instanceof UnavailableError || error instanceof TimeoutError;
+                  if (!transient || attempt >= RETRYING_ATTEMPTS) throw error;
+                }
+              }
+            }
+          })(kwargs),
+      ),
   },
 ];
 

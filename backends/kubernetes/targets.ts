@@ -16,6 +16,7 @@ import {
   type TargetStore,
 } from '../../targets/target';
 import { KubernetesSecretsBackend } from './kubernetes-backend';
+import { KUBERNETES_NETWORK } from './network';
 import { kubernetesRunSetups, runNamespace, RUN_LABEL, type KubernetesRunSetup } from './run-setup';
 import { openKubernetesSession } from './session';
 
@@ -49,6 +50,7 @@ export const KUBERNETES_CAPABILITIES: readonly Capability[] = [
   'auth-wrong-credentials',
   'auth-policy',
   'residue',
+  'network-faults',
   'kubernetes-labels',
 ];
 
@@ -60,9 +62,6 @@ export const KUBERNETES_MISSING: Partial<Record<Capability, string>> = {
     "TokenRequest's shortest lifetime is 10 minutes (expirationSeconds >= 600): a token cannot be seen to expire within a case",
   'vault-paths': 'not a Vault backend',
   'aws-naming': 'not an AWS backend',
-  'network-faults':
-    "the common failover and request-budget cases put the harness's plain-HTTP request-log proxy before the server, and kube-apiserver serves HTTPS only; " +
-    "the kubernetes-labels suite puts Toxiproxy before it directly (TLS passes through) and counts a lookup's lists in the API server's own audit log",
   throttling: 'kube-apiserver throttles through API Priority and Fairness, which the run turns off to start fast',
   versions: 'a Secret holds its current value only',
   'staged-rotation': 'a Secret holds its current value only',
@@ -78,6 +77,7 @@ export const kubernetesTarget: TargetDefinition = {
   capabilities: KUBERNETES_CAPABILITIES,
   missingCapabilityReasons: KUBERNETES_MISSING,
   servers: [kubeApiServer, toxiproxyServer],
+  network: KUBERNETES_NETWORK,
   store: kubernetesStore,
   parser: 'sdk',
   describe: (environment) =>
