@@ -51,6 +51,11 @@ export interface KubeApiServerEndpoint extends ServerInfo {
    * namespace, the request URI with its label selector; never a body), nothing else.
    */
   readonly auditLogFile: string;
+  /**
+   * The run's service-account signing key (PEM file in the state folder): what the harness signs a
+   * token with when TokenRequest cannot make it (one already expired). Never a backend's credential.
+   */
+  readonly signingKeyFile: string;
   /** Milliseconds from the start to kine listening and to `/readyz` answering ok. */
   readonly phasesMs: { readonly kine: number; readonly ready: number };
 }
@@ -186,6 +191,7 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
           nobodyToken: state.nobodyToken,
           serviceAccountIssuer,
           auditLogFile: state.auditLogFile,
+          signingKeyFile: state.signingKeyFile,
           phasesMs: { kine: 0, ready: 0 },
         };
       },
@@ -200,7 +206,7 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
     const began = performance.now();
     const since = (): number => Math.round(performance.now() - began);
     const state = await prepareState(stateDir);
-    const { tls, adminToken, nobodyToken, auditLogFile } = state;
+    const { tls, adminToken, nobodyToken, auditLogFile, signingKeyFile } = state;
 
     const kine = await startServerProcess(
       {},
@@ -261,6 +267,7 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
         nobodyToken,
         serviceAccountIssuer,
         auditLogFile,
+        signingKeyFile,
         phasesMs: { kine: kineMs, ready: since() },
         startMs: since(),
       };

@@ -4,7 +4,15 @@
  * with one rule changed; the error mutants wrap it, and the backends of the auth scenarios too.
  */
 import type { SecretsBackend } from '../contract';
-import { ConfigurationError, ForbiddenError, InvalidNameError, TimeoutError, UnavailableError, type SecretsError } from '../errors';
+import {
+  ConfigurationError,
+  ForbiddenError,
+  InvalidNameError,
+  TimeoutError,
+  UnauthorizedError,
+  UnavailableError,
+  type SecretsError,
+} from '../errors';
 import { ForwardingBackend, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 import {
   DEFAULT_CONFIG_LABEL,
@@ -125,6 +133,12 @@ const specs: readonly BasedMutantSpec[] = [
     base: 'kubernetes',
     breaks: '§7.6 reads a 403 (the service account may not list Secrets there) as "not found"',
     ...swallowing(ForbiddenError),
+  },
+  {
+    name: 'kubernetes-unauthorized-as-not-found',
+    base: 'kubernetes',
+    breaks: '§7 reads a 401 (a token the API server never issued, or one past its expiry) as "not found"',
+    ...swallowing(UnauthorizedError),
   },
   {
     name: 'kubernetes-missing-data-key-takes-another',

@@ -2,7 +2,7 @@
  * What the kubernetes targets make once per run on the API server (as the admin): the backend's
  * namespace `asc-<tag>` and a second one, `asc-<tag>-given` (for the `namespace` kwarg); in the
  * first, the service account `airflow`, with a Role in both that may `list` Secrets and nothing
- * else, and the service account `no-list` with no Role at all. Each identity becomes a "pod" (pods.ts): a folder holding what
+ * else, and the service account `no-list` with no Role at all, and an expired token of `airflow`. Each identity becomes a "pod" (pods.ts): a folder holding what
  * a pod has mounted, which the backends read through the `incluster_*` kwargs.
  */
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { kubeApiServer, type KubeApiServerEndpoint } from '../../containers/kube
 import { createSecretValues } from '../../suites/case-context';
 import { runTag, type TargetEnvironment } from '../../targets/target';
 import { KubernetesAdmin } from './admin';
+import { expiredTwinOf } from './expired-token';
 import { writePod, type Pod } from './pods';
 
 /** Labels every object of a run carries, so residue counts and clean-up find them. */
@@ -32,6 +33,8 @@ export interface KubernetesRunSetup {
   readonly noList: Pod;
   /** A pod whose token the API server never issued. */
   readonly badToken: Pod;
+  /** `airflow`'s token with its times moved past its expiry, signed with the run's key (expired-token.ts). */
+  readonly expiredToken: Pod;
   /** A pod without a namespace file (automountServiceAccountToken off, a token given some other way). */
   readonly noNamespaceFile: Pod;
   /** Makes canary-carrying values for this run's credentials. */
@@ -61,6 +64,7 @@ async function prepareRun(environment: TargetEnvironment, neededBy: string): Pro
     admin.serviceAccountToken(namespace, 'airflow', TOKEN_SECONDS),
     admin.serviceAccountToken(namespace, 'no-list', TOKEN_SECONDS),
   ]);
+  const expiredToken = await expiredTwinOf(server, readerToken, namespace);
   const credentials = createSecretValues(environment.canary);
   const podsDir = join(environment.scratchDir, `kubernetes-pods-${process.pid}`);
   const pod = (name: string, token: string, withNamespace = true) =>
@@ -74,6 +78,7 @@ async function prepareRun(environment: TargetEnvironment, neededBy: string): Pro
     reader: pod('airflow', readerToken),
     noList: pod('no-list', noListToken),
     badToken: pod('bad-token', credentials.token('k8s')),
+    expiredToken: pod('expired-token', expiredToken),
     noNamespaceFile: pod('no-namespace-file', readerToken, false),
     credentials,
   };

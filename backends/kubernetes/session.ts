@@ -1,7 +1,8 @@
 /**
  * A session on the kubernetes target: fixtures in the run's namespace, backends reading it from
  * the `airflow` service account's pod, and the auth scenarios: a token the API server never
- * issued (401) and a real service account that RBAC grants nothing (403).
+ * issued (401), the backend's own token past its expiry (401), and a real service account that
+ * RBAC grants nothing (403).
  */
 import type { AuthScenario, TargetEnvironment, TargetSession } from '../../targets/target';
 import type { SecretsBackend } from '../contract';
@@ -28,7 +29,14 @@ export async function openKubernetesSession(
     made.push(one);
     return one;
   };
-  const credentials = [setup.reader.token, setup.noList.token, setup.badToken.token, setup.server.adminToken, setup.server.nobodyToken];
+  const credentials = [
+    setup.reader.token,
+    setup.noList.token,
+    setup.badToken.token,
+    setup.expiredToken.token,
+    setup.server.adminToken,
+    setup.server.nobodyToken,
+  ];
   const scenario = (pod: Pod): AuthScenario => {
     const kwargs = { ...defaults, ...podKwargs(pod) };
     return { backend: backend(kwargs), kwargs, credentials };
@@ -39,6 +47,7 @@ export async function openKubernetesSession(
     backend,
     auth: {
       wrongCredentials: async () => scenario(setup.badToken),
+      expiredCredentials: async () => scenario(setup.expiredToken),
       deniedRead: async () => scenario(setup.noList),
     },
     async close() {

@@ -48,6 +48,7 @@ export const KUBERNETES_CAPABILITIES: readonly Capability[] = [
   'large-values',
   'mutable',
   'auth-wrong-credentials',
+  'auth-expired-credentials',
   'auth-policy',
   'residue',
   'network-faults',
@@ -58,8 +59,6 @@ export const KUBERNETES_MISSING: Partial<Record<Capability, string>> = {
   'field-connections': 'a Secret value is text; structured connections are stored as JSON text (json-connections)',
   'env-var-names': 'ids are label values, not environment variable names',
   'raw-files': 'the backend reads no files of secrets',
-  'auth-expired-credentials':
-    "TokenRequest's shortest lifetime is 10 minutes (expirationSeconds >= 600): a token cannot be seen to expire within a case",
   'vault-paths': 'not a Vault backend',
   'aws-naming': 'not an AWS backend',
   throttling: 'kube-apiserver throttles through API Priority and Fairness, which the run turns off to start fast',
