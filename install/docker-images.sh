@@ -106,7 +106,6 @@ main() {
   [[ -f "$state_dir/engine.env" ]] && source "$state_dir/engine.env"
   docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || fail "no Docker engine answers; run: bash install/docker-engine.sh up"
   [[ -x "$cache_dir/servers-venv/bin/bao" && -x "$cache_dir/bin/toxiproxy-server" ]] || fail "the native servers are missing; run: npm run servers:install"
-  [[ -x "$cache_dir/bin/kube-apiserver" && -x "$cache_dir/bin/kine" ]] || fail "kube-apiserver and kine are missing; run: npm run servers:install"
   [[ -d "$cache_dir/wheels/localstack" ]] || fail "the LocalStack wheelhouse is missing; run: bash install/localstack.sh"
 
   build_base bookworm
@@ -132,6 +131,9 @@ main() {
   cp "$repo_root/install/localstack-constraints.txt" "$context/localstack/constraints.txt"
   build_image localstack "asc-local/localstack:$localstack_version" asc-local/debian:trixie "$context/localstack" --build-arg "LOCALSTACK_VERSION=$localstack_version"
 
+  # Built last: a build still running in the background (servers.sh under ASC_KUBERNETES_BACKGROUND=1)
+  # is waited for here; with nothing built yet, this builds it.
+  bash "$repo_root/install/kubernetes.sh" || fail "kube-apiserver and kine did not build; see .cache/install-logs/kubernetes.log"
   mkdir -p "$context/kube-apiserver"
   cp "$cache_dir/bin/kube-apiserver" "$cache_dir/bin/kine" "$context/kube-apiserver/"
   build_image kube-apiserver "asc-local/kube-apiserver:$kubernetes_version" asc-local/debian:bookworm "$context/kube-apiserver"

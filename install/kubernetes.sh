@@ -9,7 +9,8 @@
 #                   its SQLite driver is the pure-Go modernc.org/sqlite)
 # containers/kube-apiserver.ts starts both, per run, on 127.0.0.1.
 #
-#   bash install/kubernetes.sh        (called by install/servers.sh)
+#   bash install/kubernetes.sh        (called by install/servers.sh, and by install/docker-images.sh
+#                                      before the kube-apiserver image, which waits for a running build)
 #
 # Cold on 2 busy cores: about 10 minutes of compiling (kube-apiserver ~590 s CPU, kine ~240 s CPU);
 # a second run checks stamps. Output is kept in .cache/install-logs/kubernetes.log.
@@ -67,6 +68,11 @@ build_all() {
 main() {
   local started
   started="$(now_ms)"
+  # One build at a time: a second caller (install/docker-images.sh while servers.sh's background
+  # build runs) waits here, then finds the stamp.
+  mkdir -p "$(dirname "$stamp_file")"
+  exec 9>"$stamp_file.lock"
+  flock 9
   if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]] && all_built; then
     printf '%-10s %-8s already installed (%s)\n' kubernetes "$kubernetes_version" "$(elapsed "$started")"
     return 0

@@ -115,9 +115,17 @@ main() {
   started="$(now_ms)"
   # The Kubernetes build is minutes of Go compilation and needs nothing below (no apt, no pip):
   # it runs beside the other steps, which mostly wait on the network, and is waited for at the end.
+  # With ASC_KUBERNETES_BACKGROUND=1 (.ci/run) it is not waited for here: it goes on while the
+  # container images are built, and install/docker-images.sh (or any install/kubernetes.sh) waits for it.
   kube_output="$(mktemp)"
-  bash "$repo_root/install/kubernetes.sh" >"$kube_output" 2>&1 &
-  kube_pid=$!
+  if [[ "${ASC_KUBERNETES_BACKGROUND:-0}" == 1 ]]; then
+    mkdir -p "$repo_root/.cache/install-logs"
+    nohup bash "$repo_root/install/kubernetes.sh" >"$repo_root/.cache/install-logs/kubernetes-background.out" 2>&1 &
+    kube_pid=""
+  else
+    bash "$repo_root/install/kubernetes.sh" >"$kube_output" 2>&1 &
+    kube_pid=$!
+  fi
   install_component openbao "$openbao_version" check_openbao install_openbao
   install_component moto "$moto_version" check_moto install_moto
   install_component toxiproxy "$toxiproxy_version" check_toxiproxy install_toxiproxy
@@ -134,11 +142,15 @@ main() {
   else
     printf '%-10s %-8s skipped: install/airflow.sh is not there yet\n' airflow 3.3.2
   fi
-  if ! wait "$kube_pid"; then
+  if [[ -z "$kube_pid" ]]; then
+    printf '%-10s %-8s building in the background (install/docker-images.sh waits; output in .cache/install-logs/kubernetes-background.out)\n' \
+      kubernetes "$(sed -n 's/^readonly kubernetes_version="\(.*\)"$/\1/p' "$repo_root/install/kubernetes.sh")"
+  elif ! wait "$kube_pid"; then
     cat "$kube_output" >&2
     fail "install/kubernetes.sh failed; see the output above"
+  else
+    cat "$kube_output"
   fi
-  cat "$kube_output"
   rm -f "$kube_output"
   printf 'servers.sh: all done in %s\n' "$(elapsed "$started")"
 }
