@@ -19,6 +19,8 @@
 # servers (npm run servers:install), and root for debootstrap.
 #
 #   bash install/docker-images.sh      (npm run containers:up runs it)
+#   bash install/docker-images.sh --kube-apiserver-on debian:bookworm-slim
+#                                      only the kube-apiserver image, on a base that can be pulled
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -98,6 +100,16 @@ wheelhouse_moto() {
   printf '%s' "$moto_version" >"$stamp"
 }
 
+# The kube-apiserver image on BASE, with the binaries install/kubernetes.sh builds (or is building:
+# it takes a lock, so this waits for a build in progress).
+build_kube_apiserver() {
+  local base="$1" context="$2"
+  bash "$repo_root/install/kubernetes.sh" || fail "kube-apiserver and kine did not build; see .cache/install-logs/kubernetes.log"
+  mkdir -p "$context/kube-apiserver"
+  cp "$cache_dir/bin/kube-apiserver" "$cache_dir/bin/kine" "$context/kube-apiserver/"
+  build_image kube-apiserver "asc-local/kube-apiserver:$kubernetes_version" "$base" "$context/kube-apiserver"
+}
+
 main() {
   local started
   started="$(now_ms)"
@@ -105,6 +117,15 @@ main() {
   : >"$log_dir/docker-images.log"
   [[ -f "$state_dir/engine.env" ]] && source "$state_dir/engine.env"
   docker version --format '{{.Server.Version}}' >/dev/null 2>&1 || fail "no Docker engine answers; run: bash install/docker-engine.sh up"
+  if [[ "${1:-}" == --kube-apiserver-on ]]; then
+    # Where images can be pulled (GitHub's runners), only the image no registry has, on a pulled base;
+    # its name is the runner's default, so no images.env is written.
+    [[ -n "${2:-}" ]] || fail "--kube-apiserver-on needs a base image, e.g. debian:bookworm-slim"
+    context="$(mktemp -d)"
+    trap 'rm -rf "$context"' EXIT
+    build_kube_apiserver "$2" "$context"
+    return 0
+  fi
   [[ -x "$cache_dir/servers-venv/bin/bao" && -x "$cache_dir/bin/toxiproxy-server" ]] || fail "the native servers are missing; run: npm run servers:install"
   [[ -d "$cache_dir/wheels/localstack" ]] || fail "the LocalStack wheelhouse is missing; run: bash install/localstack.sh"
 
@@ -132,11 +153,8 @@ main() {
   build_image localstack "asc-local/localstack:$localstack_version" asc-local/debian:trixie "$context/localstack" --build-arg "LOCALSTACK_VERSION=$localstack_version"
 
   # Built last: a build still running in the background (servers.sh under ASC_KUBERNETES_BACKGROUND=1)
-  # is waited for here; with nothing built yet, this builds it.
-  bash "$repo_root/install/kubernetes.sh" || fail "kube-apiserver and kine did not build; see .cache/install-logs/kubernetes.log"
-  mkdir -p "$context/kube-apiserver"
-  cp "$cache_dir/bin/kube-apiserver" "$cache_dir/bin/kine" "$context/kube-apiserver/"
-  build_image kube-apiserver "asc-local/kube-apiserver:$kubernetes_version" asc-local/debian:bookworm "$context/kube-apiserver"
+  # is waited for here.
+  build_kube_apiserver asc-local/debian:bookworm "$context"
 
   cat >"$images_env.tmp" <<ENV
 # Written by install/docker-images.sh: the locally built images the container path uses here.
