@@ -14,7 +14,7 @@ export default defineConfig({
       {
         extends: true,
         // Servers start only when this project has files in the run, not for a unit-test run.
-        test: { name: 'conformance', include: ['suites/**/*.test.ts'], globalSetup: ['containers/global-setup.ts'] },
+        test: { name: 'conformance', include: ['runner/**/*.test.ts'], globalSetup: ['runner/global-setup.ts'] },
       },
     ],
   },

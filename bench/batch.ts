@@ -8,7 +8,7 @@ import { BatchGetSecretValueCommand, GetSecretValueCommand, SecretsManagerClient
 import { endpointOf } from '../containers/contract';
 import { motoServer } from '../containers/moto';
 import { startCountingProxy, type CountingProxy } from '../containers/request-log-proxy';
-import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
+import type { TargetDefinition, TargetEnvironment, TargetSession } from '../suites/target';
 import { ratio, rotate, summarize, type LatencySummary } from './stats';
 
 export const BATCH_SIZE = 20;

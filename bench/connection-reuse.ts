@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { startCountingProxy } from '../containers/request-log-proxy';
-import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
+import type { TargetDefinition, TargetEnvironment, TargetSession } from '../suites/target';
 import { startKeepAliveFront } from './keep-alive-front';
 import { startTcpCountingProxy } from './tcp-counting-proxy';
 

@@ -6,13 +6,13 @@
  * so every request it sends, logins included, is counted and timed on the wire.
  */
 import { performance } from 'node:perf_hooks';
-import { systemClock } from '../backends/clock';
-import type { SecretsBackend } from '../backends/contract';
-import { SearchPath, type LookupOutcome } from '../backends/search-path';
-import { SecretCache } from '../backends/secret-cache';
+import { systemClock } from '../model/clock';
+import type { SecretsBackend } from '../model/contract';
+import { SearchPath, type LookupOutcome } from '../model/search-path';
+import { SecretCache } from '../model/secret-cache';
 import { startRequestLogProxy, type RequestLogProxy } from '../containers/request-log-proxy';
 import { percentile } from '../reports/statistics';
-import type { TargetDefinition, TargetEnvironment, TargetNetwork, TargetSession } from '../targets/target';
+import type { TargetDefinition, TargetEnvironment, TargetNetwork, TargetSession } from '../suites/target';
 
 export type HerdIds = 'same' | 'distinct';
 
@@ -169,7 +169,7 @@ export async function measureHerd(
   value: (key: string) => string,
   plan: HerdPlan,
 ): Promise<TargetHerd> {
-  const searchPath = target.components?.searchPathImplementation ?? 'reference (backends/search-path.ts, backends/secret-cache.ts)';
+  const searchPath = target.components?.searchPathImplementation ?? 'reference (model/search-path.ts, model/secret-cache.ts)';
   let session: TargetSession | null = null;
   let proxy: RequestLogProxy | null = null;
   try {

@@ -9,11 +9,11 @@
  * between I/O paths it runs on CPU caches the I/O (client, server, bridge, all on two cores) has
  * just cooled, and measures its neighbours more than itself (3 to 10 times its own cost here).
  */
-import type { CommandBackend } from '../backends/command-backend';
-import type { SecretsBackend } from '../backends/contract';
-import { SecretCache } from '../backends/secret-cache';
-import { SearchPath } from '../backends/search-path';
-import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
+import type { CommandBackend } from '../targets/command-backend';
+import type { SecretsBackend } from '../model/contract';
+import { SecretCache } from '../model/secret-cache';
+import { SearchPath } from '../model/search-path';
+import type { TargetDefinition, TargetEnvironment, TargetSession } from '../suites/target';
 import { profileCalls, type ProfileDigest } from './cpu-profile';
 import { sampleInterleaved, type Sampled, type TimedPath } from './interleaved-sampler';
 import type { RawClient } from '../targets/family';

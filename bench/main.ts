@@ -8,9 +8,9 @@
  *   npm run bench -- --load [--lookups=200] [--soak-seconds=180]   the herd and the soak instead (bench/run-load.ts)
  */
 import { pathToFileURL } from 'node:url';
-import { newCanary, newRunId } from '../cli/run-environment';
+import { newCanary, newRunId } from '../targets/run-environment';
 import { UsageError } from '../cli/usage-error';
-import { buildRegistry } from '../suites/run-selection';
+import { buildRegistry } from '../runner/run-selection';
 import type { BenchFlags } from './run-bench';
 import { MUTANT_FAMILY } from '../targets/registry';
 

@@ -9,10 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as pause } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { SecretsBackend } from '../backends/contract';
+import type { SecretsBackend } from '../model/contract';
 import { endpointOf } from '../containers/contract';
 import { createProxy, toxiproxyServer, type CreatedProxy } from '../containers/toxiproxy';
-import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
+import type { TargetDefinition, TargetEnvironment, TargetSession } from '../suites/target';
 
 export interface SoakPlan {
   readonly durationMs: number;

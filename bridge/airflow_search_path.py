@@ -10,7 +10,7 @@ the harness's fake clock. Everything is restored afterwards, so calls do not see
 
 What the chain is made of: backends opened with `open` (by handle), Airflow's own
 EnvironmentVariablesBackend over given entries, and three stand-ins of the harness's TypeScript doubles
-(suites/doubles.ts, backends/metastore.ts): a metastore held in memory, a backend that always fails,
+(suites/doubles.ts, model/metastore.ts): a metastore held in memory, a backend that always fails,
 and a counter around another entry.
 """
 
@@ -35,7 +35,7 @@ _MISSING = object()
 
 
 class InMemoryMetastore(MetastoreBackend):
-    """The metastore's rows, held in memory (backends/metastore.ts). A MetastoreBackend, so Airflow's own
+    """The metastore's rows, held in memory (model/metastore.ts). A MetastoreBackend, so Airflow's own
     isinstance checks (`Variable.check_for_write_conflict`) treat it as the metastore."""
 
     def __init__(self, connections: dict, variables: dict) -> None:

@@ -7,8 +7,8 @@
  * A value Airflow would reject exits 1 with one `ConnectionFormatError: ...` line that never
  * repeats the password; wrong usage is a UsageError (exit 2).
  */
-import { parseConnectionValue, type ParserFlavour } from '../backends/connection/connection';
-import { pyJsonDumps } from '../backends/connection/python-json';
+import { parseConnectionValue, type ParserFlavour } from '../model/connection/connection';
+import { pyJsonDumps } from '../model/connection/python-json';
 import { UsageError } from './usage-error';
 
 const USAGE = "connection parse|uri '<uri-or-json>' [--parser=sdk|core]";

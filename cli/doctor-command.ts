@@ -4,8 +4,8 @@
  * error (so it can gate a deploy), 0 otherwise, 2 for a usage error. Reads only: no secret is written,
  * and no value is printed.
  */
-import { stopCommandProcesses, type CommandProcess } from '../backends/command-backend';
-import { isSecretsError } from '../backends/errors';
+import { stopCommandProcesses, type CommandProcess } from '../targets/command-backend';
+import { isSecretsError } from '../model/errors';
 import {
   deploymentBridge,
   deploymentRequest,

@@ -5,7 +5,7 @@
  */
 import { CUSTOM_FAMILY } from '../targets/custom-targets';
 import { MUTANT_FAMILY } from '../targets/registry';
-import { buildRegistry } from '../suites/run-selection';
+import { buildRegistry } from '../runner/run-selection';
 import { UsageError } from './usage-error';
 
 /** The families CI certifies: every registered one but the mutants and command-line backends. */

@@ -2,7 +2,7 @@
  * `secrets-conformance <command>`: the one entry point. Each command lives in its own module and
  * returns an exit code; user mistakes are printed as one line, never as a stack trace.
  */
-import { SecretsError } from '../backends/errors';
+import { SecretsError } from '../model/errors';
 import { UsageError } from './usage-error';
 
 type Command = (args: string[]) => Promise<number>;

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { loadRun, mergeRuns } from '../reports/merge';
 import { writeRunReports } from '../reports/publish';
-import { newRunId } from './run-environment';
+import { newRunId } from '../targets/run-environment';
 import { UsageError } from './usage-error';
 
 const USAGE = 'secrets-conformance merge <reports dir> <reports dir>... [--out=DIR]';

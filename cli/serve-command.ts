@@ -8,11 +8,11 @@
  * with the module's factory and the kwargs given. stdout carries answers only.
  */
 import { createInterface } from 'node:readline';
-import type { Connection } from '../backends/connection/connection';
-import type { SecretsBackend } from '../backends/contract';
-import { FileParseError, isSecretsError, MalformedSecretError, NotUniqueError, ConnectionFormatError } from '../backends/errors';
-import { createBackendFromModule, loadBackendModule, type BackendModule } from '../backends/module-backend';
-import { ownPackageVersion } from '../targets/target';
+import type { Connection } from '../model/connection/connection';
+import type { SecretsBackend } from '../model/contract';
+import { FileParseError, isSecretsError, MalformedSecretError, NotUniqueError, ConnectionFormatError } from '../model/errors';
+import { createBackendFromModule, loadBackendModule, type BackendModule } from '../targets/module-backend';
+import { ownPackageVersion } from '../suites/target';
 import { UsageError } from './usage-error';
 
 const PROTOCOL_VERSION = 1;

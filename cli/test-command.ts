@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigurationError } from '../backends/errors';
+import { ConfigurationError } from '../model/errors';
 import { checkExternalServers } from '../containers/external';
 import { readExternalConfig, requireExternal } from '../containers/external-config';
 import { distinctKinds, type ProvisioningChoice } from '../containers/servers';
@@ -18,7 +18,7 @@ import type { RunReport } from '../reports/model';
 import { resultLine } from '../reports/console-matrix';
 import { publishLatest, REPORT_FILES, writeRunReports } from '../reports/publish';
 import { withCanaryLeaks } from '../reports/verdict';
-import { buildRegistry, isMutantTarget, selectSuites, selectTargets } from '../suites/run-selection';
+import { buildRegistry, isMutantTarget, selectSuites, selectTargets } from '../runner/run-selection';
 import { withCustomTargets } from '../targets/custom-targets';
 import type { TargetRegistry } from '../targets/registry';
 import {
@@ -30,7 +30,7 @@ import {
   readRunEnvironment,
   runEnvironmentVariables,
   type RunEnvironment,
-} from './run-environment';
+} from '../targets/run-environment';
 import { UsageError } from './usage-error';
 
 export type RunMode = 'test' | 'run';

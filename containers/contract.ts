@@ -6,7 +6,7 @@
  * setup into the test workers, keyed by the kind's name.
  */
 import type { StartedNetwork } from 'testcontainers';
-import { ConfigurationError } from '../backends/errors';
+import { ConfigurationError } from '../model/errors';
 
 /** `external`: a server a team already runs, named by `ASC_EXTERNAL_*` (containers/external.ts); never started or stopped here. */
 export type Provisioning = 'docker' | 'native' | 'external';

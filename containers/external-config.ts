@@ -5,7 +5,7 @@
  * mistake is one ConfigurationError naming the variable.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigurationError } from '../backends/errors';
+import { ConfigurationError } from '../model/errors';
 
 /** Requests per second to an external server when `ASC_EXTERNAL_MAX_RPS` is not set. */
 export const DEFAULT_EXTERNAL_MAX_RPS = 10;

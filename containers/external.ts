@@ -8,8 +8,8 @@
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-provider-ini';
-import { ConfigurationError, isSecretsError, UnauthorizedError, UnavailableError, type SecretsError } from '../backends/errors';
-import { requestGate, type RequestGate } from '../backends/request-gate';
+import { ConfigurationError, isSecretsError, UnauthorizedError, UnavailableError, type SecretsError } from '../model/errors';
+import { requestGate, type RequestGate } from '../model/request-gate';
 import type { RunningServer, ServerInfo, ServerKind } from './contract';
 import {
   readExternalConfig,

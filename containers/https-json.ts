@@ -4,7 +4,7 @@
  * layer axios and node-vault use too), so a TLS failure carries Node's own error code.
  */
 import { request } from 'node:https';
-import { TimeoutError, UnavailableError } from '../backends/errors';
+import { TimeoutError, UnavailableError } from '../model/errors';
 
 export interface HttpsJsonRequest {
   readonly method?: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'LIST';

@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { UnavailableError } from '../backends/errors';
+import { UnavailableError } from '../model/errors';
 import type { ServerInfo, ServerKind } from './contract';
 import { httpsJson } from './https-json';
 import { chooseImage } from './images';

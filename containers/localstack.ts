@@ -11,7 +11,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { UnavailableError } from '../backends/errors';
+import { UnavailableError } from '../model/errors';
 import type { ServerKind } from './contract';
 import { chooseImage } from './images';
 import type { MotoEndpoint } from './moto';

@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { UnavailableError } from '../backends/errors';
+import { UnavailableError } from '../model/errors';
 import type { ServerInfo, ServerKind } from './contract';
 import { chooseImage } from './images';
 import { repoPath } from './native-process';

@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigurationError, TimeoutError, UnavailableError } from '../backends/errors';
+import { ConfigurationError, TimeoutError, UnavailableError } from '../model/errors';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { UnavailableError } from '../backends/errors';
+import { UnavailableError } from '../model/errors';
 import type { ServerInfo, ServerKind } from './contract';
 import { requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
 import { StartedServer } from './server-module';

@@ -5,7 +5,7 @@
  * cases that need it are skipped with that reason.
  */
 import type { StartedNetwork } from 'testcontainers';
-import { isSecretsError } from '../backends/errors';
+import { isSecretsError } from '../model/errors';
 import type { Provisioning, RunningServer, ServerEndpoints, ServerInfo, ServerKind } from './contract';
 import { dockerAvailability } from './docker';
 import { startRunReaper, type RunReaper } from './reaper';

@@ -7,7 +7,7 @@
 import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigurationError } from '../backends/errors';
+import { ConfigurationError } from '../model/errors';
 
 export interface ServiceAccount {
   readonly name: string;

@@ -7,7 +7,7 @@
  * a vitest worker can put a proxy in front of any server the global setup started.
  */
 import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
-import { ConfigurationError, UnavailableError } from '../backends/errors';
+import { ConfigurationError, UnavailableError } from '../model/errors';
 import type { ServerInfo } from './contract';
 import { chooseImage } from './images';
 import { repoPath } from './native-process';

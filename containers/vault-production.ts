@@ -15,7 +15,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UnavailableError } from '../backends/errors';
+import { UnavailableError } from '../model/errors';
 import type { ServerInfo, ServerKind } from './contract';
 import { httpsJson } from './https-json';
 import { displayPath, repoPath, requireInstalled, startServerProcess, waitUntilReady } from './native-process';

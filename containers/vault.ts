@@ -7,7 +7,7 @@
  *   vault.getAddress(); vault.getRootToken();
  */
 import { randomBytes } from 'node:crypto';
-import { UnavailableError } from '../backends/errors';
+import { UnavailableError } from '../model/errors';
 import type { ServerInfo } from './contract';
 import { chooseImage } from './images';
 import { repoPath } from './native-process';

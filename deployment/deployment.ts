@@ -10,8 +10,8 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CommandProcess, errorFromAnswer } from '../backends/command-backend';
-import { ConfigurationError, isSecretsError, UnavailableError, type SecretsError } from '../backends/errors';
+import { CommandProcess, errorFromAnswer } from '../targets/command-backend';
+import { ConfigurationError, isSecretsError, UnavailableError, type SecretsError } from '../model/errors';
 import { families } from '../backends/families';
 import { airflowBridgeCommand, airflowPython, commandLogFile } from '../targets/airflow-bridge';
 import { readAirflowConfig, type AirflowConfigReading, type DeploymentSettings } from '../targets/custom-targets';

@@ -4,7 +4,7 @@
  * answer surprises: a near miss in a store, a value that does not parse, an unreachable server, an
  * answer that came from a later backend only because an earlier one failed.
  */
-import type { CommandProcess, ProtocolErrorBody } from '../backends/command-backend';
+import type { CommandProcess, ProtocolErrorBody } from '../targets/command-backend';
 import type { LookupKind, LookupName } from '../targets/family';
 import { deploymentRequest, layoutOfClass, maskUrl, shortClass, type CacheState, type Deployment } from './deployment';
 
@@ -38,7 +38,7 @@ export interface LookupSubject {
   readonly id: string;
 }
 
-/** The class of our closed error set for a bridge error kind (backends/errors.ts). */
+/** The class of our closed error set for a bridge error kind (model/errors.ts). */
 const ERROR_CLASSES: Readonly<Record<string, string>> = {
   unauthorized: 'UnauthorizedError',
   forbidden: 'ForbiddenError',

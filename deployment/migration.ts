@@ -8,8 +8,8 @@
  * run changes nothing, and a run that failed half-way is resumed by running it again.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { CommandProcess } from '../backends/command-backend';
-import { isSecretsError } from '../backends/errors';
+import type { CommandProcess } from '../targets/command-backend';
+import { isSecretsError } from '../model/errors';
 import type { MigratedConnection, MigrationStore, StoredValue } from '../targets/family';
 import { deploymentRequest } from './deployment';
 

@@ -3,8 +3,8 @@
  * plausibly would. They wrap a real backend and re-derive the broken field from the stored value,
  * so the fixture store stays correct and only the reading is wrong.
  */
-import { Connection } from '../backends/connection/connection';
-import { ConnectionFormatError, isSecretsError, UnavailableError, type SecretsError } from '../backends/errors';
+import { Connection } from '../model/connection/connection';
+import { ConnectionFormatError, isSecretsError, UnavailableError, type SecretsError } from '../model/errors';
 import { ForwardingBackend, type MutantSpec } from './mutant';
 import { percentEncode } from '../suites/values';
 

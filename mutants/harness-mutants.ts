@@ -2,10 +2,10 @@
  * Mutants of the search path and the cache, and of the local file loader: the rules of spec §2.3,
  * §3.4 and §5.3 broken the way a custom chain or cache plausibly breaks them.
  */
-import type { Connection } from '../backends/connection/connection';
-import type { SecretsBackend } from '../backends/contract';
-import { SecretCache, type CacheEntry } from '../backends/secret-cache';
-import { SearchPath, type LookupOutcome } from '../backends/search-path';
+import type { Connection } from '../model/connection/connection';
+import type { SecretsBackend } from '../model/contract';
+import { SecretCache, type CacheEntry } from '../model/secret-cache';
+import { SearchPath, type LookupOutcome } from '../model/search-path';
 import type { MutantSpec } from './mutant';
 
 class InclusiveTtlCache extends SecretCache {

@@ -3,8 +3,8 @@
  * backend, fixture-independent, or in the harness's own search path or cache. The mutant test
  * proves each is caught by at least one named case; a case no mutant needs is unproven.
  */
-import type { SecretsBackend } from '../backends/contract';
-import type { AuthScenario, AuthScenarios, TargetComponents, TargetDefinition, TargetSession } from '../targets/target';
+import type { SecretsBackend } from '../model/contract';
+import type { AuthScenario, AuthScenarios, TargetComponents, TargetDefinition, TargetSession } from '../suites/target';
 
 export interface MutantSpec {
   /** Short kebab-case name; the target is selected as `mutant:<name>`. */

@@ -3,8 +3,8 @@
  * that builds its own Connection plausibly would. They wrap a real backend: where the real reading
  * fails on the port, they read the stored value again with their own port rule.
  */
-import { deserializeConnection, pythonStrip } from '../backends/connection/connection';
-import { ConnectionFormatError } from '../backends/errors';
+import { deserializeConnection, pythonStrip } from '../model/connection/connection';
+import { ConnectionFormatError } from '../model/errors';
 import { DamagingBackend, RecoveringBackend } from './backend-mutants';
 import type { MutantSpec } from './mutant';
 

@@ -4,8 +4,8 @@
  * them without a cache, or stop at a failing backend. (The Vault and AWS backends' own resilience
  * mutants live in their family folders.)
  */
-import type { Connection } from '../backends/connection/connection';
-import { SearchPath, type LookupOutcome } from '../backends/search-path';
+import type { Connection } from '../model/connection/connection';
+import { SearchPath, type LookupOutcome } from '../model/search-path';
 import { ForwardingBackend, type BasedMutantSpec } from './mutant';
 
 /** Remembers every value it has found, per id, for good: a backend-side cache with no expiry. */

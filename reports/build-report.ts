@@ -17,7 +17,7 @@ import {
   type TargetReport,
   type UnitTestTotals,
 } from './model';
-import type { TargetDescription } from '../targets/target';
+import type { TargetDescription } from '../suites/target';
 import { buildTargetFigures } from './figures';
 import { judgeRun } from './verdict';
 

@@ -10,11 +10,11 @@
 import { soakLine } from './load-evidence';
 import type { MutantTarget } from '../mutants/mutant';
 import type { CertificationLevel, MetricUnit } from '../suites/suite';
-import { ownPackageVersion, type TargetDefinition, type TargetEnvironment } from '../targets/target';
-import { firstErrorLine } from '../backends/errors';
+import { ownPackageVersion, type TargetDefinition, type TargetEnvironment } from '../suites/target';
+import { firstErrorLine } from '../model/errors';
 import { percentile } from './statistics';
 import { formatDuration } from './text';
-import type { BackendOrigin, TargetDescription } from '../targets/target';
+import type { BackendOrigin, TargetDescription } from '../suites/target';
 import type { CaseReport, RunReport, ServerReport, TargetReport } from './model';
 
 export const CERTIFICATE_FILES = { markdown: 'certificate.md', html: 'certificate.html' } as const;

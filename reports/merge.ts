@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigurationError } from '../backends/errors';
+import { ConfigurationError } from '../model/errors';
 import { REPORT_SCHEMA_VERSION, type RunReport, type ServerReport, type UnitTestTotals } from './model';
 import { REPORT_FILES } from './publish';
 import { judgeRun } from './verdict';

@@ -8,7 +8,7 @@
  * own sentences, and the canary is counted, never stored.
  */
 import type { Provisioning } from '../containers/contract';
-import type { TargetDescription } from '../targets/target';
+import type { TargetDescription } from '../suites/target';
 import type { ProvisioningChoice } from '../containers/servers';
 import type { CaseMetric, CertificationLevel } from '../suites/suite';
 import type { LoadEvidence } from './load-evidence';

@@ -6,7 +6,7 @@
 import { currentCommit, readLoadEvidence } from './load-evidence';
 import { join, relative } from 'node:path';
 import type { Reporter, SerializedError, TestCase, TestModule, TestRunEndReason, Vitest } from 'vitest/node';
-import { readRunEnvironment } from '../cli/run-environment';
+import { readRunEnvironment } from '../targets/run-environment';
 import { buildRunReport, CONFORMANCE_PROJECT, oneLineError, type RecordedError, type RecordedTest } from './build-report';
 import { renderConsoleMatrix } from './console-matrix';
 import { publishLatest, writeRunReports } from './publish';

@@ -3,11 +3,11 @@
  * Neither is ever "not found" (that would send Airflow on to the next backend and hide the
  * problem: anchors pain point 6), and no credential appears in any message.
  */
-import { InMemoryMetastoreBackend } from '../backends/metastore';
-import { ForbiddenError, UnauthorizedError } from '../backends/errors';
+import { InMemoryMetastoreBackend } from '../model/metastore';
+import { ForbiddenError, UnauthorizedError } from '../model/errors';
 import { expectRejects, expectSecret } from './expect-secret';
 import { defineSuite, type CaseContext } from './suite';
-import type { AuthScenario, AuthScenarios } from '../targets/target';
+import type { AuthScenario, AuthScenarios } from './target';
 
 function scenarios(ctx: CaseContext): AuthScenarios {
   if (!ctx.session.auth) throw new Error(`target ${ctx.target.name} declares auth capabilities but its session has no auth scenarios`);

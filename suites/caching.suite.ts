@@ -2,11 +2,11 @@
  * Caching: Airflow's SecretCache in front of the whole search path (spec §3.4), driven by a fake
  * clock so the TTL edge is exact: an entry is served while it is not strictly older than the TTL.
  */
-import { InMemoryMetastoreBackend } from '../backends/metastore';
+import { InMemoryMetastoreBackend } from '../model/metastore';
 import { expectConnection, expectNotFound, expectSecret } from './expect-secret';
 import { CountingBackend } from './doubles';
 import { defineSuite, type CaseContext } from './suite';
-import { hasCapability, type Capability, type TargetDefinition } from '../targets/target';
+import { hasCapability, type Capability, type TargetDefinition } from './target';
 
 const DEFAULT_TTL_SECONDS = 900;
 

@@ -3,11 +3,11 @@
  * ids, canary-marked secret values and a fake clock, and always closes the session afterwards.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { FakeClock } from '../backends/clock';
-import type { SecretsBackend } from '../backends/contract';
-import { SecretCache } from '../backends/secret-cache';
-import { SearchPath, type SearchPathOptions } from '../backends/search-path';
-import { runTag, type IdShape, type TargetDefinition, type TargetEnvironment } from '../targets/target';
+import { FakeClock } from '../model/clock';
+import type { SecretsBackend } from '../model/contract';
+import { SecretCache } from '../model/secret-cache';
+import { SearchPath, type SearchPathOptions } from '../model/search-path';
+import { runTag, type IdShape, type TargetDefinition, type TargetEnvironment } from './target';
 import type { CaseContext, CaseMetric, ConformanceCase, IdFactory, SecretValues } from './suite';
 
 function shortHash(text: string, length: number): string {
@@ -70,7 +70,7 @@ export function createSecretValues(canary: string): SecretValues {
 }
 
 /** What reports call the search path and cache of targets whose components do not name theirs. */
-export const REFERENCE_SEARCH_PATH_IMPLEMENTATION = 'reference (backends/search-path.ts, backends/secret-cache.ts)';
+export const REFERENCE_SEARCH_PATH_IMPLEMENTATION = 'reference (model/search-path.ts, model/secret-cache.ts)';
 
 export function createCaseContext(
   target: TargetDefinition,

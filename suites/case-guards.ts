@@ -3,7 +3,7 @@
  * secrets out of the reports (and fails the case for the leak), and it stops a target that hangs
  * instead of waiting out every case.
  */
-import { TimeoutError } from '../backends/errors';
+import { TimeoutError } from '../model/errors';
 import { SecretAssertionError } from './expect-secret';
 
 /** A fragment this long of a seeded value's random part, seen in a message, is that value leaking. */

@@ -2,10 +2,10 @@
  * Backends the lookup-order and caching suites put next to the target in a search path: one that
  * always fails, and a wrapper that counts the calls reaching the backend behind it.
  */
-import type { BridgeBackendSpec, BridgeCallCounts, BridgeDouble, BridgeDoubleSpec } from '../backends/airflow-search-path';
-import type { SecretsBackend } from '../backends/contract';
-import type { Connection } from '../backends/connection/connection';
-import { UnavailableError } from '../backends/errors';
+import type { BridgeBackendSpec, BridgeCallCounts, BridgeDouble, BridgeDoubleSpec } from './bridge-specs';
+import type { SecretsBackend } from '../model/contract';
+import type { Connection } from '../model/connection/connection';
+import { UnavailableError } from '../model/errors';
 
 /** Fails every lookup the way an unreachable server does. */
 export class FailingBackend implements SecretsBackend, BridgeDouble {

@@ -4,8 +4,8 @@
  * and, on mismatch, describe them by length, a short fingerprint and the first differing position.
  */
 import { createHash } from 'node:crypto';
-import type { Connection } from '../backends/connection/connection';
-import { SecretsError } from '../backends/errors';
+import type { Connection } from '../model/connection/connection';
+import { SecretsError } from '../model/errors';
 
 export class SecretAssertionError extends Error {
   override name = 'AssertionError';

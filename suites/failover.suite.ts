@@ -10,13 +10,13 @@
  * A bound is a conformance property here, not a benchmark: it only catches a lookup that waits
  * without limit or retries beyond its budget.
  */
-import type { SecretsBackend } from '../backends/contract';
-import { EnvironmentVariablesBackend, variableEnvName } from '../backends/env/environment-variables';
-import { TimeoutError, UnavailableError, type SecretsError } from '../backends/errors';
-import type { LookupOutcome } from '../backends/search-path';
+import type { SecretsBackend } from '../model/contract';
+import { EnvironmentVariablesBackend, variableEnvName } from '../model/environment-variables';
+import { TimeoutError, UnavailableError, type SecretsError } from '../model/errors';
+import type { LookupOutcome } from '../model/search-path';
 import { requireEndpoint } from '../containers/contract';
 import { createProxy, toxiproxyServer, type CreatedProxy, type ToxiproxyEndpoint } from '../containers/toxiproxy';
-import type { TargetDefinition } from '../targets/target';
+import type { TargetDefinition } from './target';
 import { expectNoSecretIn, expectSecret, fingerprint } from './expect-secret';
 import { faultLookupMetric, LOOKUP_LATENCY, pollUntil, recoveryMetric, requestsMetric, settleWithin, timed } from './measure';
 import { backendAt, networkOf, serverOf, startLogProxyBefore } from './network';

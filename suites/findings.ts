@@ -3,7 +3,7 @@
  * the provider code that does it). The case still runs; failing as declared is a finding, passing
  * means the declaration is out of date, which fails the case so the list stays true.
  */
-import { firstErrorLine } from '../backends/errors';
+import { firstErrorLine } from '../model/errors';
 
 /** Awaits a case declared as a known finding: resolves with what was observed, or throws if it passed. */
 export async function expectDeclaredFinding(running: Promise<void>, reason: string, target: string): Promise<{ reason: string; observed: string }> {

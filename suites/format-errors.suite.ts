@@ -3,10 +3,10 @@
  * is wrong without repeating the secret. Every malformed value below carries a canary-marked
  * password, so a message that echoes the input fails the case.
  */
-import { ConnectionFormatError, FileParseError, MalformedSecretError, NotUniqueError, type SecretsError } from '../backends/errors';
+import { ConnectionFormatError, FileParseError, MalformedSecretError, NotUniqueError, type SecretsError } from '../model/errors';
 import { expectRejects } from './expect-secret';
 import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
-import { hasCapability, type TargetDefinition } from '../targets/target';
+import { hasCapability, type TargetDefinition } from './target';
 
 type FileKind = 'connections' | 'variables';
 

@@ -7,7 +7,7 @@
 import { expectConnection, expectSecret } from './expect-secret';
 import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
 import { embedCanary, percentEncode, trickyValues, type TrickyValue } from './values';
-import { hasCapability, type Capability, type TargetDefinition } from '../targets/target';
+import { hasCapability, type Capability, type TargetDefinition } from './target';
 
 /** Inside a URI or JSON text a value is escaped, so only its size still matters to the store. */
 function connectionNeeds(value: TrickyValue, structured: Capability | null): Capability[] {

@@ -3,7 +3,7 @@
  * metastore stand-in behind it. First hit wins, a miss falls through, a failing backend is skipped
  * and recorded, "" stops a variable search but not a connection search, config asks only the head.
  */
-import { InMemoryMetastoreBackend } from '../backends/metastore';
+import { InMemoryMetastoreBackend } from '../model/metastore';
 import { expectConnection, expectNotFound, expectSecret } from './expect-secret';
 import { CountingBackend, FailingBackend } from './doubles';
 import { defineSuite } from './suite';

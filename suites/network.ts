@@ -2,8 +2,8 @@
  * What the failover and request-budget cases share about a networked target: its `network`
  * declaration, the server endpoint it reaches, and a backend aimed at another address.
  */
-import type { SecretsBackend } from '../backends/contract';
-import { ConfigurationError } from '../backends/errors';
+import type { SecretsBackend } from '../model/contract';
+import { ConfigurationError } from '../model/errors';
 import { requireEndpoint, type ServerInfo } from '../containers/contract';
 import {
   startCountingProxy,
@@ -12,7 +12,7 @@ import {
   type RequestLogProxy,
   type RequestLogProxyOptions,
 } from '../containers/request-log-proxy';
-import type { TargetDefinition, TargetNetwork } from '../targets/target';
+import type { TargetDefinition, TargetNetwork } from './target';
 import type { CaseContext } from './suite';
 
 /** The target's network declaration; a target declaring `network-faults` without one is a setup error. */

@@ -2,7 +2,7 @@
  * Not found: a missing secret is `null` (Airflow's `None`), never an error, so the search path
  * can ask the next backend; and an empty connection value counts as missing.
  */
-import { ConnectionFormatError } from '../backends/errors';
+import { ConnectionFormatError } from '../model/errors';
 import { expectNotFound, expectRejects } from './expect-secret';
 import { defineSuite } from './suite';
 

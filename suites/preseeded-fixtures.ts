@@ -5,7 +5,7 @@
  * the suite seeds the same set itself, under the run's own folder. The values are test data, not
  * secrets of anyone's; still, no report prints them (the external test searches every report file).
  */
-import type { ConnectionFixture } from '../targets/target';
+import type { ConnectionFixture } from './target';
 
 /** The folder under the team's prefix that holds the preseeded set. */
 export const PRESEEDED_FOLDER = 'asc-readonly';

@@ -5,9 +5,9 @@
  * trust that counter. For every target, counted backends show what reaches a backend through the
  * chain: nothing on a cache hit, once for N concurrent cold lookups while the cache is on.
  */
-import { InMemoryMetastoreBackend } from '../backends/metastore';
-import type { SecretsBackend } from '../backends/contract';
-import type { ObservedRequest, TargetNetwork } from '../targets/target';
+import { InMemoryMetastoreBackend } from '../model/metastore';
+import type { SecretsBackend } from '../model/contract';
+import type { ObservedRequest, TargetNetwork } from './target';
 import { CountingBackend } from './doubles';
 import { expectConnection, expectSecret } from './expect-secret';
 import { LOOKUP_LATENCY, requestsMetric, timed } from './measure';

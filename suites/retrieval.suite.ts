@@ -6,7 +6,7 @@
 import { expectConnection, expectSecret } from './expect-secret';
 import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
 import { percentEncode } from './values';
-import { hasCapability, type TargetDefinition } from '../targets/target';
+import { hasCapability, type TargetDefinition } from './target';
 
 function parserOf(ctx: CaseContext): 'sdk' | 'core' {
   return ctx.target.parser ?? 'sdk';

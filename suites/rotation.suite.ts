@@ -9,10 +9,10 @@
  * backend itself serves the new value. Where the store keeps versions, the previous one is read
  * back and a rollback must be served; a known emulator divergence is asserted as what it is.
  */
-import { InMemoryMetastoreBackend } from '../backends/metastore';
-import type { SearchPath } from '../backends/search-path';
-import { ConfigurationError } from '../backends/errors';
-import type { VariableVersions } from '../targets/target';
+import { InMemoryMetastoreBackend } from '../model/metastore';
+import type { SearchPath } from '../model/search-path';
+import { ConfigurationError } from '../model/errors';
+import type { VariableVersions } from './target';
 import { expectConnection, expectSecret, fingerprint } from './expect-secret';
 import { LOOKUP_LATENCY, pollUntil, TIME_TO_NEW_VALUE_CACHED, TIME_TO_NEW_VALUE_UNCACHED, timed } from './measure';
 import { defineSuite, type CaseContext } from './suite';

@@ -4,11 +4,11 @@
  * tests for every selected target, and the mutant test runs the same cases in-process against
  * deliberately broken targets. Nothing here knows about a particular backend.
  */
-import type { SecretsBackend } from '../backends/contract';
-import type { FakeClock } from '../backends/clock';
-import type { SecretCache } from '../backends/secret-cache';
-import type { SearchPath, SearchPathOptions } from '../backends/search-path';
-import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
+import type { SecretsBackend } from '../model/contract';
+import type { FakeClock } from '../model/clock';
+import type { SecretCache } from '../model/secret-cache';
+import type { SearchPath, SearchPathOptions } from '../model/search-path';
+import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from './target';
 
 export interface IdFactory {
   /** A fresh id in one of the shapes the target's store holds (upper case, `-`, `.`, `/`, a leading digit, non-ASCII). */

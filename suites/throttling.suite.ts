@@ -10,12 +10,12 @@
  * failure recorded (spec §2.3). Never "not found": the secret is there. Never a tight loop: no
  * more attempts than its retry rules allow, and waits between the later ones.
  */
-import type { SecretsBackend } from '../backends/contract';
-import { EnvironmentVariablesBackend, variableEnvName } from '../backends/env/environment-variables';
-import { ThrottledError } from '../backends/errors';
-import type { LookupOutcome } from '../backends/search-path';
+import type { SecretsBackend } from '../model/contract';
+import { EnvironmentVariablesBackend, variableEnvName } from '../model/environment-variables';
+import { ThrottledError } from '../model/errors';
+import type { LookupOutcome } from '../model/search-path';
 import type { RequestLogProxy } from '../containers/request-log-proxy';
-import type { ObservedRequest, ServerThrottling, TargetDefinition, TargetNetwork } from '../targets/target';
+import type { ObservedRequest, ServerThrottling, TargetDefinition, TargetNetwork } from './target';
 import { expectNoSecretIn, expectSecret, fingerprint } from './expect-secret';
 import { faultLookupMetric, pollUntil, recoveryMetric, requestsMetric, settleWithin } from './measure';
 import { backendAt, networkOf, startLogProxyBefore } from './network';

@@ -4,7 +4,7 @@
  * scripts. Seeded, so every run and every target sees the same list and a failure reproduces.
  */
 import { Faker, de, en, ja, ru } from '@faker-js/faker';
-import type { Capability } from '../targets/target';
+import type { Capability } from './target';
 
 export interface TrickyValue {
   /** Short, value-free label for case names: `reserved URI characters`. */

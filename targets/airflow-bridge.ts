@@ -10,12 +10,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandProcess, type CommandLine, type CommandProcess } from '../backends/command-backend';
-import type { ParserFlavour } from '../backends/connection/connection';
-import { ConfigurationError } from '../backends/errors';
-import { readRunEnvironment } from '../cli/run-environment';
+import { commandProcess, type CommandLine, type CommandProcess } from './command-backend';
+import type { ParserFlavour } from '../model/connection/connection';
+import { ConfigurationError } from '../model/errors';
+import { readRunEnvironment } from './run-environment';
 import { commandTarget, type CommandTargetOptions } from './command-target';
-import { ownPackageVersion, type TargetDefinition, type TargetDescription, type TargetEnvironment } from './target';
+import { ownPackageVersion, type TargetDefinition, type TargetDescription, type TargetEnvironment } from '../suites/target';
 
 export const AIRFLOW_FAMILY = 'airflow';
 

@@ -1,11 +1,11 @@
 /**
  * The search path and cache of targets whose backend Airflow runs through the bridge: Airflow's own
- * (backends/airflow-search-path.ts), so their lookup-order, caching, rotation and request-budget cells
+ * (targets/airflow-search-path.ts), so their lookup-order, caching, rotation and request-budget cells
  * say what Airflow 3.3.2 does rather than what our reference port of it does.
  */
-import { AIRFLOW_SEARCH_PATH_IMPLEMENTATION, AirflowSearchPath, AirflowSecretCache } from '../backends/airflow-search-path';
-import type { CommandProcess } from '../backends/command-backend';
-import type { TargetComponents } from './target';
+import { AIRFLOW_SEARCH_PATH_IMPLEMENTATION, AirflowSearchPath, AirflowSecretCache } from './airflow-search-path';
+import type { CommandProcess } from './command-backend';
+import type { TargetComponents } from '../suites/target';
 
 /** What bridge/airflow_bridge.py calls itself in `hello`: a command that is the Airflow bridge. */
 export const AIRFLOW_BRIDGE_IMPLEMENTATION = 'airflow-bridge';

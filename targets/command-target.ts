@@ -7,10 +7,10 @@
  * backend of a layout meets every case the layout's reference target meets, its auth scenarios
  * included.
  */
-import { CommandBackend, type CommandProcess, type RoundTrip } from '../backends/command-backend';
-import type { ParserFlavour } from '../backends/connection/connection';
-import type { SecretsBackend } from '../backends/contract';
-import { ConfigurationError } from '../backends/errors';
+import { CommandBackend, type CommandProcess, type RoundTrip } from './command-backend';
+import type { ParserFlavour } from '../model/connection/connection';
+import type { SecretsBackend } from '../model/contract';
+import { ConfigurationError } from '../model/errors';
 import { airflowSearchPathComponents } from './airflow-components';
 import type {
   AuthScenario,
@@ -22,7 +22,7 @@ import type {
   TargetEnvironment,
   TargetNetwork,
   TargetSession,
-} from './target';
+} from '../suites/target';
 
 export interface SessionContext {
   readonly environment: TargetEnvironment;

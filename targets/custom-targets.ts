@@ -1,7 +1,7 @@
 /**
  * Targets the runner builds from its command line, for backends that are not registered here:
  *
- *   --backend=./my-backend.ts      a module exporting a BackendFactory (backends/module-backend.ts)
+ *   --backend=./my-backend.ts      a module exporting a BackendFactory (targets/module-backend.ts)
  *   --backend-command='<command>'  a command speaking bridge/PROTOCOL.md, in any language
  *   --airflow-config=airflow.cfg   the `[secrets] backend` of a deployment, run by Airflow itself
  *
@@ -14,14 +14,14 @@
  * `ASC_CUSTOM_TARGETS`, where `customTargetsFromEnvironment` rebuilds them for the registry.
  */
 import { basename, extname, resolve } from 'node:path';
-import { commandProcess, stopCommandProcesses, type CommandProcess, type HelloAnswer } from '../backends/command-backend';
-import type { ParserFlavour } from '../backends/connection/connection';
-import { ConfigurationError } from '../backends/errors';
-import { createBackendFromModule, DeferredBackend, loadBackendModule, looksLikeModulePath } from '../backends/module-backend';
+import { commandProcess, stopCommandProcesses, type CommandProcess, type HelloAnswer } from './command-backend';
+import type { ParserFlavour } from '../model/connection/connection';
+import { ConfigurationError } from '../model/errors';
+import { createBackendFromModule, DeferredBackend, loadBackendModule, looksLikeModulePath } from './module-backend';
 import { airflowBridgeCommand, bridgedTarget, commandLogFile, MIRRORED_ENV_PREFIXES } from './airflow-bridge';
 import { commandTarget, derivedTarget, type SessionContext } from './command-target';
 import type { StoreLayout } from './family';
-import { ownPackageVersion, type Capability, type TargetDefinition, type TargetDescription } from './target';
+import { ownPackageVersion, type Capability, type TargetDefinition, type TargetDescription } from '../suites/target';
 import { AIRFLOW_BRIDGE_IMPLEMENTATION } from './airflow-components';
 
 export const CUSTOM_FAMILY = 'custom';

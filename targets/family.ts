@@ -5,11 +5,11 @@
  * `backends/families.ts` lists them, and every registry (targets, store layouts, server kinds,
  * suites, mutants, bench twins, the workflow's family jobs) is derived from that list.
  */
-import type { ParserFlavour } from '../backends/connection/connection';
+import type { ParserFlavour } from '../model/connection/connection';
 import type { MutantTarget } from '../mutants/mutant';
 import type { Suite } from '../suites/suite';
 import type { SessionContext } from './command-target';
-import type { TargetDefinition, TargetSession } from './target';
+import type { TargetDefinition, TargetSession } from '../suites/target';
 
 /** A fixture store layout that custom backends can declare they read (`{ store: { layout: 'vault' } }`). */
 export interface StoreLayout {

@@ -4,12 +4,12 @@
  * mutants that belong to none, and the custom targets the runner resolved from its command line.
  * Nothing is registered as a side effect of an import.
  */
-import { ConfigurationError } from '../backends/errors';
+import { ConfigurationError } from '../model/errors';
 import { mutantsOn, type BasedMutantSpec } from '../mutants/mutant';
 import type { Suite } from '../suites/suite';
 import type { BackendFamily, StoreLayout } from './family';
 import type { ServerKind } from '../containers/contract';
-import type { TargetDefinition } from './target';
+import type { TargetDefinition } from '../suites/target';
 
 export const MUTANT_FAMILY = 'mutant';
 

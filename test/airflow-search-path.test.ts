@@ -1,5 +1,5 @@
 /**
- * Airflow's own search path and SecretCache through the bridge (backends/airflow-search-path.ts,
+ * Airflow's own search path and SecretCache through the bridge (targets/airflow-search-path.ts,
  * bridge/airflow_search_path.py): both modes, the cache's TTL edge on a fake clock, its settings as
  * Airflow reads them, failures kept, counts carried back to the doubles, and what cannot be
  * translated. The stand-ins and Airflow's own backends answer; no server is needed.
@@ -7,14 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
-import { AirflowSearchPath, AirflowSecretCache } from '../backends/airflow-search-path';
-import { FakeClock } from '../backends/clock';
-import { CommandBackend, stopCommandProcesses } from '../backends/command-backend';
-import type { SecretsBackend } from '../backends/contract';
-import { EnvironmentVariablesBackend, variableEnvName } from '../backends/env/environment-variables';
-import { ConfigurationError, UnavailableError } from '../backends/errors';
-import { InMemoryMetastoreBackend } from '../backends/metastore';
-import { SecretCache } from '../backends/secret-cache';
+import { AirflowSearchPath, AirflowSecretCache } from '../targets/airflow-search-path';
+import { FakeClock } from '../model/clock';
+import { CommandBackend, stopCommandProcesses } from '../targets/command-backend';
+import type { SecretsBackend } from '../model/contract';
+import { EnvironmentVariablesBackend, variableEnvName } from '../model/environment-variables';
+import { ConfigurationError, UnavailableError } from '../model/errors';
+import { InMemoryMetastoreBackend } from '../model/metastore';
+import { SecretCache } from '../model/secret-cache';
 import { CountingBackend, FailingBackend } from '../suites/doubles';
 import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';
 import { airflowBridge, airflowPython } from '../targets/airflow-bridge';

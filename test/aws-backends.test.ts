@@ -24,7 +24,7 @@ import {
 } from '../backends/aws/aws-client';
 import { SECRETS_MANAGER_NOT_FOUND_CODES, SecretsManagerBackend, standardizeSecretKeys } from '../backends/aws/secrets-manager-backend';
 import { PARAMETER_STORE_NOT_FOUND_CODES, SystemsManagerParameterStoreBackend } from '../backends/aws/parameter-store-backend';
-import { pyJsonDumps, pyJsonLoads, type PyDict } from '../backends/connection/python-json';
+import { pyJsonDumps, pyJsonLoads, type PyDict } from '../model/connection/python-json';
 import {
   ConfigurationError,
   ConnectionFormatError,
@@ -34,13 +34,13 @@ import {
   TimeoutError,
   UnauthorizedError,
   UnavailableError,
-} from '../backends/errors';
+} from '../model/errors';
 import { endpointOf } from '../containers/contract';
 import { motoIamServer, motoServer, nativeMotoExecutable } from '../containers/moto';
 import { startServers, type StartedServers } from '../containers/servers';
 import { awsParameterStoreTarget, awsSecretsManagerTarget } from '../backends/aws/targets';
 import { runRoot } from '../backends/aws/stores';
-import type { TargetEnvironment } from '../targets/target';
+import type { TargetEnvironment } from '../suites/target';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const airflowPython = process.env.ASC_AIRFLOW_PYTHON ?? resolve(repoRoot, '.cache/airflow-venv/bin/python');

@@ -22,7 +22,7 @@ import {
   stopCommandProcesses,
   type CommandProcess,
   type ProtocolErrorBody,
-} from '../backends/command-backend';
+} from '../targets/command-backend';
 import {
   ConfigurationError,
   ConnectionFormatError,
@@ -36,7 +36,7 @@ import {
   TimeoutError,
   UnauthorizedError,
   UnavailableError,
-} from '../backends/errors';
+} from '../model/errors';
 import { freeLoopbackPort } from '../containers/native-process';
 import { nativeVaultExecutable, VaultServer, type StartedVaultServer } from '../containers/vault';
 import { expectNoSecretIn, expectRejects } from '../suites/expect-secret';

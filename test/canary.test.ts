@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countCanary, scanFolderForCanary, scanTextForCanary } from '../reports/canary-scan';
 import type { RunReport } from '../reports/model';
-import { buildRegistry, isMutantTarget } from '../suites/run-selection';
+import { buildRegistry, isMutantTarget } from '../runner/run-selection';
 import { onlyRunDir, readRunReport, runCli, type CliResult } from './support/run-cli';
 
 const canary = `cnry${randomBytes(8).toString('hex')}`;

@@ -20,7 +20,7 @@ import { percentile } from '../reports/statistics';
 import type { ConformanceMeta, RunReport } from '../reports/model';
 import { writeRunReports } from '../reports/publish';
 import type { CaseMetric, CertificationLevel } from '../suites/suite';
-import type { TargetDefinition, TargetDescription, TargetEnvironment } from '../targets/target';
+import type { TargetDefinition, TargetDescription, TargetEnvironment } from '../suites/target';
 
 const CANARY = 'cnryc0ffee1234abcd';
 const environment: TargetEnvironment = { runId: 'run-1', canary: 'cnrycertificatetest', scratchDir: '/tmp/scratch', servers: {} };
@@ -69,7 +69,7 @@ function recorded(targetName: string, suite: string, name: string, state: Record
     ...(notRun ? { notRun } : {}),
   };
   return {
-    module: 'suites/conformance.test.ts',
+    module: 'runner/conformance.test.ts',
     project: 'conformance',
     fullName: `${targetName} > ${suite} > ${name}`,
     name,

@@ -3,8 +3,8 @@
  * (as the oracle reports it), ours is the real model, so a group that matches by look alone fails.
  */
 import { describe, expect, it } from 'vitest';
-import type { ParserFlavour } from '../backends/connection/connection';
-import type { PyDict, PyValue } from '../backends/connection/python-json';
+import type { ParserFlavour } from '../model/connection/connection';
+import type { PyDict, PyValue } from '../model/connection/python-json';
 import { knownDivergences, type DivergenceCase } from './connection-known-divergences';
 import type { ConnectionInput } from './generators/connection-inputs';
 import { ourOutcome, type Outcome } from './support/connection-outcomes';

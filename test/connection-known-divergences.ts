@@ -7,9 +7,9 @@
  * parsed top-level keys, the characters, the nesting) and checks that the outcomes differ in exactly
  * the way that cause explains, so a second, unrelated difference in the same input still fails.
  */
-import { pythonStrip, type ParserFlavour } from '../backends/connection/connection';
-import { pyJsonDumps, pyJsonLoads, pyTruthy, type PyDict, type PyValue } from '../backends/connection/python-json';
-import { quote, unquote } from '../backends/connection/python-url';
+import { pythonStrip, type ParserFlavour } from '../model/connection/connection';
+import { pyJsonDumps, pyJsonLoads, pyTruthy, type PyDict, type PyValue } from '../model/connection/python-json';
+import { quote, unquote } from '../model/connection/python-url';
 import type { ConnectionInput } from './generators/connection-inputs';
 import { difference, type Outcome } from './support/connection-outcomes';
 

@@ -5,10 +5,10 @@
  * installed Airflow 3.3.2; the differential test covers the rest.
  */
 import { describe, expect, it } from 'vitest';
-import { Connection, deserializeConnection, redactConnectionText, sanitizeConnId, type ParserFlavour } from '../backends/connection/connection';
-import { pyFloatRepr, pyJsonDumps, pyJsonLoads, PythonJsonError } from '../backends/connection/python-json';
-import { parseQsl, quote, quotePlus, unquote, urlencode, urlsplit } from '../backends/connection/python-url';
-import { ConnectionFormatError } from '../backends/errors';
+import { Connection, deserializeConnection, redactConnectionText, sanitizeConnId, type ParserFlavour } from '../model/connection/connection';
+import { pyFloatRepr, pyJsonDumps, pyJsonLoads, PythonJsonError } from '../model/connection/python-json';
+import { parseQsl, quote, quotePlus, unquote, urlencode, urlsplit } from '../model/connection/python-url';
+import { ConnectionFormatError } from '../model/errors';
 
 const BOTH: readonly ParserFlavour[] = ['sdk', 'core'];
 

@@ -20,8 +20,8 @@ import {
   type SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { ConfigurationError, UnavailableError } from '../backends/errors';
-import { buildRegistry } from '../suites/run-selection';
+import { ConfigurationError, UnavailableError } from '../model/errors';
+import { buildRegistry } from '../runner/run-selection';
 import { dockerAvailability } from '../containers/docker';
 import { MotoServer, nativeMotoExecutable, type StartedMotoServer } from '../containers/moto';
 import { displayPath, runningServerProcesses, type ServerProcess } from '../containers/native-process';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';
 import { airflowPython } from '../targets/airflow-bridge';
-import { AIRFLOW_SEARCH_PATH_IMPLEMENTATION } from '../backends/airflow-search-path';
+import { AIRFLOW_SEARCH_PATH_IMPLEMENTATION } from '../targets/airflow-search-path';
 import { REFERENCE_SEARCH_PATH_IMPLEMENTATION } from '../suites/case-context';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 

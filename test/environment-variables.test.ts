@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  connectionEnvName,
-  EnvironmentVariablesBackend,
-  pythonUpper,
-  variableEnvName,
-  type Environment,
-} from '../backends/env/environment-variables';
+import { connectionEnvName, EnvironmentVariablesBackend, pythonUpper, variableEnvName, type Environment } from '../model/environment-variables';
 
 function backendWith(env: Environment): EnvironmentVariablesBackend {
   return new EnvironmentVariablesBackend({ env, parser: 'sdk' });

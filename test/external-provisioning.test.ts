@@ -13,7 +13,7 @@ import { CreateSecretCommand, ListSecretsCommand, SecretsManagerClient } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsSecretsManagerExternalTarget } from '../backends/aws/external-target';
 import { SecretsManagerBackend } from '../backends/aws/secrets-manager-backend';
-import { requestGate } from '../backends/request-gate';
+import { requestGate } from '../model/request-gate';
 import { vaultExternalTarget } from '../backends/vault/external-target';
 import { VaultBackend } from '../backends/vault/vault-backend';
 import { probeExternalAws, probeExternalVault } from '../containers/external';
@@ -25,8 +25,8 @@ import { readingMutants } from '../mutants/backend-mutants';
 import { runCase } from '../suites/case-context';
 import { preseededValueTexts } from '../suites/preseeded-fixtures';
 import { preseededSuite } from '../suites/preseeded.suite';
-import type { TargetEnvironment } from '../targets/target';
-import { buildRegistry } from '../suites/run-selection';
+import type { TargetEnvironment } from '../suites/target';
+import { buildRegistry } from '../runner/run-selection';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 
 const SUITES = '--suite=retrieval,not-found,preseeded,isolation,failover';

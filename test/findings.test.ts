@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstErrorLine } from '../backends/errors';
+import { firstErrorLine } from '../model/errors';
 import { expectDeclaredFinding } from '../suites/findings';
 
 describe('known findings', () => {

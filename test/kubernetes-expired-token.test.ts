@@ -1,6 +1,6 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../backends/errors';
+import { ConfigurationError } from '../model/errors';
 import { shiftedToken } from '../backends/kubernetes/expired-token';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -7,14 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConfigurationError,
-  ConnectionFormatError,
-  FileParseError,
-  NotUniqueError,
-  UnavailableError,
-  type FileSyntaxError,
-} from '../backends/errors';
+import { ConfigurationError, ConnectionFormatError, FileParseError, NotUniqueError, UnavailableError, type FileSyntaxError } from '../model/errors';
 import { LocalFilesystemBackend, pythonJsonDumps } from '../backends/local/local-filesystem';
 
 let folder: string;

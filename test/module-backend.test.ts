@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, ForbiddenError } from '../backends/errors';
-import { createBackendFromModule, DeferredBackend, loadBackendModule, looksLikeModulePath } from '../backends/module-backend';
+import { ConfigurationError, ForbiddenError } from '../model/errors';
+import { createBackendFromModule, DeferredBackend, loadBackendModule, looksLikeModulePath } from '../targets/module-backend';
 import { expectRejects } from '../suites/expect-secret';
 
 const scratch = mkdtempSync(join(tmpdir(), 'module-backend-'));
-const contractPath = fileURLToPath(new URL('../backends/contract.ts', import.meta.url));
+const contractPath = fileURLToPath(new URL('../model/contract.ts', import.meta.url));
 
 function moduleFile(name: string, source: string): string {
   const path = join(scratch, name);
@@ -87,7 +87,7 @@ describe('loading a backend module', () => {
     const throwing = await loadBackendModule(moduleFile('throws.ts', `export default () => { throw new TypeError('no url given'); };`));
     const error = await expectRejects(createBackendFromModule(throwing, {}), ConfigurationError, 'a throwing factory');
     expect(error.message).toMatch(/the factory threw TypeError: no url given/);
-    const errorsPath = fileURLToPath(new URL('../backends/errors.ts', import.meta.url));
+    const errorsPath = fileURLToPath(new URL('../model/errors.ts', import.meta.url));
     const refusing = await loadBackendModule(
       moduleFile(
         'refuses.ts',

@@ -12,10 +12,10 @@ import { distinctKinds, startServers, type ProvisioningChoice, type StartedServe
 import type { MutantTarget } from '../mutants/mutant';
 import { runCase } from '../suites/case-context';
 import { findingKey } from '../suites/findings';
-import { buildRegistry, isMutantTarget } from '../suites/run-selection';
+import { buildRegistry, isMutantTarget } from '../runner/run-selection';
 import type { ConformanceCase } from '../suites/suite';
-import { hasCapability, type TargetDefinition, type TargetEnvironment } from '../targets/target';
-import { readRunEnvironment } from '../cli/run-environment';
+import { hasCapability, type TargetDefinition, type TargetEnvironment } from '../suites/target';
+import { readRunEnvironment } from '../targets/run-environment';
 
 const scratchDir = mkdtempSync(join(tmpdir(), 'asc-mutants-'));
 const { targets, suites } = buildRegistry();

@@ -9,20 +9,20 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandBackend } from '../backends/command-backend';
-import type { Connection, ParserFlavour } from '../backends/connection/connection';
-import type { SecretsBackend } from '../backends/contract';
+import { CommandBackend } from '../targets/command-backend';
+import type { Connection, ParserFlavour } from '../model/connection/connection';
+import type { SecretsBackend } from '../model/contract';
 import type { ServerEndpoints } from '../containers/contract';
 import { distinctKinds, startServers, type ProvisioningChoice, type StartedServers } from '../containers/servers';
 import { createIdFactory } from '../suites/case-context';
 import { fingerprint } from '../suites/expect-secret';
 import { embedCanary, trickyValues } from '../suites/values';
-import { buildRegistry } from '../suites/run-selection';
+import { buildRegistry } from '../runner/run-selection';
 import { airflowBridge, airflowPython } from '../targets/airflow-bridge';
-import type { TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
+import type { TargetDefinition, TargetEnvironment, TargetSession } from '../suites/target';
 import knownDifferences from './reference-vs-airflow-known-differences.json';
 import { generateConnectionInputs } from './generators/connection-inputs';
-import { readRunEnvironment } from '../cli/run-environment';
+import { readRunEnvironment } from '../targets/run-environment';
 
 interface Pair {
   readonly reference: TargetDefinition;

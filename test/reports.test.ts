@@ -24,7 +24,7 @@ function meta(target: string, suite: string, extra: Partial<ConformanceMeta> = {
 
 function conformanceTest(name: string, m: ConformanceMeta, state: RecordedTest['state'], extra: Partial<RecordedTest> = {}): RecordedTest {
   return {
-    module: 'suites/conformance.test.ts',
+    module: 'runner/conformance.test.ts',
     project: 'conformance',
     fullName: `${m.target} > ${m.suite} > ${name}`,
     name,

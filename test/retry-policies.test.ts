@@ -12,7 +12,7 @@ import {
   urllib3ShouldRetry,
   withUrllib3Retry,
   type AttemptFailure,
-} from '../backends/retry';
+} from '../model/retry';
 import { vaultAttemptFailure, vaultLookupBudget } from '../backends/vault/vault-backend';
 
 describe('urllib3 Retry as the hashicorp provider mounts it', () => {

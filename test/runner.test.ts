@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_DEFAULT, parseFlags, planRun } from '../cli/test-command';
 import { UsageError } from '../cli/usage-error';
-import { buildRegistry, isMutantTarget } from '../suites/run-selection';
+import { buildRegistry, isMutantTarget } from '../runner/run-selection';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 
 const scratch: string[] = [];

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../backends/clock';
-import { BaseSecretsBackend } from '../backends/contract';
-import { UnavailableError } from '../backends/errors';
-import { SearchPath } from '../backends/search-path';
-import { SecretCache } from '../backends/secret-cache';
+import { FakeClock } from '../model/clock';
+import { BaseSecretsBackend } from '../model/contract';
+import { UnavailableError } from '../model/errors';
+import { SearchPath } from '../model/search-path';
+import { SecretCache } from '../model/secret-cache';
 
 /** A backend whose answers are held until the test releases them, counting what it was asked. */
 class GatedBackend extends BaseSecretsBackend {

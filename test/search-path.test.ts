@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../backends/clock';
-import { Connection } from '../backends/connection/connection';
-import { BaseSecretsBackend, type SecretsBackend } from '../backends/contract';
-import { ConfigurationError, UnavailableError } from '../backends/errors';
-import { InMemoryMetastoreBackend } from '../backends/metastore';
-import { airflowSearchPath, SearchPath } from '../backends/search-path';
-import { SecretCache } from '../backends/secret-cache';
+import { FakeClock } from '../model/clock';
+import { Connection } from '../model/connection/connection';
+import { BaseSecretsBackend, type SecretsBackend } from '../model/contract';
+import { ConfigurationError, UnavailableError } from '../model/errors';
+import { InMemoryMetastoreBackend } from '../model/metastore';
+import { airflowSearchPath, SearchPath } from '../model/search-path';
+import { SecretCache } from '../model/secret-cache';
 
 /** A backend over fixed maps that counts the lookups reaching it. */
 class MapBackend extends BaseSecretsBackend {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../backends/clock';
-import { ConfigurationError } from '../backends/errors';
-import { DEFAULT_CACHE_TTL_SECONDS, SecretCache } from '../backends/secret-cache';
+import { FakeClock } from '../model/clock';
+import { ConfigurationError } from '../model/errors';
+import { DEFAULT_CACHE_TTL_SECONDS, SecretCache } from '../model/secret-cache';
 
 function enabledCache(ttlSeconds?: number) {
   const clock = new FakeClock();

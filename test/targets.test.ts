@@ -2,15 +2,15 @@ import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigurationError, FileParseError } from '../backends/errors';
+import { ConfigurationError, FileParseError } from '../model/errors';
 import { families } from '../backends/families';
 import { findingKey } from '../suites/findings';
 import { commonSuites } from '../suites/index';
-import { buildRegistry } from '../suites/run-selection';
+import { buildRegistry } from '../runner/run-selection';
 import { createTargetRegistry } from '../targets/registry';
 import { localEnvTarget, localJsonTarget, localYamlTarget } from '../backends/local/targets';
 import { envTarget } from '../backends/env/targets';
-import type { TargetDefinition, TargetEnvironment } from '../targets/target';
+import type { TargetDefinition, TargetEnvironment } from '../suites/target';
 
 let environment: TargetEnvironment;
 const registry = buildRegistry();

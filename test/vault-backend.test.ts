@@ -12,15 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import NodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConfigurationError,
-  ForbiddenError,
-  SecretsError,
-  ThrottledError,
-  TimeoutError,
-  UnauthorizedError,
-  UnavailableError,
-} from '../backends/errors';
+import { ConfigurationError, ForbiddenError, SecretsError, ThrottledError, TimeoutError, UnauthorizedError, UnavailableError } from '../model/errors';
 import {
   classifyVaultFailure,
   describeVaultFailure,

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { parse } from 'yaml';
 import { runCli } from './support/run-cli';
 import { CUSTOM_FAMILY } from '../targets/custom-targets';
-import { buildRegistry } from '../suites/run-selection';
+import { buildRegistry } from '../runner/run-selection';
 import { MUTANT_FAMILY } from '../targets/registry';
 
 const knownFamilies = () => buildRegistry().familyNames();

@@ -14,9 +14,9 @@ import {
 } from '@aws-sdk/client-iam';
 import { requireEndpoint } from '../../containers/contract';
 import { motoIamServer, type MotoEndpoint, type MotoIamEndpoint } from '../../containers/moto';
-import type { AuthScenario, AuthScenarios, TargetEnvironment } from '../../targets/target';
-import type { SecretsBackend } from '../contract';
-import { UnavailableError } from '../errors';
+import type { AuthScenario, AuthScenarios, TargetEnvironment } from '../../suites/target';
+import type { SecretsBackend } from '../../model/contract';
+import { UnavailableError } from '../../model/errors';
 import type { AwsFixtures } from './fixtures';
 import type { AwsService } from './layout';
 import { runHash, storeFor } from './stores';

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Client, DeserializeMiddleware, FinalizeRequestMiddleware, HttpResponse, MetadataBearer, MiddlewareStack } from '@smithy/types';
-import { BaseSecretsBackend, type BaseBackendOptions } from '../contract';
+import { BaseSecretsBackend, type BaseBackendOptions } from '../../model/contract';
 import {
   ConfigurationError,
   ForbiddenError,
@@ -19,7 +19,7 @@ import {
   UnauthorizedError,
   UnavailableError,
   type SecretsError,
-} from '../errors';
+} from '../../model/errors';
 import {
   BOTOCORE_DEFAULT_RETRY,
   BOTOCORE_LEGACY_MAX_ATTEMPTS,
@@ -27,8 +27,8 @@ import {
   botocoreLookupBudget,
   type BotocoreRetryPolicy,
   type LookupBudget,
-} from '../retry';
-import type { RequestGate } from '../request-gate';
+} from '../../model/retry';
+import type { RequestGate } from '../../model/request-gate';
 
 /** botocore's `DEFAULT_TIMEOUT` (endpoint.py), for both `connect_timeout` and `read_timeout`. */
 export const BOTOCORE_DEFAULT_TIMEOUT_SECONDS = 60;

@@ -7,11 +7,11 @@
  * implementation, Airflow's own through the bridge included), with a positive control through the
  * same proxy each time.
  */
-import { ConnectionFormatError } from '../errors';
+import { ConnectionFormatError } from '../../model/errors';
 import type { CountingProxy } from '../../containers/request-log-proxy';
 import { withCountingProxy } from '../../suites/network';
 import { awsStoreOf } from './layout';
-import type { StoreNames, TargetDefinition } from '../../targets/target';
+import type { StoreNames, TargetDefinition } from '../../suites/target';
 import { expectConnection, expectNotFound, expectRejects, expectSecret } from '../../suites/expect-secret';
 import { defineSuite, type CaseContext, type ConformanceCase } from '../../suites/suite';
 import { embedCanary, trickyValues } from '../../suites/values';

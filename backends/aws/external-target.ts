@@ -19,8 +19,8 @@ import {
   type TargetDefinition,
   type TargetEnvironment,
   type TargetSession,
-} from '../../targets/target';
-import { ConfigurationError } from '../errors';
+} from '../../suites/target';
+import { ConfigurationError } from '../../model/errors';
 import { AwsFixtures } from './fixtures';
 import { SecretsManagerBackend } from './secrets-manager-backend';
 import { runHash, storeFor, type ServiceStore } from './stores';

@@ -2,7 +2,7 @@
  * AWS fixtures: Airflow ids to the names the provider reads by default (`<root>/<kind>/<id>`) under
  * the run's root, removed when the session closes; `storeNames` writes under the store's own names.
  */
-import { connectionFixtureText, type ConnectionFixture, type FixtureStore, type StoreNames, type VariableVersions } from '../../targets/target';
+import { connectionFixtureText, type ConnectionFixture, type FixtureStore, type StoreNames, type VariableVersions } from '../../suites/target';
 import { fixtureError, type ServiceStore } from './stores';
 
 export type Kind = 'connections' | 'variables' | 'config';

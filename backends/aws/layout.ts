@@ -1,5 +1,5 @@
 /** What the AWS family's own cases know about a target's store: which service it is. */
-import type { TargetDefinition, TargetStore } from '../../targets/target';
+import type { TargetDefinition, TargetStore } from '../../suites/target';
 
 export type AwsService = 'secretsmanager' | 'ssm';
 

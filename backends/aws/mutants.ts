@@ -10,11 +10,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { compilePythonMatch, type AwsBackendOptions, type LookupContext, type SecretKind, type sdkClientConfig } from './aws-client';
 import { CONNECTION_FIELD_ALIASES, SecretsManagerBackend, standardizeSecretKeys } from './secrets-manager-backend';
 import { SystemsManagerParameterStoreBackend } from './parameter-store-backend';
-import { buildPath, type SecretsBackend } from '../contract';
-import type { PyDict } from '../connection/python-json';
-import { ForbiddenError, ThrottledError, UnauthorizedError, type SecretsError } from '../errors';
+import { buildPath, type SecretsBackend } from '../../model/contract';
+import type { PyDict } from '../../model/connection/python-json';
+import { ForbiddenError, ThrottledError, UnauthorizedError, type SecretsError } from '../../model/errors';
 import { idsMangled, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
-import { BotocoreRetryStrategy } from '../retry';
+import { BotocoreRetryStrategy } from '../../model/retry';
 import { awsTargets } from './targets';
 
 type Kwargs = Readonly<Record<string, unknown>>;

@@ -1,7 +1,7 @@
 /** How an AWS target is reached: its server and address kwargs, what each request is for, and the ids its store holds. */
 import { endpointOf, type ServerKind } from '../../containers/contract';
 import type { MotoEndpoint } from '../../containers/moto';
-import type { ObservedRequest, TargetNetwork } from '../../targets/target';
+import type { ObservedRequest, TargetNetwork } from '../../suites/target';
 import { awsLookupBudget } from './aws-client';
 import type { AwsService, AwsStore } from './layout';
 import { awsThrottling } from './throttling';

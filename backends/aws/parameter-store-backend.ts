@@ -10,7 +10,7 @@
  * no re-keying. Multi-team naming is not modelled (see `./aws-secrets-manager`).
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { buildPath } from '../contract';
+import { buildPath } from '../../model/contract';
 import {
   AwsProviderBackend,
   patternKwarg,

@@ -2,7 +2,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { kwargText, type RawClient } from '../../targets/family';
-import type { TargetDefinition, TargetSession } from '../../targets/target';
+import type { TargetDefinition, TargetSession } from '../../suites/target';
 import { awsStoreOf } from './layout';
 
 function clientConfig(kwargs: Readonly<Record<string, unknown>>) {

@@ -12,9 +12,9 @@
  * a `team_name` argument that this project's backend contract does not carry.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { pythonStrip } from '../connection/connection';
-import { PythonJsonError, pyJsonDumps, pyJsonLoads, type PyDict, type PyValue } from '../connection/python-json';
-import { ConfigurationError, ConnectionFormatError } from '../errors';
+import { pythonStrip } from '../../model/connection/connection';
+import { PythonJsonError, pyJsonDumps, pyJsonLoads, type PyDict, type PyValue } from '../../model/connection/python-json';
+import { ConfigurationError, ConnectionFormatError } from '../../model/errors';
 import {
   AwsProviderBackend,
   patternKwarg,

@@ -1,8 +1,8 @@
 /** A session on an AWS target: fixtures under the run's root, backends reading it with moto's keys, the auth scenarios on moto-iam. */
 import { endpointOf, requireEndpoint, type ServerKind } from '../../containers/contract';
 import type { MotoEndpoint, MotoIamEndpoint } from '../../containers/moto';
-import type { TargetEnvironment, TargetSession } from '../../targets/target';
-import type { SecretsBackend } from '../contract';
+import type { TargetEnvironment, TargetSession } from '../../suites/target';
+import type { SecretsBackend } from '../../model/contract';
 import { AwsAuth } from './auth-scenarios';
 import { AwsFixtures } from './fixtures';
 import type { AwsService } from './layout';

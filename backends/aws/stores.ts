@@ -15,8 +15,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { MotoEndpoint } from '../../containers/moto';
-import { ConfigurationError, UnavailableError } from '../errors';
-import type { RequestGate } from '../request-gate';
+import { ConfigurationError, UnavailableError } from '../../model/errors';
+import type { RequestGate } from '../../model/request-gate';
 import { gateRequests } from './aws-client';
 import type { AwsService } from './layout';
 

@@ -10,7 +10,7 @@ import type { ServerKind } from '../../containers/contract';
 import { localstackServer } from '../../containers/localstack';
 import { motoIamServer, motoServer, type MotoEndpoint } from '../../containers/moto';
 import { toxiproxyServer } from '../../containers/toxiproxy';
-import { referenceDescription, type Capability, type TargetDefinition } from '../../targets/target';
+import { referenceDescription, type Capability, type TargetDefinition } from '../../suites/target';
 import { awsNetwork, awsStore } from './network';
 import { SystemsManagerParameterStoreBackend } from './parameter-store-backend';
 import { SecretsManagerBackend } from './secrets-manager-backend';

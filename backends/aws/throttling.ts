@@ -5,7 +5,7 @@
  * botocore's and the JS SDK's retry logic treat as throttling). It answers every read that reaches
  * it (or those beyond a rate), the other calls pass through to moto, until it is released.
  */
-import type { ActiveThrottle, CannedAnswer, ObservedRequest, ServerThrottling } from '../../targets/target';
+import type { ActiveThrottle, CannedAnswer, ObservedRequest, ServerThrottling } from '../../suites/target';
 
 const THROTTLING_ANSWER: CannedAnswer = {
   status: 400,

@@ -1,7 +1,7 @@
 /** The `env` family: Airflow's EnvironmentVariablesBackend, `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*` in the environment. */
 import type { BackendFamily } from '../../targets/family';
 import { airflowEnvTarget, ENVIRONMENT_VARIABLES_BACKEND_CLASS } from './airflow-twin';
-import { connectionEnvName, variableEnvName } from './environment-variables';
+import { connectionEnvName, variableEnvName } from '../../model/environment-variables';
 import { envMutants } from './mutants';
 import { envRawClient } from './raw-client';
 import { envTarget } from './targets';

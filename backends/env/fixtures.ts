@@ -2,9 +2,9 @@
  * Env fixtures: `process.env` entries named as Airflow names them; a session puts back whatever it
  * changed when it closes.
  */
-import { connectionFixtureText, type ConnectionFixture, type FixtureStore } from '../../targets/target';
-import { ConfigurationError } from '../errors';
-import { connectionEnvName, variableEnvName } from './environment-variables';
+import { connectionFixtureText, type ConnectionFixture, type FixtureStore } from '../../suites/target';
+import { ConfigurationError } from '../../model/errors';
+import { connectionEnvName, variableEnvName } from '../../model/environment-variables';
 
 export class EnvironmentFixtures implements FixtureStore {
   /** What each name held before this session first changed it (`undefined`: it was unset). */

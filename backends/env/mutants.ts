@@ -2,9 +2,9 @@
  * Mutants of EnvironmentVariablesBackend's naming (spec §4): each reads the environment under
  * names of its own making, the way a hand-written backend plausibly would.
  */
-import { deserializeConnection } from '../connection/connection';
+import { deserializeConnection } from '../../model/connection/connection';
 import { mutantsOn, ForwardingBackend, type MutantSpec, type MutantTarget } from '../../mutants/mutant';
-import { connectionEnvName, variableEnvName } from './environment-variables';
+import { connectionEnvName, variableEnvName } from '../../model/environment-variables';
 import { envTarget } from './targets';
 
 /**

@@ -2,9 +2,9 @@
  * The `env` target: our EnvironmentVariablesBackend reading this process's environment
  * (`AIRFLOW_CONN_<ID>` / `AIRFLOW_VAR_<KEY>`).
  */
-import { referenceDescription, runTag, type Capability, type TargetDefinition, type TargetSession } from '../../targets/target';
-import { ConfigurationError } from '../errors';
-import { CONNECTION_ENV_PREFIX, EnvironmentVariablesBackend, VARIABLE_ENV_PREFIX } from './environment-variables';
+import { referenceDescription, runTag, type Capability, type TargetDefinition, type TargetSession } from '../../suites/target';
+import { ConfigurationError } from '../../model/errors';
+import { CONNECTION_ENV_PREFIX, EnvironmentVariablesBackend, VARIABLE_ENV_PREFIX } from '../../model/environment-variables';
 import { EnvironmentFixtures } from './fixtures';
 
 /** A store read without credentials cannot fail authentication or authorisation. */

@@ -13,7 +13,7 @@ import {
   type RbacV1Subject,
 } from '@kubernetes/client-node';
 import type { KubeApiServerEndpoint } from '../../containers/kube-apiserver';
-import { UnavailableError } from '../errors';
+import { UnavailableError } from '../../model/errors';
 
 export class KubernetesAdmin {
   readonly core: CoreV1Api;

@@ -9,7 +9,7 @@ import { createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../containers/https-json';
 import type { KubeApiServerEndpoint } from '../../containers/kube-apiserver';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError } from '../../model/errors';
 
 /** How far past its expiry the token is: far beyond any clock skew the API server allows. */
 const EXPIRED_FOR_SECONDS = 3600;

@@ -6,7 +6,7 @@
  * lists with `resourceVersion=0`, which the cache answers.
  */
 import { createHash } from 'node:crypto';
-import { connectionFixtureText, type ConnectionFixture, type FixtureStore } from '../../targets/target';
+import { connectionFixtureText, type ConnectionFixture, type FixtureStore } from '../../suites/target';
 import type { KubernetesAdmin } from './admin';
 import { DEFAULT_CONFIG_LABEL, DEFAULT_CONNECTIONS_LABEL, DEFAULT_DATA_KEY, DEFAULT_VARIABLES_LABEL } from './kubernetes-backend';
 import { RUN_LABEL } from './run-setup';

@@ -9,7 +9,7 @@
  * applies the same kwargs to Airflow's own class, so both read one "pod".
  */
 import { readFileSync } from 'node:fs';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError } from '../../model/errors';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 

@@ -19,8 +19,16 @@
  */
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { BaseSecretsBackend, type BaseBackendOptions } from '../contract';
-import { ConfigurationError, ForbiddenError, InvalidNameError, ThrottledError, TimeoutError, UnauthorizedError, UnavailableError } from '../errors';
+import { BaseSecretsBackend, type BaseBackendOptions } from '../../model/contract';
+import {
+  ConfigurationError,
+  ForbiddenError,
+  InvalidNameError,
+  ThrottledError,
+  TimeoutError,
+  UnauthorizedError,
+  UnavailableError,
+} from '../../model/errors';
 import { loadInClusterConfig, podFromKwargs, type InClusterConfig, type InClusterPod } from './in-cluster';
 
 export const DEFAULT_CONNECTIONS_LABEL = 'airflow.apache.org/connection-id';

@@ -7,7 +7,7 @@
  * API server. Where a rule says "no request", a backend that counts its requests proves it.
  */
 import { createHash } from 'node:crypto';
-import { ConfigurationError, ForbiddenError, InvalidNameError, TimeoutError, UnavailableError } from '../errors';
+import { ConfigurationError, ForbiddenError, InvalidNameError, TimeoutError, UnavailableError } from '../../model/errors';
 import { requireEndpoint } from '../../containers/contract';
 import { createProxy, toxiproxyServer } from '../../containers/toxiproxy';
 import { expectNotFound, expectRejects, expectSecret } from '../../suites/expect-secret';

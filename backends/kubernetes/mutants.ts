@@ -3,7 +3,7 @@
  * way a hand-written backend plausibly would. Most rebuild the session's backend from its kwargs
  * with one rule changed; the error mutants wrap it, and the backends of the auth scenarios too.
  */
-import type { SecretsBackend } from '../contract';
+import type { SecretsBackend } from '../../model/contract';
 import {
   ConfigurationError,
   ForbiddenError,
@@ -12,7 +12,7 @@ import {
   UnauthorizedError,
   UnavailableError,
   type SecretsError,
-} from '../errors';
+} from '../../model/errors';
 import { ForwardingBackend, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 import {
   DEFAULT_CONFIG_LABEL,

@@ -7,8 +7,8 @@
 import { endpointOf } from '../../containers/contract';
 import { kubeApiServer } from '../../containers/kube-apiserver';
 import type { ObservedRequest } from '../../containers/request-log-proxy';
-import type { LookupBudget } from '../retry';
-import type { TargetNetwork } from '../../targets/target';
+import type { LookupBudget } from '../../model/retry';
+import type { TargetNetwork } from '../../suites/target';
 
 const SECRETS_LIST = /^\/api\/v1\/namespaces\/[^/]+\/secrets$/;
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { RawClient } from '../../targets/family';
-import type { TargetDefinition, TargetSession } from '../../targets/target';
+import type { TargetDefinition, TargetSession } from '../../suites/target';
 import { loadInClusterConfig, podFromKwargs } from './in-cluster';
 import { DEFAULT_VARIABLES_LABEL } from './kubernetes-backend';
 

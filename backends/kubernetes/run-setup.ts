@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { requireEndpoint } from '../../containers/contract';
 import { kubeApiServer, type KubeApiServerEndpoint } from '../../containers/kube-apiserver';
 import { createSecretValues } from '../../suites/case-context';
-import { runTag, type TargetEnvironment } from '../../targets/target';
+import { runTag, type TargetEnvironment } from '../../suites/target';
 import { KubernetesAdmin } from './admin';
 import { expiredTwinOf } from './expired-token';
 import { writePod, type Pod } from './pods';

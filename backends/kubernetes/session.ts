@@ -4,8 +4,8 @@
  * issued (401), the backend's own token past its expiry (401), and a real service account that
  * RBAC grants nothing (403).
  */
-import type { AuthScenario, TargetEnvironment, TargetSession } from '../../targets/target';
-import type { SecretsBackend } from '../contract';
+import type { AuthScenario, TargetEnvironment, TargetSession } from '../../suites/target';
+import type { SecretsBackend } from '../../model/contract';
 import { KubernetesFixtures } from './fixtures';
 import type { Pod } from './pods';
 import type { KubernetesRunSetup } from './run-setup';

@@ -14,7 +14,7 @@ import {
   type TargetDefinition,
   type TargetEnvironment,
   type TargetStore,
-} from '../../targets/target';
+} from '../../suites/target';
 import { KubernetesSecretsBackend } from './kubernetes-backend';
 import { KUBERNETES_NETWORK } from './network';
 import { kubernetesRunSetups, runNamespace, RUN_LABEL, type KubernetesRunSetup } from './run-setup';

@@ -5,8 +5,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConnectionFixture, FixtureStore } from '../../targets/target';
-import { ConfigurationError } from '../errors';
+import type { ConnectionFixture, FixtureStore } from '../../suites/target';
+import { ConfigurationError } from '../../model/errors';
 import { isEnvCommentLine, pythonSplitLines, type SecretFileKind } from './local-filesystem';
 
 export type LocalFileFormat = 'json' | 'yaml' | 'env';

@@ -12,9 +12,9 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { CST, Parser, parseDocument, visit, type Document, type ScalarTag, type Tags } from 'yaml';
-import { Connection } from '../connection/connection';
-import { pyClassName, pyJsonDumps, pyJsonLoads, PythonJsonError, pyRepr, pyStr, pyTruthy } from '../connection/python-json';
-import { BaseSecretsBackend } from '../contract';
+import { Connection } from '../../model/connection/connection';
+import { pyClassName, pyJsonDumps, pyJsonLoads, PythonJsonError, pyRepr, pyStr, pyTruthy } from '../../model/connection/python-json';
+import { BaseSecretsBackend } from '../../model/contract';
 import {
   ConfigurationError,
   ConnectionFormatError,
@@ -24,7 +24,7 @@ import {
   NotUniqueError,
   UnavailableError,
   type FileSyntaxError,
-} from '../errors';
+} from '../../model/errors';
 
 export type LocalFilesystemKwargs = {
   variables_file_path?: string | null;

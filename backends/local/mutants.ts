@@ -3,11 +3,11 @@
  * connection entries skipped instead of refused, objects normalised like JSON connections.
  * Each is made for every file format, since each format's cases run on its own target.
  */
-import { normalizeConnType } from '../connection/connection';
-import { ConnectionFormatError, FileParseError, MalformedSecretError, UnavailableError } from '../errors';
+import { normalizeConnType } from '../../model/connection/connection';
+import { ConnectionFormatError, FileParseError, MalformedSecretError, UnavailableError } from '../../model/errors';
 import { readFile } from 'node:fs/promises';
-import type { SecretsBackend } from '../contract';
-import { NotUniqueError } from '../errors';
+import type { SecretsBackend } from '../../model/contract';
+import { NotUniqueError } from '../../model/errors';
 import { ForwardingBackend, idsMangled, mutantOf, type MutantSpec, type MutantTarget } from '../../mutants/mutant';
 import type { LocalFileFormat } from './fixtures';
 import { parseEnvText, type LocalFilesystemBackend } from './local-filesystem';

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { RawClient } from '../../targets/family';
-import type { TargetDefinition, TargetSession } from '../../targets/target';
+import type { TargetDefinition, TargetSession } from '../../suites/target';
 import { LocalFiles } from './fixtures';
 
 function envFileValue(content: string, key: string): string | undefined {

@@ -1,5 +1,5 @@
 /** The kwargs that aim any LocalFilesystemBackend (ours, Airflow's, a custom one) at a local session's files. */
-import { ConfigurationError } from '../errors';
+import { ConfigurationError } from '../../model/errors';
 import type { SessionContext } from '../../targets/command-target';
 import { KWARG_FOR_KIND, LocalFiles } from './fixtures';
 

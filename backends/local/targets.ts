@@ -4,7 +4,7 @@
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { referenceDescription, runTag, type Capability, type TargetDefinition, type TargetSession, type TargetStore } from '../../targets/target';
+import { referenceDescription, runTag, type Capability, type TargetDefinition, type TargetSession, type TargetStore } from '../../suites/target';
 import { KWARG_FOR_KIND, LocalFiles, type LocalFileFormat } from './fixtures';
 import { LocalFilesystemBackend, type SecretFileKind } from './local-filesystem';
 

@@ -4,7 +4,7 @@
  * config would carry the token.
  */
 import NodeVault from 'node-vault';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError } from '../../model/errors';
 import type { KvVersion } from './layout';
 import { classifyVaultFailure, describeVaultFailure, quoteVaultPath } from './vault-backend';
 

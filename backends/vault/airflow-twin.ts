@@ -2,7 +2,7 @@
 import { bridgedTarget } from '../../targets/airflow-bridge';
 import { findingKey } from '../../suites/findings';
 import { sessionKwargs, type SessionContext } from '../../targets/command-target';
-import type { TargetDefinition } from '../../targets/target';
+import type { TargetDefinition } from '../../suites/target';
 import {
   vaultAwsIamTarget,
   vaultKubernetesTarget,

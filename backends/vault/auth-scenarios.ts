@@ -4,8 +4,8 @@
  * policy reads only a path where nothing is seeded.
  */
 import { setTimeout as pause } from 'node:timers/promises';
-import type { AuthScenario, AuthScenarios } from '../../targets/target';
-import { TimeoutError } from '../errors';
+import type { AuthScenario, AuthScenarios } from '../../suites/target';
+import { TimeoutError } from '../../model/errors';
 import type { VaultStore } from './layout';
 import { createSecretId, createToken, ensureRole, READER_TTL, type RunSetup } from './run-setup';
 import { quoteVaultPath, type VaultBackend } from './vault-backend';

@@ -5,7 +5,7 @@
  * `{"value": ...}` (spec §7.1).
  */
 import type { LookupKind, LookupName, MigratedConnection, MigrationStore, StoredValue } from '../../targets/family';
-import { ConfigurationError } from '../errors';
+import { ConfigurationError } from '../../model/errors';
 import { VaultAdmin } from './admin';
 import { kvReadPath, locateSecret, quoteVaultPath, readVaultKwargs, readVaultLayout, type SecretKind } from './vault-backend';
 

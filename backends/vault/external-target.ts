@@ -18,9 +18,9 @@ import {
   type TargetDefinition,
   type TargetEnvironment,
   type TargetSession,
-} from '../../targets/target';
-import { ConfigurationError } from '../errors';
-import type { RequestGate } from '../request-gate';
+} from '../../suites/target';
+import { ConfigurationError } from '../../model/errors';
+import type { RequestGate } from '../../model/request-gate';
 import { countSecrets, VaultAdmin } from './admin';
 import { VaultFixtures } from './fixtures';
 import { VAULT_ID_SHAPES } from './layout';

@@ -3,8 +3,8 @@
  * `config/<key>`) under the run's KV mount, written with the root token. A session deletes every
  * path it wrote when it closes (KV v2: the metadata, so no version stays behind).
  */
-import type { ConnectionFixture, FixtureStore, VariableVersions } from '../../targets/target';
-import { ConfigurationError } from '../errors';
+import type { ConnectionFixture, FixtureStore, VariableVersions } from '../../suites/target';
+import { ConfigurationError } from '../../model/errors';
 import type { VaultAdmin } from './admin';
 import type { KvVersion } from './layout';
 import { quoteVaultPath } from './vault-backend';

@@ -1,6 +1,6 @@
 /** What the Vault family's own cases know about a target's store: its KV version, auth and mount. */
 import type { ProductionVaultEndpoint } from '../../containers/vault-production';
-import type { TargetDefinition, TargetEnvironment, TargetStore, IdShape } from '../../targets/target';
+import type { TargetDefinition, TargetEnvironment, TargetStore, IdShape } from '../../suites/target';
 import type { VaultAdmin } from './admin';
 
 export type KvVersion = 1 | 2;

@@ -9,7 +9,7 @@ import { motoIamServer } from '../../containers/moto';
 import { connectPostgres, postgresServer, type PostgresEndpoint } from '../../containers/postgres';
 import { productionVaultServer } from '../../containers/vault-production';
 import { createSecretValues } from '../../suites/case-context';
-import { runTag, type TargetDefinition, type TargetEnvironment, type TargetStore } from '../../targets/target';
+import { runTag, type TargetDefinition, type TargetEnvironment, type TargetStore } from '../../suites/target';
 import { VaultAdmin } from './admin';
 import { setUpAwsSecretsEngine, setUpDatabaseEngine, type LeaseLimits } from './dynamic-secrets';
 import { createToken, READER_TTL } from './run-setup';

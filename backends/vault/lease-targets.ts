@@ -1,8 +1,8 @@
 /**
  * Dynamic credentials under leases, on the production-mode OpenBao: `vault-database` (the
  * database engine making PostgreSQL users) and `vault-aws-creds` (the AWS engine making IAM users
- * in moto), both read by the lease-backed example backend
- * (`examples/vault-lease-backend/leased-connection-backend.ts`), whose cases are
+ * in moto), both read by the family's lease-backed backend
+ * (`leased-connection-backend.ts`), whose cases are
  * `vault-leases.suite.ts`. A role's credentials live 4 s, renewable up to 8 s: long enough to
  * measure, short enough to watch a lease end within a case.
  */
@@ -10,9 +10,9 @@ import { endpointOf } from '../../containers/contract';
 import { motoIamServer } from '../../containers/moto';
 import { postgresServer } from '../../containers/postgres';
 import { productionVaultServer } from '../../containers/vault-production';
-import { LeasedConnectionBackend } from '../../examples/vault-lease-backend/leased-connection-backend';
-import type { FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../../targets/target';
-import { ConfigurationError } from '../errors';
+import { LeasedConnectionBackend } from './leased-connection-backend';
+import type { FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../../suites/target';
+import { ConfigurationError } from '../../model/errors';
 import { LEASE_LIMITS, prepareLeases, type LeaseEngine, type LeaseSetup, type LeaseStore } from './lease-setup';
 
 const NOT_SEEDED = 'a dynamic credential is made by Vault on each read under a lease; nothing is seeded';
@@ -38,7 +38,7 @@ function leaseTarget(name: string, engine: LeaseEngine, summary: string): Target
     name,
     family: 'vault',
     summary,
-    backendKind: 'LeasedConnectionBackend (examples/vault-lease-backend)',
+    backendKind: 'LeasedConnectionBackend (backends/vault)',
     capabilities: ['vault-leases'],
     missingCapabilityReasons: {
       connections: `${NOT_SEEDED}: its connections are certified by the vault-leases suite`,
@@ -50,7 +50,7 @@ function leaseTarget(name: string, engine: LeaseEngine, summary: string): Target
     store,
     parser: 'sdk',
     describe: (environment) => ({
-      backendClass: 'examples/vault-lease-backend/leased-connection-backend.ts LeasedConnectionBackend',
+      backendClass: 'backends/vault/leased-connection-backend.ts LeasedConnectionBackend',
       origin: 'custom',
       versions: {},
       kwargs: { url: endpointOf(environment.servers, productionVaultServer)?.address ?? '(not started)', engine, mount_point: '<the run mount>' },

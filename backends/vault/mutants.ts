@@ -4,12 +4,12 @@
  * overridden; the error mutants also break the backends of the auth scenarios, where those
  * errors happen. They need the Vault server of a run, so each names the target it is built on.
  */
-import type { SecretsBackend } from '../contract';
-import { ForbiddenError, ThrottledError, UnauthorizedError, UnavailableError, type SecretsError } from '../errors';
-import { LeasedConnectionBackend } from '../../examples/vault-lease-backend/leased-connection-backend';
+import type { SecretsBackend } from '../../model/contract';
+import { ForbiddenError, ThrottledError, UnauthorizedError, UnavailableError, type SecretsError } from '../../model/errors';
+import { LeasedConnectionBackend } from './leased-connection-backend';
 import { vaultAwsCredsTarget, vaultDatabaseTarget } from './lease-targets';
 import { productionVaultTargets } from './production-targets';
-import { PROVIDER_VAULT_RETRY } from '../retry';
+import { PROVIDER_VAULT_RETRY } from '../../model/retry';
 import { vaultTargets } from './targets';
 import { describeVaultFailure, kvReadPath, VaultBackend, type SecretLocation } from './vault-backend';
 import { ForwardingBackend, idsMangled, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';

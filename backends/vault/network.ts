@@ -1,7 +1,7 @@
 /** How a Vault target is reached over the network: its server, its address kwargs, and what each request is for. */
 import { endpointOf } from '../../containers/contract';
 import { vaultServer } from '../../containers/vault';
-import type { ObservedRequest, TargetNetwork } from '../../targets/target';
+import type { ObservedRequest, TargetNetwork } from '../../suites/target';
 import { vaultLookupBudget } from './vault-backend';
 
 /** What a request to Vault is for: `auth/...` is a login or a token check, any other GET a read. */

@@ -16,7 +16,7 @@ import {
   type Capability,
   type TargetDefinition,
   type TargetSession,
-} from '../../targets/target';
+} from '../../suites/target';
 import { countSecrets } from './admin';
 import { VaultFixtures } from './fixtures';
 import { VAULT_ID_SHAPES, type VaultStore } from './layout';

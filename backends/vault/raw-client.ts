@@ -1,7 +1,7 @@
 /** The bench's floor for a Vault lookup: one `node-vault` read with the session's own credentials. */
 import NodeVault from 'node-vault';
 import { kwargText, type RawClient } from '../../targets/family';
-import type { TargetDefinition, TargetSession } from '../../targets/target';
+import type { TargetDefinition, TargetSession } from '../../suites/target';
 
 export async function vaultRawClient(_target: TargetDefinition, session: TargetSession, key: string): Promise<RawClient> {
   const kwargs = session.kwargs ?? {};

@@ -6,8 +6,8 @@
 import { requireEndpoint } from '../../containers/contract';
 import { vaultServer, type VaultEndpoint } from '../../containers/vault';
 import { createSecretValues } from '../../suites/case-context';
-import { runTag, type TargetEnvironment } from '../../targets/target';
-import { UnavailableError } from '../errors';
+import { runTag, type TargetEnvironment } from '../../suites/target';
+import { UnavailableError } from '../../model/errors';
 import { VaultAdmin } from './admin';
 import type { KvVersion, VaultAuthStyle } from './layout';
 import { quoteVaultPath } from './vault-backend';

@@ -1,7 +1,7 @@
 /** A session on a Vault target: its fixtures in the run's mount, backends reading with the run's reader credentials, its auth scenarios. */
 import { requireEndpoint } from '../../containers/contract';
 import { vaultServer } from '../../containers/vault';
-import type { TargetEnvironment, TargetSession } from '../../targets/target';
+import type { TargetEnvironment, TargetSession } from '../../suites/target';
 import { vaultAuthScenarios } from './auth-scenarios';
 import { VaultFixtures } from './fixtures';
 import type { RunSetup, VaultVariant } from './run-setup';

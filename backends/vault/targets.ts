@@ -7,7 +7,7 @@
 import { endpointOf } from '../../containers/contract';
 import { toxiproxyServer } from '../../containers/toxiproxy';
 import { vaultServer } from '../../containers/vault';
-import { referenceDescription, type Capability, type TargetDefinition } from '../../targets/target';
+import { referenceDescription, type Capability, type TargetDefinition } from '../../suites/target';
 import { countSecrets } from './admin';
 import { VAULT_ID_SHAPES, type VaultStore } from './layout';
 import { VAULT_NETWORK } from './network';

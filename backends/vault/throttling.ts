@@ -5,7 +5,7 @@
  * per minute, and the operator spends it at once, so every read of the secret is answered 429
  * until the quota is deleted.
  */
-import type { ActiveThrottle, ServerThrottling, TargetEnvironment } from '../../targets/target';
+import type { ActiveThrottle, ServerThrottling, TargetEnvironment } from '../../suites/target';
 import type { VaultAdmin } from './admin';
 import type { KvVersion } from './layout';
 import { kvReadPath, locateSecret } from './vault-backend';

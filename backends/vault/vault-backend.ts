@@ -20,14 +20,14 @@
  * Every request goes through the provider's urllib3 `Retry` (see `./retry`), as hvac's session
  * does in Airflow, and is counted (`requestsSent`), so a suite can hold a lookup to its budget.
  */
-import type { RequestGate } from '../request-gate';
+import type { RequestGate } from '../../model/request-gate';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import NodeVault from 'node-vault';
-import { pythonStrip } from '../connection/connection';
-import { plainToPy, pyJsonDumps, pyRepr, pyStr, pyTruthy } from '../connection/python-json';
-import { quote } from '../connection/python-url';
-import { BaseSecretsBackend, buildPath, type BaseBackendOptions } from '../contract';
+import { pythonStrip } from '../../model/connection/connection';
+import { plainToPy, pyJsonDumps, pyRepr, pyStr, pyTruthy } from '../../model/connection/python-json';
+import { quote } from '../../model/connection/python-url';
+import { BaseSecretsBackend, buildPath, type BaseBackendOptions } from '../../model/contract';
 import { awsIamLoginBody } from './aws-iam-login';
 import {
   PROVIDER_VAULT_RETRY,
@@ -36,7 +36,7 @@ import {
   type AttemptFailure,
   type LookupBudget,
   type Urllib3RetryPolicy,
-} from '../retry';
+} from '../../model/retry';
 import {
   ConfigurationError,
   ConnectionFormatError,
@@ -47,7 +47,7 @@ import {
   UnauthorizedError,
   UnavailableError,
   type SecretsError,
-} from '../errors';
+} from '../../model/errors';
 
 /** `VALID_AUTH_TYPES` of vault_client.py, in its order (the refusal message prints the list). */
 export const AIRFLOW_VAULT_AUTH_TYPES = [

@@ -5,8 +5,8 @@
  * renewal keeps it alive before it ends, and closing the backend revokes it.
  */
 import { setTimeout as pause } from 'node:timers/promises';
-import type { Connection } from '../connection/connection';
-import type { SecretsBackend } from '../contract';
+import type { Connection } from '../../model/connection/connection';
+import type { SecretsBackend } from '../../model/contract';
 import { defineSuite, type CaseContext, type ConformanceCase } from '../../suites/suite';
 import { auditEntriesSince, auditOffset } from './audit-log';
 import { leaseStoreOf, type LeaseRun } from './lease-setup';

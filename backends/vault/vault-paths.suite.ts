@@ -4,11 +4,11 @@
  * and `_internal_client/vault_client.py`). Where a rule says "no request", a counting HTTP proxy
  * in front of Vault proves it, with a positive control through the same proxy.
  */
-import { ConnectionFormatError } from '../errors';
+import { ConnectionFormatError } from '../../model/errors';
 import type { CountingProxy } from '../../containers/request-log-proxy';
 import { withCountingProxy } from '../../suites/network';
 import { vaultStoreOf, type VaultStore } from './layout';
-import type { TargetDefinition } from '../../targets/target';
+import type { TargetDefinition } from '../../suites/target';
 import { expectConnection, expectNotFound, expectRejects, expectSecret } from '../../suites/expect-secret';
 import { defineSuite, type CaseContext, type ConformanceCase } from '../../suites/suite';
 

@@ -4,11 +4,11 @@
  * refused logins of each auth method, namespaces, the audit device and least privilege. Runs for
  * the targets on the production-mode OpenBao (`VaultStore.production`) and their Airflow twins.
  */
-import { ForbiddenError, UnauthorizedError, UnavailableError } from '../errors';
-import type { SecretsError } from '../errors';
+import { ForbiddenError, UnauthorizedError, UnavailableError } from '../../model/errors';
+import type { SecretsError } from '../../model/errors';
 import { expectNotFound, expectRejects, expectSecret } from '../../suites/expect-secret';
 import { defineSuite, type CaseContext, type ConformanceCase } from '../../suites/suite';
-import type { TargetDefinition } from '../../targets/target';
+import type { TargetDefinition } from '../../suites/target';
 import { auditEntriesSince, auditOffset, policyRules, ruleMatches, type AuditEntry } from './audit-log';
 import { vaultStoreOf, type ProductionRun, type ProductionStore, type RefusalKind } from './layout';
 

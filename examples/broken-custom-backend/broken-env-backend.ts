@@ -8,7 +8,7 @@
  *
  *   npm test -- --backend=./examples/broken-custom-backend/broken-env-backend.ts   # fails, naming the cases
  */
-import { BaseSecretsBackend, type SecretsBackend } from '../../backends/contract';
+import { BaseSecretsBackend, type SecretsBackend } from '../../model/contract';
 
 export const conformance = {
   name: 'broken-env-backend',

@@ -10,8 +10,8 @@
  * this backend can do; the default export builds a backend from its kwargs.
  */
 import { readFile } from 'node:fs/promises';
-import { BaseSecretsBackend, type SecretsBackend } from '../../backends/contract';
-import { ConfigurationError, MalformedSecretError, UnavailableError } from '../../backends/errors';
+import { BaseSecretsBackend, type SecretsBackend } from '../../model/contract';
+import { ConfigurationError, MalformedSecretError, UnavailableError } from '../../model/errors';
 
 type MissingFile = 'error' | 'empty';
 

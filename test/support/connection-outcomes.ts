@@ -2,9 +2,9 @@
  * One parse, as the differential compares it: our model's and Airflow's (bridge/connection_oracle.py)
  * in the same shape, and the difference between two of them in words.
  */
-import { Connection, deserializeConnection, type ParserFlavour } from '../../backends/connection/connection';
-import { pyJsonDumps, pyJsonLoads, type PyDict, type PyValue } from '../../backends/connection/python-json';
-import { ConnectionFormatError } from '../../backends/errors';
+import { Connection, deserializeConnection, type ParserFlavour } from '../../model/connection/connection';
+import { pyJsonDumps, pyJsonLoads, type PyDict, type PyValue } from '../../model/connection/python-json';
+import { ConnectionFormatError } from '../../model/errors';
 import type { ConnectionInput } from '../generators/connection-inputs';
 
 export const DIFFERENTIAL_CONN_ID = 'conformance_conn';

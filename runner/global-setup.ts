@@ -8,14 +8,14 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureRunEnvironment, readRunEnvironment } from '../cli/run-environment';
+import { ensureRunEnvironment, readRunEnvironment } from '../targets/run-environment';
 import { describeTarget } from '../reports/certificate';
 import type { ServerReport, ServersFile, SuiteInfo } from '../reports/model';
-import type { TargetDescription } from '../targets/target';
+import type { TargetDescription } from '../suites/target';
 import { REPORT_FILES } from '../reports/publish';
-import { runRegistry, selectSuites, selectTargets } from '../suites/run-selection';
-import type { ServerEndpoints, ServerInfo } from './contract';
-import { distinctKinds, startServers, type StartedServers } from './servers';
+import { runRegistry, selectSuites, selectTargets } from './run-selection';
+import type { ServerEndpoints, ServerInfo } from '../containers/contract';
+import { distinctKinds, startServers, type StartedServers } from '../containers/servers';
 
 export interface SelectedTargetInfo {
   name: string;

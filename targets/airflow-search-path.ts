@@ -15,15 +15,16 @@
  * Where the reference goes beyond Airflow this does not follow it: concurrent cold lookups are not
  * shared (Airflow's cache has no in-flight sharing), so the cases that require it are reference-only.
  */
-import { Connection, type ParserFlavour } from './connection/connection';
-import type { SecretsBackend } from './contract';
+import { Connection, type ParserFlavour } from '../model/connection/connection';
+import type { SecretsBackend } from '../model/contract';
 import { CommandBackend, errorFromAnswer, type CommandProcess, type ProtocolErrorBody } from './command-backend';
-import { EnvironmentVariablesBackend } from './env/environment-variables';
-import { ConfigurationError } from './errors';
-import { canStoreVariables, InMemoryMetastoreBackend, type VariableStore } from './metastore';
-import { SearchPath, type BackendFailure, type LookupOutcome, type SearchPathOptions } from './search-path';
-import { SecretCache, type CachedVariable, type SecretCacheOptions } from './secret-cache';
-import type { Clock } from './clock';
+import { EnvironmentVariablesBackend } from '../model/environment-variables';
+import { ConfigurationError } from '../model/errors';
+import { canStoreVariables, InMemoryMetastoreBackend, type VariableStore } from '../model/metastore';
+import { SearchPath, type BackendFailure, type LookupOutcome, type SearchPathOptions } from '../model/search-path';
+import { SecretCache, type CachedVariable, type SecretCacheOptions } from '../model/secret-cache';
+import type { Clock } from '../model/clock';
+import type { BridgeBackendSpec, BridgeCallCounts, BridgeConnectionRow, BridgeDouble } from '../suites/bridge-specs';
 
 /** The Airflow release whose code runs; checked against the bridge's `hello` before the first op. */
 export const AIRFLOW_SEARCH_PATH_VERSION = '3.3.2';
@@ -39,41 +40,6 @@ const SEARCH_PATH_OPS = [
   'search_path_variable_written',
   'search_path_get_config',
 ] as const;
-
-export interface BridgeConnectionRow {
-  conn_type: string | null;
-  host: string | null;
-  login: string | null;
-  password: string | null;
-  schema: string | null;
-  /** A port past 2^53 travels as its digits (JSON numbers would round it); the bridge turns it back into an int. */
-  port: number | string | null;
-  extra: string | null;
-  description: string | null;
-}
-
-/** A stand-in kept by one of our test doubles, before the search path names it with a `ref`. */
-export type BridgeDoubleSpec = { kind: 'failing' } | { kind: 'counting'; inner: BridgeBackendSpec };
-
-export type BridgeBackendSpec =
-  | { kind: 'handle'; handle: string }
-  | { kind: 'environment'; entries: Record<string, string> }
-  | { kind: 'metastore'; connections: Record<string, BridgeConnectionRow>; variables: Record<string, string> }
-  | (BridgeDoubleSpec & { ref: string });
-
-export interface BridgeCallCounts {
-  connections: number;
-  variables: number;
-  config: number;
-}
-
-/** A test double with a stand-in in the bridge (suites/doubles.ts). */
-export interface BridgeDouble {
-  /** The stand-in; `inner` gives the spec of a backend the double wraps. */
-  bridgeSpec(inner: (backend: SecretsBackend) => BridgeBackendSpec): BridgeDoubleSpec;
-  /** Adds what the stand-in counted during one op, so the double's own counters stay true. */
-  addBridgeCalls(calls: BridgeCallCounts): void;
-}
 
 function isBridgeDouble(backend: object): backend is BridgeDouble {
   const candidate = backend as Partial<BridgeDouble>;
@@ -140,7 +106,7 @@ export class AirflowSecretCache extends SecretCache {
 
 function localUse(method: string): ConfigurationError {
   return new ConfigurationError(`AirflowSecretCache.${method}: the entries of Airflow's SecretCache live in the bridge`, {
-    where: 'backends/airflow-search-path.ts',
+    where: 'targets/airflow-search-path.ts',
     hint: 'pass the cache to an AirflowSearchPath, which asks Airflow for it',
   });
 }
@@ -184,7 +150,7 @@ export class AirflowSearchPath extends SearchPath {
     if (cache !== undefined && !(cache instanceof AirflowSecretCache)) {
       throw new ConfigurationError("Airflow's search path was given a cache of the reference implementation", {
         what: 'AirflowSearchPath',
-        where: 'backends/airflow-search-path.ts',
+        where: 'targets/airflow-search-path.ts',
         hint: "make the cache with the target's components (ctx.cache()), which give an AirflowSecretCache",
       });
     }
@@ -365,7 +331,7 @@ function translate(backends: readonly SecretsBackend[]): TranslatedChain {
     }
     throw new ConfigurationError(`${backend.kind} cannot run inside Airflow's search path: it has no stand-in in the bridge`, {
       what: backend.kind,
-      where: 'backends/airflow-search-path.ts',
+      where: 'targets/airflow-search-path.ts',
       hint: 'build the chain from backends of the target session, InMemoryMetastoreBackend, EnvironmentVariablesBackend, FailingBackend and CountingBackend',
     });
   };

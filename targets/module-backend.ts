@@ -8,9 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
-import { checkConnectionFields, Connection } from './connection/connection';
-import type { BackendFactory, SecretsBackend } from './contract';
-import { ConfigurationError, ConnectionFormatError, firstErrorLine, isSecretsError } from './errors';
+import { checkConnectionFields, Connection } from '../model/connection/connection';
+import type { BackendFactory, SecretsBackend } from '../model/contract';
+import { ConfigurationError, ConnectionFormatError, firstErrorLine, isSecretsError } from '../model/errors';
 
 export const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'] as const;
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);

@@ -13,8 +13,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { checkConnectionFields, Connection, type ParserFlavour } from './connection/connection';
-import type { SecretsBackend } from './contract';
+import { checkConnectionFields, Connection, type ParserFlavour } from '../model/connection/connection';
+import type { SecretsBackend } from '../model/contract';
 import {
   ConfigurationError,
   ConnectionFormatError,
@@ -30,7 +30,7 @@ import {
   type ErrorDetails,
   type FileSyntaxError,
   type SecretsError,
-} from './errors';
+} from '../model/errors';
 
 export const PROTOCOL_VERSION = 1;
 

@@ -4,15 +4,15 @@
  * setup's `provide`; reporters read each test's `meta`.
  */
 import { describe, inject, it, type TestContext } from 'vitest';
-import { readRunEnvironment } from '../cli/run-environment';
+import { readRunEnvironment } from '../targets/run-environment';
 import type { ConformanceMeta } from '../reports/model';
-import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../targets/target';
-import { hasCapability } from '../targets/target';
-import { runCase } from './case-context';
-import { HangWatch, seededStrings, within, withoutSeededSecrets } from './case-guards';
-import { expectDeclaredFinding, findingKey } from './findings';
+import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../suites/target';
+import { hasCapability } from '../suites/target';
+import { runCase } from '../suites/case-context';
+import { HangWatch, seededStrings, within, withoutSeededSecrets } from '../suites/case-guards';
+import { expectDeclaredFinding, findingKey } from '../suites/findings';
 import { runRegistry, selectSuites, selectTargets } from './run-selection';
-import type { CaseMetric, ConformanceCase, Suite } from './suite';
+import type { CaseMetric, ConformanceCase, Suite } from '../suites/suite';
 
 const DEFAULT_CASE_TIMEOUT_MS = 30_000;
 const hangs = new HangWatch();

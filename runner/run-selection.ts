@@ -3,13 +3,13 @@
  * all build the run's registry and resolve the selection here, so they cannot disagree.
  */
 import { families } from '../backends/families';
-import { ConfigurationError } from '../backends/errors';
+import { ConfigurationError } from '../model/errors';
 import { crossFamilyMutants } from '../mutants/index';
 import { customSpecsFromEnvironment, targetsFromSpec, type CustomTargetSpec } from '../targets/custom-targets';
 import { createTargetRegistry, MUTANT_FAMILY, type TargetRegistry } from '../targets/registry';
-import type { TargetDefinition } from '../targets/target';
-import { commonSuites } from './index';
-import type { Suite } from './suite';
+import type { TargetDefinition } from '../suites/target';
+import { commonSuites } from '../suites/index';
+import type { Suite } from '../suites/suite';
 
 /**
  * The registry of every family, plus the custom targets in `customSpecs`; under `--provision=external`

@@ -3,7 +3,7 @@
  * the id upper-cased the way Python's `str.upper()` does it and nothing else changed. The
  * environment is read on every call, so a variable set after construction is seen.
  */
-import { BaseSecretsBackend, type BaseBackendOptions } from '../contract';
+import { BaseSecretsBackend, type BaseBackendOptions } from './contract';
 
 export const CONNECTION_ENV_PREFIX = 'AIRFLOW_CONN_';
 export const VARIABLE_ENV_PREFIX = 'AIRFLOW_VAR_';

@@ -12,10 +12,8 @@
  * run as the `vault-database` and `vault-aws-creds` targets; certify your own lease-backed backend
  * the same way: `npm test -- --backend=./your-backend.ts` with `store: { layout: 'vault-leases' }`.
  */
-import { BaseSecretsBackend } from '../../backends/contract';
-import { classifyVaultFailure, describeVaultFailure, VaultBackend, type VaultClient } from '../../backends/vault/vault-backend';
-
-export const conformance = { store: { layout: 'vault-leases' } };
+import { BaseSecretsBackend } from '../../model/contract';
+import { classifyVaultFailure, describeVaultFailure, VaultBackend, type VaultClient } from './vault-backend';
 
 /** Which fields of an engine's credential are the connection's login and password. */
 const CREDENTIAL_FIELDS = {
@@ -152,8 +150,4 @@ export class LeasedConnectionBackend extends BaseSecretsBackend {
     const client = await this.session.client();
     await this.session.call('POST', () => client.write('sys/leases/revoke', { lease_id: lease.id }));
   }
-}
-
-export default function createBackend(kwargs: Record<string, unknown>): LeasedConnectionBackend {
-  return new LeasedConnectionBackend(kwargs);
 }

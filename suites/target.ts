@@ -6,12 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { SecretsBackend } from '../backends/contract';
-import type { SecretCache } from '../backends/secret-cache';
-import type { SearchPath, SearchPathOptions } from '../backends/search-path';
-import type { Clock } from '../backends/clock';
-import type { ParserFlavour } from '../backends/connection/connection';
-import type { LookupBudget } from '../backends/retry';
+import type { SecretsBackend } from '../model/contract';
+import type { SecretCache } from '../model/secret-cache';
+import type { SearchPath, SearchPathOptions } from '../model/search-path';
+import type { Clock } from '../model/clock';
+import type { ParserFlavour } from '../model/connection/connection';
+import type { LookupBudget } from '../model/retry';
 import type { ServerEndpoints, ServerKind } from '../containers/contract';
 import type { CannedAnswer, ObservedRequest, ProxyTls } from '../containers/request-log-proxy';
 

@@ -18,7 +18,7 @@
  */
 import { Connection, type ParserFlavour } from './connection/connection';
 import type { SecretsBackend } from './contract';
-import { EnvironmentVariablesBackend, type Environment } from './env/environment-variables';
+import { EnvironmentVariablesBackend, type Environment } from './environment-variables';
 import { ConfigurationError } from './errors';
 import { canStoreVariables, InMemoryMetastoreBackend, type VariableStore } from './metastore';
 import type { SecretCache } from './secret-cache';
