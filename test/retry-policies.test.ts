@@ -1,6 +1,6 @@
 import type { RetryErrorInfo } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { awsLookupBudget } from '../backends/aws/aws-client';
+import { awsLookupBudget } from '../backends/aws/aws-kwargs';
 import {
   BOTOCORE_DEFAULT_RETRY,
   botocoreLookupBudget,
