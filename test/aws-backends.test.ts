@@ -11,17 +11,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import {
-  AwsRawErrorResponse,
-  classifyAwsFailure,
-  compilePythonMatch,
-  pythonReMatch,
-  pythonRstrip,
-  readClientSettings,
-  requestsSentBy,
-  sdkClientConfig,
-  type LookupContext,
-} from '../backends/aws/aws-client';
+import { AwsRawErrorResponse, classifyAwsFailure, type LookupContext } from '../backends/aws/aws-failures';
+import { readClientSettings } from '../backends/aws/aws-kwargs';
+import { requestsSentBy } from '../backends/aws/aws-provider-backend';
+import { sdkClientConfig } from '../backends/aws/aws-sdk-client';
+import { compilePythonMatch, pythonReMatch, pythonRstrip } from '../backends/aws/python-semantics';
 import { SECRETS_MANAGER_NOT_FOUND_CODES, SecretsManagerBackend, standardizeSecretKeys } from '../backends/aws/secrets-manager-backend';
 import { PARAMETER_STORE_NOT_FOUND_CODES, SystemsManagerParameterStoreBackend } from '../backends/aws/parameter-store-backend';
 import { pyJsonDumps, pyJsonLoads, type PyDict } from '../model/connection/python-json';

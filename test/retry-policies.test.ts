@@ -1,6 +1,6 @@
 import type { RetryErrorInfo } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { awsLookupBudget } from '../backends/aws/aws-client';
+import { awsLookupBudget } from '../backends/aws/aws-kwargs';
 import {
   BOTOCORE_DEFAULT_RETRY,
   botocoreLookupBudget,
@@ -13,7 +13,8 @@ import {
   withUrllib3Retry,
   type AttemptFailure,
 } from '../model/retry';
-import { vaultAttemptFailure, vaultLookupBudget } from '../backends/vault/vault-backend';
+import { vaultLookupBudget } from '../backends/vault/vault-backend';
+import { vaultAttemptFailure } from '../backends/vault/vault-failures';
 
 describe('urllib3 Retry as the hashicorp provider mounts it', () => {
   it('waits nothing after the first failure, then backoff_factor * 2 ** (n - 1)', () => {

@@ -13,15 +13,10 @@ import { join } from 'node:path';
 import NodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError, ForbiddenError, SecretsError, ThrottledError, TimeoutError, UnauthorizedError, UnavailableError } from '../model/errors';
-import {
-  classifyVaultFailure,
-  describeVaultFailure,
-  kvReadPath,
-  locateSecret,
-  readVaultKwargs,
-  VaultBackend,
-  type VaultRequestPhase,
-} from '../backends/vault/vault-backend';
+import { VaultBackend } from '../backends/vault/vault-backend';
+import { classifyVaultFailure, describeVaultFailure, type VaultRequestPhase } from '../backends/vault/vault-failures';
+import { readVaultKwargs } from '../backends/vault/vault-kwargs';
+import { kvReadPath, locateSecret } from '../backends/vault/vault-paths';
 import { startServers, type StartedServers } from '../containers/servers';
 import { endpointOf } from '../containers/contract';
 import { vaultServer } from '../containers/vault';

@@ -9,7 +9,10 @@
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { LookupKind, LookupName, MigratedConnection, MigrationStore } from '../../targets/family';
-import { classifyAwsFailure, readClientSettings, sdkClientConfig, type AwsProviderBackend } from './aws-client';
+import { classifyAwsFailure } from './aws-failures';
+import { readClientSettings } from './aws-kwargs';
+import { type AwsProviderBackend } from './aws-provider-backend';
+import { sdkClientConfig } from './aws-sdk-client';
 import type { AwsService } from './layout';
 import { SystemsManagerParameterStoreBackend } from './parameter-store-backend';
 import { SecretsManagerBackend } from './secrets-manager-backend';

@@ -7,7 +7,10 @@
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { compilePythonMatch, type AwsBackendOptions, type LookupContext, type SecretKind, type sdkClientConfig } from './aws-client';
+import { type LookupContext } from './aws-failures';
+import { type AwsBackendOptions, type SecretKind } from './aws-provider-backend';
+import { type sdkClientConfig } from './aws-sdk-client';
+import { compilePythonMatch } from './python-semantics';
 import { CONNECTION_FIELD_ALIASES, SecretsManagerBackend, standardizeSecretKeys } from './secrets-manager-backend';
 import { SystemsManagerParameterStoreBackend } from './parameter-store-backend';
 import { buildPath, type SecretsBackend } from '../../model/contract';

@@ -2,7 +2,7 @@
 import { endpointOf, type ServerKind } from '../../containers/contract';
 import type { MotoEndpoint } from '../../containers/moto';
 import type { ObservedRequest, TargetNetwork } from '../../suites/target';
-import { awsLookupBudget } from './aws-client';
+import { awsLookupBudget } from './aws-kwargs';
 import type { AwsService, AwsStore } from './layout';
 import { awsThrottling } from './throttling';
 

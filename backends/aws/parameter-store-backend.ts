@@ -11,15 +11,10 @@
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { buildPath } from '../../model/contract';
-import {
-  AwsProviderBackend,
-  patternKwarg,
-  prefixKwarg,
-  pythonRstrip,
-  type AwsBackendOptions,
-  type sdkClientConfig,
-  type SecretKind,
-} from './aws-client';
+import { patternKwarg, prefixKwarg } from './aws-kwargs';
+import { AwsProviderBackend, type AwsBackendOptions, type SecretKind } from './aws-provider-backend';
+import { type sdkClientConfig } from './aws-sdk-client';
+import { pythonRstrip } from './python-semantics';
 
 const KIND = 'SystemsManagerParameterStoreBackend';
 

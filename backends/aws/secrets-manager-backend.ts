@@ -15,15 +15,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { pythonStrip } from '../../model/connection/connection';
 import { PythonJsonError, pyJsonDumps, pyJsonLoads, type PyDict, type PyValue } from '../../model/connection/python-json';
 import { ConfigurationError, ConnectionFormatError } from '../../model/errors';
-import {
-  AwsProviderBackend,
-  patternKwarg,
-  prefixKwarg,
-  pythonRstrip,
-  type AwsBackendOptions,
-  type sdkClientConfig,
-  type SecretKind,
-} from './aws-client';
+import { patternKwarg, prefixKwarg } from './aws-kwargs';
+import { AwsProviderBackend, type AwsBackendOptions, type SecretKind } from './aws-provider-backend';
+import { type sdkClientConfig } from './aws-sdk-client';
+import { pythonRstrip } from './python-semantics';
 
 const KIND = 'SecretsManagerBackend';
 

@@ -17,7 +17,7 @@ import { DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand
 import type { MotoEndpoint } from '../../containers/moto';
 import { ConfigurationError, UnavailableError } from '../../model/errors';
 import type { RequestGate } from '../../model/request-gate';
-import { gateRequests } from './aws-client';
+import { gateRequests } from './aws-sdk-client';
 import type { AwsService } from './layout';
 
 type Service = AwsService;

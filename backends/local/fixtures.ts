@@ -7,7 +7,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConnectionFixture, FixtureStore } from '../../suites/target';
 import { ConfigurationError } from '../../model/errors';
-import { isEnvCommentLine, pythonSplitLines, type SecretFileKind } from './local-filesystem';
+import type { SecretFileKind } from './secret-file-loader';
+import { isEnvCommentLine, pythonSplitLines } from './secret-file-parsers';
 
 export type LocalFileFormat = 'json' | 'yaml' | 'env';
 

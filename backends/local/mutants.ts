@@ -10,7 +10,8 @@ import type { SecretsBackend } from '../../model/contract';
 import { NotUniqueError } from '../../model/errors';
 import { ForwardingBackend, idsMangled, mutantOf, type MutantSpec, type MutantTarget } from '../../mutants/mutant';
 import type { LocalFileFormat } from './fixtures';
-import { parseEnvText, type LocalFilesystemBackend } from './local-filesystem';
+import type { LocalFilesystemBackend } from './local-filesystem';
+import { parseEnvText } from './secret-file-parsers';
 import { localEnvTarget, localJsonTarget, localTargets } from './targets';
 
 /** Runs each lookup through `onError` when it fails, and through `onValue` when it answers. */

@@ -6,7 +6,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { referenceDescription, runTag, type Capability, type TargetDefinition, type TargetSession, type TargetStore } from '../../suites/target';
 import { KWARG_FOR_KIND, LocalFiles, type LocalFileFormat } from './fixtures';
-import { LocalFilesystemBackend, type SecretFileKind } from './local-filesystem';
+import { LocalFilesystemBackend } from './local-filesystem';
+import type { SecretFileKind } from './secret-file-loader';
 
 /** The format of a local target's files. */
 export interface LocalStore extends TargetStore {

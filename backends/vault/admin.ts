@@ -6,7 +6,8 @@
 import NodeVault from 'node-vault';
 import { ConfigurationError } from '../../model/errors';
 import type { KvVersion } from './layout';
-import { classifyVaultFailure, describeVaultFailure, quoteVaultPath } from './vault-backend';
+import { classifyVaultFailure, describeVaultFailure } from './vault-failures';
+import { quoteVaultPath } from './vault-paths';
 
 type VaultClient = ReturnType<typeof NodeVault>;
 /** A Vault and a token allowed to write there: a run's root token, or a deployment's writer token (migrate). */

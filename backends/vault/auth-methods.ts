@@ -14,7 +14,7 @@ import type { MotoIamEndpoint } from '../../containers/moto';
 import type { SlapdEndpoint } from '../../containers/slapd';
 import type { VaultAdmin } from './admin';
 import { externalPlugins, registerPlugin } from './plugins';
-import { quoteVaultPath } from './vault-backend';
+import { quoteVaultPath } from './vault-paths';
 
 export async function setUpUserpass(admin: VaultAdmin, mount: string, user: { username: string; password: string; policy: string }): Promise<void> {
   await admin.ensureMount('auth', mount, 'userpass');

@@ -8,7 +8,8 @@ import type { AuthScenario, AuthScenarios } from '../../suites/target';
 import { TimeoutError } from '../../model/errors';
 import type { VaultStore } from './layout';
 import { createSecretId, createToken, ensureRole, READER_TTL, type RunSetup } from './run-setup';
-import { quoteVaultPath, type VaultBackend } from './vault-backend';
+import { type VaultBackend } from './vault-backend';
+import { quoteVaultPath } from './vault-paths';
 
 /** Vault's own view of an expiring credential is polled at most this often and this long. */
 const EXPIRY_POLL = { attempts: 100, intervalMs: 100, deadlineMs: 20_000 } as const;

@@ -7,7 +7,8 @@
 import type { LookupKind, LookupName, MigratedConnection, MigrationStore, StoredValue } from '../../targets/family';
 import { ConfigurationError } from '../../model/errors';
 import { VaultAdmin } from './admin';
-import { kvReadPath, locateSecret, quoteVaultPath, readVaultKwargs, readVaultLayout, type SecretKind } from './vault-backend';
+import { readVaultKwargs, readVaultLayout, type SecretKind } from './vault-kwargs';
+import { kvReadPath, locateSecret, quoteVaultPath } from './vault-paths';
 
 const PLURAL: Record<LookupKind, SecretKind> = { connection: 'connections', variable: 'variables', config: 'config' };
 

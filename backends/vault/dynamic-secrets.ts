@@ -7,7 +7,7 @@ import type { MotoIamEndpoint } from '../../containers/moto';
 import { vaultConnectionUrl, type PostgresEndpoint } from '../../containers/postgres';
 import type { VaultAdmin } from './admin';
 import { externalPlugins, registerPlugin } from './plugins';
-import { quoteVaultPath } from './vault-backend';
+import { quoteVaultPath } from './vault-paths';
 
 export interface LeaseLimits {
   readonly ttlSeconds: number;

@@ -25,7 +25,8 @@ import { countSecrets, VaultAdmin } from './admin';
 import { VaultFixtures } from './fixtures';
 import { VAULT_ID_SHAPES } from './layout';
 import { VAULT_MISSING } from './targets';
-import { quoteVaultPath, VaultBackend } from './vault-backend';
+import { VaultBackend } from './vault-backend';
+import { quoteVaultPath } from './vault-paths';
 
 const NOT_OURS = 'external server: the harness does not own it';
 

@@ -7,7 +7,7 @@ import type { ConnectionFixture, FixtureStore, VariableVersions } from '../../su
 import { ConfigurationError } from '../../model/errors';
 import type { VaultAdmin } from './admin';
 import type { KvVersion } from './layout';
-import { quoteVaultPath } from './vault-backend';
+import { quoteVaultPath } from './vault-paths';
 
 /** Where the default kwargs read each kind, relative to the mount. */
 const LAYOUT_PATH = { connections: 'connections', variables: 'variables', config: 'config' } as const;

@@ -13,7 +13,8 @@
  * the same way: `npm test -- --backend=./your-backend.ts` with `store: { layout: 'vault-leases' }`.
  */
 import { BaseSecretsBackend } from '../../model/contract';
-import { classifyVaultFailure, describeVaultFailure, VaultBackend, type VaultClient } from './vault-backend';
+import { VaultBackend, type VaultClient } from './vault-backend';
+import { classifyVaultFailure, describeVaultFailure } from './vault-failures';
 
 /** Which fields of an engine's credential are the connection's login and password. */
 const CREDENTIAL_FIELDS = {

@@ -11,7 +11,9 @@ import { vaultAwsCredsTarget, vaultDatabaseTarget } from './lease-targets';
 import { productionVaultTargets } from './production-targets';
 import { PROVIDER_VAULT_RETRY } from '../../model/retry';
 import { vaultTargets } from './targets';
-import { describeVaultFailure, kvReadPath, VaultBackend, type SecretLocation } from './vault-backend';
+import { VaultBackend } from './vault-backend';
+import { describeVaultFailure } from './vault-failures';
+import { kvReadPath, type SecretLocation } from './vault-paths';
 import { ForwardingBackend, idsMangled, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 
 /** The session's backend, rebuilt from its own kwargs by `make`. */

@@ -20,7 +20,7 @@ import { KubernetesAdmin } from '../kubernetes/admin';
 import { createIamUser, setUpAwsAuth, setUpKubernetesAuth, setUpLdap, setUpUserpass } from './auth-methods';
 import type { ProductionRun, Refusal, RefusalKind, VaultAuthStyle } from './layout';
 import { createToken, READER_TTL } from './run-setup';
-import { quoteVaultPath } from './vault-backend';
+import { quoteVaultPath } from './vault-paths';
 
 export type ProductionAuth = Extract<VaultAuthStyle, 'token' | 'userpass' | 'ldap' | 'aws_iam' | 'kubernetes'>;
 

@@ -10,7 +10,7 @@ import { runTag, type TargetEnvironment } from '../../suites/target';
 import { UnavailableError } from '../../model/errors';
 import { VaultAdmin } from './admin';
 import type { KvVersion, VaultAuthStyle } from './layout';
-import { quoteVaultPath } from './vault-backend';
+import { quoteVaultPath } from './vault-paths';
 
 /** The reader's credentials outlive any run (CI allows 90 minutes). */
 export const READER_TTL = '4h';
