@@ -32,17 +32,10 @@ import sys
 import tempfile
 import warnings
 
+# The bridge's: Airflow's structlog writes warnings to stdout, which must carry only replies.
+from bridge_logs import claim_stdout
 
-def _claim_stdout():
-    """Keep fd 1 for the protocol: Airflow's structlog writes warnings to stdout, so everything
-    else that writes there (by name or by file descriptor) is sent to stderr."""
-    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return protocol
-
-
-PROTOCOL_OUT = _claim_stdout()
+PROTOCOL_OUT = claim_stdout()
 
 
 def _isolate_airflow() -> None:
