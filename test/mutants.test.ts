@@ -2,10 +2,16 @@
  * Proves the suites catch what they claim: every mutant must fail at least one case, and every
  * case that fails it must pass on the mutant's unbroken base target (so the kill is the mutant's
  * bug, not a flaky or broken case). Writes the kill table to the run's report folder.
+ *
+ * A mutant is first run against the cases recorded as killing it (mutants/recorded-kills.json, from
+ * an earlier green run): when every one of them still fails it, those are its kills, checked on the
+ * base like any other. Only a mutant without a record, or whose record no longer reproduces, searches
+ * its cases. `npm run mutants:record` searches every mutant and writes the record anew.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerEndpoints } from '../containers/contract';
 import { distinctKinds, startServers, type ProvisioningChoice, type StartedServers } from '../containers/servers';
@@ -18,6 +24,11 @@ import { hasCapability, type TargetDefinition, type TargetEnvironment } from '..
 import { readRunEnvironment } from '../targets/run-environment';
 
 const scratchDir = mkdtempSync(join(tmpdir(), 'asc-mutants-'));
+const RECORD_FILE = fileURLToPath(new URL('../mutants/recorded-kills.json', import.meta.url));
+/** `npm run mutants:record`: search every mutant's cases, ignoring the record, and write it anew. */
+const recording = process.env.ASC_MUTANTS_RECORD === '1';
+const recordedKills: Record<string, string[]> =
+  !recording && existsSync(RECORD_FILE) ? (JSON.parse(readFileSync(RECORD_FILE, 'utf8')) as Record<string, string[]>) : {};
 const { targets, suites } = buildRegistry();
 const mutantTargets = targets.filter(isMutantTarget) as MutantTarget[];
 
@@ -64,6 +75,8 @@ interface Kill {
   readonly casesRun: number;
   readonly casesApplicable: number;
   readonly killedBy: string[];
+  /** `recorded`: the recorded killing cases all failed it again; `searched`: its cases were run in order. */
+  readonly found: 'recorded' | 'searched';
 }
 
 const kills: Kill[] = [];
@@ -105,6 +118,32 @@ async function failingCases(
   return { failed, run };
 }
 
+/**
+ * The recorded killing cases, run on the mutant: its kills when every one of them fails it again
+ * (a partial replay would shrink what the embedded cases' coverage check counts), else `null`.
+ */
+async function replayRecordedKills(
+  mutant: MutantTarget,
+  cases: Array<{ key: string; conformanceCase: ConformanceCase }>,
+): Promise<{ failed: string[]; run: number } | null> {
+  const recorded = new Set(recordedKills[mutant.name] ?? []);
+  const replay = cases.filter((c) => recorded.has(c.key));
+  if (replay.length === 0 || replay.length < recorded.size) return null;
+  const result = await failingCases(mutant, replay, `${mutant.name}-replay`);
+  return result.failed.length === replay.length ? result : null;
+}
+
+/** Every applicable case in order; a networked mutant stops after a few kills. */
+function searchKills(
+  mutant: MutantTarget,
+  cases: Array<{ key: string; conformanceCase: ConformanceCase }>,
+): Promise<{ failed: string[]; run: number }> {
+  const networked = mutant.servers.length > 0;
+  // A networked mutant's rules are mostly its family's, whose suites the registry lists last: they go first.
+  const ordered = networked ? [...cases].reverse() : cases;
+  return failingCases(mutant, ordered, mutant.name, networked ? NETWORKED_KILLS_ENOUGH : Number.POSITIVE_INFINITY);
+}
+
 function baseOf(mutant: MutantTarget): TargetDefinition {
   const base = targets.find((target) => target.name === mutant.mutantOf);
   if (!base) throw new Error(`${mutant.name} is built on unknown target ${mutant.mutantOf}`);
@@ -118,20 +157,40 @@ function unprovenCases(): string[] {
   return [...new Set(embedded.flatMap((target) => applicable(target).map((c) => c.key)))].filter((key) => !proven.has(key));
 }
 
+/**
+ * The record `npm run mutants:record` keeps in the repo: each mutant's killing cases, in name order.
+ * Mutants this run did not reach (a `-t` filter) keep their entry; mutants that no longer exist lose it.
+ */
+function writeRecord(): void {
+  const earlier: Record<string, string[]> = existsSync(RECORD_FILE)
+    ? (JSON.parse(readFileSync(RECORD_FILE, 'utf8')) as Record<string, string[]>)
+    : {};
+  const found = new Map(kills.map((k) => [k.mutant, k.killedBy]));
+  const names = mutantTargets.map((m) => m.name).sort((a, b) => a.localeCompare(b));
+  const record = Object.fromEntries(
+    names.flatMap((name) => {
+      const cases = found.get(name) ?? earlier[name];
+      return cases ? [[name, cases]] : [];
+    }),
+  );
+  writeFileSync(RECORD_FILE, `${JSON.stringify(record, null, 2)}\n`);
+}
+
 afterAll(() => {
   rmSync(scratchDir, { recursive: true, force: true });
+  if (recording) writeRecord();
   // The run's own folder (published to reports/latest/); nothing is written outside a run.
   const reportDir = process.env.ASC_RUN_ID ? readRunEnvironment().runDir : null;
   if (!reportDir || kills.length === 0) return;
   const rows = kills.map(
     (k) =>
-      `| \`${k.mutant}\` | ${k.breaks} | ${k.killedBy.length} of ${k.casesRun}${k.casesRun < k.casesApplicable ? ` run (of ${k.casesApplicable}; stopped after ${NETWORKED_KILLS_ENOUGH})` : ''} | ${k.killedBy.slice(0, 3).join('<br>')}${k.killedBy.length > 3 ? '<br>…' : ''} |`,
+      `| \`${k.mutant}\` | ${k.breaks} | ${k.killedBy.length} of ${k.casesRun}${k.casesRun < k.casesApplicable ? ` run (of ${k.casesApplicable}${k.found === 'recorded' ? '; the recorded kills' : `; stopped after ${NETWORKED_KILLS_ENOUGH}`})` : ''} | ${k.killedBy.slice(0, 3).join('<br>')}${k.killedBy.length > 3 ? '<br>…' : ''} |`,
   );
   const unproven = unprovenCases();
   const table = [
     '# Mutants',
     '',
-    `${kills.length} mutants, all killed; ${unproven.length} case(s) of the embedded targets killed by no mutant${unproven.length ? `: ${unproven.join('; ')}` : ''}.`,
+    `${kills.length} mutants, all killed (${kills.filter((k) => k.found === 'recorded').length} by their recorded cases, ${kills.filter((k) => k.found === 'searched').length} searched); ${unproven.length} case(s) of the embedded targets killed by no mutant${unproven.length ? `: ${unproven.join('; ')}` : ''}.`,
     '',
     '| mutant | what it breaks | cases failing | caught by |',
     '|---|---|---|---|',
@@ -159,15 +218,8 @@ describe('every mutant is killed by a named case', () => {
       }
       // A case the base is declared to fail (a known finding) cannot prove a kill.
       const cases = applicable(mutant).filter((c) => !(c.key in (mutant.knownFindings ?? {})));
-      const networked = mutant.servers.length > 0;
-      // A networked mutant's rules are mostly its family's, whose suites the registry lists last: they go first.
-      const ordered = networked ? [...cases].reverse() : cases;
-      const { failed: killedBy, run } = await failingCases(
-        mutant,
-        ordered,
-        mutant.name,
-        networked ? NETWORKED_KILLS_ENOUGH : Number.POSITIVE_INFINITY,
-      );
+      const replayed = await replayRecordedKills(mutant, cases);
+      const { failed: killedBy, run } = replayed ?? (await searchKills(mutant, cases));
       expect(killedBy, `${mutant.name}: no case failed out of ${cases.length}`).not.toEqual([]);
 
       const base = baseOf(mutant);
@@ -178,7 +230,15 @@ describe('every mutant is killed by a named case', () => {
       );
       expect(falseKills, `these cases also fail on the unbroken ${base.name}, so they prove nothing`).toEqual([]);
 
-      kills.push({ mutant: mutant.name, base: base.name, breaks: mutant.breaks, casesRun: run, casesApplicable: cases.length, killedBy });
+      kills.push({
+        mutant: mutant.name,
+        base: base.name,
+        breaks: mutant.breaks,
+        casesRun: run,
+        casesApplicable: cases.length,
+        killedBy,
+        found: replayed ? 'recorded' : 'searched',
+      });
       (task.meta as Record<string, unknown>).killedBy = killedBy;
     });
   }
