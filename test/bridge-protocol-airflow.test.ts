@@ -2,34 +2,21 @@
  * The backend command protocol (bridge/PROTOCOL.md) against the real Airflow bridge and Airflow
  * 3.3.2: every op, not found, each error kind (from real servers where this machine can produce
  * the failure: a Vault with a wrong token or a rate-limit quota, a closed port, a server that never
- * answers), secret-free messages, a malformed request line, and commands that die, hang or break
- * the protocol.
+ * answers), and secret-free messages.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import {
-  CommandBackend,
-  commandProcess,
-  errorFromAnswer,
-  redactLogText,
-  stopCommandProcesses,
-  type CommandProcess,
-  type ProtocolErrorBody,
-} from '../targets/command-backend';
+import { CommandBackend, commandProcess, stopCommandProcesses, type CommandProcess } from '../targets/command-backend';
 import {
   ConfigurationError,
   ConnectionFormatError,
   FileParseError,
   ForbiddenError,
-  InvalidNameError,
-  MalformedSecretError,
   NotUniqueError,
   SecretsError,
   ThrottledError,
@@ -43,18 +30,13 @@ import { expectNoSecretIn, expectRejects } from '../suites/expect-secret';
 import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';
 import { LOCAL_FILESYSTEM_BACKEND_CLASS as LOCAL_FILESYSTEM_BACKEND } from '../backends/local/airflow-twin';
 import { airflowBridgeCommand, airflowPython, installedAirflowVersions } from '../targets/airflow-bridge';
+import { requireAirflow, scratchWriter } from './support/bridge-harness';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'bridge-protocol-'));
 const VAULT_BACKEND = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
 const secret = (hint: string) => `${hint}${randomBytes(6).toString('hex')}`;
-
-function requireAirflow(context: TestContext): void {
-  if (existsSync(airflowPython())) return;
-  const note = `not run: the Airflow venv is missing at ${airflowPython()}; run bash install/airflow.sh`;
-  if (process.env.CI === 'true') throw new Error(note);
-  context.skip(note);
-}
+const writeScratch = scratchWriter(scratch);
 
 /** The bridge, mirroring this process's AIRFLOW_CONN_/AIRFLOW_VAR_ entries, with extra arguments. */
 function bridge(extraArgs: string[] = [], mirror = false): CommandProcess {
@@ -68,12 +50,6 @@ function bridge(extraArgs: string[] = [], mirror = false): CommandProcess {
 
 function airflowBackend(backend: string, kwargs: Record<string, unknown> = {}, parser: 'sdk' | 'core' = 'sdk', mirror = false) {
   return new CommandBackend({ command: bridge([], mirror), backend, kwargs, parser });
-}
-
-function writeScratch(name: string, content: string): string {
-  const path = join(scratch, name);
-  writeFileSync(path, content);
-  return path;
 }
 
 afterAll(async () => {
@@ -331,132 +307,5 @@ describe('errors from real servers', () => {
     const port = typeof address === 'object' && address ? address.port : 0;
     const backend = airflowBackend(VAULT_BACKEND, { url: `http://127.0.0.1:${port}`, token: secret('token'), timeout: 0.3 });
     await expectRejects(backend.getVariable('x'), TimeoutError, 'a server that never answers');
-  });
-});
-
-describe('the protocol itself', () => {
-  it('answers a malformed line, a non-object and an unknown op with a protocol error, and keeps serving', async (context) => {
-    requireAirflow(context);
-    const command = airflowBridgeCommand();
-    const child = spawn('file' in command ? command.file : '', 'file' in command ? [...command.args] : [], { stdio: ['pipe', 'pipe', 'ignore'] });
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const ask = async (line: string) => {
-      child.stdin.write(`${line}\n`);
-      const next = await lines.next();
-      return JSON.parse(String(next.value)) as { id: unknown; value?: unknown; error?: { kind: string; message: string } };
-    };
-    try {
-      const garbage = await ask('this is not json {');
-      expect(garbage).toMatchObject({ id: null, error: { kind: 'protocol' } });
-      expect((await ask('[1, 2]')).error?.kind).toBe('protocol');
-      expect(await ask('{"id": "x", "op": "explode"}')).toMatchObject({
-        id: 'x',
-        error: { kind: 'protocol', message: expect.stringMatching(/unknown op/) },
-      });
-      expect(await ask('{"id": 4, "op": "get_variable", "key": "k"}')).toMatchObject({ id: 4, error: { kind: 'protocol' } });
-      expect(await ask('{"id": 5, "op": "hello"}')).toMatchObject({ id: 5, value: { protocol: 1 } });
-    } finally {
-      child.stdin.end();
-      await new Promise((resolve) => child.once('close', resolve));
-    }
-  });
-
-  it('maps every kind to the closed error set', () => {
-    const context = { op: 'get_variable', subject: 'variable "k"', where: 'test' };
-    const cases: Array<[ProtocolErrorBody, abstract new (...args: never[]) => SecretsError]> = [
-      [{ kind: 'unauthorized' }, UnauthorizedError],
-      [{ kind: 'forbidden' }, ForbiddenError],
-      [{ kind: 'unavailable' }, UnavailableError],
-      [{ kind: 'timeout' }, TimeoutError],
-      [{ kind: 'throttled' }, ThrottledError],
-      [{ kind: 'invalid-name' }, InvalidNameError],
-      [{ kind: 'malformed' }, MalformedSecretError],
-      [{ kind: 'malformed', detail: 'not-unique' }, NotUniqueError],
-      [{ kind: 'malformed', detail: 'file-parse', errors: [{ line: 2, message: 'bad' }] }, FileParseError],
-      [{ kind: 'configuration' }, ConfigurationError],
-      [{ kind: 'protocol' }, ConfigurationError],
-      [{ kind: 'something-new' }, UnavailableError],
-    ];
-    for (const [body, errorClass] of cases) {
-      const error = errorFromAnswer({ message: 'm', ...body }, context);
-      expect(error, String(body.kind)).toBeInstanceOf(errorClass);
-    }
-    expect(errorFromAnswer({ kind: 'malformed' }, { ...context, op: 'get_connection' })).toBeInstanceOf(ConnectionFormatError);
-  });
-
-  it('masks URI userinfo and credential fields in a log tail', () => {
-    const text = 'Invalid connection string: postgres://u:p4ss@h/db\nfailed at http://user:pw@host/x with "password": "s3cret"';
-    const redacted = redactLogText(text);
-    for (const value of ['p4ss', ':pw@', 's3cret']) expect(redacted).not.toContain(value);
-  });
-});
-
-describe('a command that dies, hangs or breaks the protocol', () => {
-  const hello = `{"id":1,"value":{"protocol":1,"implementation":"test-command"}}`;
-
-  it('a command that exits is UnavailableError with its stderr tail, and is started again on the next request', async () => {
-    const marker = writeScratch('starts.txt', '');
-    const command = commandProcess(
-      { shell: `echo start >> ${marker}; read line; echo '${hello}'; read line; echo 'giving up now' >&2; exit 3` },
-      { cwd: scratch },
-    );
-    const backend = new CommandBackend({ command, backend: 'x' });
-    const error = await expectRejects(backend.getVariable('k'), UnavailableError, 'a dying command');
-    expect(error.message).toMatch(/exited with code 3/);
-    expect(error.message).toContain('giving up now');
-    await expectRejects(backend.getVariable('k'), UnavailableError, 'the restarted command dies again');
-    expect(readFileSync(marker, 'utf8').trim().split('\n')).toHaveLength(2);
-    await backend.close();
-  });
-
-  it('a command that dies before hello is started at most five times in a row', async () => {
-    const command = commandProcess({ shell: 'echo "no config found" >&2; exit 2' }, { cwd: scratch });
-    const backend = new CommandBackend({ command, backend: 'x' });
-    const messages: string[] = [];
-    for (let attempt = 0; attempt < 6; attempt += 1) {
-      messages.push((await expectRejects(backend.getVariable('k'), UnavailableError, `attempt ${attempt + 1}`)).message);
-    }
-    expect(messages[0]).toMatch(/exited with code 2; stderr ends: no config found/);
-    expect(messages[5]).toMatch(/failed 5 starts in a row \(last: exited with code 2\); not starting it again/);
-    await backend.close();
-  });
-
-  it('a command that cannot be started names the reason', async () => {
-    const command = commandProcess({ file: join(scratch, 'no-such-program'), args: [] });
-    const backend = new CommandBackend({ command, backend: 'x' });
-    const error = await expectRejects(backend.getVariable('k'), UnavailableError, 'a missing program');
-    expect(error.message).toMatch(/could not be started \(ENOENT\)/);
-    await backend.close();
-  });
-
-  it('a command that does not answer within the request timeout is TimeoutError and is replaced', async () => {
-    const command = commandProcess({ shell: `read line; echo '${hello}'; read line; read line` }, { cwd: scratch });
-    const backend = new CommandBackend({ command, backend: 'x', requestTimeoutMs: 300 });
-    await expectRejects(backend.getVariable('k'), TimeoutError, 'a hanging command');
-    await backend.close();
-  });
-
-  it('a command that writes anything but answers on stdout is stopped for breaking the protocol', async () => {
-    const command = commandProcess({ shell: `read line; echo 'Starting up...'; read line` }, { cwd: scratch });
-    const backend = new CommandBackend({ command, backend: 'x' });
-    const error = await expectRejects(backend.getVariable('k'), UnavailableError, 'a chatty command');
-    expect(error.message).toMatch(/broke the protocol/);
-    await backend.close();
-  });
-
-  it('a hello without the protocol version is refused', async () => {
-    const command = commandProcess({ shell: `read line; echo '{"id":1,"value":{"protocol":99}}'; read line` }, { cwd: scratch });
-    const backend = new CommandBackend({ command, backend: 'x' });
-    await expectRejects(backend.getVariable('k'), ConfigurationError, 'a foreign protocol');
-    await backend.close();
-  });
-
-  it('an error answer of the secret-free kind keeps its type and hint', async () => {
-    const error = errorFromAnswer(
-      { kind: 'forbidden', type: 'hvac.exceptions.Forbidden', message: 'permission denied', hint: 'grant read' },
-      { op: 'get_variable', subject: 'variable "k"', where: 'vault' },
-    );
-    expect(error.oneLine()).toBe('ForbiddenError: variable "k": permission denied [hvac.exceptions.Forbidden] (vault); hint: grant read');
-    expectNoSecretIn(error, ['s3cret'], 'an error built from an answer');
   });
 });
