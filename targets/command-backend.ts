@@ -13,7 +13,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { checkConnectionFields, Connection, type ParserFlavour } from '../model/connection/connection';
+import { checkConnectionFields } from '../model/connection/connection-fields';
+import { Connection, type ParserFlavour } from '../model/connection/connection';
 import type { SecretsBackend } from '../model/contract';
 import {
   ConfigurationError,

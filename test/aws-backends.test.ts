@@ -24,7 +24,9 @@ import {
 } from '../backends/aws/aws-client';
 import { SECRETS_MANAGER_NOT_FOUND_CODES, SecretsManagerBackend, standardizeSecretKeys } from '../backends/aws/secrets-manager-backend';
 import { PARAMETER_STORE_NOT_FOUND_CODES, SystemsManagerParameterStoreBackend } from '../backends/aws/parameter-store-backend';
-import { pyJsonDumps, pyJsonLoads, type PyDict } from '../model/connection/python-json';
+import { pyJsonDumps } from '../model/connection/python-json-dumps';
+import { pyJsonLoads } from '../model/connection/python-json-loads';
+import { type PyDict } from '../model/connection/python-values';
 import {
   ConfigurationError,
   ConnectionFormatError,

@@ -5,8 +5,12 @@
  * installed Airflow 3.3.2; the differential test covers the rest.
  */
 import { describe, expect, it } from 'vitest';
-import { Connection, deserializeConnection, redactConnectionText, sanitizeConnId, type ParserFlavour } from '../model/connection/connection';
-import { pyFloatRepr, pyJsonDumps, pyJsonLoads, PythonJsonError } from '../model/connection/python-json';
+import { Connection, deserializeConnection, type ParserFlavour } from '../model/connection/connection';
+import { redactConnectionText } from '../model/connection/connection-errors';
+import { sanitizeConnId } from '../model/connection/connection-fields';
+import { pyFloatRepr } from '../model/connection/python-values';
+import { pyJsonDumps } from '../model/connection/python-json-dumps';
+import { pyJsonLoads, PythonJsonError } from '../model/connection/python-json-loads';
 import { parseQsl, quote, quotePlus, unquote, urlencode, urlsplit } from '../model/connection/python-url';
 import { ConnectionFormatError } from '../model/errors';
 

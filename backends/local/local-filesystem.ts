@@ -13,7 +13,9 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { CST, Parser, parseDocument, visit, type Document, type ScalarTag, type Tags } from 'yaml';
 import { Connection } from '../../model/connection/connection';
-import { pyClassName, pyJsonDumps, pyJsonLoads, PythonJsonError, pyRepr, pyStr, pyTruthy } from '../../model/connection/python-json';
+import { pyClassName, pyRepr, pyStr, pyTruthy } from '../../model/connection/python-values';
+import { pyJsonDumps } from '../../model/connection/python-json-dumps';
+import { pyJsonLoads, PythonJsonError } from '../../model/connection/python-json-loads';
 import { BaseSecretsBackend } from '../../model/contract';
 import {
   ConfigurationError,
