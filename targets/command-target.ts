@@ -7,7 +7,9 @@
  * backend of a layout meets every case the layout's reference target meets, its auth scenarios
  * included.
  */
-import { CommandBackend, type CommandProcess, type RoundTrip } from './command-backend';
+import { CommandBackend } from './command-backend';
+import type { CommandProcess } from './command-process';
+import type { RoundTrip } from './command-instance';
 import type { ParserFlavour } from '../model/connection/connection';
 import type { SecretsBackend } from '../model/contract';
 import { ConfigurationError } from '../model/errors';

@@ -14,7 +14,7 @@
  * `ASC_CUSTOM_TARGETS`, where `customTargetsFromEnvironment` rebuilds them for the registry.
  */
 import { basename, extname, resolve } from 'node:path';
-import { commandProcess, stopCommandProcesses, type CommandProcess, type HelloAnswer } from './command-backend';
+import { commandProcess, stopCommandProcesses, type CommandProcess, type HelloAnswer } from './command-process';
 import type { ParserFlavour } from '../model/connection/connection';
 import { ConfigurationError } from '../model/errors';
 import { createBackendFromModule, DeferredBackend, loadBackendModule, looksLikeModulePath } from './module-backend';

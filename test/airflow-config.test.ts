@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
-import { commandProcess, stopCommandProcesses, type CommandProcess } from '../targets/command-backend';
+import { commandProcess, stopCommandProcesses, type CommandProcess } from '../targets/command-process';
 import { ConfigurationError } from '../model/errors';
 import { expectRejects } from '../suites/expect-secret';
 import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';

@@ -26,7 +26,7 @@ import { SECRETS_MANAGER_NOT_FOUND_CODES, SecretsManagerBackend, standardizeSecr
 import { PARAMETER_STORE_NOT_FOUND_CODES, SystemsManagerParameterStoreBackend } from '../backends/aws/parameter-store-backend';
 import { pyJsonDumps } from '../model/connection/python-json-dumps';
 import { pyJsonLoads } from '../model/connection/python-json-loads';
-import { type PyDict } from '../model/connection/python-values';
+import type { PyDict } from '../model/connection/python-values';
 import {
   ConfigurationError,
   ConnectionFormatError,

@@ -14,15 +14,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import {
-  CommandBackend,
-  commandProcess,
-  errorFromAnswer,
-  redactLogText,
-  stopCommandProcesses,
-  type CommandProcess,
-  type ProtocolErrorBody,
-} from '../targets/command-backend';
+import { CommandBackend } from '../targets/command-backend';
+import { commandProcess, stopCommandProcesses, type CommandProcess } from '../targets/command-process';
+import { errorFromAnswer, type ProtocolErrorBody } from '../targets/command-errors';
+import { redactLogText } from '../targets/command-instance';
 import {
   ConfigurationError,
   ConnectionFormatError,

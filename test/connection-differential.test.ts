@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ParserFlavour } from '../model/connection/connection';
 import { pyJsonLoads } from '../model/connection/python-json-loads';
-import { type PyDict } from '../model/connection/python-values';
+import type { PyDict } from '../model/connection/python-values';
 import { generateDifferentialInputs } from './generators/connection-edge-inputs';
 import type { ConnectionInput } from './generators/connection-inputs';
 import { knownDivergences } from './connection-known-divergences';

@@ -8,7 +8,7 @@
  * the way that cause explains, so a second, unrelated difference in the same input still fails.
  */
 import { pythonStrip } from '../model/connection/python-builtins';
-import { type ParserFlavour } from '../model/connection/connection';
+import type { ParserFlavour } from '../model/connection/connection';
 import { pyJsonDumps } from '../model/connection/python-json-dumps';
 import { pyJsonLoads } from '../model/connection/python-json-loads';
 import { pyTruthy, type PyDict, type PyValue } from '../model/connection/python-values';

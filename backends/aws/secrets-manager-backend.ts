@@ -15,7 +15,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { pythonStrip } from '../../model/connection/python-builtins';
 import { PythonJsonError, pyJsonLoads } from '../../model/connection/python-json-loads';
 import { pyJsonDumps } from '../../model/connection/python-json-dumps';
-import { type PyDict, type PyValue } from '../../model/connection/python-values';
+import type { PyDict, PyValue } from '../../model/connection/python-values';
 import { ConfigurationError, ConnectionFormatError } from '../../model/errors';
 import {
   AwsProviderBackend,

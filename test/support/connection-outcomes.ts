@@ -5,7 +5,7 @@
 import { Connection, deserializeConnection, type ParserFlavour } from '../../model/connection/connection';
 import { pyJsonDumps } from '../../model/connection/python-json-dumps';
 import { pyJsonLoads } from '../../model/connection/python-json-loads';
-import { type PyDict, type PyValue } from '../../model/connection/python-values';
+import type { PyDict, PyValue } from '../../model/connection/python-values';
 import { ConnectionFormatError } from '../../model/errors';
 import type { ConnectionInput } from '../generators/connection-inputs';
 
