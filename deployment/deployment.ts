@@ -15,7 +15,7 @@ import { errorFromAnswer } from '../targets/command-errors';
 import { ConfigurationError, isSecretsError, UnavailableError, type SecretsError } from '../model/errors';
 import { families } from '../backends/families';
 import { airflowBridgeCommand, airflowPython, commandLogFile } from '../targets/airflow-bridge';
-import { readAirflowConfig, type AirflowConfigReading, type DeploymentSettings } from '../targets/custom-targets';
+import { readAirflowConfig, type AirflowConfigReading, type DeploymentSettings } from '../targets/airflow-config';
 import type { StoreLayout } from '../targets/family';
 
 export interface Deployment {

@@ -15,7 +15,9 @@ import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } 
 import { airflowLocalTarget, LOCAL_FILESYSTEM_BACKEND_CLASS as LOCAL_FILESYSTEM_BACKEND } from '../backends/local/airflow-twin';
 import { buildRegistry } from '../runner/run-selection';
 import { airflowBridgeCommand, airflowPython, installedAirflowVersions } from '../targets/airflow-bridge';
-import { deploymentSpec, readAirflowConfig, targetsFromSpec, type AirflowConfigReading } from '../targets/custom-targets';
+import { deploymentSpec } from '../targets/custom-target-specs';
+import { readAirflowConfig, type AirflowConfigReading } from '../targets/airflow-config';
+import { targetsFromSpec } from '../targets/custom-targets';
 import type { TargetEnvironment } from '../suites/target';
 
 const scratch = mkdtempSync(join(tmpdir(), 'airflow-config-'));
