@@ -262,7 +262,7 @@ export type BackendOrigin =
 /**
  * What a certificate says was certified, as the target declares it (`TargetDefinition.describe`).
  * The global setup redacts it before any report sees it (`describeTarget` in
- * reports/certificate.ts), so every report file may print it as is.
+ * reports/target-description.ts), so every report file may print it as is.
  */
 export interface TargetDescription {
   /** The class as a deployment names it: `airflow.providers.hashicorp.secrets.vault.VaultBackend`, `VaultBackend`. */

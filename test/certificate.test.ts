@@ -5,15 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, type TestContext } from 'vitest';
 import { buildRunReport, type RecordedTest, type SelectedTarget } from '../reports/build-report';
 import { scanFolderForCanary } from '../reports/canary-scan';
-import {
-  buildCertificate,
-  CERTIFICATE_FILES,
-  describeTarget,
-  REDACTED,
-  renderCertificateMarkdown,
-  type Certificate,
-  type LevelResult,
-} from '../reports/certificate';
+import { buildCertificate, CERTIFICATE_FILES, type Certificate, type LevelResult } from '../reports/certificate';
+import { describeTarget, REDACTED } from '../reports/target-description';
+import { renderCertificateMarkdown } from '../reports/certificate-markdown';
 import { renderCertificateHtml } from '../reports/certificate-html';
 import { readLoadEvidence } from '../reports/load-evidence';
 import { percentile } from '../reports/statistics';
