@@ -236,6 +236,11 @@ export interface TargetEnvironment {
   /** A scratch folder owned by this run. */
   readonly scratchDir: string;
   readonly servers: ServerEndpoints;
+  /**
+   * How long a request to a command serving a backend (the Airflow bridge, `--backend-command`) may
+   * wait for its answer; the command's default (20 s) when absent. The load bench sets its herd's bound.
+   */
+  readonly commandRequestTimeoutMs?: number;
 }
 
 /** Replaceable harness components, so a mutant can break the chain or cache instead of a backend. */

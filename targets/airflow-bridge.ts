@@ -66,7 +66,7 @@ export function commandLogFile(label: string): string {
 }
 
 /** The shared Airflow bridge process of this worker. */
-export function airflowBridge(options: { mirrorEnvironment?: boolean } = {}): CommandProcess {
+export function airflowBridge(options: { mirrorEnvironment?: boolean; requestTimeoutMs?: number } = {}): CommandProcess {
   if (!existsSync(airflowPython())) {
     throw new ConfigurationError(`the Airflow 3.3.2 venv is missing (${airflowPython()})`, {
       what: 'Airflow bridge',
@@ -80,6 +80,7 @@ export function airflowBridge(options: { mirrorEnvironment?: boolean } = {}): Co
     logFile: commandLogFile(mirror ? 'airflow-bridge-env' : 'airflow-bridge'),
     keepWarm: true,
     ...(mirror ? { mirrorPrefixes: MIRRORED_ENV_PREFIXES } : {}),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
   });
 }
 
@@ -134,7 +135,7 @@ export function bridgedTarget(base: TargetDefinition, options: BridgedTargetOpti
     },
     family: options.family ?? AIRFLOW_FAMILY,
     backendKind: options.backendKind ?? options.backendClass,
-    command: () => airflowBridge({ mirrorEnvironment: mirrorEnvironment ?? false }),
+    command: ({ requestTimeoutMs }) => airflowBridge({ mirrorEnvironment: mirrorEnvironment ?? false, requestTimeoutMs }),
     airflowSearchPath: true,
   });
 }

@@ -22,6 +22,7 @@ export interface CommandBackendOptions {
   readonly parser?: ParserFlavour;
   /** What reports call this backend; the backend class by default. */
   readonly kind?: string;
+  /** The bound on this backend's lookups; its process's own when not given. */
   readonly requestTimeoutMs?: number;
   /** Told of every round trip, for the reports' bridge overhead figures. */
   readonly onRoundTrip?: (roundTrip: RoundTrip) => void;

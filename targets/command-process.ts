@@ -15,6 +15,11 @@ export interface CommandProcessOptions extends SpawnOptions {
   readonly startupTimeoutMs?: number;
   /** Keep the process after its last backend closes (until `stopCommandProcesses` or exit). */
   readonly keepWarm?: boolean;
+  /**
+   * How long a request may wait for its answer unless the request sets its own bound: 20 s when not
+   * given. A load bench gives its herd's bound (bench/run-load.ts).
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface StoreDeclaration {
@@ -34,15 +39,6 @@ export interface HelloAnswer {
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 90_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
-
-/**
- * How long a request may wait for its answer: `ASC_COMMAND_TIMEOUT_MS` when set (a load bench sets it,
- * since a command answers one request at a time and a herd queues hundreds behind it), else 20 s.
- */
-function defaultRequestTimeoutMs(): number {
-  const configured = Number(process.env.ASC_COMMAND_TIMEOUT_MS);
-  return Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_REQUEST_TIMEOUT_MS;
-}
 /** A command that keeps dying before it answers `hello` is not restarted forever. */
 const MAX_FAILED_STARTS = 5;
 
@@ -81,7 +77,11 @@ export class CommandProcess {
   }
 
   /** Sends one request to a started command; the answer's error, if any, is left to the caller. */
-  async request(op: string, fields: Record<string, unknown>, timeoutMs = defaultRequestTimeoutMs()): Promise<Answer> {
+  async request(
+    op: string,
+    fields: Record<string, unknown>,
+    timeoutMs = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  ): Promise<Answer> {
     await this.hello();
     return this.instance!.request(op, fields, timeoutMs);
   }
@@ -161,9 +161,14 @@ function checkHello(value: unknown, where: string): HelloAnswer {
 
 const processes = new Map<string, CommandProcess>();
 
-/** The shared process for a command line (and options): one per distinct command in this process. */
+/** The shared process for a command line: one per distinct command, folder, mirrored entries and request bound in this process. */
 export function commandProcess(command: CommandLine, options: CommandProcessOptions = {}): CommandProcess {
-  const key = JSON.stringify({ command, cwd: options.cwd ?? null, mirror: options.mirrorPrefixes ?? [] });
+  const key = JSON.stringify({
+    command,
+    cwd: options.cwd ?? null,
+    mirror: options.mirrorPrefixes ?? [],
+    requestTimeoutMs: options.requestTimeoutMs ?? null,
+  });
   let found = processes.get(key);
   if (!found) {
     found = new CommandProcess(command, options);

@@ -161,7 +161,7 @@ function targetOfSource(spec: CustomTargetSpec, layouts: readonly StoreLayout[],
       kwargs,
       describe: () => customDescription(spec),
       airflowSearchPath: spec.implementation === AIRFLOW_BRIDGE_IMPLEMENTATION,
-      command: () =>
+      command: ({ requestTimeoutMs }) =>
         commandProcess(
           { shell: source.command },
           {
@@ -169,6 +169,7 @@ function targetOfSource(spec: CustomTargetSpec, layouts: readonly StoreLayout[],
             keepWarm: true,
             logFile: commandLogFile(spec.name.replace(/[^A-Za-z0-9_.-]+/g, '_')),
             ...(binding.layout.mirrorEnvironment ? { mirrorPrefixes: MIRRORED_ENV_PREFIXES } : {}),
+            ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
           },
         ),
     });

@@ -431,6 +431,14 @@ describe('a command that dies, hangs or breaks the protocol', () => {
     await backend.close();
   });
 
+  it("the process's own request bound holds for every request that sets none", async () => {
+    const command = commandProcess({ shell: `read line; echo '${hello}'; read line; read line` }, { cwd: scratch, requestTimeoutMs: 300 });
+    const backend = new CommandBackend({ command, backend: 'x' });
+    const error = await expectRejects(backend.getVariable('k'), TimeoutError, 'a hanging command with a bound of its own');
+    expect(error.message).toMatch(/within 300 ms/);
+    await backend.close();
+  });
+
   it('a command that writes anything but answers on stdout is stopped for breaking the protocol', async () => {
     const command = commandProcess({ shell: `read line; echo 'Starting up...'; read line` }, { cwd: scratch });
     const backend = new CommandBackend({ command, backend: 'x' });
