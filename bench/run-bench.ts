@@ -8,7 +8,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { stopCommandProcesses } from '../targets/command-backend';
+import { stopCommandProcesses } from '../targets/command-process';
 import { distinctKinds, startServers } from '../containers/servers';
 import { scanFolderForCanary } from '../reports/canary-scan';
 import { publishLatest } from '../reports/publish';

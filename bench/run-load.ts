@@ -8,7 +8,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { stopCommandProcesses } from '../targets/command-backend';
+import { stopCommandProcesses } from '../targets/command-process';
 import { distinctKinds, startServers } from '../containers/servers';
 import { scanFolderForCanary } from '../reports/canary-scan';
 import { publishLatest } from '../reports/publish';
@@ -73,11 +73,10 @@ export async function runLoadBench(runId: string, lookups: number, soakSeconds: 
     provisioning: 'auto',
     logDir: join(outDir, 'servers'),
   });
-  const environment: TargetEnvironment = { runId, canary, scratchDir, servers: servers.endpoints };
   const plan: HerdPlan = { lookups, timeoutMs: 300_000, seedConcurrency: 20 };
   // The Airflow bridge answers one lookup at a time: a herd of N queues N lookups behind it, and each
   // waits its turn, so a twin's lookup may wait as long as the herd's own bound, not the usual 20 s.
-  process.env.ASC_COMMAND_TIMEOUT_MS ??= String(plan.timeoutMs);
+  const environment: TargetEnvironment = { runId, canary, scratchDir, servers: servers.endpoints, commandRequestTimeoutMs: plan.timeoutMs };
   const herd: TargetHerd[] = [];
   const soak: TargetSoak[] = [];
   const soakPlan: SoakPlan = { durationMs: soakSeconds * 1000, concurrency: 4, faultPeriodMs: 3_000, attemptTimeoutSeconds: 0.25 };

@@ -8,7 +8,7 @@
  * repeats the password; wrong usage is a UsageError (exit 2).
  */
 import { parseConnectionValue, type ParserFlavour } from '../model/connection/connection';
-import { pyJsonDumps } from '../model/connection/python-json';
+import { pyJsonDumps } from '../model/connection/python-json-dumps';
 import { UsageError } from './usage-error';
 
 const USAGE = "connection parse|uri '<uri-or-json>' [--parser=sdk|core]";

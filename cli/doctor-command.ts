@@ -4,7 +4,7 @@
  * error (so it can gate a deploy), 0 otherwise, 2 for a usage error. Reads only: no secret is written,
  * and no value is printed.
  */
-import { stopCommandProcesses, type CommandProcess } from '../targets/command-backend';
+import { stopCommandProcesses, type CommandProcess } from '../targets/command-process';
 import { isSecretsError } from '../model/errors';
 import {
   deploymentBridge,

@@ -8,7 +8,7 @@
  * trace says why), 2 for a usage error. Never prints a value; `--show-value` prints it masked.
  */
 import { writeFile } from 'node:fs/promises';
-import { stopCommandProcesses } from '../targets/command-backend';
+import { stopCommandProcesses } from '../targets/command-process';
 import { UnavailableError } from '../model/errors';
 import { deploymentBridge, deploymentChain, readDeployment, shortClass, type Deployment, type DeploymentChain } from '../deployment/deployment';
 import { errorClassName, hintsFor, namesRead, parseSubject, runLookup, type LookupSubject, type LookupTrace } from '../deployment/lookup-trace';

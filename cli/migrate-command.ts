@@ -10,7 +10,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { stopCommandProcesses } from '../targets/command-backend';
+import { stopCommandProcesses } from '../targets/command-process';
 import { deploymentBridge, layouts, metastoreRequest, readDeployment, requireMetastore } from '../deployment/deployment';
 import { copyItems, verifyItems, type ItemKind, type MetastoreExport, type MigrationItem } from '../deployment/migration';
 import { UsageError } from './usage-error';

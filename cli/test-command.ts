@@ -19,7 +19,7 @@ import { resultLine } from '../reports/console-matrix';
 import { publishLatest, REPORT_FILES, writeRunReports } from '../reports/publish';
 import { withCanaryLeaks } from '../reports/verdict';
 import { buildRegistry, isMutantTarget, selectSuites, selectTargets } from '../runner/run-selection';
-import { withCustomTargets } from '../targets/custom-targets';
+import { withCustomTargets } from '../targets/custom-target-specs';
 import type { TargetRegistry } from '../targets/registry';
 import {
   isCi,

@@ -10,11 +10,12 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CommandProcess, errorFromAnswer } from '../targets/command-backend';
+import { CommandProcess } from '../targets/command-process';
+import { errorFromAnswer } from '../targets/command-errors';
 import { ConfigurationError, isSecretsError, UnavailableError, type SecretsError } from '../model/errors';
 import { families } from '../backends/families';
 import { airflowBridgeCommand, airflowPython, commandLogFile } from '../targets/airflow-bridge';
-import { readAirflowConfig, type AirflowConfigReading, type DeploymentSettings } from '../targets/custom-targets';
+import { readAirflowConfig, type AirflowConfigReading, type DeploymentSettings } from '../targets/airflow-config';
 import type { StoreLayout } from '../targets/family';
 
 export interface Deployment {

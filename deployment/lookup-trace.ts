@@ -4,7 +4,8 @@
  * answer surprises: a near miss in a store, a value that does not parse, an unreachable server, an
  * answer that came from a later backend only because an earlier one failed.
  */
-import type { CommandProcess, ProtocolErrorBody } from '../targets/command-backend';
+import type { CommandProcess } from '../targets/command-process';
+import type { ProtocolErrorBody } from '../targets/command-errors';
 import type { LookupKind, LookupName } from '../targets/family';
 import { deploymentRequest, layoutOfClass, maskUrl, shortClass, type CacheState, type Deployment } from './deployment';
 

@@ -8,7 +8,7 @@
  * run changes nothing, and a run that failed half-way is resumed by running it again.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { CommandProcess } from '../targets/command-backend';
+import type { CommandProcess } from '../targets/command-process';
 import { isSecretsError } from '../model/errors';
 import type { MigratedConnection, MigrationStore, StoredValue } from '../targets/family';
 import { deploymentRequest } from './deployment';

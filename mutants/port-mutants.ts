@@ -3,7 +3,8 @@
  * that builds its own Connection plausibly would. They wrap a real backend: where the real reading
  * fails on the port, they read the stored value again with their own port rule.
  */
-import { deserializeConnection, pythonStrip } from '../model/connection/connection';
+import { deserializeConnection } from '../model/connection/connection';
+import { pythonStrip } from '../model/connection/python-builtins';
 import { ConnectionFormatError } from '../model/errors';
 import { DamagingBackend, RecoveringBackend } from './backend-mutants';
 import type { MutantSpec } from './mutant';

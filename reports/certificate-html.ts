@@ -5,7 +5,6 @@
  */
 import {
   CASE_LABELS,
-  CERTIFICATION_LEVELS,
   ORIGIN_LABELS,
   SECRET_NOTE,
   VERDICT_LABELS,
@@ -21,10 +20,8 @@ import {
   suiteVerdictsText,
   serversText,
   versionText,
-  type Certificate,
-  type LevelResult,
-  type TargetCertificate,
-} from './certificate';
+} from './certificate-wording';
+import { CERTIFICATION_LEVELS, type Certificate, type LevelResult, type TargetCertificate } from './certificate';
 import { formatDuration } from './text';
 
 export function escapeHtml(text: string): string {

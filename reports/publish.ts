@@ -4,7 +4,8 @@
  */
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildCertificate, CERTIFICATE_FILES, renderCertificateMarkdown } from './certificate';
+import { buildCertificate, CERTIFICATE_FILES } from './certificate';
+import { renderCertificateMarkdown } from './certificate-markdown';
 import { renderCertificateHtml } from './certificate-html';
 import { renderJunitXml } from './junit-xml';
 import { renderRunOpenMetrics } from './openmetrics';

@@ -1,5 +1,5 @@
 /** `summary.md`: the matrix for a person, then what did not run and what failed, with the rules. */
-import { searchPathsBySuite } from './certificate';
+import { searchPathsBySuite } from './certificate-wording';
 import { renderFiguresMarkdown } from './figures';
 import { failingCases, findingCases, matrixRows } from './matrix';
 import { formatDuration } from './text';

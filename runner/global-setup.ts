@@ -9,7 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureRunEnvironment, readRunEnvironment } from '../targets/run-environment';
-import { describeTarget } from '../reports/certificate';
+import { describeTarget } from '../reports/target-description';
 import type { ServerReport, ServersFile, SuiteInfo } from '../reports/model';
 import type { TargetDescription } from '../suites/target';
 import { REPORT_FILES } from '../reports/publish';

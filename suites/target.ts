@@ -236,6 +236,11 @@ export interface TargetEnvironment {
   /** A scratch folder owned by this run. */
   readonly scratchDir: string;
   readonly servers: ServerEndpoints;
+  /**
+   * How long a request to a command serving a backend (the Airflow bridge, `--backend-command`) may
+   * wait for its answer; the command's default (20 s) when absent. The load bench sets its herd's bound.
+   */
+  readonly commandRequestTimeoutMs?: number;
 }
 
 /** Replaceable harness components, so a mutant can break the chain or cache instead of a backend. */
@@ -262,7 +267,7 @@ export type BackendOrigin =
 /**
  * What a certificate says was certified, as the target declares it (`TargetDefinition.describe`).
  * The global setup redacts it before any report sees it (`describeTarget` in
- * reports/certificate.ts), so every report file may print it as is.
+ * reports/target-description.ts), so every report file may print it as is.
  */
 export interface TargetDescription {
   /** The class as a deployment names it: `airflow.providers.hashicorp.secrets.vault.VaultBackend`, `VaultBackend`. */

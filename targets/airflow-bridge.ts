@@ -10,7 +10,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandProcess, type CommandLine, type CommandProcess } from './command-backend';
+import { commandProcess, type CommandProcess } from './command-process';
+import type { CommandLine } from './command-instance';
 import type { ParserFlavour } from '../model/connection/connection';
 import { ConfigurationError } from '../model/errors';
 import { readRunEnvironment } from './run-environment';
@@ -65,7 +66,7 @@ export function commandLogFile(label: string): string {
 }
 
 /** The shared Airflow bridge process of this worker. */
-export function airflowBridge(options: { mirrorEnvironment?: boolean } = {}): CommandProcess {
+export function airflowBridge(options: { mirrorEnvironment?: boolean; requestTimeoutMs?: number } = {}): CommandProcess {
   if (!existsSync(airflowPython())) {
     throw new ConfigurationError(`the Airflow 3.3.2 venv is missing (${airflowPython()})`, {
       what: 'Airflow bridge',
@@ -79,6 +80,7 @@ export function airflowBridge(options: { mirrorEnvironment?: boolean } = {}): Co
     logFile: commandLogFile(mirror ? 'airflow-bridge-env' : 'airflow-bridge'),
     keepWarm: true,
     ...(mirror ? { mirrorPrefixes: MIRRORED_ENV_PREFIXES } : {}),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
   });
 }
 
@@ -133,7 +135,7 @@ export function bridgedTarget(base: TargetDefinition, options: BridgedTargetOpti
     },
     family: options.family ?? AIRFLOW_FAMILY,
     backendKind: options.backendKind ?? options.backendClass,
-    command: () => airflowBridge({ mirrorEnvironment: mirrorEnvironment ?? false }),
+    command: ({ requestTimeoutMs }) => airflowBridge({ mirrorEnvironment: mirrorEnvironment ?? false, requestTimeoutMs }),
     airflowSearchPath: true,
   });
 }

@@ -4,7 +4,7 @@
  * say what Airflow 3.3.2 does rather than what our reference port of it does.
  */
 import { AIRFLOW_SEARCH_PATH_IMPLEMENTATION, AirflowSearchPath, AirflowSecretCache } from './airflow-search-path';
-import type { CommandProcess } from './command-backend';
+import type { CommandProcess } from './command-process';
 import type { TargetComponents } from '../suites/target';
 
 /** What bridge/airflow_bridge.py calls itself in `hello`: a command that is the Airflow bridge. */

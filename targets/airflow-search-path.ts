@@ -17,7 +17,9 @@
  */
 import { Connection, type ParserFlavour } from '../model/connection/connection';
 import type { SecretsBackend } from '../model/contract';
-import { CommandBackend, errorFromAnswer, type CommandProcess, type ProtocolErrorBody } from './command-backend';
+import { CommandBackend } from './command-backend';
+import { errorFromAnswer, type ProtocolErrorBody } from './command-errors';
+import type { CommandProcess } from './command-process';
 import { EnvironmentVariablesBackend } from '../model/environment-variables';
 import { ConfigurationError } from '../model/errors';
 import { canStoreVariables, InMemoryMetastoreBackend, type VariableStore } from '../model/metastore';

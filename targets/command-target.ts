@@ -7,7 +7,9 @@
  * backend of a layout meets every case the layout's reference target meets, its auth scenarios
  * included.
  */
-import { CommandBackend, type CommandProcess, type RoundTrip } from './command-backend';
+import { CommandBackend } from './command-backend';
+import type { CommandProcess } from './command-process';
+import type { RoundTrip } from './command-instance';
 import type { ParserFlavour } from '../model/connection/connection';
 import type { SecretsBackend } from '../model/contract';
 import { ConfigurationError } from '../model/errors';
@@ -38,8 +40,8 @@ export interface DerivedTargetOptions {
   readonly backendKind: string;
   /** The backend's kwargs that aim it at this session's store (file paths, server, credentials). */
   readonly kwargs?: (context: SessionContext) => Record<string, unknown>;
-  /** Makes the backend under test from its full kwargs (the session's, then the case's on top). */
-  readonly makeBackend: (kwargs: Record<string, unknown>) => SecretsBackend;
+  /** Makes the backend under test from its full kwargs (the session's, then the case's on top), in a session. */
+  readonly makeBackend: (kwargs: Record<string, unknown>, context: SessionContext) => SecretsBackend;
   /** Which Connection class the backend deserialises with: the task SDK's or the core ORM model. */
   readonly parser: ParserFlavour;
   /** The base target's capabilities unless given. */
@@ -79,7 +81,7 @@ export function derivedTarget(base: TargetDefinition, options: DerivedTargetOpti
       const context: SessionContext = { environment, session };
       const made: SecretsBackend[] = [];
       const backend = (kwargs: Record<string, unknown> = {}): SecretsBackend => {
-        const served = options.makeBackend({ ...options.kwargs?.(context), ...kwargs });
+        const served = options.makeBackend({ ...options.kwargs?.(context), ...kwargs }, context);
         made.push(served);
         return served;
       };
@@ -106,9 +108,17 @@ export function derivedTarget(base: TargetDefinition, options: DerivedTargetOpti
   return target;
 }
 
+/** What a run asks of the command process serving its backends. */
+export interface CommandSettings {
+  readonly requestTimeoutMs?: number;
+}
+
 export interface CommandTargetOptions extends Omit<DerivedTargetOptions, 'makeBackend' | 'components'> {
-  /** The process serving the backend; called when a backend is first made. */
-  readonly command: () => CommandProcess;
+  /**
+   * The process serving the backend; called when a backend is made, with the run's bound on a
+   * request (TargetEnvironment.commandRequestTimeoutMs) when it sets one.
+   */
+  readonly command: (settings: CommandSettings) => CommandProcess;
   /** The class `open` builds; omitted when the command serves one backend of its own. */
   readonly backendClass?: string;
   readonly onRoundTrip?: (roundTrip: RoundTrip) => void;
@@ -121,10 +131,11 @@ export function commandTarget(base: TargetDefinition, options: CommandTargetOpti
   const { command, backendClass, onRoundTrip, airflowSearchPath, ...rest } = options;
   return derivedTarget(base, {
     ...rest,
-    ...(airflowSearchPath ? { components: airflowSearchPathComponents(command) } : {}),
-    makeBackend: (kwargs) =>
+    // A chain of stand-ins only (no backend of the command's) sends a few requests: the default bound.
+    ...(airflowSearchPath ? { components: airflowSearchPathComponents(() => command({})) } : {}),
+    makeBackend: (kwargs, { environment }) =>
       new CommandBackend({
-        command: command(),
+        command: command({ requestTimeoutMs: environment.commandRequestTimeoutMs }),
         ...(backendClass ? { backend: backendClass } : {}),
         kwargs,
         parser: options.parser,

@@ -8,7 +8,8 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
-import { checkConnectionFields, Connection } from '../model/connection/connection';
+import { checkConnectionFields } from '../model/connection/connection-fields';
+import { Connection } from '../model/connection/connection';
 import type { BackendFactory, SecretsBackend } from '../model/contract';
 import { ConfigurationError, ConnectionFormatError, firstErrorLine, isSecretsError } from '../model/errors';
 

@@ -8,14 +8,16 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
-import { commandProcess, stopCommandProcesses, type CommandProcess } from '../targets/command-backend';
+import { commandProcess, stopCommandProcesses, type CommandProcess } from '../targets/command-process';
 import { ConfigurationError } from '../model/errors';
 import { expectRejects } from '../suites/expect-secret';
 import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } from '../backends/env/airflow-twin';
 import { airflowLocalTarget, LOCAL_FILESYSTEM_BACKEND_CLASS as LOCAL_FILESYSTEM_BACKEND } from '../backends/local/airflow-twin';
 import { buildRegistry } from '../runner/run-selection';
 import { airflowBridgeCommand, airflowPython, installedAirflowVersions } from '../targets/airflow-bridge';
-import { deploymentSpec, readAirflowConfig, targetsFromSpec, type AirflowConfigReading } from '../targets/custom-targets';
+import { deploymentSpec } from '../targets/custom-target-specs';
+import { readAirflowConfig, type AirflowConfigReading } from '../targets/airflow-config';
+import { targetsFromSpec } from '../targets/custom-targets';
 import type { TargetEnvironment } from '../suites/target';
 
 const scratch = mkdtempSync(join(tmpdir(), 'airflow-config-'));

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { CommandBackend, commandProcess, stopCommandProcesses, type CommandProcess } from '../targets/command-backend';
+import { CommandBackend } from '../targets/command-backend';
+import { commandProcess, stopCommandProcesses, type CommandProcess } from '../targets/command-process';
 import {
   ConfigurationError,
   ConnectionFormatError,

@@ -8,14 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  CommandBackend,
-  commandProcess,
-  errorFromAnswer,
-  redactLogText,
-  stopCommandProcesses,
-  type ProtocolErrorBody,
-} from '../targets/command-backend';
+import { CommandBackend } from '../targets/command-backend';
+import { commandProcess, stopCommandProcesses } from '../targets/command-process';
+import { errorFromAnswer, type ProtocolErrorBody } from '../targets/command-errors';
+import { redactLogText } from '../targets/command-instance';
 import {
   ConfigurationError,
   ConnectionFormatError,
@@ -140,6 +136,14 @@ describe('a command that dies, hangs or breaks the protocol', () => {
     const command = commandProcess({ shell: `read line; echo '${hello}'; read line; read line` }, { cwd: scratch });
     const backend = new CommandBackend({ command, backend: 'x', requestTimeoutMs: 300 });
     await expectRejects(backend.getVariable('k'), TimeoutError, 'a hanging command');
+    await backend.close();
+  });
+
+  it("the process's own request bound holds for every request that sets none", async () => {
+    const command = commandProcess({ shell: `read line; echo '${hello}'; read line; read line` }, { cwd: scratch, requestTimeoutMs: 300 });
+    const backend = new CommandBackend({ command, backend: 'x' });
+    const error = await expectRejects(backend.getVariable('k'), TimeoutError, 'a hanging command with a bound of its own');
+    expect(error.message).toMatch(/within 300 ms/);
     await backend.close();
   });
 

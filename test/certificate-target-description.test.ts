@@ -1,6 +1,6 @@
 /** How a target is described on its certificate: what it declares, redacted, and what it could not say. */
 import { describe, expect, it } from 'vitest';
-import { describeTarget, REDACTED } from '../reports/certificate';
+import { describeTarget, REDACTED } from '../reports/target-description';
 import { CANARY, environment, target } from './support/certificate-sample';
 
 describe('describing a target for the certificate', () => {

@@ -1,7 +1,7 @@
 /** Connections stored as JSON (spec §6.4): extra, conn_type and port as Airflow 3.3.2 reads them, in both flavours. */
 import { describe, expect, it } from 'vitest';
 import { Connection } from '../model/connection/connection';
-import { pyJsonDumps } from '../model/connection/python-json';
+import { pyJsonDumps } from '../model/connection/python-json-dumps';
 import { ConnectionFormatError } from '../model/errors';
 import { BOTH, formatErrorOf } from './support/connection-parse';
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ParserFlavour } from '../model/connection/connection';
-import type { PyDict, PyValue } from '../model/connection/python-json';
+import type { PyDict, PyValue } from '../model/connection/python-values';
 import { knownDivergences, type DivergenceCase } from './connection-known-divergences';
 import type { ConnectionInput } from './generators/connection-inputs';
 import { ourOutcome, type Outcome } from './support/connection-outcomes';

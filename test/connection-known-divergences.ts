@@ -7,8 +7,11 @@
  * parsed top-level keys, the characters, the nesting) and checks that the outcomes differ in exactly
  * the way that cause explains, so a second, unrelated difference in the same input still fails.
  */
-import { pythonStrip, type ParserFlavour } from '../model/connection/connection';
-import { pyJsonDumps, pyJsonLoads, pyTruthy, type PyDict, type PyValue } from '../model/connection/python-json';
+import { pythonStrip } from '../model/connection/python-builtins';
+import type { ParserFlavour } from '../model/connection/connection';
+import { pyJsonDumps } from '../model/connection/python-json-dumps';
+import { pyJsonLoads } from '../model/connection/python-json-loads';
+import { pyTruthy, type PyDict, type PyValue } from '../model/connection/python-values';
 import { quote, unquote } from '../model/connection/python-url';
 import type { ConnectionInput } from './generators/connection-inputs';
 import { difference, type Outcome } from './support/connection-outcomes';
@@ -156,7 +159,7 @@ function bracketDepth(text: string): number {
   return deepest;
 }
 
-/** Our fixed bound (python-json.ts MAX_NESTING): the most Airflow could ever accept. */
+/** Our fixed bound (python-json-loads.ts MAX_NESTING): the most Airflow could ever accept. */
 const OUR_NESTING_BOUND = 1000;
 /** Well below the oracle's bounds (983 and 990): a RecursionError under it is not this group. */
 const RECURSION_BUDGET_FLOOR = 900;

@@ -3,7 +3,9 @@
  * rules, BaseSecretsBackend's choice between JSON and URI, and redaction of a value for messages.
  */
 import { describe, expect, it } from 'vitest';
-import { Connection, deserializeConnection, redactConnectionText, sanitizeConnId } from '../model/connection/connection';
+import { Connection, deserializeConnection } from '../model/connection/connection';
+import { redactConnectionText } from '../model/connection/connection-errors';
+import { sanitizeConnId } from '../model/connection/connection-fields';
 import { ConnectionFormatError } from '../model/errors';
 import { BOTH, formatErrorOf } from './support/connection-parse';
 

@@ -1,6 +1,8 @@
 /** The ports of Python's json and urllib.parse the connection model parses with: Python's answers, byte for byte. */
 import { describe, expect, it } from 'vitest';
-import { pyFloatRepr, pyJsonDumps, pyJsonLoads, PythonJsonError } from '../model/connection/python-json';
+import { pyFloatRepr } from '../model/connection/python-values';
+import { pyJsonDumps } from '../model/connection/python-json-dumps';
+import { pyJsonLoads, PythonJsonError } from '../model/connection/python-json-loads';
 import { parseQsl, quote, quotePlus, unquote, urlencode, urlsplit } from '../model/connection/python-url';
 
 describe('Python json port', () => {

@@ -1,5 +1,5 @@
 /**
- * Differential test of model/connection/python-json.ts against the Python that Airflow runs
+ * Differential test of model/connection/python-json-loads.ts and python-json-dumps.ts against the Python that Airflow runs
  * (.cache/airflow-venv, CPython 3.11 with the C scanner): the same texts go through `json.loads`
  * then `json.dumps` on both sides. A decode error must agree on `msg`, `pos`, `lineno` and `colno`;
  * a parsed document must dump to the same text, which also checks ints vs floats, `repr(float)`,
@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { pyJsonDumps, pyJsonLoads, PythonJsonError } from '../model/connection/python-json';
+import { pyJsonDumps } from '../model/connection/python-json-dumps';
+import { pyJsonLoads, PythonJsonError } from '../model/connection/python-json-loads';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const airflowPython = process.env.ASC_AIRFLOW_PYTHON ?? resolve(repoRoot, '.cache/airflow-venv/bin/python');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRunReport, oneLineError, type RecordedTest, type ReportInput } from '../reports/build-report';
-import { buildCertificate, renderCertificateMarkdown } from '../reports/certificate';
+import { buildCertificate } from '../reports/certificate';
+import { renderCertificateMarkdown } from '../reports/certificate-markdown';
 import { countCanary } from '../reports/canary-scan';
 import { renderConsoleMatrix } from '../reports/console-matrix';
 import { renderJunitXml } from '../reports/junit-xml';

@@ -14,7 +14,7 @@ import { compilePythonMatch } from './python-semantics';
 import { CONNECTION_FIELD_ALIASES, SecretsManagerBackend, standardizeSecretKeys } from './secrets-manager-backend';
 import { SystemsManagerParameterStoreBackend } from './parameter-store-backend';
 import { buildPath, type SecretsBackend } from '../../model/contract';
-import type { PyDict } from '../../model/connection/python-json';
+import type { PyDict } from '../../model/connection/python-values';
 import { ForbiddenError, ThrottledError, UnauthorizedError, type SecretsError } from '../../model/errors';
 import { idsMangled, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 import { BotocoreRetryStrategy } from '../../model/retry';

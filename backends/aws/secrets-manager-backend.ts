@@ -12,8 +12,10 @@
  * a `team_name` argument that this project's backend contract does not carry.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { pythonStrip } from '../../model/connection/connection';
-import { PythonJsonError, pyJsonDumps, pyJsonLoads, type PyDict, type PyValue } from '../../model/connection/python-json';
+import { pythonStrip } from '../../model/connection/python-builtins';
+import { PythonJsonError, pyJsonLoads } from '../../model/connection/python-json-loads';
+import { pyJsonDumps } from '../../model/connection/python-json-dumps';
+import type { PyDict, PyValue } from '../../model/connection/python-values';
 import { ConfigurationError, ConnectionFormatError } from '../../model/errors';
 import { patternKwarg, prefixKwarg } from './aws-kwargs';
 import { AwsProviderBackend, type AwsBackendOptions, type SecretKind } from './aws-provider-backend';

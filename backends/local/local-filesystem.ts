@@ -10,7 +10,7 @@
  * `./secret-file-loader`); an unsupported extension is `ConfigurationError`.
  */
 import { Connection } from '../../model/connection/connection';
-import { pyJsonDumps } from '../../model/connection/python-json';
+import { pyJsonDumps } from '../../model/connection/python-json-dumps';
 import { BaseSecretsBackend } from '../../model/contract';
 import { ConfigurationError } from '../../model/errors';
 import { loadConfigs, loadConnections, loadVariables, type SecretFileKind } from './secret-file-loader';

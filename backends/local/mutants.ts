@@ -3,7 +3,7 @@
  * connection entries skipped instead of refused, objects normalised like JSON connections.
  * Each is made for every file format, since each format's cases run on its own target.
  */
-import { normalizeConnType } from '../../model/connection/connection';
+import { normalizeConnType } from '../../model/connection/connection-fields';
 import { ConnectionFormatError, FileParseError, MalformedSecretError, UnavailableError } from '../../model/errors';
 import { readFile } from 'node:fs/promises';
 import type { SecretsBackend } from '../../model/contract';

@@ -6,7 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Connection } from '../../model/connection/connection';
-import { pyClassName, pyJsonDumps, PythonJsonError, pyRepr, pyStr, pyTruthy } from '../../model/connection/python-json';
+import { pyClassName, pyRepr, pyStr, pyTruthy } from '../../model/connection/python-values';
+import { pyJsonDumps } from '../../model/connection/python-json-dumps';
+import { PythonJsonError } from '../../model/connection/python-json-loads';
 import {
   ConfigurationError,
   ConnectionFormatError,

@@ -4,7 +4,7 @@
  * access here, so the fixtures and mutants can use the same rules on text they hold.
  */
 import { CST, Parser, parseDocument, visit, type Document, type ScalarTag, type Tags } from 'yaml';
-import { pyJsonLoads, PythonJsonError } from '../../model/connection/python-json';
+import { pyJsonLoads, PythonJsonError } from '../../model/connection/python-json-loads';
 import type { FileSyntaxError } from '../../model/errors';
 
 /** What a parser hands back: keys as the format produced them (YAML keys need not be strings). */

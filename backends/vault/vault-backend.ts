@@ -25,7 +25,8 @@
 import type { RequestGate } from '../../model/request-gate';
 import { readFileSync } from 'node:fs';
 import NodeVault from 'node-vault';
-import { plainToPy, pyJsonDumps, pyTruthy } from '../../model/connection/python-json';
+import { plainToPy, pyTruthy } from '../../model/connection/python-values';
+import { pyJsonDumps } from '../../model/connection/python-json-dumps';
 import { BaseSecretsBackend, type BaseBackendOptions } from '../../model/contract';
 import { PROVIDER_VAULT_RETRY, urllib3LookupBudget, withUrllib3Retry, type LookupBudget, type Urllib3RetryPolicy } from '../../model/retry';
 import { ConnectionFormatError, MalformedSecretError, UnauthorizedError } from '../../model/errors';

@@ -4,7 +4,7 @@
  * order and with its messages, as `ConfigurationError`. Kept apart from the backend so a store or
  * a suite can ask where the provider looks without building one.
  */
-import { pyRepr, pyStr } from '../../model/connection/python-json';
+import { pyRepr, pyStr } from '../../model/connection/python-values';
 import { ConfigurationError } from '../../model/errors';
 
 /** `VALID_AUTH_TYPES` of vault_client.py, in its order (the refusal message prints the list). */

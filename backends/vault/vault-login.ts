@@ -4,7 +4,7 @@
  * keeping the token Vault answers with stay with the backend, which owns the session.
  */
 import { readFile } from 'node:fs/promises';
-import { pythonStrip } from '../../model/connection/connection';
+import { pythonStrip } from '../../model/connection/python-builtins';
 import { UnauthorizedError } from '../../model/errors';
 import { awsIamLoginBody } from './aws-iam-login';
 import { kwargError, type VaultAuth } from './vault-kwargs';

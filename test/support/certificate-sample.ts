@@ -4,7 +4,8 @@
  * small builders for targets and recorded cases that the tests vary it with.
  */
 import { buildRunReport, type RecordedTest, type SelectedTarget } from '../../reports/build-report';
-import { buildCertificate, describeTarget, type Certificate, type LevelResult } from '../../reports/certificate';
+import { buildCertificate, type Certificate, type LevelResult } from '../../reports/certificate';
+import { describeTarget } from '../../reports/target-description';
 import type { ConformanceMeta, RunReport } from '../../reports/model';
 import type { CaseMetric, CertificationLevel } from '../../suites/suite';
 import type { TargetDefinition, TargetDescription, TargetEnvironment } from '../../suites/target';

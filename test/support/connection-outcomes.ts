@@ -3,7 +3,9 @@
  * in the same shape, and the difference between two of them in words.
  */
 import { Connection, deserializeConnection, type ParserFlavour } from '../../model/connection/connection';
-import { pyJsonDumps, pyJsonLoads, type PyDict, type PyValue } from '../../model/connection/python-json';
+import { pyJsonDumps } from '../../model/connection/python-json-dumps';
+import { pyJsonLoads } from '../../model/connection/python-json-loads';
+import type { PyDict, PyValue } from '../../model/connection/python-values';
 import { ConnectionFormatError } from '../../model/errors';
 import type { ConnectionInput } from '../generators/connection-inputs';
 
