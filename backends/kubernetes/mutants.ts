@@ -87,6 +87,23 @@ function picking(pick: (items: readonly ListedSecret[], dataKey: string, backend
     );
 }
 
+/** The backend's own list of Secrets: `list()` as it asks (the watch cache), `list(null)` a read from storage. */
+type OwnList = (resourceVersion?: string | null) => Promise<ListedSecret[]>;
+
+/** The real backend with its list of Secrets replaced by `list`, which may ask the backend's own. */
+function listing(list: (own: OwnList) => Promise<ListedSecret[]>) {
+  return (real: SecretsBackend) =>
+    rebuilt(
+      real,
+      (kwargs) =>
+        new (class extends KubernetesSecretsBackend {
+          protected override listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
+            return list((resourceVersion) => super.listSecrets(namespace, selector, resourceVersion));
+          }
+        })(kwargs),
+    );
+}
+
 const specs: readonly BasedMutantSpec[] = [
   {
     name: 'kubernetes-base64-not-decoded',
@@ -215,32 +232,16 @@ const specs: readonly BasedMutantSpec[] = [
     name: 'kubernetes-consistent-read-when-empty',
     base: 'kubernetes',
     breaks: '§7.6 asks again without resourceVersion=0 (a read from storage) when the cached list is empty: two lists for an id it does not hold',
-    backend: (real) =>
-      rebuilt(
-        real,
-        (kwargs) =>
-          new (class extends KubernetesSecretsBackend {
-            protected override async listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
-              const cached = await super.listSecrets(namespace, selector);
-              return cached.length > 0 ? cached : super.listSecrets(namespace, selector, null);
-            }
-          })(kwargs),
-      ),
+    backend: listing(async (list) => {
+      const cached = await list();
+      return cached.length > 0 ? cached : list(null);
+    }),
   },
   {
     name: 'kubernetes-reads-from-storage',
     base: 'kubernetes',
     breaks: '§7.6 lists without resourceVersion=0, so every lookup is a read from storage instead of the watch cache',
-    backend: (real) =>
-      rebuilt(
-        real,
-        (kwargs) =>
-          new (class extends KubernetesSecretsBackend {
-            protected override listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
-              return super.listSecrets(namespace, selector, null);
-            }
-          })(kwargs),
-      ),
+    backend: listing((list) => list(null)),
   },
   {
     name: 'kubernetes-unreachable-as-not-found',
@@ -258,23 +259,16 @@ const specs: readonly BasedMutantSpec[] = [
     name: 'kubernetes-retries-beyond-the-client',
     base: 'kubernetes',
     breaks: `§2.3 retries a failed list ${RETRYING_ATTEMPTS} times in all, beyond the ${KUBERNETES_CLIENT_ATTEMPTS} attempts urllib3's default Retry(3) gives the provider's client`,
-    backend: (real) =>
-      rebuilt(
-        real,
-        (kwargs) =>
-          new (class extends KubernetesSecretsBackend {
-            protected override async listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
-              for (let attempt = 1; ; attempt++) {
-                try {
-                  return await super.listSecrets(namespace, selector);
-                } catch (error) {
-                  const transient = error instanceof UnavailableError || error instanceof TimeoutError;
-                  if (!transient || attempt >= RETRYING_ATTEMPTS) throw error;
-                }
-              }
-            }
-          })(kwargs),
-      ),
+    backend: listing(async (list) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await list();
+        } catch (error) {
+          const transient = error instanceof UnavailableError || error instanceof TimeoutError;
+          if (!transient || attempt >= RETRYING_ATTEMPTS) throw error;
+        }
+      }
+    }),
   },
 ];
 
