@@ -4,16 +4,8 @@
  * with one rule changed; the error mutants wrap it, and the backends of the auth scenarios too.
  */
 import type { SecretsBackend } from '../../model/contract';
-import {
-  ConfigurationError,
-  ForbiddenError,
-  InvalidNameError,
-  TimeoutError,
-  UnauthorizedError,
-  UnavailableError,
-  type SecretsError,
-} from '../../model/errors';
-import { ForwardingBackend, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
+import { ConfigurationError, ForbiddenError, InvalidNameError, TimeoutError, UnauthorizedError, UnavailableError } from '../../model/errors';
+import { mutantsOn, swallowing, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 import {
   DEFAULT_CONFIG_LABEL,
   DEFAULT_CONNECTIONS_LABEL,
@@ -31,46 +23,6 @@ const RETRYING_ATTEMPTS = KUBERNETES_CLIENT_ATTEMPTS + 2;
 function rebuilt(real: SecretsBackend, make: (kwargs: KubernetesBackendKwargs) => SecretsBackend): SecretsBackend {
   if (!(real instanceof KubernetesSecretsBackend)) throw new Error(`kubernetes mutants rebuild a KubernetesSecretsBackend, got ${real.kind}`);
   return make({ ...real.kwargs });
-}
-
-/** Answers `null` where the backend raised `swallowed`: "not found" instead of the failure. */
-class SwallowingBackend extends ForwardingBackend {
-  constructor(
-    inner: SecretsBackend,
-    private readonly swallowed: abstract new (...args: never[]) => SecretsError,
-  ) {
-    super(inner);
-  }
-
-  private async orNull<T>(lookup: Promise<T>): Promise<T | null> {
-    try {
-      return await lookup;
-    } catch (error) {
-      if (error instanceof this.swallowed) return null;
-      throw error;
-    }
-  }
-
-  override getConnValue(connId: string) {
-    return this.orNull(this.inner.getConnValue(connId));
-  }
-
-  override getConnection(connId: string) {
-    return this.orNull(this.inner.getConnection(connId));
-  }
-
-  override getVariable(key: string) {
-    return this.orNull(this.inner.getVariable(key));
-  }
-
-  override getConfig(key: string) {
-    return this.orNull(this.inner.getConfig(key));
-  }
-}
-
-function swallowing(swallowed: abstract new (...args: never[]) => SecretsError) {
-  const wrap = (backend: SecretsBackend): SecretsBackend => new SwallowingBackend(backend, swallowed);
-  return { backend: wrap, session: wrappingAuthScenarios(wrap) };
 }
 
 /** The real backend with `pick` (what happens after the list) replaced. */
