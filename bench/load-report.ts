@@ -4,7 +4,7 @@
  */
 import type { HerdScenario, TargetHerd } from './herd';
 import { SOAK_NOISE, type ResourceSnapshot, type TargetSoak } from './soak';
-import type { MachineFacts } from './report';
+import type { MachineFacts } from './machine-facts';
 import { formatDuration } from '../reports/text';
 
 export interface LoadBenchResult {

@@ -10,18 +10,10 @@ import type { ColdCiBreakdown, ServerStart, WarmTestRun } from './harness-timing
 import type { ChartSeries, LatencyChart } from './latency-chart';
 import { PATH_IDS, PATH_LABELS, type Pass, type PathId, type TargetLatency } from './lookup-latency';
 import { formatDuration, formatRatio } from '../reports/text';
+import type { MachineFacts } from './machine-facts';
 import type { LatencySummary } from './stats';
 
 export const BENCH_FILES = { json: 'bench.json', markdown: 'bench.md', chart: 'latency.svg', chartPng: 'latency.png' } as const;
-
-export interface MachineFacts {
-  readonly cpus: number;
-  readonly cpuModel: string;
-  readonly memoryGiB: number;
-  readonly node: string;
-  readonly loadAverageAtStart: readonly number[];
-  readonly loadAverageAtEnd: readonly number[];
-}
 
 export interface BenchResult {
   readonly schemaVersion: 1;

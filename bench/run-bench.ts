@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import { compareBatchReads } from './batch';
 import { measureConnectionReuse, type ConnectionReuse } from './connection-reuse';
 import { reviewGoals } from './goal-review';
 import { GOALS } from './goals';
+import { machineFacts } from './machine-facts';
 import {
   CI_TIMINGS_DIR,
   latestCiRecord,
@@ -209,21 +210,13 @@ export async function runBench(flags: BenchFlags, runId: string): Promise<number
 
   const goals = reviewGoals({ latency, connectionReuse, warmTests, ...(warmTestsNote ? { warmTestsNote } : {}), nativeStarts: serverStarts });
   const provisioning = [...new Set(Object.values(servers.endpoints).map((endpoint) => endpoint.provisioning))].join(', ') || 'none started';
-  const cpuList = cpus();
   const result: BenchResult = {
     schemaVersion: 1,
     runId,
     startedAt,
     finishedAt: new Date().toISOString(),
     durationMs: performance.now() - started,
-    machine: {
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.versions.node,
-      loadAverageAtStart,
-      loadAverageAtEnd: loadavg(),
-    },
+    machine: machineFacts(loadAverageAtStart),
     options: { coldCi: flags.coldCi, harness: flags.harness, families: flags.families },
     valueBytes: Buffer.byteLength(value),
     servers: { provisioning, unavailable: { ...servers.unavailable } },

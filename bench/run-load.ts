@@ -4,7 +4,7 @@
  */
 import { currentCommit } from '../reports/load-evidence';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { runTag, type TargetDefinition, type TargetEnvironment } from '../suites
 import { measureHerd, scenarioHeld, type HerdPlan, type TargetHerd } from './herd';
 import { soakTarget, type SoakPlan, type TargetSoak } from './soak';
 import { renderLoadMarkdown, type LoadBenchResult } from './load-report';
+import { machineFacts } from './machine-facts';
 import { BENCH_FILES } from './report';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -100,7 +101,6 @@ export async function runLoadBench(runId: string, lookups: number, soakSeconds: 
     await rm(scratchDir, { recursive: true, force: true });
   }
 
-  const cpuList = cpus();
   const result: LoadBenchResult = {
     schemaVersion: 1,
     kind: 'load',
@@ -109,14 +109,7 @@ export async function runLoadBench(runId: string, lookups: number, soakSeconds: 
     startedAt,
     finishedAt: new Date().toISOString(),
     durationMs: performance.now() - started,
-    machine: {
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.versions.node,
-      loadAverageAtStart,
-      loadAverageAtEnd: loadavg(),
-    },
+    machine: machineFacts(loadAverageAtStart),
     options: { lookups, soakSeconds },
     servers: {
       provisioning: [...new Set(Object.values(servers.endpoints).map((endpoint) => endpoint.provisioning))].join(', ') || 'none started',

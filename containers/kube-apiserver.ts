@@ -24,7 +24,6 @@ import { promisify } from 'node:util';
 import { UnavailableError } from '../model/errors';
 import type { ServerInfo, ServerKind } from './contract';
 import { httpsJson } from './https-json';
-import { chooseImage } from './images';
 import { repoPath, requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
 import { serverKind, ServerModule, StartedServer } from './server-module';
 import { privateStateDir, removeStateDir } from './service-account';
@@ -140,7 +139,7 @@ export class KubeApiServer extends ServerModule<KubeApiServerEndpoint, StartedKu
   constructor() {
     super({
       name: 'kube-apiserver',
-      image: chooseImage('kube-apiserver', defaultKubeApiServerImage).image,
+      upstreamImage: defaultKubeApiServerImage,
       executable: nativeKubeApiServerExecutable,
       handle: StartedKubeApiServer,
     });

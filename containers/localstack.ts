@@ -13,7 +13,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnavailableError } from '../model/errors';
 import type { ServerKind } from './contract';
-import { chooseImage } from './images';
 import type { MotoEndpoint } from './moto';
 import { repoPath } from './native-process';
 import { serverKind, ServerModule, StartedServer } from './server-module';
@@ -35,7 +34,7 @@ export class LocalstackServer extends ServerModule<LocalstackEndpoint, StartedLo
   constructor() {
     super({
       name: 'localstack',
-      image: chooseImage('localstack', defaultLocalstackImage).image,
+      upstreamImage: defaultLocalstackImage,
       executable: nativeLocalstackExecutable,
       handle: StartedLocalstackServer,
     });

@@ -16,7 +16,6 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { UnavailableError } from '../model/errors';
 import type { ServerInfo, ServerKind } from './contract';
-import { chooseImage } from './images';
 import { repoPath } from './native-process';
 import { serverKind, ServerModule, StartedServer, type EndpointDetails } from './server-module';
 
@@ -48,7 +47,7 @@ export class MotoServer extends ServerModule<MotoEndpoint | MotoIamEndpoint, Sta
   private iamEnforced = false;
 
   constructor() {
-    super({ name: 'moto', image: chooseImage('moto', defaultMotoImage).image, executable: nativeMotoExecutable, handle: StartedMotoServer });
+    super({ name: 'moto', upstreamImage: defaultMotoImage, executable: nativeMotoExecutable, handle: StartedMotoServer });
   }
 
   /** Check SigV4 and IAM policies on every request; the endpoint then carries an admin user's keys. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GenericContainer, StartedNetwork, StartedTestContainer } from 'testcontainers';
 import type { Provisioning, ServerInfo, ServerKind } from './contract';
+import { chooseImage, type ImageServer } from './images';
 import { requireInstalled, startServerProcess, waitUntilReady, type ServerProcess } from './native-process';
 
 const defaultLogDir = join(tmpdir(), 'secrets-conformance', 'servers');
@@ -41,9 +42,10 @@ export type HandleClass<Endpoint extends ServerInfo, Started> = new (
 ) => Started;
 
 export interface ServerDefaults<Endpoint extends ServerInfo, Started> {
-  /** Names the log file, the process and the network alias unless told otherwise. */
-  readonly name: string;
-  readonly image: string;
+  /** Names the log file, the process and the network alias unless told otherwise, and the image variable (`ASC_IMAGE_<NAME>`). */
+  readonly name: ImageServer;
+  /** The official image, run unless the environment or a local build names another (images.ts). */
+  readonly upstreamImage: string;
   readonly executable: string;
   readonly handle: HandleClass<Endpoint, Started>;
 }
@@ -59,7 +61,7 @@ export abstract class ServerModule<Endpoint extends ServerInfo, Started> {
 
   protected constructor(defaults: ServerDefaults<Endpoint, Started>) {
     this.defaults = defaults;
-    this.image = defaults.image;
+    this.image = chooseImage(defaults.name, defaults.upstreamImage).image;
     this.executable = defaults.executable;
   }
 

@@ -9,7 +9,6 @@
 import { Toxiproxy, type Proxy } from 'toxiproxy-node-client';
 import { ConfigurationError, UnavailableError } from '../model/errors';
 import type { ServerInfo } from './contract';
-import { chooseImage } from './images';
 import { repoPath } from './native-process';
 import { serverKind, ServerModule, StartedServer } from './server-module';
 
@@ -42,7 +41,7 @@ export class ToxiproxyServer extends ServerModule<ToxiproxyEndpoint, StartedToxi
   constructor() {
     super({
       name: 'toxiproxy',
-      image: chooseImage('toxiproxy', defaultToxiproxyImage).image,
+      upstreamImage: defaultToxiproxyImage,
       executable: nativeToxiproxyExecutable,
       handle: StartedToxiproxyServer,
     });

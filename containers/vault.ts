@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { UnavailableError } from '../model/errors';
 import type { ServerInfo } from './contract';
-import { chooseImage } from './images';
 import { repoPath } from './native-process';
 import { serverKind, ServerModule, StartedServer } from './server-module';
 
@@ -28,7 +27,7 @@ export class VaultServer extends ServerModule<VaultEndpoint, StartedVaultServer>
   private rootToken = `root-${randomBytes(12).toString('hex')}`;
 
   constructor() {
-    super({ name: 'vault', image: chooseImage('vault', defaultVaultImage).image, executable: nativeVaultExecutable, handle: StartedVaultServer });
+    super({ name: 'vault', upstreamImage: defaultVaultImage, executable: nativeVaultExecutable, handle: StartedVaultServer });
   }
 
   withRootToken(rootToken: string): this {

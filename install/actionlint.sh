@@ -11,7 +11,8 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin_dir="$repo_root/.cache/bin"
 log_dir="$repo_root/.cache/install-logs"
 
-log() { printf 'actionlint.sh: %s\n' "$*" >&2; }
+log_name=actionlint.sh
+source "$repo_root/install/lib.sh"
 
 installed_version_matches() {
   [[ -x "$bin_dir/actionlint" ]] && "$bin_dir/actionlint" -version 2>/dev/null | head -n 1 | grep -qxF "v$actionlint_version"

@@ -30,7 +30,8 @@ top_level_pins=(
   "prometheus-client==0.26.0"
 )
 
-log() { printf 'airflow.sh: %s\n' "$*" >&2; }
+log_name=airflow.sh
+source "$repo_root/install/lib.sh"
 
 require_python() {
   if ! command -v "$python_bin" >/dev/null 2>&1; then

@@ -14,7 +14,8 @@ readonly default_browser=/usr/bin/chromium
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log_dir="$repo_root/.cache/install-logs"
 
-log() { printf 'chromium.sh: %s\n' "$*" >&2; }
+log_name=chromium.sh
+source "$repo_root/install/lib.sh"
 
 browser_path() { printf '%s\n' "${ASC_CHROMIUM:-$default_browser}"; }
 

@@ -26,10 +26,8 @@ exec_root="$run_base/asc-docker-$checkout_key"
 readonly ready_timeout_s=60
 
 say() { printf 'docker-engine: %s\n' "$*"; }
-fail() {
-  printf 'docker-engine: %s\n' "$*" >&2
-  exit 1
-}
+log_name=docker-engine
+source "$repo_root/install/lib.sh"
 
 answers() { docker ${1:+-H "$1"} version --format '{{.Server.Version}}' 2>/dev/null; }
 
@@ -68,7 +66,7 @@ install_engine() {
 
 up() {
   local started_ms existing
-  started_ms="$(date +%s%3N)"
+  started_ms="$(now_ms)"
   if existing="$(existing_engine)"; then
     rm -f "$engine_env"
     say "using the engine at $existing ($(answers "$existing")); it is yours and stays running"
@@ -101,7 +99,7 @@ up() {
     sleep 0.2
   done
   write_engine_env
-  say "dockerd $(answers "unix://$socket") answers at unix://$socket ($(($(date +%s%3N) - started_ms)) ms)"
+  say "dockerd $(answers "unix://$socket") answers at unix://$socket ($(($(now_ms) - started_ms)) ms)"
 }
 
 down() {

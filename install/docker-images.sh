@@ -39,15 +39,8 @@ toxiproxy_version="$(version_of toxiproxy_version "$repo_root/install/servers.sh
 localstack_version="$(version_of localstack_version "$repo_root/install/localstack.sh")"
 kubernetes_version="$(version_of kubernetes_version "$repo_root/install/kubernetes.sh")"
 
-now_ms() { date +%s%3N; }
-elapsed() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%01ds' $((ms / 1000)) $(((ms % 1000) / 100))
-}
-fail() {
-  printf 'docker-images: %s\n' "$*" >&2
-  exit 1
-}
+log_name=docker-images
+source "$repo_root/install/lib.sh"
 
 recipe_label() { docker image inspect --format '{{index .Config.Labels "io.asc.recipe"}}' "$1" 2>/dev/null || true; }
 

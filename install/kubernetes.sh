@@ -27,14 +27,8 @@ log_dir="$repo_root/.cache/install-logs"
 # The stamp changes with this script and with the pinned module: either edit rebuilds.
 stamp="$kubernetes_version $kine_version $(cat "${BASH_SOURCE[0]}" "$module_dir/go.mod" "$module_dir/go.sum" | sha256sum | cut -c1-16)"
 
-log() { printf 'kubernetes.sh: %s\n' "$*" >&2; }
-
-now_ms() { date +%s%3N; }
-
-elapsed() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%01ds' $((ms / 1000)) $(((ms % 1000) / 100))
-}
+log_name=kubernetes.sh
+source "$repo_root/install/lib.sh"
 
 all_built() {
   "$bin_dir/kube-apiserver" --version 2>/dev/null | grep -qF "Kubernetes $kubernetes_version" &&
@@ -73,7 +67,7 @@ main() {
   mkdir -p "$(dirname "$stamp_file")"
   exec 9>"$stamp_file.lock"
   flock 9
-  if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]] && all_built; then
+  if stamp_matches "$stamp_file" "$stamp" && all_built; then
     printf '%-10s %-8s already installed (%s)\n' kubernetes "$kubernetes_version" "$(elapsed "$started")"
     return 0
   fi
@@ -85,8 +79,7 @@ main() {
     return 1
   fi
   all_built || { log "built, but kube-apiserver --version does not name $kubernetes_version; see ${log_dir#"$repo_root/"}/kubernetes.log"; return 1; }
-  mkdir -p "$(dirname "$stamp_file")"
-  printf '%s\n' "$stamp" >"$stamp_file"
+  write_stamp "$stamp_file" "$stamp"
   printf '%-10s %-8s installed (%s)\n' kubernetes "$kubernetes_version" "$(elapsed "$started")"
 }
 

@@ -25,18 +25,11 @@ wheelhouse="$cache_dir/wheels/localstack"
 constraints="$repo_root/install/localstack-constraints.txt"
 venv="$cache_dir/localstack-venv"
 log_dir="$cache_dir/install-logs"
-stamp_file="$cache_dir/stamps/localstack"
+stamp_dir="$cache_dir/stamps"
 script_hash="$(cat "${BASH_SOURCE[0]}" "$repo_root/install/localstack-constraints.txt" | sha256sum | cut -c1-16)"
 
-now_ms() { date +%s%3N; }
-elapsed() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%01ds' $((ms / 1000)) $(((ms % 1000) / 100))
-}
-fail() {
-  printf 'localstack.sh: %s\n' "$*" >&2
-  exit 1
-}
+log_name=localstack.sh
+source "$repo_root/install/lib.sh"
 
 # The first interpreter that is at least 3.12.
 find_python() {
@@ -56,34 +49,27 @@ runs() {
     "$venv/bin/python" -c 'import localstack.aws.components, service_identity'
 }
 
+# A wheelhouse for the image and a venv from it, with an interpreter that can run the code.
+install_localstack() {
+  local python
+  python="$(find_python)" || {
+    echo "localstack-core $localstack_version needs Python >= 3.12 (its code uses 3.12 syntax); install one and set ASC_LOCALSTACK_PYTHON, or ASC_SKIP_LOCALSTACK=1"
+    return 1
+  }
+  echo "building with $("$python" -V 2>&1)"
+  rm -rf "$wheelhouse" && mkdir -p "$wheelhouse" &&
+    "$python" -m pip wheel --quiet --constraint "$constraints" --wheel-dir "$wheelhouse" "${requirements[@]}" &&
+    rm -rf "$venv" &&
+    "$python" -m venv "$venv" &&
+    "$venv/bin/python" -m pip install --quiet --no-index --find-links "$wheelhouse" --constraint "$constraints" "${requirements[@]}"
+}
+
 main() {
-  local started python
-  started="$(now_ms)"
   if [[ "${ASC_SKIP_LOCALSTACK:-}" == 1 ]]; then
     printf '%-10s %-8s skipped (ASC_SKIP_LOCALSTACK=1)\n' localstack "$localstack_version"
     return 0
   fi
-  if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$localstack_version $script_hash" ]] && runs >/dev/null 2>&1; then
-    printf '%-10s %-8s already installed (%s)\n' localstack "$localstack_version" "$(elapsed "$started")"
-    return 0
-  fi
-  python="$(find_python)" ||
-    fail "localstack-core $localstack_version needs Python >= 3.12 (its code uses 3.12 syntax); install one and set ASC_LOCALSTACK_PYTHON, or ASC_SKIP_LOCALSTACK=1"
-  mkdir -p "$log_dir" "$wheelhouse" "$(dirname "$stamp_file")"
-  rm -f "$stamp_file"
-  {
-    rm -rf "$wheelhouse" && mkdir -p "$wheelhouse" &&
-      "$python" -m pip wheel --quiet --constraint "$constraints" --wheel-dir "$wheelhouse" "${requirements[@]}" &&
-      rm -rf "$venv" &&
-      "$python" -m venv "$venv" &&
-      "$venv/bin/python" -m pip install --quiet --no-index --find-links "$wheelhouse" --constraint "$constraints" "${requirements[@]}"
-  } >"$log_dir/localstack.log" 2>&1 || {
-    tail -n 20 "$log_dir/localstack.log" >&2
-    fail "localstack-core $localstack_version did not install; full output in .cache/install-logs/localstack.log"
-  }
-  runs >>"$log_dir/localstack.log" 2>&1 || fail "localstack-core installed but its runtime does not import; see .cache/install-logs/localstack.log"
-  printf '%s %s\n' "$localstack_version" "$script_hash" >"$stamp_file"
-  printf '%-10s %-8s installed with %s (%s)\n' localstack "$localstack_version" "$("$python" -V 2>&1)" "$(elapsed "$started")"
+  install_component localstack "$localstack_version" runs install_localstack
 }
 
 main "$@"

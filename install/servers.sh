@@ -30,41 +30,8 @@ log_dir="$cache_dir/install-logs"
 python_bin="${ASC_PYTHON:-python3}"
 script_hash="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
 
-now_ms() { date +%s%3N; }
-
-elapsed() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%01ds' $((ms / 1000)) $(((ms % 1000) / 100))
-}
-
-fail() {
-  printf 'servers.sh: %s\n' "$*" >&2
-  exit 1
-}
-
-stamp_of() { printf '%s %s\n' "$1" "$script_hash"; }
-
-# install_component NAME VERSION CHECK INSTALL: CHECK proves the artefact works; INSTALL makes it.
-install_component() {
-  local name="$1" version="$2" check="$3" install="$4" started stamp_file
-  started="$(now_ms)"
-  stamp_file="$stamp_dir/$name"
-  if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$(stamp_of "$version")" ]] && "$check" >/dev/null 2>&1; then
-    printf '%-10s %-8s already installed (%s)\n' "$name" "$version" "$(elapsed "$started")"
-    return 0
-  fi
-  rm -f "$stamp_file"
-  # pip and go are chatty; their output is kept for when something goes wrong.
-  mkdir -p "$log_dir"
-  if ! "$install" >"$log_dir/$name.log" 2>&1; then
-    tail -n 20 "$log_dir/$name.log" >&2
-    fail "$name $version did not install; full output in ${log_dir#"$repo_root/"}/$name.log"
-  fi
-  "$check" >/dev/null 2>&1 || fail "$name $version installed but does not run; output in ${log_dir#"$repo_root/"}/$name.log"
-  mkdir -p "$stamp_dir"
-  stamp_of "$version" >"$stamp_file"
-  printf '%-10s %-8s installed (%s)\n' "$name" "$version" "$(elapsed "$started")"
-}
+log_name=servers.sh
+source "$repo_root/install/lib.sh"
 
 ensure_venv() {
   "$venv/bin/python" -m pip --version >/dev/null 2>&1 && return 0

@@ -15,14 +15,8 @@ readonly slapd_binary=/usr/sbin/slapd
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log_dir="$repo_root/.cache/install-logs"
 
-log() { printf 'slapd.sh: %s\n' "$*" >&2; }
-
-now_ms() { date +%s%3N; }
-
-elapsed() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%01ds' $((ms / 1000)) $(((ms % 1000) / 100))
-}
+log_name=slapd.sh
+source "$repo_root/install/lib.sh"
 
 installed_version() { dpkg-query -W -f '${Version}' slapd 2>/dev/null || true; }
 

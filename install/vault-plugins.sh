@@ -29,14 +29,8 @@ readonly plugins=(
   "vault-plugin-secrets-aws github.com/hashicorp/vault/builtin/logical/aws/cmd/aws"
 )
 
-log() { printf 'vault-plugins.sh: %s\n' "$*" >&2; }
-
-now_ms() { date +%s%3N; }
-
-elapsed() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%01ds' $((ms / 1000)) $(((ms % 1000) / 100))
-}
+log_name=vault-plugins.sh
+source "$repo_root/install/lib.sh"
 
 all_built() {
   local entry name
@@ -63,7 +57,7 @@ build_all() {
 main() {
   local started
   started="$(now_ms)"
-  if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]] && all_built; then
+  if stamp_matches "$stamp_file" "$stamp" && all_built; then
     printf '%-10s %-8s already installed (%s)\n' bao-plugins "$vault_version" "$(elapsed "$started")"
     return 0
   fi
@@ -74,8 +68,7 @@ main() {
     log "the plugins did not build; full output in ${log_dir#"$repo_root/"}/vault-plugins.log"
     return 1
   fi
-  mkdir -p "$(dirname "$stamp_file")"
-  printf '%s\n' "$stamp" >"$stamp_file"
+  write_stamp "$stamp_file" "$stamp"
   printf '%-10s %-8s installed (%s)\n' bao-plugins "$vault_version" "$(elapsed "$started")"
 }
 

@@ -4,6 +4,7 @@
  * proves each is caught by at least one named case; a case no mutant needs is unproven.
  */
 import type { SecretsBackend } from '../model/contract';
+import type { SecretsError } from '../model/errors';
 import type { AuthScenario, AuthScenarios, TargetComponents, TargetDefinition, TargetSession } from '../suites/target';
 
 export interface MutantSpec {
@@ -117,6 +118,50 @@ export function wrappingAuthScenarios(wrap: (backend: SecretsBackend) => Secrets
     };
     return { fixtures: real.fixtures, backend: (kwargs) => real.backend(kwargs), close: () => real.close(), auth: scenarios };
   };
+}
+
+/** Answers `null` where the backend raised `swallowed`: "not found" instead of the failure. */
+class SwallowingBackend extends ForwardingBackend {
+  constructor(
+    inner: SecretsBackend,
+    private readonly swallowed: abstract new (...args: never[]) => SecretsError,
+  ) {
+    super(inner);
+  }
+
+  private async orNull<T>(lookup: Promise<T>): Promise<T | null> {
+    try {
+      return await lookup;
+    } catch (error) {
+      if (error instanceof this.swallowed) return null;
+      throw error;
+    }
+  }
+
+  override getConnValue(connId: string) {
+    return this.orNull(this.inner.getConnValue(connId));
+  }
+
+  override getConnection(connId: string) {
+    return this.orNull(this.inner.getConnection(connId));
+  }
+
+  override getVariable(key: string) {
+    return this.orNull(this.inner.getVariable(key));
+  }
+
+  override getConfig(key: string) {
+    return this.orNull(this.inner.getConfig(key));
+  }
+}
+
+/**
+ * The error mutant's shape: `swallowed` read as "not found", in the session's backend and in the
+ * backends of its auth scenarios, where such errors happen.
+ */
+export function swallowing(swallowed: abstract new (...args: never[]) => SecretsError) {
+  const wrap = (backend: SecretsBackend): SecretsBackend => new SwallowingBackend(backend, swallowed);
+  return { backend: wrap, session: wrappingAuthScenarios(wrap) };
 }
 
 /**

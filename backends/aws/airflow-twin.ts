@@ -1,5 +1,5 @@
 /** `airflow:aws-sm` and `airflow:aws-ssm`: the amazon provider's own backends, run by Airflow on the aws fixtures. */
-import { bridgedTarget } from '../../targets/airflow-bridge';
+import { bridgedTarget, type BridgedTargetOptions } from '../../targets/airflow-bridge';
 import { sessionKwargs } from '../../targets/command-target';
 import { findingKey } from '../../suites/findings';
 import { awsParameterStoreLocalstackTarget, awsParameterStoreTarget, awsSecretsManagerLocalstackTarget, awsSecretsManagerTarget } from './targets';
@@ -8,8 +8,17 @@ export const SECRETS_MANAGER_BACKEND_CLASS = 'airflow.providers.amazon.aws.secre
 export const PARAMETER_STORE_BACKEND_CLASS = 'airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend';
 export const AWS_DISTRIBUTIONS = ['apache-airflow-providers-amazon', 'boto3', 'botocore'] as const;
 
+/** The client a provider backend builds without its config: the service, and the provider's file. */
+interface ProviderClient {
+  readonly service: string;
+  readonly file: string;
+}
+
+const SECRETS_MANAGER_CLIENT: ProviderClient = { service: 'Secrets Manager', file: 'aws/secrets/secrets_manager.py' };
+const PARAMETER_STORE_CLIENT: ProviderClient = { service: 'SSM', file: 'aws/secrets/systems_manager.py' };
+
 /** The amazon provider's backends build their client without the botocore config their kwargs make. */
-function configKwargsDropped(service: string, file: string): Record<string, string> {
+function configKwargsDropped({ service, file }: ProviderClient): Record<string, string> {
   return {
     [findingKey('failover', 'latency: TimeoutError within the bound, the chain falls through, retries within budget, then recovery')]:
       `amazon provider 9.39.0 builds the ${service} client with session.client(service_name, region_name, verify, endpoint_url, api_version, use_ssl) ` +
@@ -23,9 +32,8 @@ function configKwargsDropped(service: string, file: string): Record<string, stri
  * connection open as AWS does, so nothing ends the held request before botocore's 60 s. moto's
  * server closes each connection after its answer, so there the held request ends at once.
  */
-function configKwargsDroppedOnKeepAlive(service: string, file: string): Record<string, string> {
+function heldOnKeepAlive({ service, file }: ProviderClient): Record<string, string> {
   return {
-    ...configKwargsDropped(service, file),
     [findingKey(
       'failover',
       'timeout: TimeoutError/UnavailableError within the bound, the chain falls through, retries within budget, then recovery',
@@ -40,7 +48,7 @@ const described = () => ({
   notes: ["kwargs: the same AWS kwargs as the reference target's session (endpoint_url, region, keys, run prefixes)"],
 });
 
-export const airflowSecretsManagerTarget = bridgedTarget(awsSecretsManagerTarget, {
+const secretsManagerTwin: BridgedTargetOptions = {
   name: 'airflow:aws-sm',
   summary: "apache-airflow-providers-amazon's SecretsManagerBackend through the bridge, on moto (endpoint_url)",
   backendClass: SECRETS_MANAGER_BACKEND_CLASS,
@@ -48,10 +56,10 @@ export const airflowSecretsManagerTarget = bridgedTarget(awsSecretsManagerTarget
   parser: 'sdk',
   kwargs: sessionKwargs,
   described,
-  knownFindings: configKwargsDropped('Secrets Manager', 'aws/secrets/secrets_manager.py'),
-});
+  knownFindings: configKwargsDropped(SECRETS_MANAGER_CLIENT),
+};
 
-export const airflowParameterStoreTarget = bridgedTarget(awsParameterStoreTarget, {
+const parameterStoreTwin: BridgedTargetOptions = {
   name: 'airflow:aws-ssm',
   summary: "apache-airflow-providers-amazon's SystemsManagerParameterStoreBackend through the bridge, on moto (endpoint_url)",
   backendClass: PARAMETER_STORE_BACKEND_CLASS,
@@ -59,27 +67,29 @@ export const airflowParameterStoreTarget = bridgedTarget(awsParameterStoreTarget
   parser: 'sdk',
   kwargs: sessionKwargs,
   described,
-  knownFindings: configKwargsDropped('SSM', 'aws/secrets/systems_manager.py'),
-});
+  knownFindings: configKwargsDropped(PARAMETER_STORE_CLIENT),
+};
 
-export const airflowSecretsManagerLocalstackTarget = bridgedTarget(awsSecretsManagerLocalstackTarget, {
-  name: 'airflow:aws-sm-localstack',
-  summary: "apache-airflow-providers-amazon's SecretsManagerBackend through the bridge, on LocalStack (endpoint_url)",
-  backendClass: SECRETS_MANAGER_BACKEND_CLASS,
-  distributions: AWS_DISTRIBUTIONS,
-  parser: 'sdk',
-  kwargs: sessionKwargs,
-  described,
-  knownFindings: configKwargsDroppedOnKeepAlive('Secrets Manager', 'aws/secrets/secrets_manager.py'),
-});
+/** A moto twin on LocalStack: named and summarised so, and known to wait out the held request too. */
+function onLocalstack(twin: BridgedTargetOptions, client: ProviderClient): BridgedTargetOptions {
+  return {
+    ...twin,
+    name: `${twin.name}-localstack`,
+    summary: twin.summary.replace(' on moto ', ' on LocalStack '),
+    knownFindings: { ...twin.knownFindings, ...heldOnKeepAlive(client) },
+  };
+}
 
-export const airflowParameterStoreLocalstackTarget = bridgedTarget(awsParameterStoreLocalstackTarget, {
-  name: 'airflow:aws-ssm-localstack',
-  summary: "apache-airflow-providers-amazon's SystemsManagerParameterStoreBackend through the bridge, on LocalStack (endpoint_url)",
-  backendClass: PARAMETER_STORE_BACKEND_CLASS,
-  distributions: AWS_DISTRIBUTIONS,
-  parser: 'sdk',
-  kwargs: sessionKwargs,
-  described,
-  knownFindings: configKwargsDroppedOnKeepAlive('SSM', 'aws/secrets/systems_manager.py'),
-});
+export const airflowSecretsManagerTarget = bridgedTarget(awsSecretsManagerTarget, secretsManagerTwin);
+
+export const airflowParameterStoreTarget = bridgedTarget(awsParameterStoreTarget, parameterStoreTwin);
+
+export const airflowSecretsManagerLocalstackTarget = bridgedTarget(
+  awsSecretsManagerLocalstackTarget,
+  onLocalstack(secretsManagerTwin, SECRETS_MANAGER_CLIENT),
+);
+
+export const airflowParameterStoreLocalstackTarget = bridgedTarget(
+  awsParameterStoreLocalstackTarget,
+  onLocalstack(parameterStoreTwin, PARAMETER_STORE_CLIENT),
+);

@@ -59,13 +59,18 @@ export function probeClients(endpoint: MotoEndpoint): ProbeClients & { destroy()
   };
 }
 
+/** How a probe names a failed call: the SDK's error name (the AWS error code), or `error` for a throw that is no Error. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.name : 'error';
+}
+
 /** The error's name, or `ok` when the call succeeded. */
 async function outcome(call: () => Promise<unknown>): Promise<string> {
   try {
     await call();
     return 'ok';
   } catch (error) {
-    return error instanceof Error ? error.name : 'error';
+    return describeError(error);
   }
 }
 
@@ -133,7 +138,7 @@ export const EMULATOR_PROBES: readonly EmulatorProbe[] = [
         return 'ok';
       } catch (error) {
         const message = error instanceof Error ? error.message : '';
-        return `${error instanceof Error ? error.name : 'error'}, ${message.includes('because it was marked for deletion') ? "AWS's wording" : 'other wording'}`;
+        return `${describeError(error)}, ${message.includes('because it was marked for deletion') ? "AWS's wording" : 'other wording'}`;
       }
     },
   },
@@ -157,7 +162,7 @@ export const EMULATOR_PROBES: readonly EmulatorProbe[] = [
         await clients.strangerSecrets.send(new ListSecretsCommand({ MaxResults: 1 }));
         return 'ok';
       } catch (error) {
-        const name = error instanceof Error ? error.name : 'error';
+        const name = describeError(error);
         const status =
           (error as { $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } }).$metadata?.httpStatusCode ??
           (error as { $response?: { statusCode?: number } }).$response?.statusCode;

@@ -11,6 +11,7 @@ import { endpointOf, requireEndpoint } from '../../containers/contract';
 import { externalAwsServer, externalGates, type ExternalAwsEndpoint } from '../../containers/external';
 import { readExternalConfig, requireExternal } from '../../containers/external-config';
 import { PRESEEDED_FOLDER, PRESEEDED_SECRETS } from '../../suites/preseeded-fixtures';
+import { EXTERNAL_NOT_RUN_SUITES, NOT_OURS, readOnlyFlag, readOnlyReason, type ExternalAdminCredential } from '../../targets/external-target';
 import type { SeedPlan } from '../../targets/family';
 import {
   connectionFixtureText,
@@ -25,11 +26,11 @@ import { AwsFixtures } from './fixtures';
 import { SecretsManagerBackend } from './secrets-manager-backend';
 import { runHash, storeFor, type ServiceStore } from './stores';
 
-const NOT_OURS = 'external server: the harness does not own it';
-
-const READ_ONLY_FLAG =
-  'read-only run (no admin credential): only the preseeded and not-found cases ran, and each level rests on those; ' +
-  'set ASC_EXTERNAL_AWS_ADMIN_ACCESS_KEY_ID and ASC_EXTERNAL_AWS_ADMIN_SECRET_ACCESS_KEY to run the rest';
+const ADMIN: ExternalAdminCredential = {
+  variables: 'ASC_EXTERNAL_AWS_ADMIN_ACCESS_KEY_ID and ASC_EXTERNAL_AWS_ADMIN_SECRET_ACCESS_KEY',
+  holding: 'keys',
+  store: 'in the external Secrets Manager',
+};
 
 const CAPABILITIES: readonly Capability[] = [
   'connections',
@@ -146,16 +147,10 @@ export const awsSecretsManagerExternalTarget: TargetDefinition = {
   // Its own layout: the aws suites' assumptions (a run root owned by the harness, moto) do not hold here.
   store: { layout: 'aws-sm-external', idShapes: ['upper-case', 'dash', 'dot', 'slash', 'leading-digit'] },
   parser: 'sdk',
-  notRunSuites: {
-    failover: `not run: ${NOT_OURS}, so no Toxiproxy fault is put in front of it; route the backend through a proxy of your own, or run the failover suite on a server the harness starts (--provision=auto)`,
-  },
+  notRunSuites: EXTERNAL_NOT_RUN_SUITES,
   readOnly(environment) {
     const aws = endpointOf(environment.servers, externalAwsServer);
-    if (!aws || aws.adminKeys) return null;
-    return (
-      'not run: read-only: no admin credential, so nothing is seeded in the external Secrets Manager and only the preseeded and not-found cases run; ' +
-      'set ASC_EXTERNAL_AWS_ADMIN_ACCESS_KEY_ID and ASC_EXTERNAL_AWS_ADMIN_SECRET_ACCESS_KEY to keys that may write under the prefix to run the rest'
-    );
+    return !aws || aws.adminKeys ? null : readOnlyReason(ADMIN);
   },
   describe(environment) {
     const aws = endpointOf(environment.servers, externalAwsServer);
@@ -172,7 +167,7 @@ export const awsSecretsManagerExternalTarget: TargetDefinition = {
           : `read-only: no admin credential; read the preseeded set under ${root}/`,
         `request rate capped at ${aws.maxRps}/s (ASC_EXTERNAL_MAX_RPS)`,
       ],
-      ...(aws.adminKeys ? {} : { flags: [READ_ONLY_FLAG] }),
+      ...(aws.adminKeys ? {} : { flags: [readOnlyFlag(ADMIN)] }),
     });
   },
   async open(environment): Promise<TargetSession> {

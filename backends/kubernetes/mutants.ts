@@ -4,16 +4,8 @@
  * with one rule changed; the error mutants wrap it, and the backends of the auth scenarios too.
  */
 import type { SecretsBackend } from '../../model/contract';
-import {
-  ConfigurationError,
-  ForbiddenError,
-  InvalidNameError,
-  TimeoutError,
-  UnauthorizedError,
-  UnavailableError,
-  type SecretsError,
-} from '../../model/errors';
-import { ForwardingBackend, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
+import { ConfigurationError, ForbiddenError, InvalidNameError, TimeoutError, UnauthorizedError, UnavailableError } from '../../model/errors';
+import { mutantsOn, swallowing, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 import {
   DEFAULT_CONFIG_LABEL,
   DEFAULT_CONNECTIONS_LABEL,
@@ -33,46 +25,6 @@ function rebuilt(real: SecretsBackend, make: (kwargs: KubernetesBackendKwargs) =
   return make({ ...real.kwargs });
 }
 
-/** Answers `null` where the backend raised `swallowed`: "not found" instead of the failure. */
-class SwallowingBackend extends ForwardingBackend {
-  constructor(
-    inner: SecretsBackend,
-    private readonly swallowed: abstract new (...args: never[]) => SecretsError,
-  ) {
-    super(inner);
-  }
-
-  private async orNull<T>(lookup: Promise<T>): Promise<T | null> {
-    try {
-      return await lookup;
-    } catch (error) {
-      if (error instanceof this.swallowed) return null;
-      throw error;
-    }
-  }
-
-  override getConnValue(connId: string) {
-    return this.orNull(this.inner.getConnValue(connId));
-  }
-
-  override getConnection(connId: string) {
-    return this.orNull(this.inner.getConnection(connId));
-  }
-
-  override getVariable(key: string) {
-    return this.orNull(this.inner.getVariable(key));
-  }
-
-  override getConfig(key: string) {
-    return this.orNull(this.inner.getConfig(key));
-  }
-}
-
-function swallowing(swallowed: abstract new (...args: never[]) => SecretsError) {
-  const wrap = (backend: SecretsBackend): SecretsBackend => new SwallowingBackend(backend, swallowed);
-  return { backend: wrap, session: wrappingAuthScenarios(wrap) };
-}
-
 /** The real backend with `pick` (what happens after the list) replaced. */
 function picking(pick: (items: readonly ListedSecret[], dataKey: string, backend: KubernetesSecretsBackend) => string | null) {
   return (real: SecretsBackend) =>
@@ -82,6 +34,23 @@ function picking(pick: (items: readonly ListedSecret[], dataKey: string, backend
         new (class extends KubernetesSecretsBackend {
           protected override pick(items: readonly ListedSecret[], selector: string, namespace: string, dataKey: string): string | null {
             return pick(items, dataKey, this) ?? super.pick(items, selector, namespace, dataKey);
+          }
+        })(kwargs),
+    );
+}
+
+/** The backend's own list of Secrets: `list()` as it asks (the watch cache), `list(null)` a read from storage. */
+type OwnList = (resourceVersion?: string | null) => Promise<ListedSecret[]>;
+
+/** The real backend with its list of Secrets replaced by `list`, which may ask the backend's own. */
+function listing(list: (own: OwnList) => Promise<ListedSecret[]>) {
+  return (real: SecretsBackend) =>
+    rebuilt(
+      real,
+      (kwargs) =>
+        new (class extends KubernetesSecretsBackend {
+          protected override listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
+            return list((resourceVersion) => super.listSecrets(namespace, selector, resourceVersion));
           }
         })(kwargs),
     );
@@ -215,32 +184,16 @@ const specs: readonly BasedMutantSpec[] = [
     name: 'kubernetes-consistent-read-when-empty',
     base: 'kubernetes',
     breaks: '§7.6 asks again without resourceVersion=0 (a read from storage) when the cached list is empty: two lists for an id it does not hold',
-    backend: (real) =>
-      rebuilt(
-        real,
-        (kwargs) =>
-          new (class extends KubernetesSecretsBackend {
-            protected override async listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
-              const cached = await super.listSecrets(namespace, selector);
-              return cached.length > 0 ? cached : super.listSecrets(namespace, selector, null);
-            }
-          })(kwargs),
-      ),
+    backend: listing(async (list) => {
+      const cached = await list();
+      return cached.length > 0 ? cached : list(null);
+    }),
   },
   {
     name: 'kubernetes-reads-from-storage',
     base: 'kubernetes',
     breaks: '§7.6 lists without resourceVersion=0, so every lookup is a read from storage instead of the watch cache',
-    backend: (real) =>
-      rebuilt(
-        real,
-        (kwargs) =>
-          new (class extends KubernetesSecretsBackend {
-            protected override listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
-              return super.listSecrets(namespace, selector, null);
-            }
-          })(kwargs),
-      ),
+    backend: listing((list) => list(null)),
   },
   {
     name: 'kubernetes-unreachable-as-not-found',
@@ -258,23 +211,16 @@ const specs: readonly BasedMutantSpec[] = [
     name: 'kubernetes-retries-beyond-the-client',
     base: 'kubernetes',
     breaks: `§2.3 retries a failed list ${RETRYING_ATTEMPTS} times in all, beyond the ${KUBERNETES_CLIENT_ATTEMPTS} attempts urllib3's default Retry(3) gives the provider's client`,
-    backend: (real) =>
-      rebuilt(
-        real,
-        (kwargs) =>
-          new (class extends KubernetesSecretsBackend {
-            protected override async listSecrets(namespace: string, selector: string): Promise<ListedSecret[]> {
-              for (let attempt = 1; ; attempt++) {
-                try {
-                  return await super.listSecrets(namespace, selector);
-                } catch (error) {
-                  const transient = error instanceof UnavailableError || error instanceof TimeoutError;
-                  if (!transient || attempt >= RETRYING_ATTEMPTS) throw error;
-                }
-              }
-            }
-          })(kwargs),
-      ),
+    backend: listing(async (list) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await list();
+        } catch (error) {
+          const transient = error instanceof UnavailableError || error instanceof TimeoutError;
+          if (!transient || attempt >= RETRYING_ATTEMPTS) throw error;
+        }
+      }
+    }),
   },
 ];
 

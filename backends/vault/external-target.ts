@@ -10,6 +10,7 @@ import { endpointOf, requireEndpoint } from '../../containers/contract';
 import { externalGates, externalVaultServer, type ExternalVaultEndpoint } from '../../containers/external';
 import { readExternalConfig, requireExternal, type VaultCredential } from '../../containers/external-config';
 import { PRESEEDED_FOLDER, PRESEEDED_SECRETS } from '../../suites/preseeded-fixtures';
+import { EXTERNAL_NOT_RUN_SUITES, NOT_OURS, readOnlyFlag, readOnlyReason, type ExternalAdminCredential } from '../../targets/external-target';
 import type { SeedPlan, StoredValue } from '../../targets/family';
 import {
   referenceDescription,
@@ -24,30 +25,14 @@ import type { RequestGate } from '../../model/request-gate';
 import { countSecrets, VaultAdmin } from './admin';
 import { VaultFixtures } from './fixtures';
 import { VAULT_ID_SHAPES } from './layout';
-import { VAULT_MISSING } from './targets';
+import { VAULT_CAPABILITIES, VAULT_MISSING } from './targets';
 import { VaultBackend } from './vault-backend';
 import { quoteVaultPath } from './vault-paths';
 
-const NOT_OURS = 'external server: the harness does not own it';
+const ADMIN: ExternalAdminCredential = { variables: 'ASC_EXTERNAL_VAULT_ADMIN_TOKEN', holding: 'a token', store: 'on the external Vault' };
 
-const READ_ONLY_FLAG = (variable: string): string =>
-  `read-only run (no admin credential): only the preseeded and not-found cases ran, and each level rests on those; set ${variable} to run the rest`;
-
-const CAPABILITIES: readonly Capability[] = [
-  'connections',
-  'conn-value',
-  'variables',
-  'config',
-  'json-connections',
-  'multiline-values',
-  'large-values',
-  'mutable',
-  'residue',
-  'preseeded',
-];
-
-const MISSING: Partial<Record<Capability, string>> = {
-  ...VAULT_MISSING,
+/** What the dev-server targets run that needs a server the harness owns, with why it is not run here. */
+const NOT_ON_EXTERNAL: Partial<Record<Capability, string>> = {
   'network-faults': `${NOT_OURS}, so no Toxiproxy fault is put in front of it; run the failover suite on a server the harness starts (--provision=auto)`,
   'auth-wrong-credentials': `${NOT_OURS}: refused logins on purpose would show in its audit log and may lock accounts; run the auth suite with --provision=auto`,
   'auth-expired-credentials': `${NOT_OURS}: making and expiring tokens needs more than the prefix; run the auth suite with --provision=auto`,
@@ -55,6 +40,14 @@ const MISSING: Partial<Record<Capability, string>> = {
   'vault-paths': `${NOT_OURS}: the vault-paths cases read and write beside the configured paths (mount_point=None, other mounts), outside the prefix`,
   versions: `${NOT_OURS}: rollback writes old versions back; run the rotation suite with --provision=auto`,
 };
+
+// Throttling writes a rate-limit quota (sys/quotas), which the prefix does not allow; it has no stated reason here.
+const CAPABILITIES: readonly Capability[] = [
+  ...VAULT_CAPABILITIES.filter((capability) => !(capability in NOT_ON_EXTERNAL) && capability !== 'throttling'),
+  'preseeded',
+];
+
+const MISSING: Partial<Record<Capability, string>> = { ...VAULT_MISSING, ...NOT_ON_EXTERNAL };
 
 /** Where this run's fixtures live inside the mount: the run's own folder, or the preseeded set's. */
 function baseOf(vault: ExternalVaultEndpoint, environment: TargetEnvironment): string {
@@ -175,16 +168,10 @@ export const vaultExternalTarget: TargetDefinition = {
   // Its own layout: the vault suites' assumptions (a run-named mount, a root token) do not hold here.
   store: { layout: 'vault-external', idShapes: VAULT_ID_SHAPES },
   parser: 'sdk',
-  notRunSuites: {
-    failover: `not run: ${NOT_OURS}, so no Toxiproxy fault is put in front of it; route the backend through a proxy of your own, or run the failover suite on a server the harness starts (--provision=auto)`,
-  },
+  notRunSuites: EXTERNAL_NOT_RUN_SUITES,
   readOnly(environment) {
     const vault = endpointOf(environment.servers, externalVaultServer);
-    if (!vault || vault.adminToken) return null;
-    return (
-      `not run: read-only: no admin credential, so nothing is seeded on the external Vault and only the preseeded and not-found cases run; ` +
-      'set ASC_EXTERNAL_VAULT_ADMIN_TOKEN to a token that may write under the prefix to run the rest'
-    );
+    return !vault || vault.adminToken ? null : readOnlyReason(ADMIN);
   },
   describe(environment) {
     const vault = endpointOf(environment.servers, externalVaultServer);
@@ -201,7 +188,7 @@ export const vaultExternalTarget: TargetDefinition = {
           : `read-only: no admin credential; read the preseeded set under ${vault.mount}/${base}/`,
         `request rate capped at ${vault.maxRps}/s (ASC_EXTERNAL_MAX_RPS)`,
       ],
-      ...(vault.adminToken ? {} : { flags: [READ_ONLY_FLAG('ASC_EXTERNAL_VAULT_ADMIN_TOKEN')] }),
+      ...(vault.adminToken ? {} : { flags: [readOnlyFlag(ADMIN)] }),
     });
   },
   async open(environment): Promise<TargetSession> {

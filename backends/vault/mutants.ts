@@ -5,7 +5,7 @@
  * errors happen. They need the Vault server of a run, so each names the target it is built on.
  */
 import type { SecretsBackend } from '../../model/contract';
-import { ForbiddenError, ThrottledError, UnauthorizedError, UnavailableError, type SecretsError } from '../../model/errors';
+import { ForbiddenError, ThrottledError, UnauthorizedError, UnavailableError } from '../../model/errors';
 import { LeasedConnectionBackend } from './leased-connection-backend';
 import { vaultAwsCredsTarget, vaultDatabaseTarget } from './lease-targets';
 import { productionVaultTargets } from './production-targets';
@@ -14,55 +14,15 @@ import { vaultTargets } from './targets';
 import { VaultBackend } from './vault-backend';
 import { describeVaultFailure } from './vault-failures';
 import { kvReadPath, type SecretLocation } from './vault-paths';
-import { ForwardingBackend, idsMangled, mutantsOn, wrappingAuthScenarios, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
+import { idsMangled, mutantsOn, swallowing, type BasedMutantSpec, type MutantTarget } from '../../mutants/mutant';
 
-/** The session's backend, rebuilt from its own kwargs by `make`. */
 /** Attempts of the retry-forever mutant: far beyond any budget, yet a run against it ends. */
 const RUNAWAY_ATTEMPTS = 50;
 
+/** The session's backend, rebuilt from its own kwargs by `make`. */
 function rebuilt(real: SecretsBackend, make: (kwargs: Record<string, unknown>) => VaultBackend): SecretsBackend {
   if (!(real instanceof VaultBackend)) throw new Error(`vault mutants rebuild a VaultBackend, got ${real.kind}`);
   return make({ ...real.kwargs });
-}
-
-/** Answers `null` where the backend raised `errorClass`: "not found" instead of the failure. */
-class SwallowingBackend extends ForwardingBackend {
-  constructor(
-    inner: SecretsBackend,
-    private readonly swallowed: abstract new (...args: never[]) => SecretsError,
-  ) {
-    super(inner);
-  }
-
-  private async orNull(lookup: Promise<unknown>): Promise<never | null> {
-    try {
-      return (await lookup) as never;
-    } catch (error) {
-      if (error instanceof this.swallowed) return null;
-      throw error;
-    }
-  }
-
-  override getConnValue(connId: string) {
-    return this.orNull(this.inner.getConnValue(connId)) as Promise<string | null>;
-  }
-
-  override getConnection(connId: string) {
-    return this.orNull(this.inner.getConnection(connId)) as ReturnType<SecretsBackend['getConnection']>;
-  }
-
-  override getVariable(key: string) {
-    return this.orNull(this.inner.getVariable(key)) as Promise<string | null>;
-  }
-
-  override getConfig(key: string) {
-    return this.orNull(this.inner.getConfig(key)) as Promise<string | null>;
-  }
-}
-
-function swallowing(swallowed: abstract new (...args: never[]) => SecretsError) {
-  const wrap = (backend: SecretsBackend): SecretsBackend => new SwallowingBackend(backend, swallowed);
-  return { backend: wrap, session: wrappingAuthScenarios(wrap) };
 }
 
 /** The lease-backed example rebuilt from its own kwargs by `make`. */
@@ -100,7 +60,7 @@ const productionMutantSpecs: readonly BasedMutantSpec[] = [
     name: 'vault-ldap-failure-as-not-found',
     base: 'vault-ldap',
     breaks: '§2.3 an LDAP outage at login is answered "not found" instead of an UnavailableError',
-    backend: (real) => new SwallowingBackend(real, UnavailableError),
+    backend: swallowing(UnavailableError).backend,
   },
   {
     name: 'vault-kubernetes-role-ignored',

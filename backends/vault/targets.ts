@@ -57,7 +57,7 @@ function vaultTarget(variant: VaultVariant): TargetDefinition {
   };
 }
 
-const VAULT_CAPABILITIES: readonly Capability[] = [
+export const VAULT_CAPABILITIES: readonly Capability[] = [
   'connections',
   'conn-value',
   'variables',
