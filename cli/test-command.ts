@@ -58,7 +58,7 @@ const HELP = `
   --case=TEXT        only cases whose "target › suite › case" name contains TEXT
   --provision=MODE   how servers start: auto (Docker if it answers, else local processes), docker, native;
                      external: none start, the vault and aws families are certified against the servers
-                     the ASC_EXTERNAL_* variables name (README.md, "Certify against your own servers")
+                     the ASC_EXTERNAL_* variables name (docs/external-servers.md)
   --reports-dir=DIR  where <run>/ and latest/ are written (default: reports)
 exit codes: 0 every executed case passed; 1 a failure, zero cases executed, a canary leak, or (CI=true)
 a selected target that did not run; 2 a usage error.`;

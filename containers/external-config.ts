@@ -1,7 +1,7 @@
 /**
  * `--provision=external`: the servers a team already runs, named by environment variables. Nothing
- * here starts a server; this file only reads and checks the configuration (see README.md,
- * "Certify against your own servers"). Every value is checked before a request is sent, and a
+ * here starts a server; this file only reads and checks the configuration (see
+ * docs/external-servers.md). Every value is checked before a request is sent, and a
  * mistake is one ConfigurationError naming the variable.
  */
 import { readFileSync } from 'node:fs';

@@ -51,7 +51,7 @@ export async function startServers(needed: readonly ServerKind[], options: Serve
   } else {
     for (const kind of kinds.filter((k) => k.external)) {
       unavailable[kind.name] =
-        `not run: ${kind.name} is a server a team runs; use --provision=external with the ASC_EXTERNAL_* variables (README.md)`;
+        `not run: ${kind.name} is a server a team runs; use --provision=external with the ASC_EXTERNAL_* variables (docs/external-servers.md)`;
     }
     kinds = kinds.filter((k) => !k.external);
   }
@@ -87,7 +87,7 @@ export async function startServers(needed: readonly ServerKind[], options: Serve
     if (result.status === 'rejected') {
       const hint =
         choice.provisioning === 'external'
-          ? 'check the ASC_EXTERNAL_* variables (README.md)'
+          ? 'check the ASC_EXTERNAL_* variables (docs/external-servers.md)'
           : choice.provisioning === 'docker'
             ? `check that Docker can pull and run its image (${options.logDir}/${name}.log), or use native provisioning`
             : `read ${options.logDir}/${name}.log`;

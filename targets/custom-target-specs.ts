@@ -37,7 +37,7 @@ function declarationErrorOf(source: string, problem: string, layouts: readonly S
   return new ConfigurationError(`${source}: ${problem}`, {
     what: 'store declaration',
     where: source,
-    hint: `declare { store: { layout: ${names}, format?, kwargs? } }; see README "Certify your own backend"`,
+    hint: `declare { store: { layout: ${names}, format?, kwargs? } }; see docs/custom-backends.md`,
   });
 }
 

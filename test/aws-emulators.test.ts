@@ -1,7 +1,7 @@
 /**
  * The moto-vs-LocalStack table (backends/aws/emulators.ts) checked against the real emulators,
  * started natively: every probe runs on moto, moto with IAM enforced, and LocalStack, and must
- * observe what the table says; the README shows the same table.
+ * observe what the table says; docs/container-path.md shows the same table.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -41,7 +41,7 @@ describe('the AWS emulators answer as the divergence table says', () => {
     }
   }
 
-  it('is the table the README shows', async () => {
-    expect(await readFile(join(PACKAGE_ROOT, 'README.md'), 'utf8')).toContain(renderEmulatorTable());
+  it('is the table docs/container-path.md shows', async () => {
+    expect(await readFile(join(PACKAGE_ROOT, 'docs', 'container-path.md'), 'utf8')).toContain(renderEmulatorTable());
   });
 });

@@ -2,7 +2,7 @@
  * Where the two AWS emulators differ from each other and from AWS's documented behaviour, as data:
  * each probe is a few real calls, run by test/aws-emulators.test.ts against moto (IAM unenforced and
  * enforced) and LocalStack, which checks that every emulator still answers as this table says. The
- * README's table is rendered from it (`renderEmulatorTable`).
+ * table in docs/container-path.md is rendered from it (`renderEmulatorTable`).
  */
 import {
   CreateSecretCommand,
