@@ -9,6 +9,7 @@ import { mutantsOn, type BasedMutantSpec } from '../mutants/mutant';
 import type { Suite } from '../suites/suite';
 import type { BackendFamily, StoreLayout } from './family';
 import type { ServerKind } from '../containers/contract';
+import { distinctKinds } from '../containers/servers';
 import type { TargetDefinition } from '../suites/target';
 
 export const MUTANT_FAMILY = 'mutant';
@@ -78,37 +79,19 @@ export function createTargetRegistry(inputs: RegistryInputs): TargetRegistry {
   const targets = [...known, ...(inputs.custom?.(layouts, known) ?? [])];
   uniqueNames(targets);
   const suites = [...inputs.suites, ...families.flatMap((family) => family.suites ?? [])];
-  const kinds = new Map<string, ServerKind>();
-  for (const kind of targets.flatMap((target) => target.servers)) if (!kinds.has(kind.name)) kinds.set(kind.name, kind);
 
-  const familyNames = () => [...new Set(targets.map((target) => target.family))];
-  return {
-    families,
-    targets,
-    layouts,
-    suites,
-    serverKinds: [...kinds.values()],
+  return registryOf(families, targets, layouts, suites, {
     defaultTargets: () => targets.filter((target) => target.family !== MUTANT_FAMILY),
-    familyNames,
-    byName: (name) => targets.find((target) => target.name === name),
-    resolve(selection) {
-      const chosen: TargetDefinition[] = [];
-      for (const rawName of selection) {
-        const name = rawName.trim();
-        if (name === '') continue;
-        const members = targets.filter((target) => target.family === name);
-        const matched = members.length > 0 ? members : targets.filter((target) => target.name === name);
-        if (matched.length === 0) {
-          throw new ConfigurationError(
-            `unknown target "${name}"; known targets: ${targets.map((target) => target.name).join(', ')}; families: ${familyNames().join(', ')}`,
-            { what: `target "${name}"`, where: '--target', hint: 'pick a target or family name from the lists above' },
-          );
-        }
-        for (const target of matched) if (!chosen.includes(target)) chosen.push(target);
-      }
-      return chosen;
+    match: (name) => {
+      const members = targets.filter((target) => target.family === name);
+      return members.length > 0 ? members : targets.filter((target) => target.name === name);
     },
-  };
+    unknown: (name, familyNames) =>
+      new ConfigurationError(
+        `unknown target "${name}"; known targets: ${targets.map((target) => target.name).join(', ')}; families: ${familyNames.join(', ')}`,
+        { what: `target "${name}"`, where: '--target', hint: 'pick a target or family name from the lists above' },
+      ),
+  });
 }
 
 /** The registry of a `--provision=external` run: one target per family that has an external form. */
@@ -117,33 +100,56 @@ function externalRegistry(inputs: RegistryInputs): TargetRegistry {
   const external = families.flatMap((family) => (family.external ? [family.external] : []));
   const targets = external.map((entry) => entry.target);
   const suites = [...inputs.suites, ...families.flatMap((family) => family.suites ?? [])];
-  const kinds = new Map<string, ServerKind>();
-  for (const kind of targets.flatMap((target) => target.servers)) if (!kinds.has(kind.name)) kinds.set(kind.name, kind);
+  return registryOf(families, targets, [], suites, {
+    defaultTargets: () => [...targets],
+    match: (name) =>
+      external
+        .filter((entry) => entry.target.family === name || entry.target.name === name || entry.standsFor.includes(name))
+        .map((entry) => entry.target),
+    unknown: (name) => {
+      const standIns = external.map((entry) => `${entry.target.name} (for ${[entry.target.family, ...entry.standsFor].join(', ')})`).join('; ');
+      return new ConfigurationError(`"${name}" has no external form; --provision=external certifies: ${standIns}`, {
+        what: `target "${name}"`,
+        where: '--provision=external',
+        hint: 'select one of those, or run without --provision=external to start a server for it',
+      });
+    },
+  });
+}
+
+interface Selection {
+  readonly defaultTargets: () => TargetDefinition[];
+  /** The targets a name selects, in registry order; none for an unknown name. */
+  readonly match: (name: string) => readonly TargetDefinition[];
+  readonly unknown: (name: string, familyNames: string[]) => ConfigurationError;
+}
+
+/** A registry over its targets: selection keeps the order asked for and drops repeats. */
+function registryOf(
+  families: readonly BackendFamily[],
+  targets: readonly TargetDefinition[],
+  layouts: readonly StoreLayout[],
+  suites: readonly Suite[],
+  selection: Selection,
+): TargetRegistry {
   const familyNames = () => [...new Set(targets.map((target) => target.family))];
   return {
     families,
     targets,
-    layouts: [],
+    layouts,
     suites,
-    serverKinds: [...kinds.values()],
-    defaultTargets: () => [...targets],
+    serverKinds: distinctKinds(targets.flatMap((target) => target.servers)),
+    defaultTargets: selection.defaultTargets,
     familyNames,
     byName: (name) => targets.find((target) => target.name === name),
-    resolve(selection) {
+    resolve(names) {
       const chosen: TargetDefinition[] = [];
-      for (const rawName of selection) {
+      for (const rawName of names) {
         const name = rawName.trim();
         if (name === '') continue;
-        const matched = external.filter((entry) => entry.target.family === name || entry.target.name === name || entry.standsFor.includes(name));
-        if (matched.length === 0) {
-          const standIns = external.map((entry) => `${entry.target.name} (for ${[entry.target.family, ...entry.standsFor].join(', ')})`).join('; ');
-          throw new ConfigurationError(`"${name}" has no external form; --provision=external certifies: ${standIns}`, {
-            what: `target "${name}"`,
-            where: '--provision=external',
-            hint: 'select one of those, or run without --provision=external to start a server for it',
-          });
-        }
-        for (const { target } of matched) if (!chosen.includes(target)) chosen.push(target);
+        const matched = selection.match(name);
+        if (matched.length === 0) throw selection.unknown(name, familyNames());
+        for (const target of matched) if (!chosen.includes(target)) chosen.push(target);
       }
       return chosen;
     },
