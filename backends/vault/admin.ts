@@ -5,11 +5,13 @@
  */
 import NodeVault from 'node-vault';
 import { ConfigurationError } from '../../model/errors';
-import type { KvVersion } from './layout';
 import { classifyVaultFailure, describeVaultFailure } from './vault-failures';
 import { quoteVaultPath } from './vault-paths';
 
 type VaultClient = ReturnType<typeof NodeVault>;
+
+/** The KV secrets engine's version on a mount: 1 keeps one value, 2 keeps versions. */
+export type KvVersion = 1 | 2;
 /** A Vault and a token allowed to write there: a run's root token, or a deployment's writer token (migrate). */
 
 const ADMIN_TIMEOUT_MS = 10_000;

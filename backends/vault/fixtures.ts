@@ -6,7 +6,7 @@
 import type { ConnectionFixture, FixtureStore, VariableVersions } from '../../suites/target';
 import { ConfigurationError } from '../../model/errors';
 import type { VaultAdmin } from './admin';
-import type { KvVersion } from './layout';
+import type { KvVersion } from './admin';
 import { quoteVaultPath } from './vault-paths';
 
 /** Where the default kwargs read each kind, relative to the mount. */

@@ -1,9 +1,7 @@
 /** What the Vault family's own cases know about a target's store: its KV version, auth and mount. */
 import type { ProductionVaultEndpoint } from '../../containers/vault-production';
 import type { TargetDefinition, TargetEnvironment, TargetStore, IdShape } from '../../suites/target';
-import type { VaultAdmin } from './admin';
-
-export type KvVersion = 1 | 2;
+import type { KvVersion, VaultAdmin } from './admin';
 
 /** Ids a KV path holds: any text, `/` nesting a path; hvac quotes what a URL cannot carry. */
 export const VAULT_ID_SHAPES: readonly IdShape[] = ['upper-case', 'dash', 'dot', 'slash', 'leading-digit', 'non-ascii'];

@@ -9,7 +9,8 @@ import { createSecretValues } from '../../suites/case-context';
 import { runTag, type TargetEnvironment } from '../../suites/target';
 import { UnavailableError } from '../../model/errors';
 import { VaultAdmin } from './admin';
-import type { KvVersion, VaultAuthStyle } from './layout';
+import type { KvVersion } from './admin';
+import type { VaultAuthStyle } from './layout';
 import { quoteVaultPath } from './vault-paths';
 
 /** The reader's credentials outlive any run (CI allows 90 minutes). */

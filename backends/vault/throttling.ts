@@ -7,7 +7,7 @@
  */
 import type { ActiveThrottle, ServerThrottling, TargetEnvironment } from '../../suites/target';
 import type { VaultAdmin } from './admin';
-import type { KvVersion } from './layout';
+import type { KvVersion } from './admin';
 import { kvReadPath, locateSecret } from './vault-paths';
 
 /** Long enough that no request of a case gets a fresh token; the quota is deleted well before. */
