@@ -6,9 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import NodeVault from 'node-vault';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -51,6 +52,12 @@ with create_session() as session:
 for key, value in data["variables"].items():
     Variable.set(key, value)
 `;
+
+/**
+ * Migrated metastores, one per Airflow venv (named by the hash of its pinned requirements): `airflow db
+ * migrate` runs once on a machine, and every SQLite metastore of every test file starts as a copy.
+ */
+const TEMPLATES = fileURLToPath(new URL('../../.cache/metastore-templates/', import.meta.url));
 
 export interface DeploymentWorld {
   readonly scratch: string;
@@ -110,9 +117,27 @@ export function useDeploymentWorld(): DeploymentWorld {
     });
   }
 
-  async function metastoreWith(connections: Record<string, unknown>, variables: Record<string, string>, databaseUrl?: string): Promise<Deployment> {
-    const d = deployment('backend =', null, databaseUrl);
+  /** The migrated SQLite template of this venv, migrated here only when no earlier file or run left it. */
+  async function migratedTemplate(): Promise<string> {
+    const venvKey = readFileSync(join(dirname(dirname(airflowPython())), '.requirements.sha256'), 'utf8')
+      .trim()
+      .slice(0, 16);
+    const template = join(TEMPLATES, `airflow-${venvKey}.db`);
+    if (existsSync(template)) return template;
+    const d = deployment('backend =', null);
     await airflow(d, 'db', 'migrate');
+    mkdirSync(TEMPLATES, { recursive: true });
+    // Written aside and renamed, so a file that finds the template finds it whole.
+    const aside = `${template}.${process.pid}`;
+    copyFileSync(d.db, aside);
+    renameSync(aside, template);
+    return template;
+  }
+
+  async function metastoreWith(connections: Record<string, unknown>, variables: Record<string, string>, databaseUrl?: string): Promise<Deployment> {
+    // Another database (PostgreSQL) is migrated in place; a SQLite one starts as the migrated template.
+    const d = deployment('backend =', databaseUrl ? null : await migratedTemplate(), databaseUrl);
+    if (databaseUrl) await airflow(d, 'db', 'migrate');
     const rows = join(d.home, 'rows.json');
     writeFileSync(rows, JSON.stringify({ connections, variables }));
     await run(airflowPython(), ['-c', FILL_METASTORE, rows], {
