@@ -118,9 +118,14 @@ async function failingCases(
   return { failed, run };
 }
 
+/** Every case some mutant's record names: a case outside all of them is new since the record. */
+const recordedCases = new Set(Object.values(recordedKills).flat());
+
 /**
  * The recorded killing cases, run on the mutant: its kills when every one of them fails it again
- * (a partial replay would shrink what the embedded cases' coverage check counts), else `null`.
+ * (a partial replay would shrink what the embedded cases' coverage check counts), else `null`. An
+ * embedded mutant also runs the cases no record names yet, so a case added since the record is
+ * tried on every embedded mutant and the coverage check sees whether one kills it.
  */
 async function replayRecordedKills(
   mutant: MutantTarget,
@@ -130,7 +135,14 @@ async function replayRecordedKills(
   const replay = cases.filter((c) => recorded.has(c.key));
   if (replay.length === 0 || replay.length < recorded.size) return null;
   const result = await failingCases(mutant, replay, `${mutant.name}-replay`);
-  return result.failed.length === replay.length ? result : null;
+  if (result.failed.length < replay.length) return null;
+  if (mutant.servers.length > 0) return result;
+  const unrecorded = await failingCases(
+    mutant,
+    cases.filter((c) => !recordedCases.has(c.key)),
+    `${mutant.name}-new-cases`,
+  );
+  return { failed: [...result.failed, ...unrecorded.failed], run: result.run + unrecorded.run };
 }
 
 /** Every applicable case in order; a networked mutant stops after a few kills. */
