@@ -39,7 +39,7 @@ const layerZones = LAYERS.slice(0, -1).flatMap((layer, index) =>
 );
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.cache/', 'reports/*/', 'coverage/'] },
+  { ignores: ['node_modules/', '.cache', '.cache/**', 'reports/*/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   importX.flatConfigs.typescript,

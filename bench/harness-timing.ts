@@ -188,8 +188,9 @@ export async function latestCiRecord(dir: string): Promise<ColdCiBreakdown | nul
 }
 
 /**
- * A real cold CI: a fresh clone of this repository's HEAD (no node_modules, no .cache), `.ci/run`
- * in it, its record copied here. Takes about a quarter of an hour; only on `--cold-ci`.
+ * A real cold CI: a fresh clone of this repository's HEAD (no node_modules) with a cache of its own
+ * (ASC_CACHE_DIR in the clone, not the user's shared one), `.ci/run` in it, its record copied here.
+ * Takes about three quarters of an hour; only on `--cold-ci`.
  */
 export async function runColdCi(
   repoRoot: string,
@@ -201,7 +202,12 @@ export async function runColdCi(
   try {
     const cloned = await runChild('git', ['clone', '--quiet', repoRoot, clone], { cwd: repoRoot, logFile: log, timeoutMs: 120_000 });
     if (cloned.exitCode !== 0) return { breakdown: null, run: cloned, log };
-    const run = await runChild('bash', ['.ci/run'], { cwd: clone, logFile: log, timeoutMs });
+    const run = await runChild('bash', ['.ci/run'], {
+      cwd: clone,
+      logFile: log,
+      timeoutMs,
+      env: { ...process.env, ASC_CACHE_DIR: join(clone, '.cold-cache') },
+    });
     const cloneRecords = join(clone, CI_TIMINGS_DIR);
     const breakdown = await latestCiRecord(cloneRecords);
     if (breakdown) {

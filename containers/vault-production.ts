@@ -13,7 +13,7 @@
  *   await using vault = await new ProductionVaultServer().withLogDir(dir).start();
  *   vault.endpoint.address; vault.endpoint.caFile; vault.endpoint.auditLogFile;
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnavailableError } from '../model/errors';
 import type { ServerInfo, ServerKind } from './contract';
@@ -27,6 +27,14 @@ import { productionVaultConfig, statePlaces } from './vault-production-config';
 
 /** Where `install/vault-plugins.sh` puts the LDAP and AWS plugins OpenBao 2.7 no longer ships. */
 export const vaultPluginDirectory = repoPath('.cache/bao-plugins');
+
+/**
+ * The plugin folder by its real path: OpenBao runs a plugin only when the binary's resolved path lies
+ * inside the configured folder, and `.cache` may be a link to the user's shared cache.
+ */
+function realPluginDirectory(): string {
+  return existsSync(vaultPluginDirectory) ? realpathSync(vaultPluginDirectory) : vaultPluginDirectory;
+}
 
 export interface ProductionVaultEndpoint extends ServerInfo {
   /** `https://127.0.0.1:<port>`, presenting the run's valid server certificate. */
@@ -87,7 +95,7 @@ export class ProductionVaultServer {
       { followingFreePorts: 3 },
       (port) => {
         const configFile = join(stateDir, `config-${port}.hcl`);
-        writeFileSync(configFile, productionVaultConfig(tls, { ...places, port, pluginDirectory: vaultPluginDirectory }));
+        writeFileSync(configFile, productionVaultConfig(tls, { ...places, port, pluginDirectory: realPluginDirectory() }));
         return { name: this.name, executable: nativeVaultExecutable, args: ['server', `-config=${configFile}`], logFile };
       },
       (server, port) =>

@@ -5,6 +5,22 @@
 
 now_ms() { date +%s%3N; }
 
+# The installed servers and tools live in one folder per user, shared by every checkout of the
+# project, so a second checkout (CI's fresh clone) finds them installed: ASC_CACHE_DIR, else
+# $XDG_CACHE_HOME/airflow-secrets-conformance, else ~/.cache/airflow-secrets-conformance. A checkout
+# reaches it as .cache, a link made here; a checkout whose .cache is a folder keeps its own.
+link_shared_cache() {
+  local link="$repo_root/.cache" shared
+  [[ -e "$link" && ! -L "$link" ]] && return 0
+  [[ -n "${ASC_CACHE_DIR:-}${XDG_CACHE_HOME:-}${HOME:-}" ]] || return 0
+  shared="${ASC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/airflow-secrets-conformance}"
+  mkdir -p "$shared"
+  # ASC_CACHE_DIR may name the checkout's own .cache (a CI cache step keeps that folder).
+  [[ "$shared" -ef "$link" ]] && return 0
+  [[ -L "$link" && "$(readlink "$link")" == "$shared" ]] && return 0
+  ln -sfn "$shared" "$link"
+}
+
 # Seconds since STARTED_MS (a now_ms value), to a tenth: 12.3s.
 elapsed() {
   local ms=$(($(now_ms) - $1))
@@ -50,3 +66,6 @@ install_component() {
   write_stamp "$stamp_file" "$(stamp_of "$version")"
   printf '%-10s %-8s installed (%s)\n' "$name" "$version" "$(elapsed "$started")"
 }
+
+# Every script that sources this has set repo_root: its .cache is settled before anything lands there.
+if [[ -n "${repo_root:-}" ]]; then link_shared_cache; fi
