@@ -6,8 +6,8 @@ Airflow builds `[secrets] backend` (bridge_backends.py); one process serves many
 its answer a line on stdout, every failure an error answer (bridge_errors.py).
 
 stdout carries protocol answers only: Airflow's log output (structlog writes to stdout) is moved
-to stderr, which the harness captures to a log file (bridge_logs.py). End of input closes the backends
-still open, as `close` does.
+to stderr, which the harness captures to a log file (bridge_logs.py), with every Python warning raised
+while serving. End of input closes the backends still open, as `close` does.
 
     python bridge/airflow_bridge.py [--sys-path DIR]... [--backend DOTTED.PATH] [--kwargs JSON]
                                     [--kwarg NAME=VALUE]... [--layout NAME]
@@ -28,7 +28,7 @@ import sys
 import time
 
 # Python puts this script's folder first on sys.path: the bridge's other modules import from there.
-from bridge_logs import claim_stdout, set_log_level
+from bridge_logs import claim_stdout, log_warnings, set_log_level
 from bridge_startup import deployment_import, isolate_airflow, parse_arguments
 
 PROTOCOL_VERSION = 1
@@ -55,6 +55,7 @@ from bridge_errors import ConfigurationProblem, ProtocolError, describe, qualifi
 from family_plugins import collected  # noqa: E402
 
 set_log_level()
+log_warnings()
 
 
 def apply_environment(set_entries, unset_names) -> None:

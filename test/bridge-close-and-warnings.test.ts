@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../model/errors';
+import { scanTextForCanary } from '../reports/canary-scan';
+import { createSecretValues } from '../suites/case-context';
 import { airflowBridgeCommand } from '../targets/airflow-bridge';
 import { CommandBackend } from '../targets/command-backend';
 import { CommandProcess, stopCommandProcesses } from '../targets/command-process';
@@ -22,13 +24,14 @@ const fixtures = join(repoRoot, 'test', 'fixtures');
 let bridges = 0;
 
 /** A bridge process of its own, with its own log file, stopped by the test (its stdin ended). */
-function bridge(): { command: CommandProcess; logFile: string } {
+function bridge(mirror = false): { command: CommandProcess; logFile: string } {
   bridges += 1;
   const logFile = join(scratch, `bridge-${bridges}.log`);
   const command = new CommandProcess(airflowBridgeCommand(['--sys-path', fixtures]), {
     cwd: repoRoot,
     keepWarm: true,
     logFile,
+    ...(mirror ? { mirrorPrefixes: ['AIRFLOW_VAR_'] } : {}),
   });
   return { command, logFile };
 }
@@ -86,5 +89,39 @@ describe("the bridge runs a backend's own close()", () => {
       .find((text) => text.includes('closing h2 at the end of input failed'));
     expect(line).toMatch(/failed: RuntimeError: could not revoke the lease/);
     expect(line).not.toContain(token);
+  });
+});
+
+describe("a backend's warnings reach the log the canary scan reads", () => {
+  /** Looks `key` up through `backendClass` with a canary-carrying value seeded, and answers the bridge's whole log. */
+  async function logOfLookup(backendClass: string, key: string, value: string): Promise<string> {
+    const name = `AIRFLOW_VAR_${key.toUpperCase()}`;
+    const { command, logFile } = bridge(true);
+    process.env[name] = value;
+    try {
+      const backend = new CommandBackend({ command, backend: backendClass });
+      expect(await backend.getVariable(key)).toBe(value);
+      await backend.close();
+    } finally {
+      delete process.env[name];
+      await command.stop();
+    }
+    return readFileSync(logFile, 'utf8');
+  }
+
+  it('a warning quoting the value read is a canary leak of the log', async (context) => {
+    requireAirflow(context);
+    const secrets = createSecretValues(`cnry${randomBytes(8).toString('hex')}`);
+    const log = await logOfLookup('warning_backends.ValueWarningBackend', 'warned_value', secrets.token('value'));
+    expect(log).toContain('this lookup path is deprecated');
+    expect(scanTextForCanary('bridge log', log, secrets.canary)).toEqual([{ source: 'bridge log', occurrences: 1 }]);
+  });
+
+  it('a warning naming the key only is logged (DeprecationWarning included) and leaks nothing', async (context) => {
+    requireAirflow(context);
+    const secrets = createSecretValues(`cnry${randomBytes(8).toString('hex')}`);
+    const log = await logOfLookup('warning_backends.KeyWarningBackend', 'warned_key', secrets.token('value'));
+    expect(log).toMatch(/variable warned_key is read through a deprecated lookup path/);
+    expect(scanTextForCanary('bridge log', log, secrets.canary)).toEqual([]);
   });
 });
