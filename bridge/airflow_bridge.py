@@ -6,7 +6,8 @@ Airflow builds `[secrets] backend` (bridge_backends.py); one process serves many
 its answer a line on stdout, every failure an error answer (bridge_errors.py).
 
 stdout carries protocol answers only: Airflow's log output (structlog writes to stdout) is moved
-to stderr, which the harness captures to a log file (bridge_logs.py).
+to stderr, which the harness captures to a log file (bridge_logs.py), with every Python warning raised
+while serving. End of input closes the backends still open, as `close` does.
 
     python bridge/airflow_bridge.py [--sys-path DIR]... [--backend DOTTED.PATH] [--kwargs JSON]
                                     [--kwarg NAME=VALUE]... [--layout NAME]
@@ -27,7 +28,7 @@ import sys
 import time
 
 # Python puts this script's folder first on sys.path: the bridge's other modules import from there.
-from bridge_logs import claim_stdout, set_log_level
+from bridge_logs import claim_stdout, log_warnings, set_log_level
 from bridge_startup import deployment_import, isolate_airflow, parse_arguments
 
 PROTOCOL_VERSION = 1
@@ -54,6 +55,7 @@ from bridge_errors import ConfigurationProblem, ProtocolError, describe, qualifi
 from family_plugins import collected  # noqa: E402
 
 set_log_level()
+log_warnings()
 
 
 def apply_environment(set_entries, unset_names) -> None:
@@ -171,13 +173,24 @@ def _encode(reply: dict) -> str:
         return json.dumps({"id": reply.get("id"), "error": failure})
 
 
+def close_at_end() -> int:
+    """End of input is the harness closing every backend at once: each one's `close()` runs as the `close`
+    op would run it. No answer is read any more, so what one raises goes to the log, described as an error
+    answer would be, and the exit status says so."""
+    failures = BACKENDS.close_all()
+    for handle, error in failures:
+        described = describe(error, "close", [], getattr(error, "asc_credentials", []))
+        sys.stderr.write(f"airflow_bridge: closing {handle} at the end of input failed: {described['type']}: {described['message']}\n")
+    return 1 if failures else 0
+
+
 def main() -> int:
     for line in sys.stdin.buffer:
         if not line.strip():
             continue
         ANSWERS.write(_encode(answer(line)) + "\n")
         ANSWERS.flush()
-    return 0
+    return close_at_end()
 
 
 if __name__ == "__main__":

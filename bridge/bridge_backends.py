@@ -107,9 +107,30 @@ class Backends:
         return instance
 
     def close(self, handle) -> None:
-        self.get(handle)
+        """The harness is done with the backend: the handle goes, and the instance's own `close()` runs when
+        it has one (a lease backend revokes what it holds there; Airflow's base class has none). What that
+        raises is the op's error, its message withholding the backend's credential kwargs."""
+        instance = self.get(handle)
         del self.instances[handle]
-        self.credentials.pop(handle, None)
+        credentials = self.credentials.pop(handle, [])
+        close = getattr(instance, "close", None)
+        if not callable(close):
+            return
+        try:
+            close()
+        except Exception as error:
+            error.asc_credentials = credentials
+            raise
+
+    def close_all(self) -> list:
+        """Every backend still open, closed (the end of input); what each one's `close()` raised, by handle."""
+        failures = []
+        for handle in list(self.instances):
+            try:
+                self.close(handle)
+            except Exception as error:
+                failures.append((handle, error))
+        return failures
 
 
 def connection_fields(connection) -> dict | None:

@@ -1,6 +1,6 @@
 """Where output goes while the bridge serves: stdout carries protocol answers only, so whatever else is
-written there (structlog writes Airflow's log to stdout) is moved to stderr, the harness's log file; and
-the log records the bridge keeps or silences instead of letting them through.
+written there (structlog writes Airflow's log to stdout) is moved to stderr, the harness's log file, with
+Python's warnings; and the log records the bridge keeps or silences instead of letting them through.
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 
 from scoped_patches import patched
 
 # The modules whose lookup loops log a skipped backend; their failures are in the answer instead.
 LOGGING_MODULES = ("airflow.models.connection", "airflow.models.variable", "airflow.sdk.execution_time.context")
+# Python's own, before Airflow's logging replaces it.
+_PYTHON_SHOWWARNING = warnings.showwarning
 
 
 def claim_stdout():
@@ -29,6 +32,17 @@ def set_log_level() -> None:
     """The level a deployment runs at (INFO), so whatever a backend logs there reaches the bridge's log, which
     the run's canary scan reads; a backend class of the user's own logs at DEBUG (see Backends.open)."""
     logging.getLogger().setLevel(os.environ.get("ASC_BRIDGE_LOG_LEVEL", "INFO"))
+
+
+def log_warnings() -> None:
+    """Python warnings reach the bridge's log as a deployment's reach Airflow's: Airflow's logging hands them
+    to the `py.warnings` logger (logging.captureWarnings where it did not), so a warning that quotes a value
+    is in the log the run's canary scan reads. Every category is shown, once per place it is raised: the
+    "ignore" the bridge set for Airflow's noisy import would otherwise hide a backend's warnings, and a
+    deployment may show what Python's defaults hide (-W, PYTHONWARNINGS)."""
+    if warnings.showwarning is _PYTHON_SHOWWARNING:
+        logging.captureWarnings(True)
+    warnings.simplefilter("default")
 
 
 class _WarningRecorder(logging.Handler):

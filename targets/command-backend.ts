@@ -87,19 +87,26 @@ export class CommandBackend implements SecretsBackend {
     return this.openHandle();
   }
 
+  /**
+   * Closes the handle (the command runs the backend's own close, which may release what it holds) and
+   * lets the process go. A close the command answers with an error is thrown, after the release.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const { command } = this.options;
+    let failure: Error | null = null;
     if (this.handle && this.handle.generation === command.generation) {
       try {
-        await command.request('close', { handle: this.handle.handle });
+        const answer = await command.request('close', { handle: this.handle.handle });
+        if (answer.error) failure = errorFromAnswer(answer.error, { op: 'close', subject: `closing ${this.kind}`, where: command.label });
       } catch {
         // The command is gone already: nothing left to release.
       }
     }
     this.handle = null;
     await command.release();
+    if (failure) throw failure;
   }
 
   private async lookupText(op: string, fields: Record<string, unknown>, subject: string): Promise<string | null> {
