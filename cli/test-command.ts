@@ -13,7 +13,7 @@ import { ConfigurationError } from '../model/errors';
 import { checkExternalServers } from '../containers/external';
 import { readExternalConfig, requireExternal } from '../containers/external-config';
 import { distinctKinds, type ProvisioningChoice } from '../containers/servers';
-import { scanFolderForCanary, scanTextForCanary, type CanaryFinding } from '../reports/canary-scan';
+import { canaryConsoleLine, scanFolderForCanary, scanTextForCanary, type CanaryFinding } from '../reports/canary-scan';
 import type { RunReport } from '../reports/model';
 import { resultLine } from '../reports/console-matrix';
 import { publishLatest, REPORT_FILES, writeRunReports } from '../reports/publish';
@@ -287,17 +287,22 @@ interface CanaryCheck {
   scannedStreams: string[];
   seededValues: number;
   findings: CanaryFinding[];
+  /** The console line, counting the files that hold the canary (kept out of canary.json). */
+  line: string;
 }
 
 async function checkCanary(plan: RunPlan, outcome: ChildOutcome, report: RunReport | null): Promise<CanaryCheck> {
   const { canary, runDir } = plan.run;
   const files = existsSync(runDir) ? await scanFolderForCanary(runDir, canary) : { scannedFiles: 0, findings: [] };
-  const findings = [
-    ...files.findings.map((finding) => ({ ...finding, source: join(relative(process.cwd(), runDir) || '.', finding.source) })),
+  const fileFindings = files.findings.map((finding) => ({ ...finding, source: join(relative(process.cwd(), runDir) || '.', finding.source) }));
+  const consoleFindings = [
     ...scanTextForCanary('console output (stdout)', outcome.stdout.toString('latin1'), canary),
     ...scanTextForCanary('console output (stderr)', outcome.stderr.toString('latin1'), canary),
   ];
-  return { scannedFiles: files.scannedFiles, scannedStreams: ['stdout', 'stderr'], seededValues: report?.canary.seededValues ?? 0, findings };
+  const seededValues = report?.canary.seededValues ?? 0;
+  const line = canaryConsoleLine({ scannedFiles: files.scannedFiles, seededValues, fileFindings, consoleFindings });
+  const findings = [...fileFindings, ...consoleFindings];
+  return { scannedFiles: files.scannedFiles, scannedStreams: ['stdout', 'stderr'], seededValues, findings, line };
 }
 
 function signalExitCode(signal: NodeJS.Signals): number {
@@ -329,7 +334,8 @@ export async function runConformance(mode: RunMode, args: readonly string[]): Pr
     : null;
   if (existsSync(plan.run.runDir)) {
     if (report) await writeRunReports(report, plan.run.runDir);
-    await writeFile(join(plan.run.runDir, 'canary.json'), `${JSON.stringify(canary, null, 2)}\n`);
+    const { line: _line, ...scan } = canary;
+    await writeFile(join(plan.run.runDir, 'canary.json'), `${JSON.stringify(scan, null, 2)}\n`);
     await publishLatest(plan.run.reportsRoot, plan.run.runDir, plan.run.runId);
   }
 
@@ -341,10 +347,7 @@ export async function runConformance(mode: RunMode, args: readonly string[]): Pr
   if (outcome.timedOut) problems.push(`the run exceeded ${RUN_DEADLINE_MS / 60_000} minutes`);
   if (report?.verdict.passed && outcome.code !== 0) problems.push(`vitest exited with code ${outcome.code ?? outcome.signal}`);
 
-  process.stdout.write(
-    `Canary: ${canary.findings.length === 0 ? 'not found' : 'FOUND'} in ${canary.scannedFiles} report files and the console ` +
-      `(${canary.seededValues} canary-carrying values seeded)\n`,
-  );
+  process.stdout.write(`${canary.line}\n`);
   // The last line says what the exit code says.
   process.stdout.write(`${resultLine({ passed: problems.length === 0, executedCases: report?.verdict.executedCases ?? 0, problems })}\n`);
   if (problems.length > 0) process.stderr.write(`secrets-conformance ${mode}: FAIL: ${problems.join('; ')}\n`);

@@ -24,6 +24,12 @@ export interface ErrorDetails {
    * the backend would have logged it as is, so a case that checks messages fails it.
    */
   credentialWithheld?: boolean;
+  /**
+   * The backend raised nothing: it returned a value (a connection it built) that the harness refused
+   * as Airflow's types would. The error stops the lookup, but it is not the backend's refusal, so a
+   * case that expects the backend to raise fails it.
+   */
+  raisedByHarness?: boolean;
 }
 
 export abstract class SecretsError extends Error {
@@ -32,6 +38,7 @@ export abstract class SecretsError extends Error {
   readonly where: string | undefined;
   readonly hint: string | undefined;
   readonly credentialWithheld: boolean;
+  readonly raisedByHarness: boolean;
 
   constructor(message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -40,6 +47,7 @@ export abstract class SecretsError extends Error {
     this.where = details.where;
     this.hint = details.hint;
     this.credentialWithheld = details.credentialWithheld ?? false;
+    this.raisedByHarness = details.raisedByHarness ?? false;
   }
 
   /** The single line a user sees: `ForbiddenError: ... (where); hint: ...`. */

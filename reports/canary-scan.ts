@@ -69,3 +69,31 @@ export function scanTextForCanary(source: string, text: string, canary: string):
   const occurrences = countCanary(text, canary);
   return occurrences > 0 ? [{ source, occurrences }] : [];
 }
+
+/** What one run's scan found: the report files, and the console streams, searched apart. */
+export interface CanaryScanSummary {
+  scannedFiles: number;
+  seededValues: number;
+  /** Report files holding the canary (one finding per file). */
+  fileFindings: readonly CanaryFinding[];
+  /** Console streams holding the canary. */
+  consoleFindings: readonly CanaryFinding[];
+}
+
+/**
+ * The console line: how many report files hold the canary, out of how many scanned, and which, so
+ * "FOUND" never reads as "in every file" (the count is of files with a finding, not files scanned).
+ */
+export function canaryConsoleLine(summary: CanaryScanSummary): string {
+  const seeded = `(${summary.seededValues} canary-carrying values seeded)`;
+  const { fileFindings, consoleFindings } = summary;
+  if (fileFindings.length === 0 && consoleFindings.length === 0) {
+    return `Canary: not found in ${summary.scannedFiles} report files and the console ${seeded}`;
+  }
+  const inFiles =
+    fileFindings.length === 0
+      ? `in none of ${summary.scannedFiles} report files`
+      : `in ${fileFindings.length} of ${summary.scannedFiles} report files (${fileFindings.map((f) => f.source).join(', ')})`;
+  const inConsole = consoleFindings.length === 0 ? 'not in the console' : `in ${consoleFindings.map((f) => f.source).join(' and ')}`;
+  return `Canary: FOUND ${inFiles}, ${inConsole} ${seeded}`;
+}

@@ -91,12 +91,26 @@ export async function expectRejects<E extends Error>(
     throw new SecretAssertionError(`${what}: expected ${errorClass.name}, got a value (${fingerprint(outcome.value)})`);
   }
   const error = outcome.error;
+  const refusedByHarness = harnessRefusal(error);
+  if (refusedByHarness) {
+    throw new SecretAssertionError(
+      `${what}: expected the backend to raise ${errorClass.name}; it raised nothing and returned a connection that is not Airflow's: ${refusedByHarness.message}`,
+    );
+  }
   if (!(error instanceof errorClass)) {
     const name = error instanceof Error ? error.name : typeof error;
     throw new SecretAssertionError(`${what}: expected ${errorClass.name}, got ${name}`);
   }
   expectNoSecretIn(error, secrets, what);
   return error as E;
+}
+
+/** The harness's refusal of a value the backend returned, anywhere in the cause chain (see `raisedByHarness`). */
+function harnessRefusal(error: unknown): SecretsError | null {
+  for (let inner: unknown = error, depth = 0; inner instanceof Error && depth < 5; inner = inner.cause, depth += 1) {
+    if (inner instanceof SecretsError && inner.raisedByHarness) return inner;
+  }
+  return null;
 }
 
 /** Fails if any secret appears in the error's message, one-line form, hint or cause chain. */

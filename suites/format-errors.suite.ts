@@ -312,6 +312,19 @@ export const formatErrorsSuite = defineSuite({
       /port/i,
       ['connections', 'json-connections', 'conn-value'],
     ),
+    ...[
+      ['letters before its digits', 'abc5432'],
+      ['a float written as text', '5432.0'],
+      ['a space inside its digits', '54 32'],
+    ].map(([shape, port]) =>
+      malformedConnection(
+        `a JSON port with ${shape} is a ConnectionFormatError`,
+        `§6.4 from_json: int(${JSON.stringify(port)}) raises ValueError, so "Expected integer value for \`port\`"; a backend keeping the text as the port raises nothing`,
+        (pw) => JSON.stringify({ conn_type: 'http', password: pw, port }),
+        /port/i,
+        ['connections', 'json-connections', 'conn-value'],
+      ),
+    ),
     malformedConnection(
       'a JSON port after a U+001C-U+001F separator is a ConnectionFormatError',
       '§6.4 from_json: int() skips only C whitespace among ASCII characters, so int() of U+001C then "5432" raises ValueError, although str.strip() would remove the separator',

@@ -6,7 +6,7 @@
  */
 import { expectConnection, expectSecret } from './expect-secret';
 import { defineSuite, type CaseContext, type ConformanceCase } from './suite';
-import { embedCanary, percentEncode, trickyValues, type TrickyValue } from './values';
+import { embedCanary, extraShapes, percentEncode, trickyValues, type ExtraShape, type TrickyValue } from './values';
 import { hasCapability, type Capability, type TargetDefinition } from './target';
 
 /** Inside a URI or JSON text a value is escaped, so only its size still matters to the store. */
@@ -84,28 +84,30 @@ function casesFor(value: TrickyValue, target: TargetDefinition): ConformanceCase
   }
   const structured = structuredKind(target);
   if (structured && value.text !== '') {
-    cases.push({
-      name: `structured connection fields holding ${value.label} round-trip`,
-      rule:
-        structured === 'json-connections'
-          ? '§6.4 from_json keeps login, password and extra values verbatim'
-          : '§5.2 Connection(**fields) keeps login, password and extra values verbatim',
-      needs: connectionNeeds(value, structured),
-      async run(ctx) {
-        const connId = ctx.ids.next('fmtjson');
-        const text = marked(ctx);
-        await ctx.fixtures.putConnection(connId, {
-          fields: { conn_type: 'http', host: 'api.example', login: text, password: text, extra: { note: text, list: [text] } },
-        });
-        expectConnection(
-          await ctx.backend.getConnection(connId),
-          { login: text, password: text, extra: { note: text, list: [text] } },
-          `connection "${connId}" (${value.label})`,
-        );
-      },
-    });
+    for (const shape of extraShapes) cases.push(structuredCase(value, shape, structured));
   }
   return cases;
+}
+
+function structuredCase(value: TrickyValue, shape: ExtraShape, structured: Capability): ConformanceCase {
+  const kept =
+    structured === 'json-connections'
+      ? '§6.4 from_json keeps login, password and extra values verbatim'
+      : '§5.2 Connection(**fields) keeps login, password and extra values verbatim';
+  return {
+    name: `structured connection fields ${shape.label === '' ? '' : `(${shape.label}) `}holding ${value.label} round-trip`,
+    rule: shape.label === '' ? kept : `${kept}; ${shape.rule}`,
+    needs: connectionNeeds(value, structured),
+    async run(ctx) {
+      const connId = ctx.ids.next('fmtjson');
+      const text = embedCanary(value.text, ctx.secrets.canary);
+      const extra = { note: text, list: [text] };
+      await ctx.fixtures.putConnection(connId, {
+        fields: { conn_type: 'http', host: 'api.example', login: text, password: text, extra: shape.hold(extra) },
+      });
+      expectConnection(await ctx.backend.getConnection(connId), { login: text, password: text, extra }, `connection "${connId}" (${value.label})`);
+    },
+  };
 }
 
 export const formatsSuite = defineSuite({

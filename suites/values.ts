@@ -75,6 +75,27 @@ function fakerText(): TrickyValue[] {
 /** Every value the formats suite round-trips, in a stable order. */
 export const trickyValues: readonly TrickyValue[] = [...handPicked, ...fakerText()];
 
+/**
+ * How a structured secret (a KV dict, a JSON object, a file object) may hold `extra`: as an object,
+ * which Airflow json.dumps once, or as the JSON text itself, which it keeps verbatim (spec §6.4,
+ * §5.2). A backend that encodes whatever it finds turns the text into a JSON string of the text.
+ */
+export interface ExtraShape {
+  /** Words for case names; empty for the object, the shape every other case uses. */
+  readonly label: string;
+  readonly rule: string;
+  hold(extra: Record<string, unknown>): unknown;
+}
+
+export const extraShapes: readonly ExtraShape[] = [
+  { label: '', rule: 'extra given as an object is json.dumps-ed once', hold: (extra) => extra },
+  {
+    label: 'extra as JSON text',
+    rule: 'extra given as text is kept as that JSON text, never encoded again',
+    hold: (extra) => JSON.stringify(extra),
+  },
+];
+
 /** Python's `quote(value, safe="")`-compatible percent-encoding, written independently of the model. */
 export function percentEncode(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

@@ -169,6 +169,7 @@ export class DeferredBackend implements SecretsBackend {
         extra: connection.extra,
       },
       what,
+      'object',
     );
     return connection;
   }

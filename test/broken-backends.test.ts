@@ -134,6 +134,39 @@ describe('broken custom backends on the file and environment layouts', () => {
   });
 });
 
+describe('broken custom backends that build their connection fields themselves', () => {
+  let run: Certified;
+  beforeAll(async () => {
+    run = await certify([`--backend=./${MODULES}/extra-encoded-again.ts,./${MODULES}/port-kept-as-text.ts`, '--suite=formats,format-errors']);
+  }, RUN_TIMEOUT_MS);
+
+  it('the run fails', () => {
+    expect(run.cli.code).toBe(1);
+    expect(run.report.verdict.passed).toBe(false);
+  });
+
+  it('an extra stored as JSON text and json-encoded again fails the structured formats cases', () => {
+    const twice = failedCase(
+      run.report,
+      'custom:extra-encoded-again',
+      'formats › structured connection fields (extra as JSON text) holding plain letters and digits round-trip',
+    );
+    expect(twice.error).toMatch(/extra/);
+    // The same value with extra as an object, dumped once, is right.
+    expect(failed(run.report, 'custom:extra-encoded-again').map((c) => c.case)).not.toContain(
+      'structured connection fields holding plain letters and digits round-trip',
+    );
+  });
+
+  it('a port kept as the stored text is the backend raising nothing, not a ConnectionFormatError it raised', () => {
+    for (const shape of ['letters after its digits', 'letters before its digits', 'a float written as text', 'a space inside its digits']) {
+      const found = failedCase(run.report, 'custom:port-kept-as-text', `format-errors › a JSON port with ${shape} is a ConnectionFormatError`);
+      expect(found.error).toMatch(/raised nothing.*port as a str/);
+    }
+    failedCase(run.report, 'custom:port-kept-as-text', 'format-errors › a port with letters after its digits is a ConnectionFormatError');
+  });
+});
+
 describe('broken custom backends on the Vault layout', () => {
   let run: Certified;
   beforeAll(async () => {

@@ -1,14 +1,16 @@
 /**
  * Custom backend modules (`--backend=./my-backend.ts`): a good module in TypeScript or JavaScript
  * loads and serves lookups; a missing file, a module without a factory, a factory that throws and
- * one that returns something else are each one ConfigurationError line with a hint.
+ * one that returns something else are each one ConfigurationError line with a hint. A connection
+ * the module built with fields Airflow's Connection cannot hold is refused as the module's error.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, ForbiddenError } from '../model/errors';
+import { deserializeConnection } from '../model/connection/connection';
+import { ConfigurationError, ConnectionFormatError, ForbiddenError } from '../model/errors';
 import { createBackendFromModule, DeferredBackend, loadBackendModule, looksLikeModulePath } from '../targets/module-backend';
 import { expectRejects } from '../suites/expect-secret';
 
@@ -121,6 +123,36 @@ describe('loading a backend module', () => {
     await expectRejects(backend.getVariable('k'), ConfigurationError, 'first lookup');
     await expectRejects(backend.getConnection('c'), ConfigurationError, 'second lookup');
     await backend.close();
+  });
+
+  it("a port the module's own connection holds as text, in any shape, is refused as the module's error, never as its refusal", async () => {
+    const shapes: unknown[] = ['5432abc', 'abc5432', ' 5432 ', '5432.0', '54 32', '5432', '9007199254740993', 5432.5, Number.NaN, true];
+    for (const port of shapes) {
+      const backend = new DeferredBackend('OwnFields', async () => ({
+        kind: 'OwnFields',
+        getConnValue: async () => null,
+        getVariable: async () => null,
+        getConfig: async () => null,
+        getConnection: async (connId: string) => Object.assign(deserializeConnection(connId, 'mysql://db.example.com/main', 'sdk'), { port }),
+      }));
+      const what = `port ${JSON.stringify(port)}`;
+      const error = await backend.getConnection('c').then(
+        () => expect.fail(`${what}: the connection was served`),
+        (failure: unknown) => failure,
+      );
+      expect(error, what).toBeInstanceOf(ConnectionFormatError);
+      expect((error as ConnectionFormatError).raisedByHarness, what).toBe(true);
+      expect((error as Error).message, what).toMatch(/has port as a (str|float|boolean)/);
+      await expect(expectRejects(backend.getConnection('c'), ConnectionFormatError, what), what).rejects.toThrow(/raised nothing/);
+    }
+    const right = new DeferredBackend('OwnFields', async () => ({
+      kind: 'OwnFields',
+      getConnValue: async () => null,
+      getVariable: async () => null,
+      getConfig: async () => null,
+      getConnection: async (connId: string) => deserializeConnection(connId, '{"conn_type": "http", "port": "9007199254740993"}', 'sdk'),
+    }));
+    expect((await right.getConnection('c'))?.port).toBe(9007199254740993n);
   });
 
   it('tells module paths from target names', () => {

@@ -59,22 +59,40 @@ function typeName(value: unknown): string {
   return `a ${typeof value === 'string' ? 'str' : typeof value}`;
 }
 
+/** How a backend hands its connection over: fields on the JSON-lines wire, or a Connection object. */
+export type ConnectionCarrier = 'wire' | 'object';
+
+/** A port Airflow's Connection holds: an int. Only the wire may carry one past 2^53 as its digits (bridge/PROTOCOL.md). */
+function isIntegralPort(port: unknown, carrier: ConnectionCarrier): boolean {
+  if (port === undefined || port === null || typeof port === 'bigint') return true;
+  if (typeof port === 'number') return Number.isSafeInteger(port);
+  return carrier === 'wire' && typeof port === 'string' && /^-?\d+$/.test(port) && !Number.isSafeInteger(Number(port));
+}
+
 /**
  * Holds the fields of a connection a backend built itself (a command's answer, a module's object) to
- * Airflow's types: text fields are str or None, `port` an int (or its digits, past 2^53), `extra` the
- * JSON text. Airflow's own code breaks on anything else (`extra_dejson` json.loads the extra), so a
- * field of another type is the backend's error, named here.
+ * Airflow's types: text fields are str or None, `port` an int, `extra` the JSON text. Airflow's own
+ * code breaks on anything else (`extra_dejson` json.loads the extra; a hook's int port), so a field
+ * of another type is the backend's error, named here. The backend raised nothing: the error says so
+ * (`raisedByHarness`), and a case that wants the backend to refuse a value is not met by it. A port
+ * kept as the text the store held ("5432abc", "abc5432", " 5432", "5432.0") is such a field: Airflow
+ * reads a port with int(), which raises on those (spec §6.4) or gives an int (spec §6.1.9).
  */
-export function checkConnectionFields(fields: Readonly<Record<string, unknown>>, what: string): void {
+export function checkConnectionFields(fields: Readonly<Record<string, unknown>>, what: string, carrier: ConnectionCarrier = 'wire'): void {
   const wrong = (field: string, expected: string) =>
     new ConnectionFormatError(
-      `${what}: the backend's connection has ${field} as ${typeName(fields[field])}; Airflow's Connection.${field} is ${expected}`,
+      `${what}: the backend's connection has ${field} as ${typeName(fields[field])}; Airflow's Connection.${field} is ${expected} (spec §6.4)`,
       {
         what,
-        hint: field === 'extra' ? 'serialise extra with json.dumps (JSON.stringify): it is text' : `give ${field} as ${expected}`,
+        hint:
+          field === 'extra'
+            ? 'serialise extra with json.dumps (JSON.stringify): it is text'
+            : field === 'port'
+              ? 'read the port with int() (pythonInt), and raise a ConnectionFormatError where int() fails'
+              : `give ${field} as ${expected}`,
+        raisedByHarness: true,
       },
     );
-  // A port past 2^53 travels as its digits (bridge/PROTOCOL.md); any other str is a str.
   for (const field of TEXT_FIELD_NAMES) {
     const value = fields[field];
     if (value !== undefined && value !== null && typeof value !== 'string') throw wrong(field, 'str or None');
@@ -82,11 +100,5 @@ export function checkConnectionFields(fields: Readonly<Record<string, unknown>>,
   const extra = fields.extra;
   if (extra !== undefined && extra !== null && typeof extra !== 'string') throw wrong('extra', 'JSON text (str) or None');
   const port = fields.port;
-  const integral =
-    port === undefined ||
-    port === null ||
-    typeof port === 'bigint' ||
-    (typeof port === 'number' && Number.isSafeInteger(port)) ||
-    (typeof port === 'string' && /^-?\d+$/.test(port) && !Number.isSafeInteger(Number(port)));
-  if (!integral) throw wrong('port', typeof port === 'string' ? 'an int (this str is not one)' : 'an int or None');
+  if (!isIntegralPort(port, carrier)) throw wrong('port', typeof port === 'string' ? 'an int (this str is not one)' : 'an int or None');
 }
