@@ -149,3 +149,22 @@ describe('custom Vault backends and the 403 Vault answers to both refusals', () 
     },
   );
 });
+
+describe('a subclass of a provider class, certified on its layout through the bridge', () => {
+  const SUBCLASS_COMMAND = [
+    '.cache/airflow-venv/bin/python bridge/airflow_bridge.py',
+    '--sys-path test/fixtures/provider_subclasses --backend provider_subclasses.CountingKubernetesBackend --layout kubernetes',
+  ].join(' ');
+
+  it('gets the family handling of the provider class (the in-cluster kwargs) and passes', { timeout: RUN_TIMEOUT_MS }, async (context) => {
+    requireAirflow(context);
+    const run = await certify([`--backend-command=${SUBCLASS_COMMAND}`, '--suite=retrieval']);
+    const report = run.report!;
+    const notRun = report.targets.find((t) => t.status === 'not-run');
+    if (notRun) context.skip(notRun.notRunReason ?? 'not run: the kube-apiserver did not start');
+    expect(run.code, run.stderr).toBe(0);
+    const cases = report.cases.filter((c) => c.target === 'custom:CountingKubernetesBackend');
+    expect(cases.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(10);
+  });
+});
