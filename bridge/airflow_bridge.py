@@ -105,7 +105,7 @@ def _hello() -> dict:
     }
 
 
-BACKENDS = Backends(ARGUMENTS.backend, DEFAULT_KWARGS)
+BACKENDS = Backends(ARGUMENTS.backend, DEFAULT_KWARGS, ARGUMENTS.layout)
 
 
 def _backend_lookup(method: str, subject_field: str, shown=lambda value: value):

@@ -10,7 +10,7 @@ import inspect
 from airflow._shared.module_loading import import_string
 
 from bridge_errors import ConfigurationProblem, qualified_name
-from family_plugins import first_answer
+from family_plugins import declares, first_answer
 
 
 def _constructor_parameters(cls) -> tuple[list, bool]:
@@ -42,7 +42,7 @@ def inspect_backend(request) -> dict:
     from airflow.secrets import BaseSecretsBackend
 
     parameters, var_keyword = _constructor_parameters(cls)
-    found = first_answer("passthrough_parameters", cls, accepts=lambda plugin: path in getattr(plugin, "BACKEND_CLASSES", ()))
+    found = first_answer("passthrough_parameters", cls, accepts=lambda plugin: declares(plugin, cls))
     passthrough = None
     if found is not None:
         target, names = found

@@ -14,7 +14,7 @@ from airflow._shared.module_loading import import_string
 from airflow._shared.secrets_backend.base import call_secrets_backend_method
 
 from bridge_errors import ConfigurationProblem, ProtocolError, qualified_name
-from family_plugins import first_answer
+from family_plugins import declares, first_answer
 from scoped_patches import MethodWatch
 
 CREDENTIAL_KWARG = re.compile(r"token|passw|secret|credential|access_key|private|jwt|api_key", re.I)
@@ -52,9 +52,11 @@ def ask_backend(backend, method: str, subject: str, team_name=None):
 
 
 class Backends:
-    def __init__(self, default_backend: str | None, default_kwargs: dict) -> None:
+    def __init__(self, default_backend: str | None, default_kwargs: dict, layout: str | None = None) -> None:
         self.default_backend = default_backend
         self.default_kwargs = default_kwargs
+        # The store layout the bridge was started for (`--layout`): a family adapts every class on it.
+        self.layout = layout
         self.instances: dict[str, object] = {}
         self.credentials: dict[str, list] = {}
         self.opened = 0
@@ -78,10 +80,11 @@ class Backends:
         if not cls.__module__.startswith("airflow."):
             logging.getLogger(cls.__module__).setLevel(logging.DEBUG)
         # A family's adapter (its bridge_plugin.py `adapt_open`) may take kwargs of the harness's own
-        # (where a pod's files are) before the class sees them, and finish the instance after.
+        # (where a pod's files are) before the class sees them, and finish the instance after: for every
+        # class the family handles (a subclass of its provider class, or any class on its layout).
         credentials = credential_values(kwargs)
         finish = None
-        adapted = first_answer("adapt_open", backend_path, kwargs)
+        adapted = first_answer("adapt_open", kwargs, accepts=lambda plugin: declares(plugin, cls, self.layout))
         if adapted is not None:
             kwargs, finish = adapted
         try:

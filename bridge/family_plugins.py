@@ -49,18 +49,31 @@ def first_answer(name: str, *args, accepts=None):
     return None
 
 
-def owns(plugin, backend) -> bool:
-    """Whether `backend` is an instance of one of the classes the family declares (BACKEND_CLASSES)."""
+def _declared_classes(plugin) -> list:
+    """The classes the family declares (BACKEND_CLASSES) that import here."""
     from airflow._shared.module_loading import import_string
 
+    classes = []
     for name in getattr(plugin, "BACKEND_CLASSES", ()):
         try:
-            cls = import_string(name)
+            classes.append(import_string(name))
         except ImportError:
             continue
-        if isinstance(backend, cls):
-            return True
-    return False
+    return classes
+
+
+def owns(plugin, backend) -> bool:
+    """Whether `backend` is an instance of one of the classes the family declares (BACKEND_CLASSES), subclasses included."""
+    return any(isinstance(backend, cls) for cls in _declared_classes(plugin))
+
+
+def declares(plugin, cls, layout=None) -> bool:
+    """Whether the family handles the class: it subclasses one the family declares (BACKEND_CLASSES), or it
+    was started declaring one of the family's store layouts (LAYOUTS). Never by the exact class path: a
+    subclass of a provider class, or a class of one's own on the layout, gets the family's handling."""
+    if layout is not None and layout in getattr(plugin, "LAYOUTS", ()):
+        return True
+    return isinstance(cls, type) and any(issubclass(cls, declared) for declared in _declared_classes(plugin))
 
 
 def owner_hook(name: str, backend):

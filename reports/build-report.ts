@@ -126,6 +126,7 @@ function toCaseReport(test: RecordedTest & { meta: ConformanceMeta }): CaseRepor
     report.error = finding.observed;
   }
   if (test.meta.searchPath) report.searchPath = test.meta.searchPath;
+  if (test.meta.notes && test.meta.notes.length > 0) report.notes = [...test.meta.notes];
   return report;
 }
 

@@ -104,10 +104,11 @@ export function formatMetricValue(value: number): string {
 
 /** What a case row shows next to its outcome: the error, the skip reason, or the rule. */
 export function caseDetail(c: CaseReport): string {
-  if (c.status === 'fail') return c.error ?? 'failed without an error';
-  if (c.status === 'finding') return `${c.error ?? 'failed'}; known finding: ${c.finding ?? ''}`;
+  const notes = (c.notes ?? []).map((note) => `; note: ${note}`).join('');
+  if (c.status === 'fail') return `${c.error ?? 'failed without an error'}${notes}`;
+  if (c.status === 'finding') return `${c.error ?? 'failed'}; known finding: ${c.finding ?? ''}${notes}`;
   if (c.status === 'skip') return c.skipReason ?? 'not run: no reason given';
-  return c.rule;
+  return `${c.rule}${notes}`;
 }
 
 export const VERDICT_LEGEND =

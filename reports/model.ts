@@ -43,6 +43,8 @@ export interface ConformanceMeta {
   finding?: { reason: string; observed: string };
   /** Which search path and cache implementation the case ran, when it used one. */
   searchPath?: string;
+  /** Facts the case noted beside its verdict (`CaseContext.note`). */
+  notes?: string[];
 }
 
 export interface CaseReport {
@@ -63,6 +65,8 @@ export interface CaseReport {
   finding?: string;
   /** Which search path and cache implementation ran the case, when it used one. */
   searchPath?: string;
+  /** Facts the case noted beside its verdict, which do not change it. */
+  notes?: string[];
   metrics: CaseMetric[];
 }
 

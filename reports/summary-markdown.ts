@@ -69,6 +69,16 @@ export function renderSummaryMarkdown(report: RunReport): string {
     lines.push('');
   }
 
+  const noted = report.cases.filter((c) => (c.notes ?? []).length > 0);
+  if (noted.length > 0) {
+    lines.push('## Notes', '', 'Facts cases noted beside their verdict; they do not change it.', '');
+    for (const c of noted) {
+      lines.push(`- **${escapeCell(c.target)} › ${escapeCell(c.suite)} › ${escapeCell(c.case)}** (${c.status})`);
+      for (const note of c.notes ?? []) lines.push(`  - ${escapeCell(note)}`);
+    }
+    lines.push('');
+  }
+
   const searchPaths = report.targets.flatMap((target) =>
     searchPathsBySuite(report.cases.filter((c) => c.target === target.name)).map((cell) => ({ target: target.name, ...cell })),
   );

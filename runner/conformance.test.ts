@@ -107,6 +107,7 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
     missingCapabilityNote(target, conformanceCase.needs ?? []) ?? referenceOnlyNote(target, conformanceCase) ?? readOnlyNote(target, conformanceCase);
   if (note) ctx.skip(note);
   const metrics: CaseMetric[] = [];
+  const notes: string[] = [];
   let seeds = 0;
   const seeded: string[] = [];
   const counted = countingCanarySeeds(target, run.canary, (values) => {
@@ -117,16 +118,13 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
   const hung = hangs.verdict(target.name);
   if (hung) throw hung;
   try {
-    const unguarded = runCase(
-      counted,
-      conformanceCase,
-      environment,
-      `${target.name}/${suite.id}/${conformanceCase.name}`,
-      (metric) => metrics.push(metric),
-      (implementation) => {
+    const unguarded = runCase(counted, conformanceCase, environment, `${target.name}/${suite.id}/${conformanceCase.name}`, {
+      metric: (metric) => metrics.push(metric),
+      note: (text) => notes.push(text),
+      searchPath: (implementation) => {
         ctx.task.meta.searchPath = implementation;
       },
-    );
+    });
     // Settled a second before vitest's own timeout, so a hang is counted and the session closes.
     const running = within(unguarded, caseTimeoutMs(conformanceCase) - 1_000, `${suite.id} › ${conformanceCase.name}`).then(
       () => hangs.record(target.name, 'passed'),
@@ -142,6 +140,7 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
     ctx.task.meta.finding = await expectDeclaredFinding(running, finding, target.name);
   } finally {
     ctx.task.meta.metrics = metrics;
+    if (notes.length > 0) ctx.task.meta.notes = notes;
     ctx.task.meta.canarySeeds = seeds;
   }
 }

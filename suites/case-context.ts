@@ -8,7 +8,7 @@ import type { SecretsBackend } from '../model/contract';
 import { SecretCache } from '../model/secret-cache';
 import { SearchPath, type SearchPathOptions } from '../model/search-path';
 import { runTag, type IdShape, type TargetDefinition, type TargetEnvironment } from './target';
-import type { CaseContext, CaseMetric, ConformanceCase, IdFactory, SecretValues } from './suite';
+import type { CaseContext, CaseObservers, ConformanceCase, IdFactory, SecretValues } from './suite';
 
 function shortHash(text: string, length: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
@@ -77,8 +77,7 @@ export function createCaseContext(
   session: CaseContext['session'],
   environment: TargetEnvironment,
   caseKey: string,
-  onMetric: (metric: CaseMetric) => void = () => {},
-  onSearchPath: (implementation: string) => void = () => {},
+  observers: CaseObservers = {},
 ): CaseContext {
   const implementation = target.components?.searchPathImplementation ?? REFERENCE_SEARCH_PATH_IMPLEMENTATION;
   const clock = new FakeClock();
@@ -96,15 +95,18 @@ export function createCaseContext(
     secrets: createSecretValues(environment.canary),
     clock,
     searchPath(backends: SecretsBackend[], options: SearchPathOptions = {}) {
-      onSearchPath(implementation);
+      observers.searchPath?.(implementation);
       return makeSearchPath(backends, options);
     },
     cache(options = {}) {
-      onSearchPath(implementation);
+      observers.searchPath?.(implementation);
       return makeCache({ enabled: options.enabled ?? true, ttlSeconds: options.ttlSeconds, clock });
     },
     record(metric, value, unit) {
-      onMetric({ metric, value, unit });
+      observers.metric?.({ metric, value, unit });
+    },
+    note(text) {
+      observers.note?.(text);
     },
   };
 }
@@ -115,12 +117,11 @@ export async function runCase(
   conformanceCase: ConformanceCase,
   environment: TargetEnvironment,
   caseKey: string,
-  onMetric?: (metric: CaseMetric) => void,
-  onSearchPath?: (implementation: string) => void,
+  observers?: CaseObservers,
 ): Promise<void> {
   const session = await target.open(environment);
   try {
-    await conformanceCase.run(createCaseContext(target, session, environment, caseKey, onMetric, onSearchPath));
+    await conformanceCase.run(createCaseContext(target, session, environment, caseKey, observers));
   } finally {
     await session.close();
   }

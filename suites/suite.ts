@@ -84,6 +84,15 @@ export interface CaseContext {
   cache(options?: { enabled?: boolean; ttlSeconds?: number }): SecretCache;
   /** Records a measured figure (latency, recovery time, upstream requests) for the reports. */
   record(metric: string, value: number, unit: MetricUnit): void;
+  /** Records a fact the reports show beside the case's verdict, which does not change it: one line, no secret. */
+  note(text: string): void;
+}
+
+/** Where a running case's figures, notes and search path go (the runner puts them in the test's meta). */
+export interface CaseObservers {
+  readonly metric?: (metric: CaseMetric) => void;
+  readonly note?: (text: string) => void;
+  readonly searchPath?: (implementation: string) => void;
 }
 
 export type MetricUnit = 'ms' | 'requests' | 'count' | 'bytes';

@@ -298,6 +298,12 @@ export interface TargetStore {
   readonly layout: string;
   /** The id shapes the store holds besides lower-case ASCII with `_` (suites/case-context.ts); none when absent. */
   readonly idShapes?: readonly IdShape[];
+  /**
+   * Set when the server answers a credential it does not accept and a policy that denies the read
+   * alike (Vault: 403 to both), with why: telling Unauthorized from Forbidden then takes a request of
+   * its own, which Airflow's rule does not ask of a custom backend (suites/auth.suite.ts).
+   */
+  readonly authRefusalsAlike?: string;
 }
 
 export interface TargetDefinition {
@@ -309,6 +315,11 @@ export interface TargetDefinition {
   readonly baseTarget?: string;
   /** One line for reports. */
   readonly summary: string;
+  /**
+   * Whose code the backend is, when the target declares it: a `custom` backend is held to Airflow's
+   * rules, where a reference target may also be held to this package's stricter ones.
+   */
+  readonly origin?: BackendOrigin;
   /** The backend class certified, as reports name it. */
   readonly backendKind: string;
   readonly capabilities: readonly Capability[];

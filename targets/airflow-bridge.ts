@@ -94,7 +94,6 @@ export interface BridgedTargetOptions extends Omit<CommandTargetOptions, 'comman
   readonly family?: string;
   /** For the certificate: the kwargs as far as they are known before a session, and facts about them. */
   readonly described?: (environment: TargetEnvironment) => Pick<TargetDescription, 'kwargs' | 'notes' | 'flags'>;
-  readonly origin?: TargetDescription['origin'];
   /** The distributions the class comes from besides Airflow's own (its provider, its client library). */
   readonly distributions?: readonly string[];
 }
@@ -134,6 +133,7 @@ export function bridgedTarget(base: TargetDefinition, options: BridgedTargetOpti
       };
     },
     family: options.family ?? AIRFLOW_FAMILY,
+    origin: origin ?? 'airflow',
     backendKind: options.backendKind ?? options.backendClass,
     command: ({ requestTimeoutMs }) => airflowBridge({ mirrorEnvironment: mirrorEnvironment ?? false, requestTimeoutMs }),
     airflowSearchPath: true,

@@ -17,6 +17,7 @@ import { airflowSearchPathComponents } from './airflow-components';
 import type {
   AuthScenario,
   AuthScenarios,
+  BackendOrigin,
   Capability,
   TargetComponents,
   TargetDefinition,
@@ -51,6 +52,8 @@ export interface DerivedTargetOptions {
   readonly knownFindings?: Readonly<Record<string, string>>;
   /** What the certificate names as certified (class, versions, kwargs); cheap, no server calls. */
   readonly describe?: (environment: TargetEnvironment) => TargetDescription;
+  /** Whose code the backend is (TargetDefinition.origin); never the base's. */
+  readonly origin?: BackendOrigin;
   /** The base's network unless given: a backend whose kwargs differ (no timeout kwarg, another retry policy) declares its own. */
   readonly network?: TargetNetwork;
   /** The search path and cache its cases run with; the reference's unless given. */
@@ -74,6 +77,7 @@ export function derivedTarget(base: TargetDefinition, options: DerivedTargetOpti
     parser: options.parser,
     // Never the base's: it would describe the reference backend, not this one.
     describe: options.describe,
+    origin: options.origin,
     components: options.components ?? {},
     ...(options.network ? { network: options.network } : {}),
     async open(environment): Promise<TargetSession> {

@@ -111,6 +111,7 @@ function moduleTarget(spec: CustomTargetSpec & { source: { kind: 'module' } }, b
     parser: spec.parser,
     kwargs: (context) => ({ ...spec.kwargs, ...binding.kwargs(context) }),
     describe: () => customDescription(spec),
+    origin: 'custom',
     makeBackend: (kwargs) => new DeferredBackend(spec.backendKind, async () => createBackendFromModule(await loadBackendModule(path), kwargs)),
   });
 }
@@ -160,6 +161,7 @@ function targetOfSource(spec: CustomTargetSpec, layouts: readonly StoreLayout[],
       parser: spec.parser,
       kwargs,
       describe: () => customDescription(spec),
+      origin: 'custom',
       airflowSearchPath: spec.implementation === AIRFLOW_BRIDGE_IMPLEMENTATION,
       command: ({ requestTimeoutMs }) =>
         commandProcess(

@@ -2,7 +2,9 @@
  * Certifying your own backend, as a user does it: `secrets-conformance test` in a child process
  * with its own reports folder. The two worked examples pass every case they can run; the broken
  * example fails, naming the cases and why; an airflow.cfg with malformed kwargs runs as Airflow
- * would run it and is flagged; a wrong module path is one line, no stack trace.
+ * would run it and is flagged; a wrong module path is one line, no stack trace. On the Vault
+ * layout, where a bad token and a denying policy are both a 403, a custom backend is held to
+ * Airflow's rule (an auth failure propagates, never "not found"), not to telling the two apart.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { ENVIRONMENT_VARIABLES_BACKEND_CLASS as ENVIRONMENT_VARIABLES_BACKEND } 
 import { airflowPython } from '../targets/airflow-bridge';
 import { AIRFLOW_SEARCH_PATH_IMPLEMENTATION } from '../targets/airflow-search-path';
 import { REFERENCE_SEARCH_PATH_IMPLEMENTATION } from '../suites/case-context';
+import type { RunReport } from '../reports/model';
 import { onlyRunDir, readRunReport, runCli } from './support/run-cli';
 
 const RUN_TIMEOUT_MS = 240_000;
@@ -114,5 +117,54 @@ describe('certifying custom backends through the runner', () => {
     expect(run.code).toBe(1);
     expect(run.stderr.trim()).toMatch(/^ConfigurationError: backend module \.\/examples\/no-such-backend\.ts: file not found .*; hint: /);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('custom Vault backends and the 403 Vault answers to both refusals', () => {
+  const correct = 'custom:refusals-unauthorized-vault';
+  const broken = 'custom:policy-denial-not-found';
+  const auth = (report: RunReport, target: string) => report.cases.filter((c) => c.target === target && c.suite === 'auth');
+
+  it(
+    'every 403 read as Unauthorized passes the auth cases with a note; a denial read as not found fails',
+    { timeout: RUN_TIMEOUT_MS },
+    async (context) => {
+      const run = await certify([
+        '--backend=./test/fixtures/custom-backends/refusals-unauthorized-vault.ts,./test/fixtures/broken-backends/policy-denial-not-found.ts',
+        '--suite=auth',
+      ]);
+      const report = run.report!;
+      const notRun = report.targets.find((t) => t.status === 'not-run');
+      if (notRun) context.skip(notRun.notRunReason ?? 'not run: the Vault server did not start');
+      expect(run.code).toBe(1);
+      const passed = auth(report, correct);
+      expect(passed.map((c) => [c.case, c.status])).toEqual(passed.map((c) => [c.case, 'pass']));
+      const denied = passed.find((c) => c.case === 'a policy without read is Forbidden, never not found');
+      expect(denied?.status).toBe('pass');
+      expect(denied?.notes?.join(' ')).toMatch(/UnauthorizedError where ForbiddenError was expected.*"bad credentials" while the policy is at fault/);
+      expect(passed.find((c) => c.case === 'wrong credentials are Unauthorized, never not found')?.notes).toBeUndefined();
+      const failed = auth(report, broken).filter((c) => c.status === 'fail');
+      expect(failed.map((c) => c.case)).toContain('a policy without read is Forbidden, never not found');
+      expect(failed.find((c) => c.case === 'a policy without read is Forbidden, never not found')?.error).toMatch(/got a value \(null\)/);
+    },
+  );
+});
+
+describe('a subclass of a provider class, certified on its layout through the bridge', () => {
+  const SUBCLASS_COMMAND = [
+    '.cache/airflow-venv/bin/python bridge/airflow_bridge.py',
+    '--sys-path test/fixtures/provider_subclasses --backend provider_subclasses.CountingKubernetesBackend --layout kubernetes',
+  ].join(' ');
+
+  it('gets the family handling of the provider class (the in-cluster kwargs) and passes', { timeout: RUN_TIMEOUT_MS }, async (context) => {
+    requireAirflow(context);
+    const run = await certify([`--backend-command=${SUBCLASS_COMMAND}`, '--suite=retrieval']);
+    const report = run.report!;
+    const notRun = report.targets.find((t) => t.status === 'not-run');
+    if (notRun) context.skip(notRun.notRunReason ?? 'not run: the kube-apiserver did not start');
+    expect(run.code, run.stderr).toBe(0);
+    const cases = report.cases.filter((c) => c.target === 'custom:CountingKubernetesBackend');
+    expect(cases.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(cases.filter((c) => c.status === 'pass').length).toBeGreaterThan(10);
   });
 });

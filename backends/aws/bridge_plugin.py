@@ -82,8 +82,9 @@ def classify(error, lineage):
 # ---------------------------------------------------------------------------------------------
 # The tools' hooks (bridge/airflow_deployment.py): listing a store, checking a deployment's backend.
 
+SECRETS_MANAGER_CLASS = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
 BACKEND_CLASSES = (
-    "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend",
+    SECRETS_MANAGER_CLASS,
     "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend",
 )
 MAX_LIST_PAGES = 20
@@ -108,7 +109,10 @@ def passthrough_parameters(cls):
 
 
 def _is_secrets_manager(backend) -> bool:
-    return type(backend).__name__ == "SecretsManagerBackend" or hasattr(backend, "sep")
+    """By the class, subclasses included (never its name): a subclass of SecretsManagerBackend is one."""
+    from airflow._shared.module_loading import import_string
+
+    return isinstance(backend, import_string(SECRETS_MANAGER_CLASS))
 
 
 def list_names(backend, kind):

@@ -7,11 +7,13 @@ and the service-account token and CA from /var/run/secrets/kubernetes.io/service
 its namespace from the `namespace` file there. The harness runs it outside a pod, against the run's
 API server, and several "pods" (service accounts) share one bridge process. So `adapt_open` takes the
 harness's `incluster_host`, `incluster_port`, `incluster_token_file`, `incluster_ca_file` and
-`incluster_namespace_file` kwargs out before the class is built, and then, for that one instance only:
+`incluster_namespace_file` kwargs out before the class is built, for every class the family handles
+(bridge/family_plugins.py `declares`: a subclass of the provider's class, or any class the bridge was
+started for with `--layout kubernetes`), and then, for that one instance only:
   * builds its `client` by Airflow's own cached property (`load_incluster_config()`, then
     `CoreV1Api(ApiClient())`), with the two environment entries and the kubernetes module's
     SERVICE_TOKEN_FILENAME / SERVICE_CERT_FILENAME pointed at the pod's for the duration of that call,
-    all restored afterwards;
+    all restored afterwards (a class of one's own without a `client` is left to build its own);
   * points the instance's SERVICE_ACCOUNT_NAMESPACE_PATH (a class attribute) at the pod's namespace
     file, shadowing it on the instance.
 Nothing else of the class or the client is changed: the lookups, the namespace auto-detection and its
@@ -25,6 +27,8 @@ import os
 DISTRIBUTIONS = ("apache-airflow-providers-cncf-kubernetes", "kubernetes")
 
 BACKEND_CLASSES = ("airflow.providers.cncf.kubernetes.secrets.kubernetes_secrets_backend.KubernetesSecretsBackend",)
+# The store layouts whose harness kwargs `adapt_open` takes, whatever the class.
+LAYOUTS = ("kubernetes",)
 
 ADAPTER_KWARGS = (
     "incluster_host",
@@ -59,9 +63,10 @@ def _pod(adapter):
                 os.environ[name] = value
 
 
-def adapt_open(backend_path, kwargs):
-    """(kwargs without the adapter's, finish(instance)) for the kubernetes backend given `incluster_*`; else None."""
-    if backend_path not in BACKEND_CLASSES or not any(name in kwargs for name in ADAPTER_KWARGS):
+def adapt_open(kwargs):
+    """(kwargs without the adapter's, finish(instance)) given `incluster_*`; else None. Asked only for a class
+    the family handles (bridge/family_plugins.py `declares`), never by its exact path."""
+    if not any(name in kwargs for name in ADAPTER_KWARGS):
         return None
     adapter = {name: kwargs[name] for name in ADAPTER_KWARGS if name in kwargs}
     rest = {name: value for name, value in kwargs.items() if name not in ADAPTER_KWARGS}
@@ -69,6 +74,8 @@ def adapt_open(backend_path, kwargs):
     def finish(instance):
         if "incluster_namespace_file" in adapter:
             instance.SERVICE_ACCOUNT_NAMESPACE_PATH = adapter["incluster_namespace_file"]
+        if not hasattr(type(instance), "client"):
+            return
         with _pod(adapter):
             instance.client  # noqa: B018 - Airflow's cached_property: load_incluster_config() and the CoreV1Api
 

@@ -5,6 +5,13 @@ import type { KvVersion, VaultAdmin } from './admin';
 
 /** Ids a KV path holds: any text, `/` nesting a path; hvac quotes what a URL cannot carry. */
 export const VAULT_ID_SHAPES: readonly IdShape[] = ['upper-case', 'dash', 'dot', 'slash', 'leading-digit', 'non-ascii'];
+/**
+ * Vault answers a token it does not accept and a policy without read alike, 403 (§0.1, §7.1): only a
+ * token look-up of its own tells them apart, which the provider never makes.
+ */
+export const VAULT_AUTH_REFUSALS_ALIKE =
+  'Vault answers a token it does not accept and a policy that denies the read alike (403); only a token look-up of its own tells them apart (§0.1, §7.1)';
+
 export type VaultAuthStyle = 'token' | 'approle' | 'userpass' | 'ldap' | 'aws_iam' | 'kubernetes';
 
 /** A refused login the production suite asks for, beyond the common auth suite's wrong credentials. */

@@ -19,7 +19,7 @@ import {
 } from '../../suites/target';
 import { countSecrets } from './admin';
 import { VaultFixtures } from './fixtures';
-import { VAULT_ID_SHAPES, type VaultStore } from './layout';
+import { VAULT_AUTH_REFUSALS_ALIKE, VAULT_ID_SHAPES, type VaultStore } from './layout';
 import { productionMount, productionSetups, type ProductionSetup, type ProductionVariant } from './production-run-setup';
 import { VAULT_MISSING } from './targets';
 import { VaultBackend } from './vault-backend';
@@ -82,6 +82,7 @@ export function productionTarget(variant: ProductionVariant): TargetDefinition {
   const store: VaultStore = {
     layout: 'vault',
     idShapes: VAULT_ID_SHAPES,
+    authRefusalsAlike: VAULT_AUTH_REFUSALS_ALIKE,
     kvEngineVersion: 2,
     auth: variant.auth,
     mount: (environment) => productionMount(environment.runId, variant),

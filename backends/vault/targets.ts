@@ -9,7 +9,7 @@ import { toxiproxyServer } from '../../containers/toxiproxy';
 import { vaultServer } from '../../containers/vault';
 import { referenceDescription, type Capability, type TargetDefinition } from '../../suites/target';
 import { countSecrets } from './admin';
-import { VAULT_ID_SHAPES, type VaultStore } from './layout';
+import { VAULT_AUTH_REFUSALS_ALIKE, VAULT_ID_SHAPES, type VaultStore } from './layout';
 import { VAULT_NETWORK } from './network';
 import { mountName, runSetups, type VaultVariant } from './run-setup';
 import { openVaultSession } from './session';
@@ -20,6 +20,7 @@ function vaultTarget(variant: VaultVariant): TargetDefinition {
   const store: VaultStore = {
     layout: 'vault',
     idShapes: VAULT_ID_SHAPES,
+    authRefusalsAlike: VAULT_AUTH_REFUSALS_ALIKE,
     kvEngineVersion: variant.kvEngineVersion,
     auth: variant.auth,
     mount: (environment) => mountName(environment.runId, variant),
