@@ -2,7 +2,8 @@
 import { renderFiguresConsole } from './figures';
 import { failingCases, findingCases, matrixRows } from './matrix';
 import { formatDuration } from './text';
-import type { RunReport, RunVerdict } from './model';
+import type { CaseReport, RunReport, RunVerdict } from './model';
+import { HANG_VERDICT } from '../suites/case-guards';
 
 /** A mutant run fails hundreds of cases; the console shows the first ones, summary.md has them all. */
 const MAX_LISTED_FAILURES = 30;
@@ -36,11 +37,13 @@ export function renderConsoleMatrix(report: RunReport, reportDir: string, option
   lines.push(...renderFiguresConsole(report.figures));
   const failing = failingCases(report);
   if (failing.length > 0) {
+    const { stopped, listed } = splitStopped(failing);
     lines.push('', `Failing cases (${failing.length}):`);
-    for (const c of failing.slice(0, MAX_LISTED_FAILURES)) {
+    for (const [target, cases] of stopped) lines.push(`  ✗ ${target}: ${cases.length} cases stopped: ${cases[0]?.error ?? ''}`);
+    for (const c of listed.slice(0, MAX_LISTED_FAILURES)) {
       lines.push(`  ✗ ${c.target} › ${c.suite} › ${c.case}`, `      rule: ${c.rule}`, `      ${c.error ?? ''}`);
     }
-    if (failing.length > MAX_LISTED_FAILURES) lines.push(`  ... and ${failing.length - MAX_LISTED_FAILURES} more in summary.md`);
+    if (listed.length > MAX_LISTED_FAILURES) lines.push(`  ... and ${listed.length - MAX_LISTED_FAILURES} more in summary.md`);
   }
   const findings = findingCases(report);
   if (findings.length > 0) {
@@ -56,6 +59,20 @@ export function renderConsoleMatrix(report: RunReport, reportDir: string, option
   if (options.withResult) lines.push(resultLine(report.verdict));
   lines.push('');
   return lines.join('\n');
+}
+
+/**
+ * The cases a target's hang verdict stopped, by target (one console line each: summary.md and the
+ * certificate list them all), and the failing cases that ran.
+ */
+function splitStopped(failing: readonly CaseReport[]): { stopped: Map<string, CaseReport[]>; listed: CaseReport[] } {
+  const stopped = new Map<string, CaseReport[]>();
+  const listed: CaseReport[] = [];
+  for (const c of failing) {
+    if (!HANG_VERDICT.test(c.error ?? '')) listed.push(c);
+    else stopped.set(c.target, [...(stopped.get(c.target) ?? []), c]);
+  }
+  return { stopped, listed };
 }
 
 /** The run's last line: its verdict, as a person and a CI log read it. */

@@ -8,7 +8,7 @@ import { readRunEnvironment } from '../targets/run-environment';
 import type { ConformanceMeta } from '../reports/model';
 import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from '../suites/target';
 import { hasCapability } from '../suites/target';
-import { runCase } from '../suites/case-context';
+import { caseIdKey, runCase } from '../suites/case-context';
 import { HangWatch, seededStrings, within, withoutSeededSecrets } from '../suites/case-guards';
 import { expectDeclaredFinding, findingKey } from '../suites/findings';
 import { runRegistry, selectSuites, selectTargets } from './run-selection';
@@ -117,8 +117,9 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
   const finding = target.knownFindings?.[findingKey(suite.id, conformanceCase.name)];
   const hung = hangs.verdict(target.name);
   if (hung) throw hung;
+  const started = performance.now();
   try {
-    const unguarded = runCase(counted, conformanceCase, environment, `${target.name}/${suite.id}/${conformanceCase.name}`, {
+    const unguarded = runCase(counted, conformanceCase, environment, caseIdKey(target.name, suite.id, conformanceCase.name), {
       metric: (metric) => metrics.push(metric),
       note: (text) => notes.push(text),
       searchPath: (implementation) => {
@@ -127,9 +128,9 @@ async function runConformanceCase(ctx: TestContext, target: TargetDefinition, su
     });
     // Settled a second before vitest's own timeout, so a hang is counted and the session closes.
     const running = within(unguarded, caseTimeoutMs(conformanceCase) - 1_000, `${suite.id} › ${conformanceCase.name}`).then(
-      () => hangs.record(target.name, 'passed'),
+      () => hangs.record(target.name, 'passed', performance.now() - started),
       (error: unknown) => {
-        hangs.record(target.name, error);
+        hangs.record(target.name, error, performance.now() - started);
         throw withoutSeededSecrets(error, run.canary, seeded);
       },
     );

@@ -8,6 +8,7 @@ import type { SecretsBackend } from '../model/contract';
 import { SecretCache } from '../model/secret-cache';
 import { SearchPath, type SearchPathOptions } from '../model/search-path';
 import { runTag, type IdShape, type TargetDefinition, type TargetEnvironment } from './target';
+import { findingKey } from './findings';
 import type { CaseContext, CaseObservers, ConformanceCase, IdFactory, SecretValues } from './suite';
 
 function shortHash(text: string, length: number): string {
@@ -33,24 +34,41 @@ const SHAPES: Readonly<Record<IdShape, (marker: string, hint: string, counter: n
 };
 
 /**
+ * What one case's ids are made from. `unique` (target, suite and case) keeps the ids of two
+ * targets on one store apart, in the marker only; `shapes` (suite and case, never a name a user
+ * chooses) picks which shape each id takes, so a case draws the same shapes whatever its target
+ * is called. A plain string is both.
+ */
+export type CaseIdKey = string | { readonly unique: string; readonly shapes: string };
+
+/** The key the runner gives `target`'s run of one case: only the marker tells two targets apart. */
+export function caseIdKey(target: string, suiteId: string, caseName: string): CaseIdKey {
+  return { unique: `${target}/${suiteId}/${caseName}`, shapes: findingKey(suiteId, caseName) };
+}
+
+/**
  * Ids unique to one case. They take the plain shape and the store's other shapes in turn, from a
  * place set by the case, so every shape meets every suite across a run.
  */
-export function createIdFactory(runId: string, caseKey: string, shapes: readonly IdShape[] = []): IdFactory {
-  const marker = `asc_${runTag(runId)}_${shortHash(caseKey, 6)}`;
-  const offset = Number.parseInt(shortHash(`${caseKey}/shape`, 4), 16);
+export function createIdFactory(runId: string, caseKey: CaseIdKey, shapes: readonly IdShape[] = []): IdFactory {
+  const { unique, shapes: shapeKey } = typeof caseKey === 'string' ? { unique: caseKey, shapes: caseKey } : caseKey;
+  const marker = `asc_${runTag(runId)}_${shortHash(unique, 6)}`;
+  const offset = Number.parseInt(shortHash(`${shapeKey}/shape`, 4), 16);
   let counter = 0;
+  const drawn = (hint: string | undefined, allowed: readonly IdShape[]): string => {
+    counter += 1;
+    const turn = (offset + counter) % (allowed.length + 1);
+    const shape = turn === 0 ? undefined : allowed[turn - 1];
+    return shape ? SHAPES[shape](marker, safeHint(hint), counter) : `${marker}_${safeHint(hint)}_${counter}`;
+  };
   return {
-    next(hint) {
-      counter += 1;
-      const turn = (offset + counter) % (shapes.length + 1);
-      const shape = turn === 0 ? undefined : shapes[turn - 1];
-      return shape ? SHAPES[shape](marker, safeHint(hint), counter) : `${marker}_${safeHint(hint)}_${counter}`;
-    },
-    plain(hint) {
-      counter += 1;
-      return `${marker}_${safeHint(hint)}_${counter}`;
-    },
+    next: (hint) => drawn(hint, shapes),
+    nextWithout: (excluded, hint) =>
+      drawn(
+        hint,
+        shapes.filter((shape) => !excluded.includes(shape)),
+      ),
+    plain: (hint) => drawn(hint, []),
   };
 }
 
@@ -76,7 +94,7 @@ export function createCaseContext(
   target: TargetDefinition,
   session: CaseContext['session'],
   environment: TargetEnvironment,
-  caseKey: string,
+  caseKey: CaseIdKey,
   observers: CaseObservers = {},
 ): CaseContext {
   const implementation = target.components?.searchPathImplementation ?? REFERENCE_SEARCH_PATH_IMPLEMENTATION;
@@ -116,7 +134,7 @@ export async function runCase(
   target: TargetDefinition,
   conformanceCase: ConformanceCase,
   environment: TargetEnvironment,
-  caseKey: string,
+  caseKey: CaseIdKey,
   observers?: CaseObservers,
 ): Promise<void> {
   const session = await target.open(environment);

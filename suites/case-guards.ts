@@ -64,24 +64,70 @@ export function withoutSeededSecrets(error: unknown, canary: string, seeded: rea
 
 /** After this many cases in a row of one target end in a timeout, its remaining cases are not waited for. */
 export const HANG_LIMIT = 3;
+/**
+ * Timeouts scattered between answers (a backend that hangs on some ids only) stop a target after
+ * this many in all, or once this long has gone on cases that timed out: a correct backend never
+ * times out at all, and two 30 s cases (about a minute) are enough to show the hang.
+ */
+export const MAX_TIMEOUTS = 5;
+export const MAX_TIMED_OUT_MS = 45_000;
 
-/** Counts each target's cases that ended in a timeout, in a row. */
+/** How the verdict of a stopped target starts, in every report and on the console. */
+export const HANG_VERDICT = /^(TimeoutError: )?hangs: /;
+
+interface Timeouts {
+  /** Cases recorded, whatever their outcome. */
+  lookups: number;
+  timedOut: number;
+  timedOutMs: number;
+  inARow: number;
+}
+
+/**
+ * Counts each target's cases that ended in a timeout: in a row, in all, and the time they took.
+ * While every timeout so far came in a row, the in-a-row rule alone decides.
+ */
 export class HangWatch {
-  private readonly inARow = new Map<string, number>();
+  private readonly targets = new Map<string, Timeouts>();
 
-  /** A failure to throw at once for a target that hangs; null while it has not hung `HANG_LIMIT` times in a row. */
+  /** A failure to throw at once for a target that hangs; null while it has not reached a bound. */
   verdict(target: string): Error | null {
-    const count = this.inARow.get(target) ?? 0;
-    if (count < HANG_LIMIT) return null;
-    return new TimeoutError(`hangs: ${count} lookups in a row timed out, so the rest of ${target}'s cases were not waited for`, {
-      what: `target ${target}`,
-      hint: 'find what the backend waits on (its log, its server); a lookup must answer or fail within its timeout',
-    });
+    const { lookups, timedOut, timedOutMs, inARow } = this.of(target);
+    const hint = 'find what the backend waits on (its log, its server); a lookup must answer or fail within its timeout';
+    if (inARow >= HANG_LIMIT) {
+      return new TimeoutError(`hangs: ${inARow} lookups in a row timed out, so the rest of ${target}'s cases were not waited for`, {
+        what: `target ${target}`,
+        hint,
+      });
+    }
+    const scattered = timedOut > inARow;
+    if (!scattered || (timedOut < MAX_TIMEOUTS && timedOutMs < MAX_TIMED_OUT_MS)) return null;
+    return new TimeoutError(
+      `hangs: ${timedOut} of ${lookups} lookups timed out (${Math.round(timedOutMs / 1000)} s), so the rest of ${target}'s cases were not waited for`,
+      { what: `target ${target}`, hint },
+    );
   }
 
-  record(target: string, outcome: 'passed' | unknown): void {
-    if (outcome === 'passed' || !isTimeout(outcome)) this.inARow.set(target, 0);
-    else this.inARow.set(target, (this.inARow.get(target) ?? 0) + 1);
+  /** One case's outcome, and how long it ran (`elapsedMs`). */
+  record(target: string, outcome: 'passed' | unknown, elapsedMs = 0): void {
+    const counts = this.of(target);
+    counts.lookups += 1;
+    if (outcome === 'passed' || !isTimeout(outcome)) {
+      counts.inARow = 0;
+      return;
+    }
+    counts.inARow += 1;
+    counts.timedOut += 1;
+    counts.timedOutMs += elapsedMs;
+  }
+
+  private of(target: string): Timeouts {
+    let counts = this.targets.get(target);
+    if (!counts) {
+      counts = { lookups: 0, timedOut: 0, timedOutMs: 0, inARow: 0 };
+      this.targets.set(target, counts);
+    }
+    return counts;
   }
 }
 

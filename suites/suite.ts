@@ -8,11 +8,13 @@ import type { SecretsBackend } from '../model/contract';
 import type { FakeClock } from '../model/clock';
 import type { SecretCache } from '../model/secret-cache';
 import type { SearchPath, SearchPathOptions } from '../model/search-path';
-import type { Capability, FixtureStore, TargetDefinition, TargetEnvironment, TargetSession } from './target';
+import type { Capability, FixtureStore, IdShape, TargetDefinition, TargetEnvironment, TargetSession } from './target';
 
 export interface IdFactory {
   /** A fresh id in one of the shapes the target's store holds (upper case, `-`, `.`, `/`, a leading digit, non-ASCII). */
   next(hint?: string): string;
+  /** Like `next`, never in the shapes named: for a rule that holds only for ids without them (no "/" to split at). */
+  nextWithout(shapes: readonly IdShape[], hint?: string): string;
   /** A fresh id of lower-case letters, digits and `_` only, starting with the run's marker: for a rule about the id's own text. */
   plain(hint?: string): string;
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { CaseReport, RunReport } from '../reports/model';
 import { airflowPython } from '../targets/airflow-bridge';
+import { MAX_TIMEOUTS } from '../suites/case-guards';
 import { onlyRunDir, readRunReport, runCli, type CliResult } from './support/run-cli';
 
 const RUN_TIMEOUT_MS = 600_000;
@@ -164,6 +165,36 @@ describe('broken custom backends that build their connection fields themselves',
       expect(found.error).toMatch(/raised nothing.*port as a str/);
     }
     failedCase(run.report, 'custom:port-kept-as-text', 'format-errors › a port with letters after its digits is a ConnectionFormatError');
+  });
+});
+
+describe('a custom backend that hangs on some ids only', () => {
+  let run: Certified;
+  beforeAll(async () => {
+    run = await certify([`--backend=./${MODULES}/hangs-on-slash.ts`, '--suite=retrieval,not-found']);
+  }, RUN_TIMEOUT_MS);
+
+  it('is stopped by the cap on scattered timeouts, with a verdict in every report and one console line', async () => {
+    const target = 'custom:hangs-on-slash';
+    const cases = run.report.cases.filter((c) => c.target === target);
+    const timedOut = cases.filter((c) => /did not finish within/.test(c.error ?? ''));
+    const stopped = cases.filter((c) => /^TimeoutError: hangs: \d+ of \d+ lookups timed out/.test(c.error ?? ''));
+    const [, count, lookups] = /hangs: (\d+) of (\d+) lookups timed out/.exec(stopped[0]?.error ?? '') ?? [];
+    // Scattered: the backend answered between its hangs, and was stopped before the last case.
+    expect(Number(count)).toBe(timedOut.length);
+    expect(timedOut.length).toBeGreaterThan(0);
+    expect(timedOut.length).toBeLessThanOrEqual(MAX_TIMEOUTS);
+    expect(Number(lookups)).toBeGreaterThan(timedOut.length);
+    expect(cases.filter((c) => c.status === 'pass').length).toBe(Number(lookups) - timedOut.length);
+    expect(stopped.length).toBeGreaterThan(0);
+    expect(stopped.every((c) => c.status === 'fail')).toBe(true);
+    expect(run.cli.code).toBe(1);
+    expect(run.report.verdict.passed).toBe(false);
+    const verdict = stopped[0]?.error ?? '';
+    const consoleLines = run.cli.stdout.split('\n').filter((line) => line.includes('lookups timed out'));
+    expect(consoleLines).toEqual([`  ✗ ${target}: ${stopped.length} cases stopped: ${verdict}`]);
+    expect(await readFile(join(run.runDir, 'summary.md'), 'utf8')).toContain(verdict.slice(0, 60));
+    expect(await readFile(join(run.runDir, 'certificate.md'), 'utf8')).toContain(verdict.slice(0, 60));
   });
 });
 

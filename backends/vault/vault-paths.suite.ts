@@ -96,7 +96,7 @@ export const vaultPathsSuite = defineSuite({
       rule: `§7.1 _parse_path returns (None, None) for an id without "/": None before any call to Vault (${VAULT_PY})`,
       needs: ['connections', 'variables', 'config', 'vault-paths'],
       async run(ctx) {
-        const connId = ctx.ids.next('noslash');
+        const connId = ctx.ids.nextWithout(['slash'], 'noslash');
         await ctx.fixtures.putConnection(connId, { uri: uriWith(ctx, 'db.example').uri });
         await withCountingProxy(ctx, async ({ proxy, backend: through }) => {
           const backend = through({ mount_point: null });
@@ -116,7 +116,7 @@ export const vaultPathsSuite = defineSuite({
       rule: `§7.1 the provider tests "if not self.mount_point": "" splits the id like None (${VAULT_PY} _parse_path; spec §7.1 names None only)`,
       needs: ['variables', 'vault-paths'],
       async run(ctx) {
-        const key = ctx.ids.next('emptymount');
+        const key = ctx.ids.nextWithout(['slash'], 'emptymount');
         const value = ctx.secrets.token('v');
         await ctx.fixtures.putVariable(key, value);
         const backend = ctx.session.backend({ mount_point: '' });
