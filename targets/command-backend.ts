@@ -96,10 +96,11 @@ export class CommandBackend implements SecretsBackend {
     this.closed = true;
     const { command } = this.options;
     let failure: Error | null = null;
-    if (this.handle && this.handle.generation === command.generation) {
+    if (this.handle) {
       try {
-        const answer = await command.request('close', { handle: this.handle.handle });
-        if (answer.error) failure = errorFromAnswer(answer.error, { op: 'close', subject: `closing ${this.kind}`, where: command.label });
+        // Only the instance that opened the handle knows it; one that died or hung took it along.
+        const answer = await command.requestIfRunning(this.handle.generation, 'close', { handle: this.handle.handle });
+        if (answer?.error) failure = errorFromAnswer(answer.error, { op: 'close', subject: `closing ${this.kind}`, where: command.label });
       } catch {
         // The command is gone already: nothing left to release.
       }

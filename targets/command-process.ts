@@ -86,6 +86,16 @@ export class CommandProcess {
     return this.instance!.request(op, fields, timeoutMs);
   }
 
+  /**
+   * Sends one request to the instance of `generation` if it still runs, else nothing (`null`): a
+   * handle lives and dies with its instance, and a replacement never knew it.
+   */
+  async requestIfRunning(generation: number, op: string, fields: Record<string, unknown>): Promise<Answer | null> {
+    const instance = this.instance;
+    if (!instance?.alive || instance.generation !== generation) return null;
+    return instance.request(op, fields, this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  }
+
   /** Sends `env` with whatever changed in this process's mirrored entries since the last call. */
   async syncEnvironment(): Promise<void> {
     const prefixes = this.options.mirrorPrefixes ?? [];
