@@ -85,7 +85,9 @@ describe('certifying custom backends through the runner', () => {
     );
     expect(names.length).toBeGreaterThan(4);
     for (const conformanceCase of failed) {
-      expect(conformanceCase.error, conformanceCase.case).toMatch(/value differs|fields differ|got not found|got a value \(null\)|reached the backend/);
+      expect(conformanceCase.error, conformanceCase.case).toMatch(
+        /value differs|fields differ|got not found|got a value \(null\)|reached the backend/,
+      );
     }
     expect(run.stdout).toContain('✗ custom:broken-env-backend › naming › upper-casing is Unicode-aware like Python (ß becomes SS)');
     expect(run.stdout).toContain('rule: §4 str.upper() is Unicode-aware');
